@@ -24,7 +24,7 @@ for (const name of kernels) {
   for (const variant of ['simd', 'scalar']) {
     const out = join(outDir, `${name}.${variant}.wasm`);
     const args = [asc, entry, '-o', out, '-O3', '--noAssert', '--runtime', 'stub', '--initialMemory', '1',
-      '--exportRuntime=false', ...(variant === 'simd' ? ['--enable', 'simd'] : [])];
+      ...(variant === 'simd' ? ['--enable', 'simd'] : [])];
     execFileSync(process.execPath, args, { stdio: 'inherit', cwd: root });
   }
   record.kernels[name] = ['simd', 'scalar'];

@@ -1,0 +1,33 @@
+/**
+ * The sRGB transfer curve (IEC 61966-2-1), exact, plus the lookup tables the wasm kernel uses
+ * for linear-light resampling.
+ */
+
+/** sRGB-encoded 0..1 → linear-light 0..1. */
+export function srgbToLinear(c: number): number {
+  return c <= 0.04045 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+}
+
+/** Linear-light 0..1 → sRGB-encoded 0..1. */
+export function linearToSrgb(l: number): number {
+  return l <= 0.0031308 ? l * 12.92 : 1.055 * l ** (1 / 2.4) - 0.055;
+}
+
+/** Entries in the encode table. 65536 keeps the steepest part of the curve (slope 12.92 near
+ * black) to a twentieth of an 8-bit step per entry. */
+export const ENCODE_LUT_SIZE = 65536;
+
+/** u8 sRGB → linear light on the kernel's 0..255 scale. */
+export function decodeLut(): Float32Array {
+  const lut = new Float32Array(256);
+  for (let i = 0; i < 256; i++) lut[i] = 255 * srgbToLinear(i / 255);
+  return lut;
+}
+
+/** Linear light quantised to ENCODE_LUT_SIZE steps → rounded u8 sRGB. */
+export function encodeLut(): Uint8Array {
+  const lut = new Uint8Array(ENCODE_LUT_SIZE);
+  const last = ENCODE_LUT_SIZE - 1;
+  for (let i = 0; i <= last; i++) lut[i] = Math.round(255 * linearToSrgb(i / last));
+  return lut;
+}
