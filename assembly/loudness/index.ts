@@ -1,0 +1,605 @@
+// ITU-R BS.1770-4 / EBU R 128 loudness meter kernel (Tech 3341 "EBU mode", Tech 3342 LRA).
+//
+// One source, two builds: `ASC_FEATURE_SIMD` picks the v128 paths at compile time. Both paths do
+// the same IEEE operations in the same order, so the SIMD and scalar builds agree bit for bit.
+//
+// Protocol: init(sampleRate, channels) → setWeight(c, w) per channel → repeatedly write up to
+// capacity() interleaved f32 frames at inputPtr() and call push(frames) → finish() → getters.
+// Everything is laid out once in init; push/finish never allocate, and memory is bounded: gating
+// and LRA use fixed histograms instead of lists of blocks, so hours of input cost no memory.
+
+const MAX_CHANNELS: i32 = 8;
+// Frames per push. Large enough that the JS→wasm call and the per-chunk bookkeeping vanish.
+const CAPACITY: i32 = 4096;
+// Histograms of block loudness: 0.005 LU bins over (-70, +30] LUFS; louder blocks land in the top
+// bin. Each bin keeps the block count and the exact energy sum, so means stay exact and only the
+// threshold bin (for gating) or the percentile bin (for LRA) is resolved to within 0.005 LU.
+const BINS_PER_LU: f64 = 200.0;
+const HIST_FLOOR: f64 = -70.0;
+const HIST_BINS: i32 = 20000;
+const TP_TAPS: i32 = 12;
+// Energies below this are flushed to zero in the filter state: a K-filter ringing out in silence
+// would otherwise sink into subnormals, which x86 handles ~100× slower.
+const DENORMAL_FLOOR: f64 = 1e-30;
+
+// BS.1770-4 Annex 2, 48-tap 4-phase interpolator; phase p, tap k multiplies x[n-k].
+const TP_PHASES = memory.data<f32>([
+  0.001708984375, 0.010986328125, -0.0196533203125, 0.033203125, -0.0594482421875, 0.1373291015625,
+  0.97216796875, -0.102294921875, 0.047607421875, -0.026611328125, 0.014892578125, -0.00830078125,
+  -0.0291748046875, 0.029296875, -0.0517578125, 0.089111328125, -0.16650390625, 0.465087890625,
+  0.77978515625, -0.2003173828125, 0.1015625, -0.0582275390625, 0.0330810546875, -0.0189208984375,
+  -0.0189208984375, 0.0330810546875, -0.0582275390625, 0.1015625, -0.2003173828125, 0.77978515625,
+  0.465087890625, -0.16650390625, 0.089111328125, -0.0517578125, 0.029296875, -0.0291748046875,
+  -0.00830078125, 0.014892578125, -0.026611328125, 0.047607421875, -0.102294921875, 0.97216796875,
+  0.1373291015625, -0.0594482421875, 0.033203125, -0.0196533203125, 0.010986328125, 0.001708984375,
+]);
+
+let ready = false;
+let finished = false;
+let rate: i32 = 0;
+let nch: i32 = 0;
+let npairs: i32 = 0;
+
+// Timing, in frames and 5 ms-or-finer sub-blocks (see init).
+let hop: i32 = 0;
+let sub: i32 = 0;
+let subsPerHop: i32 = 0;
+let mLen: i32 = 0; // sub-blocks per 400 ms window
+let sLen: i32 = 0; // sub-blocks per 3 s window (also the ring length)
+let subFill: i32 = 0;
+let nSub: i64 = 0;
+let frames: f64 = 0;
+
+// K-weighting: stage 1 (high shelf) b0 b1 b2 a1 a2, stage 2 (RLB high-pass) c0 c1 c2 d1 d2.
+let b0: f64 = 0, b1: f64 = 0, b2: f64 = 0, a1: f64 = 0, a2: f64 = 0;
+let c0: f64 = 0, c1: f64 = 0, c2: f64 = 0, d1: f64 = 0, d2: f64 = 0;
+
+// Linear-memory layout, fixed in init.
+let inPtr: usize = 0; // interleaved f32 input, CAPACITY frames
+let tpPtr: usize = 0; // per channel: TP_TAPS history + CAPACITY deinterleaved f32
+let tpCoef: usize = 0; // TP_TAPS v128 rows, oldest tap first, lanes = phases
+let statePtr: usize = 0; // per channel pair: s1 s2 t1 t2 as f64x2 (lane = channel & 1)
+let accPtr: usize = 0; // per channel f64 sum of squares in the open sub-block
+let weightPtr: usize = 0; // per channel f64
+let ringPtr: usize = 0; // sLen f64 sub-block energies
+let histIPtr: usize = 0; // gating histogram: HIST_BINS counts then HIST_BINS energy sums
+let histSPtr: usize = 0; // LRA histogram (short-term values), same shape
+
+let mSum: f64 = 0; // running sums over the ring, re-summed exactly at every hop
+let sSum: f64 = 0;
+let mMax: f64 = -1; // energies; -1 = no complete window yet
+let sMax: f64 = -1;
+let mInterval: f64 = -1;
+let sInterval: f64 = -1;
+let samplePk: f32 = 0;
+let truePk: f32 = 0;
+let tpGain: f32 = 0; // bound on |interpolated| / max|input| for the active phases
+
+function align16(p: usize): usize {
+  return (p + 15) & ~(<usize>15);
+}
+
+function toLufs(e: f64): f64 {
+  return -0.691 + 10.0 * Math.log10(e);
+}
+
+// K-weighting from its analog prototype via the bilinear transform (the derivation libebur128
+// uses), so every sample rate gets the filter BS.1770-4 tabulates for 48 kHz.
+function deriveFilters(fs: f64): void {
+  let f0 = 1681.974450955533;
+  const g = 3.999843853973347;
+  let q = 0.7071752369554196;
+  let k = Math.tan(Math.PI * f0 / fs);
+  const vh = Math.pow(10.0, g / 20.0);
+  const vb = Math.pow(vh, 0.4996667741545416);
+  let a0 = 1.0 + k / q + k * k;
+  b0 = (vh + vb * k / q + k * k) / a0;
+  b1 = 2.0 * (k * k - vh) / a0;
+  b2 = (vh - vb * k / q + k * k) / a0;
+  a1 = 2.0 * (k * k - 1.0) / a0;
+  a2 = (1.0 - k / q + k * k) / a0;
+
+  f0 = 38.13547087602444;
+  q = 0.5003270373238773;
+  k = Math.tan(Math.PI * f0 / fs);
+  a0 = 1.0 + k / q + k * k;
+  c0 = 1.0;
+  c1 = -2.0;
+  c2 = 1.0;
+  d1 = 2.0 * (k * k - 1.0) / a0;
+  d2 = (1.0 - k / q + k * k) / a0;
+}
+
+/** Returns 0, or 1 bad rate, 2 bad channel count, 3 out of memory, 4 already initialised. */
+export function init(sampleRate: i32, channels: i32): i32 {
+  if (ready) return 4;
+  if (sampleRate < 8000 || sampleRate > 384000) return 1;
+  if (channels < 1 || channels > MAX_CHANNELS) return 2;
+  rate = sampleRate;
+  nch = channels;
+  npairs = (channels + 1) >> 1;
+  deriveFilters(<f64>sampleRate);
+
+  // 100 ms hop rounded like libebur128; sub-blocks are the largest divisor of the hop that is at
+  // most 5 ms, so 400 ms / 3 s windows can be evaluated between hops (Tech 3341 cases 13/14 need
+  // better than 10 Hz) while gating blocks still start exactly on hop boundaries.
+  hop = (sampleRate + 5) / 10;
+  let d = hop / 20;
+  if (d < 1) d = 1;
+  while (hop % d != 0) d--;
+  sub = d;
+  subsPerHop = hop / sub;
+  mLen = 4 * subsPerHop;
+  sLen = 30 * subsPerHop;
+
+  // Above 96 kHz the signal is already oversampled 2×, so two phases (0 and 2) give ≥ 192 kHz.
+  const phases: i32 = sampleRate >= 96000 ? 2 : 4;
+
+  let p = align16(__heap_base);
+  inPtr = p;
+  p = align16(p + <usize>(CAPACITY * channels * 4 + 16));
+  tpPtr = p;
+  p = align16(p + <usize>(channels * (TP_TAPS + CAPACITY) * 4));
+  tpCoef = p;
+  p += <usize>(TP_TAPS * 16);
+  statePtr = p;
+  p += <usize>(npairs * 64);
+  accPtr = p;
+  p += <usize>(npairs * 16);
+  weightPtr = p;
+  p += <usize>(npairs * 16);
+  ringPtr = p;
+  p = align16(p + <usize>(sLen * 8));
+  histIPtr = p;
+  p += <usize>(HIST_BINS * 16);
+  histSPtr = p;
+  p += <usize>(HIST_BINS * 16);
+
+  const needPages = <i32>((p + 0xffff) >> 16);
+  const havePages = memory.size();
+  if (needPages > havePages && memory.grow(needPages - havePages) < 0) return 3;
+  memory.fill(align16(__heap_base), 0, p - align16(__heap_base));
+
+  // Rows oldest tap first (x[n-11] … x[n]) so the FIR walks memory forwards.
+  let bound: f32 = 0;
+  for (let lane = 0; lane < 4; lane++) {
+    const phase = phases == 4 ? lane : (lane & 1) * 2;
+    let sum: f32 = 0;
+    for (let j = 0; j < TP_TAPS; j++) {
+      const h = load<f32>(TP_PHASES + <usize>((phase * TP_TAPS + (TP_TAPS - 1 - j)) * 4));
+      store<f32>(tpCoef + <usize>(j * 16 + lane * 4), h);
+      sum += Mathf.abs(h);
+    }
+    if (sum > bound) bound = sum;
+  }
+  tpGain = bound * 1.001;
+
+  for (let c = 0; c < channels; c++) store<f64>(weightPtr + <usize>(c * 8), 1.0);
+  ready = true;
+  return 0;
+}
+
+export function setWeight(channel: i32, weight: f64): void {
+  if (channel >= 0 && channel < nch) store<f64>(weightPtr + <usize>(channel * 8), weight);
+}
+
+export function inputPtr(): usize {
+  return inPtr;
+}
+
+export function capacity(): i32 {
+  return CAPACITY;
+}
+
+export function hopFrames(): i32 {
+  return hop;
+}
+
+export function subBlockFrames(): i32 {
+  return sub;
+}
+
+/** K-weighting coefficient i: 0..4 shelf b0 b1 b2 a1 a2, 5..9 high-pass b0 b1 b2 a1 a2. */
+export function coefficient(i: i32): f64 {
+  switch (i) {
+    case 0: return b0;
+    case 1: return b1;
+    case 2: return b2;
+    case 3: return a1;
+    case 4: return a2;
+    case 5: return c0;
+    case 6: return c1;
+    case 7: return c2;
+    case 8: return d1;
+    case 9: return d2;
+    default: return NaN;
+  }
+}
+
+export function push(n: i32): void {
+  if (!ready || finished || n <= 0) return;
+  if (n > CAPACITY) n = CAPACITY;
+  frames += <f64>n;
+  peaks(n);
+  let off = 0;
+  while (off < n) {
+    let len = sub - subFill;
+    if (len > n - off) len = n - off;
+    filterSegment(off, len);
+    off += len;
+    subFill += len;
+    if (subFill == sub) {
+      closeSubBlock();
+      subFill = 0;
+    }
+  }
+}
+
+export function finish(): void {
+  if (!ready || finished) return;
+  // Let the interpolator ring out past the last sample, as a DAC fed trailing silence would.
+  for (let c = 0; c < nch; c++) {
+    memory.fill(channelScratch(c) + <usize>(TP_TAPS * 4), 0, <usize>((TP_TAPS - 1) * 4));
+  }
+  truePeakAll(TP_TAPS - 1, maxHistory());
+  finished = true;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Peaks
+
+function channelScratch(c: i32): usize {
+  return tpPtr + <usize>(c * (TP_TAPS + CAPACITY) * 4);
+}
+
+function maxHistory(): f32 {
+  let m: f32 = 0;
+  for (let c = 0; c < nch; c++) {
+    const h = channelScratch(c);
+    for (let j = 0; j < TP_TAPS; j++) m = max(m, Mathf.abs(load<f32>(h + <usize>(j * 4))));
+  }
+  return m;
+}
+
+function peaks(n: i32): void {
+  const total = n * nch;
+  let m: f32 = 0;
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    let v = f32x4.splat(0);
+    for (; i + 4 <= total; i += 4) v = f32x4.max(v, f32x4.abs(v128.load(inPtr + <usize>(i << 2))));
+    m = max(max(f32x4.extract_lane(v, 0), f32x4.extract_lane(v, 1)), max(f32x4.extract_lane(v, 2), f32x4.extract_lane(v, 3)));
+  }
+  for (; i < total; i++) m = max(m, Mathf.abs(load<f32>(inPtr + <usize>(i << 2))));
+  if (m > samplePk) samplePk = m;
+
+  const stride = <usize>(nch * 4);
+  for (let c = 0; c < nch; c++) {
+    let src = inPtr + <usize>(c * 4);
+    let dst = channelScratch(c) + <usize>(TP_TAPS * 4);
+    for (let k = 0; k < n; k++) {
+      store<f32>(dst, load<f32>(src));
+      src += stride;
+      dst += 4;
+    }
+  }
+  truePeakAll(n, max(m, maxHistory()));
+}
+
+// Runs the interpolator over the n new samples of every channel, then keeps the last TP_TAPS
+// samples as history. Skipped when even the filter's worst-case gain cannot beat the peak so far:
+// exact, and it makes quiet passages nearly free.
+function truePeakAll(n: i32, inputMax: f32): void {
+  if (inputMax * tpGain > truePk) {
+    for (let c = 0; c < nch; c++) {
+      const pk = fir(channelScratch(c), n);
+      if (pk > truePk) truePk = pk;
+    }
+  }
+  for (let c = 0; c < nch; c++) {
+    const h = channelScratch(c);
+    memory.copy(h, h + <usize>(n * 4), <usize>(TP_TAPS * 4));
+  }
+}
+
+function fir(base: usize, n: i32): f32 {
+  if (ASC_FEATURE_SIMD) {
+    const r0 = v128.load(tpCoef, 0);
+    const r1 = v128.load(tpCoef, 16);
+    const r2 = v128.load(tpCoef, 32);
+    const r3 = v128.load(tpCoef, 48);
+    const r4 = v128.load(tpCoef, 64);
+    const r5 = v128.load(tpCoef, 80);
+    const r6 = v128.load(tpCoef, 96);
+    const r7 = v128.load(tpCoef, 112);
+    const r8 = v128.load(tpCoef, 128);
+    const r9 = v128.load(tpCoef, 144);
+    const r10 = v128.load(tpCoef, 160);
+    const r11 = v128.load(tpCoef, 176);
+    let pk = f32x4.splat(0);
+    // q points at x[i-11]; lanes are the four phases of output sample i.
+    let q = base + 4;
+    const end = q + <usize>(n * 4);
+    for (; q < end; q += 4) {
+      let acc = f32x4.mul(r0, v128.load32_splat(q, 0));
+      acc = f32x4.add(acc, f32x4.mul(r1, v128.load32_splat(q, 4)));
+      acc = f32x4.add(acc, f32x4.mul(r2, v128.load32_splat(q, 8)));
+      acc = f32x4.add(acc, f32x4.mul(r3, v128.load32_splat(q, 12)));
+      acc = f32x4.add(acc, f32x4.mul(r4, v128.load32_splat(q, 16)));
+      acc = f32x4.add(acc, f32x4.mul(r5, v128.load32_splat(q, 20)));
+      acc = f32x4.add(acc, f32x4.mul(r6, v128.load32_splat(q, 24)));
+      acc = f32x4.add(acc, f32x4.mul(r7, v128.load32_splat(q, 28)));
+      acc = f32x4.add(acc, f32x4.mul(r8, v128.load32_splat(q, 32)));
+      acc = f32x4.add(acc, f32x4.mul(r9, v128.load32_splat(q, 36)));
+      acc = f32x4.add(acc, f32x4.mul(r10, v128.load32_splat(q, 40)));
+      acc = f32x4.add(acc, f32x4.mul(r11, v128.load32_splat(q, 44)));
+      pk = f32x4.max(pk, f32x4.abs(acc));
+    }
+    return max(max(f32x4.extract_lane(pk, 0), f32x4.extract_lane(pk, 1)), max(f32x4.extract_lane(pk, 2), f32x4.extract_lane(pk, 3)));
+  } else {
+    let pk: f32 = 0;
+    for (let lane = 0; lane < 4; lane++) {
+      const col = tpCoef + <usize>(lane * 4);
+      let q = base + 4;
+      const end = q + <usize>(n * 4);
+      for (; q < end; q += 4) {
+        let acc: f32 = load<f32>(col, 0) * load<f32>(q, 0);
+        acc += load<f32>(col, 16) * load<f32>(q, 4);
+        acc += load<f32>(col, 32) * load<f32>(q, 8);
+        acc += load<f32>(col, 48) * load<f32>(q, 12);
+        acc += load<f32>(col, 64) * load<f32>(q, 16);
+        acc += load<f32>(col, 80) * load<f32>(q, 20);
+        acc += load<f32>(col, 96) * load<f32>(q, 24);
+        acc += load<f32>(col, 112) * load<f32>(q, 28);
+        acc += load<f32>(col, 128) * load<f32>(q, 32);
+        acc += load<f32>(col, 144) * load<f32>(q, 36);
+        acc += load<f32>(col, 160) * load<f32>(q, 40);
+        acc += load<f32>(col, 176) * load<f32>(q, 44);
+        pk = max(pk, Mathf.abs(acc));
+      }
+    }
+    return pk;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// K-weighting and mean square (transposed direct form II, f64: the 38 Hz high-pass has poles
+// too close to 1 for f32 at high sample rates)
+
+function filterSegment(off: i32, n: i32): void {
+  const stride = <usize>(nch * 4);
+  if (ASC_FEATURE_SIMD) {
+    const vb0 = f64x2.splat(b0), vb1 = f64x2.splat(b1), vb2 = f64x2.splat(b2);
+    const va1 = f64x2.splat(a1), va2 = f64x2.splat(a2);
+    const vc0 = f64x2.splat(c0), vc1 = f64x2.splat(c1), vc2 = f64x2.splat(c2);
+    const vd1 = f64x2.splat(d1), vd2 = f64x2.splat(d2);
+    const floor = f64x2.splat(DENORMAL_FLOOR);
+    for (let pr = 0; pr < npairs; pr++) {
+      const st = statePtr + <usize>(pr * 64);
+      let s1 = v128.load(st, 0), s2 = v128.load(st, 16), t1 = v128.load(st, 32), t2 = v128.load(st, 48);
+      let acc = v128.load(accPtr + <usize>(pr * 16));
+      // Odd channel counts read the next frame's first sample into the spare lane; that lane is
+      // never read back. The input buffer is padded so the last frame stays in bounds.
+      let p = inPtr + <usize>((off * nch + 2 * pr) * 4);
+      for (let i = 0; i < n; i++) {
+        const x = f64x2.promote_low_f32x4(v128.load64_zero(p));
+        p += stride;
+        const y = f64x2.add(f64x2.mul(vb0, x), s1);
+        s1 = f64x2.add(f64x2.sub(f64x2.mul(vb1, x), f64x2.mul(va1, y)), s2);
+        s2 = f64x2.sub(f64x2.mul(vb2, x), f64x2.mul(va2, y));
+        const z = f64x2.add(f64x2.mul(vc0, y), t1);
+        t1 = f64x2.add(f64x2.sub(f64x2.mul(vc1, y), f64x2.mul(vd1, z)), t2);
+        t2 = f64x2.sub(f64x2.mul(vc2, y), f64x2.mul(vd2, z));
+        acc = f64x2.add(acc, f64x2.mul(z, z));
+      }
+      s1 = v128.andnot(s1, f64x2.lt(f64x2.abs(s1), floor));
+      s2 = v128.andnot(s2, f64x2.lt(f64x2.abs(s2), floor));
+      t1 = v128.andnot(t1, f64x2.lt(f64x2.abs(t1), floor));
+      t2 = v128.andnot(t2, f64x2.lt(f64x2.abs(t2), floor));
+      v128.store(st, s1, 0);
+      v128.store(st, s2, 16);
+      v128.store(st, t1, 32);
+      v128.store(st, t2, 48);
+      v128.store(accPtr + <usize>(pr * 16), acc);
+    }
+  } else {
+    for (let c = 0; c < nch; c++) {
+      if (load<f64>(weightPtr + <usize>(c * 8)) == 0) continue;
+      const st = statePtr + <usize>((c >> 1) * 64 + (c & 1) * 8);
+      let s1 = load<f64>(st, 0), s2 = load<f64>(st, 16), t1 = load<f64>(st, 32), t2 = load<f64>(st, 48);
+      const ap = accPtr + <usize>(c * 8);
+      let acc = load<f64>(ap);
+      let p = inPtr + <usize>((off * nch + c) * 4);
+      for (let i = 0; i < n; i++) {
+        const x = <f64>load<f32>(p);
+        p += stride;
+        const y = b0 * x + s1;
+        s1 = b1 * x - a1 * y + s2;
+        s2 = b2 * x - a2 * y;
+        const z = c0 * y + t1;
+        t1 = c1 * y - d1 * z + t2;
+        t2 = c2 * y - d2 * z;
+        acc += z * z;
+      }
+      store<f64>(st, Math.abs(s1) < DENORMAL_FLOOR ? 0 : s1, 0);
+      store<f64>(st, Math.abs(s2) < DENORMAL_FLOOR ? 0 : s2, 16);
+      store<f64>(st, Math.abs(t1) < DENORMAL_FLOOR ? 0 : t1, 32);
+      store<f64>(st, Math.abs(t2) < DENORMAL_FLOOR ? 0 : t2, 48);
+      store<f64>(ap, acc);
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sliding windows, gating blocks and short-term values
+
+function ringAt(index: i64): f64 {
+  return load<f64>(ringPtr + <usize>((index % <i64>sLen) * 8));
+}
+
+function windowSum(len: i32): f64 {
+  const have: i64 = nSub < <i64>len ? nSub : <i64>len;
+  let s = 0.0;
+  for (let i: i64 = nSub - have; i < nSub; i++) s += ringAt(i);
+  return s;
+}
+
+function closeSubBlock(): void {
+  let e = 0.0;
+  for (let c = 0; c < nch; c++) {
+    const w = load<f64>(weightPtr + <usize>(c * 8));
+    const ap = accPtr + <usize>(c * 8);
+    if (w != 0) e += w * load<f64>(ap);
+    store<f64>(ap, 0.0);
+  }
+
+  const oldM = nSub >= <i64>mLen ? ringAt(nSub - <i64>mLen) : 0.0;
+  const oldS = nSub >= <i64>sLen ? ringAt(nSub) : 0.0;
+  store<f64>(ringPtr + <usize>((nSub % <i64>sLen) * 8), e);
+  nSub++;
+  mSum += e - oldM;
+  sSum += e - oldS;
+
+  const atHop = nSub % <i64>subsPerHop == 0;
+  if (atHop) {
+    // Re-sum exactly so rounding in the running sums cannot build up over hours.
+    mSum = windowSum(mLen);
+    sSum = windowSum(sLen);
+  }
+  if (nSub >= <i64>mLen) {
+    let me = mSum / <f64>(mLen * sub);
+    if (me < 0) me = 0;
+    if (me > mMax) mMax = me;
+    if (me > mInterval) mInterval = me;
+    if (atHop) histAdd(histIPtr, me);
+  }
+  if (nSub >= <i64>sLen) {
+    let se = sSum / <f64>(sLen * sub);
+    if (se < 0) se = 0;
+    if (se > sMax) sMax = se;
+    if (se > sInterval) sInterval = se;
+    if (atHop) histAdd(histSPtr, se);
+  }
+}
+
+function histAdd(h: usize, e: f64): void {
+  const l = toLufs(e);
+  if (!(l > HIST_FLOOR)) return; // absolute gate (also drops e == 0)
+  let bin = <i32>((l - HIST_FLOOR) * BINS_PER_LU);
+  if (bin >= HIST_BINS) bin = HIST_BINS - 1;
+  const cp = h + <usize>(bin * 8);
+  store<f64>(cp, load<f64>(cp) + 1.0);
+  const ep = h + <usize>((HIST_BINS + bin) * 8);
+  store<f64>(ep, load<f64>(ep) + e);
+}
+
+function binCount(h: usize, bin: i32): f64 {
+  return load<f64>(h + <usize>(bin * 8));
+}
+
+function binEnergy(h: usize, bin: i32): f64 {
+  return load<f64>(h + <usize>((HIST_BINS + bin) * 8));
+}
+
+// First bin whose blocks pass a gate of `threshold` LUFS. Bins above the threshold bin pass
+// whole; the threshold bin passes when its mean block is above the threshold.
+function firstGatedBin(h: usize, threshold: f64): i32 {
+  if (threshold <= HIST_FLOOR) return 0;
+  const t = <i32>((threshold - HIST_FLOOR) * BINS_PER_LU);
+  if (t >= HIST_BINS) return HIST_BINS;
+  const n = binCount(h, t);
+  return n > 0 && toLufs(binEnergy(h, t) / n) > threshold ? t : t + 1;
+}
+
+// Mean energy of the absolute-gated blocks, or -1 when none.
+function absoluteMean(h: usize): f64 {
+  let n = 0.0, e = 0.0;
+  for (let b = 0; b < HIST_BINS; b++) {
+    n += binCount(h, b);
+    e += binEnergy(h, b);
+  }
+  return n > 0 ? e / n : -1;
+}
+
+/** Gated programme loudness (BS.1770-4), LUFS; NaN when no block passes the gates. */
+export function integrated(): f64 {
+  const mean = absoluteMean(histIPtr);
+  if (mean < 0) return NaN;
+  const first = firstGatedBin(histIPtr, toLufs(mean) - 10.0);
+  let n = 0.0, e = 0.0;
+  for (let b = first; b < HIST_BINS; b++) {
+    n += binCount(histIPtr, b);
+    e += binEnergy(histIPtr, b);
+  }
+  return n > 0 ? toLufs(e / n) : NaN;
+}
+
+/** Loudness range (Tech 3342), LU; NaN when no short-term value passes the gates. */
+export function loudnessRange(): f64 {
+  const h = histSPtr;
+  const mean = absoluteMean(h);
+  if (mean < 0) return NaN;
+  const first = firstGatedBin(h, toLufs(mean) - 20.0);
+  let n = 0.0;
+  for (let b = first; b < HIST_BINS; b++) n += binCount(h, b);
+  if (n <= 0) return NaN;
+  // Nearest-rank percentiles as in Tech 3342's reference code: index round((n-1)·p).
+  const lowRank = Math.floor((n - 1) * 0.1 + 0.5);
+  const highRank = Math.floor((n - 1) * 0.95 + 0.5);
+  let low = NaN, high = NaN;
+  let seen = 0.0;
+  for (let b = first; b < HIST_BINS; b++) {
+    const c = binCount(h, b);
+    if (c == 0) continue;
+    const next = seen + c;
+    if (isNaN(low) && lowRank < next) low = toLufs(binEnergy(h, b) / c);
+    if (highRank < next) {
+      high = toLufs(binEnergy(h, b) / c);
+      break;
+    }
+    seen = next;
+  }
+  return high - low;
+}
+
+function windowLufs(e: f64): f64 {
+  return e < 0 ? NaN : toLufs(e);
+}
+
+/** Highest 400 ms loudness, LUFS; NaN before the first full window, -Infinity for silence. */
+export function momentaryMax(): f64 {
+  return windowLufs(mMax);
+}
+
+/** Highest 3 s loudness, LUFS; NaN before the first full window, -Infinity for silence. */
+export function shortTermMax(): f64 {
+  return windowLufs(sMax);
+}
+
+/** Highest momentary loudness since the last resetInterval(). */
+export function intervalMomentaryMax(): f64 {
+  return windowLufs(mInterval);
+}
+
+export function intervalShortTermMax(): f64 {
+  return windowLufs(sInterval);
+}
+
+export function resetInterval(): void {
+  mInterval = -1;
+  sInterval = -1;
+}
+
+/** dBFS. */
+export function samplePeak(): f64 {
+  return 20.0 * Math.log10(<f64>samplePk);
+}
+
+/** dBTP. Never below the sample peak: the interpolator's phase 0 is not exactly unity. */
+export function truePeak(): f64 {
+  return 20.0 * Math.log10(<f64>max(truePk, samplePk));
+}
+
+export function framesSeen(): f64 {
+  return frames;
+}
