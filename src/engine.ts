@@ -1,0 +1,281 @@
+/**
+ * The engine: validates a call's options, resolves its input, plans the job(s), runs them on the
+ * pool, and commits or rolls back outputs. Every public call takes an AbortSignal, progress
+ * listener and per-call limits.
+ */
+import { basename, extname, join } from 'node:path';
+import { LimitError, OptionsError, SandcodecError, InternalError } from './errors.js';
+import { resolveInput, type MediaInput, type ResolvedInput } from './io/input.js';
+import { OutputSet } from './io/output.js';
+import { generatePlan, resolveGenerate, type GenerateOptions } from './ops/generate.js';
+import { ladderPlan, type RenditionTarget } from './ops/ladder.js';
+import { decodePlan, probePlan } from './ops/probe.js';
+import { parseProbe, type ProbeResult } from './ops/probe-result.js';
+import { resolveEngineOptions, resolveLimits, type EngineOptions, type Limits, type ResolvedEngineOptions } from './options.js';
+import type { JobLimits, JobResult, OutputSink, Plan } from './plan.js';
+import { JobPool } from './pool/pool.js';
+import { AUDIO_PRESET_NAMES, getAudioPreset, type AudioPreset } from './presets/audio.js';
+import { ProgressTracker, type ProgressListener } from './progress.js';
+
+export interface CallOptions {
+  signal?: AbortSignal;
+  onProgress?: ProgressListener;
+  /** Overrides of the engine's limits for this call. */
+  limits?: Partial<Limits>;
+}
+
+export interface ProbeOptions extends CallOptions {
+  /** Also decode the first audio (else video) stream and report `decodedDuration`. */
+  decode?: boolean;
+}
+
+export interface TranscodeOptions extends CallOptions {
+  preset: string;
+  /** Host path to write; without it the rendition comes back as `bytes`. */
+  output?: string;
+}
+
+export interface LadderOptions extends CallOptions {
+  /** Directory for the renditions; without it they come back as `bytes`. */
+  outputDir?: string;
+  /** File name stem of the renditions (default: the input's, or `audio`). */
+  baseName?: string;
+}
+
+export interface Rendition {
+  preset: string;
+  codec: string;
+  /** Where it was written, when an output path or directory was given. */
+  path?: string;
+  bytes?: Uint8Array;
+  size: number;
+  /** Average bit/s over the source duration. */
+  bitrate: number | null;
+}
+
+export interface LadderResult {
+  source: ProbeResult;
+  renditions: Rendition[];
+  /** Wall time of the encode job, ms. */
+  elapsedMs: number;
+  /** Source seconds encoded per wall second (all renditions together). */
+  realtimeFactor: number | null;
+}
+
+export interface TranscodeResult extends Rendition {
+  source: ProbeResult;
+  elapsedMs: number;
+  realtimeFactor: number | null;
+}
+
+export interface GenerateResult {
+  path?: string;
+  bytes?: Uint8Array;
+  size: number;
+  seconds: number;
+}
+
+export class Engine {
+  private constructor(
+    private readonly pool: JobPool,
+    readonly options: ResolvedEngineOptions,
+  ) {}
+
+  static async create(options?: EngineOptions): Promise<Engine> {
+    const resolved = resolveEngineOptions(options);
+    const pool = await JobPool.create({
+      workers: resolved.workers,
+      maxQueue: resolved.maxQueue,
+      recycleHeapBytes: 256 * 1024 ** 2,
+      terminateGraceMs: 50,
+    });
+    return new Engine(pool, resolved);
+  }
+
+  get workers(): number {
+    return this.pool.workers;
+  }
+
+  /** Jobs running or waiting. */
+  get inFlight(): number {
+    return this.pool.inFlight;
+  }
+
+  async probe(input: MediaInput, options: ProbeOptions = {}): Promise<ProbeResult> {
+    checkCallOptions(options, ['decode']);
+    const limits = this.limitsFor(options);
+    const resolved = await resolveInput(input, limits.maxInputBytes, options.signal);
+    try {
+      const probe = await this.probeResolved(resolved, limits, options);
+      const plan = options.decode ? decodePlan(resolved, probe, jobLimits(limits)) : undefined;
+      if (plan) {
+        const tracker = new ProgressTracker(options.onProgress);
+        const decoded = await this.run(plan, limits, options, tracker.phase('decode', probe.duration));
+        probe.decodedDuration = decoded.mediaSeconds ?? 0;
+      }
+      return probe;
+    } finally {
+      await resolved.release();
+    }
+  }
+
+  async transcode(input: MediaInput, options: TranscodeOptions): Promise<TranscodeResult> {
+    checkCallOptions(options, ['preset', 'output']);
+    const preset = presetOption('preset', options.preset);
+    if (options.output !== undefined && (typeof options.output !== 'string' || !options.output)) {
+      throw new OptionsError('output', 'must be a non-empty path');
+    }
+    const destinations = options.output ? [options.output] : undefined;
+    const result = await this.encode('transcode', input, [preset], destinations, options);
+    const [rendition] = result.renditions;
+    return { ...rendition!, source: result.source, elapsedMs: result.elapsedMs, realtimeFactor: result.realtimeFactor };
+  }
+
+  async ladder(input: MediaInput, presets: string[], options: LadderOptions = {}): Promise<LadderResult> {
+    checkCallOptions(options, ['outputDir', 'baseName']);
+    if (!Array.isArray(presets) || presets.length === 0) throw new OptionsError('presets', 'must be a non-empty array of preset names');
+    const resolvedPresets = presets.map((p, i) => presetOption(`presets[${i}]`, p));
+    if (new Set(presets).size !== presets.length) throw new OptionsError('presets', 'must not name a preset twice');
+    let destinations: string[] | undefined;
+    if (options.outputDir !== undefined) {
+      if (typeof options.outputDir !== 'string' || !options.outputDir) throw new OptionsError('outputDir', 'must be a non-empty path');
+      const stem = options.baseName ?? inputStem(input);
+      if (!/^[^/\\\0]+$/.test(stem)) throw new OptionsError('baseName', 'must be a file name without slashes');
+      destinations = resolvedPresets.map((p) => join(options.outputDir!, `${stem}.${p.name}.${p.extension}`));
+    }
+    return this.encode('ladder', input, resolvedPresets, destinations, options);
+  }
+
+  /** Makes sample audio inside the sandbox (see `GenerateOptions`). */
+  async generate(options: GenerateOptions & CallOptions & { output?: string }): Promise<GenerateResult> {
+    const g = resolveGenerate(options);
+    const limits = this.limitsFor(options);
+    const outputs = new OutputSet();
+    let sink: OutputSink = { type: 'bytes' };
+    if (options.output !== undefined) {
+      if (typeof options.output !== 'string' || !options.output) throw new OptionsError('output', 'must be a non-empty path');
+      sink = { type: 'path', path: (await outputs.add(options.output)).tempPath };
+    }
+    const tracker = new ProgressTracker(options.onProgress);
+    try {
+      const result = await this.run(generatePlan(g, sink, jobLimits(limits)), limits, options, tracker.phase('generate', g.seconds));
+      await outputs.commit();
+      const out = result.outputs[0]!;
+      return { ...(options.output ? { path: outputs.files[0]!.finalPath } : { bytes: out.bytes! }), size: out.size, seconds: g.seconds };
+    } catch (err) {
+      await outputs.rollback();
+      throw err;
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.pool.close();
+  }
+
+  private limitsFor(options: CallOptions): Limits {
+    if (options !== undefined && (typeof options !== 'object' || options === null)) throw new OptionsError('options', 'must be an object');
+    if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) throw new OptionsError('signal', 'must be an AbortSignal');
+    if (options.onProgress !== undefined && typeof options.onProgress !== 'function') throw new OptionsError('onProgress', 'must be a function');
+    return resolveLimits(this.options.limits, options.limits);
+  }
+
+  private async probeResolved(input: ResolvedInput, limits: Limits, options: CallOptions): Promise<ProbeResult> {
+    const result = await this.run(probePlan(input, jobLimits(limits)), limits, options);
+    const probe = parseProbe(result.probe);
+    probe.size = input.size;
+    return probe;
+  }
+
+  private async encode(
+    phase: 'transcode' | 'ladder',
+    input: MediaInput,
+    presets: AudioPreset[],
+    destinations: string[] | undefined,
+    options: CallOptions,
+  ): Promise<LadderResult> {
+    const limits = this.limitsFor(options);
+    const tracker = new ProgressTracker(options.onProgress);
+    const resolved = await resolveInput(input, limits.maxInputBytes, options.signal);
+    const outputs = new OutputSet();
+    try {
+      const source = await this.probeResolved(resolved, limits, options);
+      if (source.duration !== null && source.duration > limits.maxDurationSeconds) {
+        throw new LimitError('maxDurationSeconds', `the input plays ${source.duration.toFixed(1)} s, longer than maxDurationSeconds (${limits.maxDurationSeconds} s)`, {
+          max: limits.maxDurationSeconds,
+          actual: source.duration,
+        });
+      }
+      tracker.emit('probe', 0, 0, undefined);
+      const targets: RenditionTarget[] = [];
+      for (const [i, preset] of presets.entries()) {
+        const sink: OutputSink = destinations ? { type: 'path', path: (await outputs.add(destinations[i]!)).tempPath } : { type: 'bytes' };
+        targets.push({ preset, sink });
+      }
+      const plan = ladderPlan(phase, resolved, source, targets, jobLimits(limits));
+      const started = performance.now();
+      const result = await this.run(plan, limits, options, tracker.phase(phase, source.duration));
+      const elapsedMs = performance.now() - started;
+      await outputs.commit();
+      tracker.emit(phase, 1, source.duration ?? 0, undefined);
+      const renditions = presets.map((preset, i): Rendition => {
+        const out = result.outputs[i]!;
+        return {
+          preset: preset.name,
+          codec: preset.codec,
+          ...(destinations ? { path: outputs.files[i]!.finalPath } : { bytes: out.bytes! }),
+          size: out.size,
+          bitrate: source.duration ? Math.round((out.size * 8) / source.duration) : null,
+        };
+      });
+      const realtimeFactor = source.duration ? source.duration / (elapsedMs / 1000) : null;
+      return { source, renditions, elapsedMs, realtimeFactor };
+    } catch (err) {
+      await outputs.rollback();
+      throw err;
+    } finally {
+      await resolved.release();
+    }
+  }
+
+  private async run(plan: Plan, limits: Limits, options: CallOptions, onStats?: ReturnType<ProgressTracker['phase']>): Promise<JobResult> {
+    try {
+      return await this.pool.run(plan, { signal: options.signal, timeoutMs: limits.timeoutMs, onEvent: onStats });
+    } catch (err) {
+      if (err instanceof SandcodecError) throw err;
+      throw new InternalError(`unexpected failure: ${(err as Error)?.message ?? String(err)}`, {}, { cause: err });
+    }
+  }
+}
+
+function jobLimits(limits: Limits): JobLimits {
+  return { maxOutputBytes: limits.maxOutputBytes, maxHeapBytes: limits.maxHeapBytes, maxDurationSeconds: limits.maxDurationSeconds };
+}
+
+function presetOption(option: string, name: unknown): AudioPreset {
+  const preset = typeof name === 'string' ? getAudioPreset(name) : undefined;
+  if (!preset) throw new OptionsError(option, `unknown preset ${JSON.stringify(name)} (known: ${AUDIO_PRESET_NAMES.join(', ')})`);
+  return preset;
+}
+
+const COMMON_OPTIONS = ['signal', 'onProgress', 'limits'];
+
+function checkCallOptions(options: unknown, own: string[]): void {
+  if (typeof options !== 'object' || options === null) throw new OptionsError('options', 'must be an object');
+  for (const key of Object.keys(options)) {
+    if (!COMMON_OPTIONS.includes(key) && !own.includes(key)) {
+      throw new OptionsError(key, `is not an option of this call (known: ${[...own, ...COMMON_OPTIONS].join(', ')})`);
+    }
+  }
+}
+
+function inputStem(input: MediaInput): string {
+  const named = input as { path?: unknown; name?: unknown };
+  const name = typeof named.path === 'string' ? named.path : typeof named.name === 'string' ? named.name : '';
+  const stem = basename(name, extname(name));
+  return stem || 'audio';
+}
+
+/** Creates an engine: compiles the FFmpeg core once and starts the worker pool. */
+export function createEngine(options?: EngineOptions): Promise<Engine> {
+  return Engine.create(options);
+}

@@ -1,0 +1,44 @@
+/**
+ * Reading FFmpeg's log: a bounded tail for error details, and the `time=`/`speed=` of its stats
+ * lines for progress. The core's own progress ratio is wrong in 0.12.10 (DESIGN.md), so progress
+ * is always computed from `time=` and the probed duration.
+ */
+
+export interface StatsLine {
+  seconds: number;
+  speed: number | undefined;
+}
+
+const TIME_RE = /time=\s*(-?)(\d+):(\d{2}):(\d{2}(?:\.\d+)?)/;
+const SPEED_RE = /speed=\s*([\d.]+)x/;
+
+/** Parses one FFmpeg stats line (`size= … time=00:00:03.52 bitrate= … speed=41.2x`). */
+export function parseStats(line: string): StatsLine | undefined {
+  const t = TIME_RE.exec(line);
+  if (!t) return undefined;
+  const seconds = t[1] === '-' ? 0 : Number(t[2]) * 3600 + Number(t[3]) * 60 + Number(t[4]);
+  const s = SPEED_RE.exec(line);
+  const speed = s ? Number(s[1]) : undefined;
+  return { seconds, speed: Number.isFinite(speed) ? speed : undefined };
+}
+
+export class LogTail {
+  private readonly lines: string[] = [];
+  constructor(private readonly max = 40) {}
+
+  push(line: string): void {
+    const trimmed = line.trimEnd();
+    if (!trimmed) return;
+    this.lines.push(trimmed);
+    if (this.lines.length > this.max) this.lines.shift();
+  }
+
+  get(): string[] {
+    return this.lines.slice();
+  }
+
+  /** The lines that say what went wrong, without the banner and stats noise. */
+  errors(): string[] {
+    return this.lines.filter((l) => !/^\s*(size=|frame=|video:|\[out#|Stream mapping|Press \[q\])/.test(l));
+  }
+}

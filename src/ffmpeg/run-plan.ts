@@ -1,0 +1,178 @@
+/**
+ * Runs one plan on one core, inside a fresh job directory: mounts the plan's inputs and outputs,
+ * runs ffprobe or ffmpeg, classifies a failure into a typed error, and always tears the job
+ * directory down. Runs on a worker thread; nothing here touches the pool.
+ */
+import {
+  AbortedError,
+  FFmpegError,
+  InputError,
+  LimitError,
+  SandcodecError,
+  TimeoutError,
+  UnsupportedError,
+} from '../errors.js';
+import { CANCEL, type JobOutputResult, type JobResult, type Plan, type PlanInput, type WorkerEvent } from '../plan.js';
+import type { FFmpegCore } from './core.js';
+import { LogTail, parseStats } from './log.js';
+import { BufferSink, bytesSource, hostFileSink, hostFileSource, JobFS, OutputBudget, type ByteSink } from './sandbox-fs.js';
+
+/** Protocols a job may use. Everything else (http, tcp, data, concat:, crypto …) is refused. */
+const PROTOCOL_WHITELIST = 'file,pipe';
+
+export interface RunContext {
+  core: FFmpegCore;
+  cancelFlag: Int32Array;
+  emit: (event: WorkerEvent) => void;
+}
+
+export function runPlan(plan: Plan, ctx: RunContext): JobResult {
+  const { core, cancelFlag, emit } = ctx;
+  const tail = new LogTail();
+  let lastEmit = 0;
+  let mediaSeconds: number | null = null;
+  core.setHeapBudget(plan.limits.maxHeapBytes);
+  core.setLogSink((line) => {
+    tail.push(line);
+    const stats = parseStats(line);
+    if (!stats) return;
+    mediaSeconds = stats.seconds;
+    if (stats.seconds > plan.limits.maxDurationSeconds) {
+      Atomics.compareExchange(cancelFlag, 0, CANCEL.none, CANCEL.duration);
+    }
+    const now = Date.now();
+    if (now - lastEmit >= 50) {
+      lastEmit = now;
+      emit({ type: 'stats', seconds: stats.seconds, speed: stats.speed });
+    }
+  });
+
+  const jobFs = new JobFS(core.FS);
+  const budget = new OutputBudget(plan.limits.maxOutputBytes);
+  const sinks: Array<{ name: string; sink: ByteSink }> = [];
+  try {
+    for (const input of plan.inputs) jobFs.addInput(input.name, openSource(input));
+    for (const output of plan.outputs) {
+      const sink = output.sink.type === 'path' ? hostFileSink(output.sink.path) : new BufferSink();
+      sinks.push({ name: output.name, sink });
+      jobFs.addOutput(output.name, sink, budget);
+    }
+
+    const started = performance.now();
+    let probe: unknown;
+    if (plan.op === 'probe') {
+      probe = runProbe(core, jobFs, plan.inputs[0].name, tail);
+    } else {
+      // The log level is global to the instance and ffprobe lowers it: always set it per run.
+      const code = core.exec(['-hide_banner', '-loglevel', 'info', '-stats', '-stats_period', '0.25', ...sandboxArgs(plan.args)]);
+      throwIfStopped(cancelFlag, core, budget, plan, tail);
+      if (code !== 0) throw classifyFailure(code, tail, plan.phase);
+    }
+    throwIfStopped(cancelFlag, core, budget, plan, tail);
+    const execMs = performance.now() - started;
+
+    const outputs: JobOutputResult[] = sinks.map(({ name, sink }) => {
+      const result: JobOutputResult = { name, size: sink.written };
+      if (sink instanceof BufferSink) result.bytes = sink.bytes();
+      return result;
+    });
+    return { outputs, probe, log: tail.get(), mediaSeconds, execMs, instantiateMs: 0 };
+  } finally {
+    core.setLogSink(() => {});
+    jobFs.dispose();
+  }
+}
+
+function openSource(input: PlanInput) {
+  const { source } = input;
+  if (source.type === 'path') return hostFileSource(source.path);
+  return bytesSource(new Uint8Array(source.buffer, 0, source.byteLength));
+}
+
+/** Forces the protocol whitelist onto every input, whatever the plan says. */
+function sandboxArgs(args: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] === '-protocol_whitelist') {
+      i++;
+      continue;
+    }
+    if (args[i] === '-i') out.push('-protocol_whitelist', PROTOCOL_WHITELIST);
+    out.push(args[i]!);
+  }
+  return out;
+}
+
+const PROBE_OUT = 'probe.json';
+
+function runProbe(core: FFmpegCore, jobFs: JobFS, inputName: string, tail: LogTail): unknown {
+  const sink = new BufferSink();
+  jobFs.addOutput(PROBE_OUT, sink, new OutputBudget(16 * 1024 * 1024));
+  core.ffprobe([
+    '-hide_banner', '-v', 'error', '-protocol_whitelist', PROTOCOL_WHITELIST,
+    '-print_format', 'json=c=1', '-show_format', '-show_streams', '-show_error',
+    '-o', jobFs.path(PROBE_OUT), jobFs.path(inputName),
+  ]);
+  const text = new TextDecoder().decode(sink.bytes());
+  let parsed: { format?: unknown; streams?: unknown[]; error?: { string?: string } };
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new InputError('the input is not readable media (the probe produced no result)', { log: tail.errors() });
+  }
+  if (parsed.error || !parsed.format) {
+    const why = parsed.error?.string ?? 'unknown format';
+    throw new InputError(`the input is not readable media: ${why}`, { log: tail.errors() });
+  }
+  return parsed;
+}
+
+function throwIfStopped(flag: Int32Array, core: FFmpegCore, budget: OutputBudget, plan: Plan, tail: LogTail): void {
+  const reason = Atomics.load(flag, 0);
+  if (reason === CANCEL.abort) throw new AbortedError();
+  if (reason === CANCEL.timeout) throw new TimeoutError('the job ran past its timeout (timeoutMs)');
+  if (reason === CANCEL.duration) {
+    throw new LimitError('maxDurationSeconds', `the input plays longer than maxDurationSeconds (${plan.limits.maxDurationSeconds} s)`, {
+      max: plan.limits.maxDurationSeconds,
+    });
+  }
+  if (budget.exceeded) {
+    throw new LimitError('maxOutputBytes', `the output grew past maxOutputBytes (${plan.limits.maxOutputBytes} bytes)`, {
+      max: plan.limits.maxOutputBytes,
+    });
+  }
+  if (core.heapRefused) {
+    throw new LimitError('maxHeapBytes', `the job needed more memory than maxHeapBytes (${plan.limits.maxHeapBytes} bytes)`, {
+      max: plan.limits.maxHeapBytes,
+      log: tail.errors(),
+    });
+  }
+}
+
+const INPUT_PATTERNS = [
+  /Invalid data found when processing input/i,
+  /could not find codec parameters/i,
+  /moov atom not found/i,
+  /Error while decoding/i,
+  /error reading header/i,
+  /Invalid argument/i,
+  /End of file/i,
+  /Protocol not found|not on whitelist|Protocol '.*' not on/i,
+  /No such file or directory/i,
+  /Unable to open|Failed to open segment|Impossible to open/i,
+  /Output file #\d+ does not contain any stream/i,
+  /does not contain any stream|matches no streams/i,
+  /Invalid (?:frame|packet|sample|header)|corrupt|truncat|missing/i,
+];
+const UNSUPPORTED_PATTERNS = [/Unknown encoder|Encoder not found|Decoder \(codec .*\) not found|Unsupported codec/i];
+
+/** Decides whether a failed run was the input's fault, an unsupported feature, or FFmpeg's. */
+export function classifyFailure(code: number, tail: LogTail, phase: string): SandcodecError {
+  const log = tail.errors();
+  const text = log.join('\n');
+  const details = { log, exitCode: code };
+  const last = log.filter((l) => !/^\s/.test(l)).slice(-2).join(' / ') || `exit ${code}`;
+  if (UNSUPPORTED_PATTERNS.some((re) => re.test(text))) return new UnsupportedError(`${phase}: ${last}`, details);
+  if (INPUT_PATTERNS.some((re) => re.test(text))) return new InputError(`${phase}: the input could not be decoded: ${last}`, details);
+  return new FFmpegError(`${phase}: FFmpeg failed: ${last}`, details);
+}

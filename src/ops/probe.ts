@@ -1,0 +1,34 @@
+/** `probe`: what is in a file — container, duration, bitrate, and each stream's parameters. */
+import type { FFmpegPlan, JobLimits, PlanInput, ProbePlan } from '../plan.js';
+import type { ProbeResult } from './probe-result.js';
+import type { ResolvedInput } from '../io/input.js';
+
+export function inputName(input: ResolvedInput, index = 0): string {
+  return input.ext ? `in${index}.${input.ext}` : `in${index}`;
+}
+
+export function planInput(input: ResolvedInput, index = 0): PlanInput {
+  return { name: inputName(input, index), source: input.source };
+}
+
+export function probePlan(input: ResolvedInput, limits: JobLimits): ProbePlan {
+  return { op: 'probe', phase: 'probe', inputs: [planInput(input)], outputs: [], limits };
+}
+
+/**
+ * Decodes the first audio stream (or, without one, the first video stream) to nowhere, to learn
+ * the duration a player would actually play — container headers can be wrong by hundreds of ms.
+ */
+export function decodePlan(input: ResolvedInput, probe: ProbeResult, limits: JobLimits): FFmpegPlan | undefined {
+  const stream = probe.streams.find((s) => s.type === 'audio') ?? probe.streams.find((s) => s.type === 'video' && !s.attachedPicture);
+  if (!stream) return undefined;
+  const inPlan = planInput(input);
+  return {
+    op: 'ffmpeg',
+    phase: 'decode',
+    inputs: [inPlan],
+    outputs: [],
+    args: ['-xerror', '-i', `/job/${inPlan.name}`, '-map', `0:${stream.index}`, '-f', 'null', '-'],
+    limits,
+  };
+}

@@ -1,0 +1,100 @@
+/**
+ * Engine and call options: defaults, and validation up front with messages that name the option.
+ */
+import { availableParallelism } from 'node:os';
+import { OptionsError } from './errors.js';
+
+export interface Limits {
+  /** Largest input accepted, in bytes. Checked before any work (streams: while they arrive). */
+  maxInputBytes: number;
+  /** Longest input accepted, in seconds of media. Checked on the probe and again while decoding. */
+  maxDurationSeconds: number;
+  /** Largest total output of one job, in bytes. */
+  maxOutputBytes: number;
+  /** The wasm heap one job may grow to, in bytes (the core starts at 32 MiB). */
+  maxHeapBytes: number;
+  /** Wall-clock time one job may run, in milliseconds (queueing not counted). */
+  timeoutMs: number;
+}
+
+export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
+  maxInputBytes: 2 * 1024 ** 3,
+  maxDurationSeconds: 6 * 3600,
+  maxOutputBytes: 2 * 1024 ** 3,
+  maxHeapBytes: 1024 ** 3,
+  timeoutMs: 10 * 60 * 1000,
+});
+
+export interface EngineOptions {
+  /** Worker threads, each with its own FFmpeg core. Default: the machine's available parallelism. */
+  workers?: number;
+  /** Jobs that may wait for a worker beyond those running; more are refused with E_QUEUE_FULL. Default 64. */
+  maxQueue?: number;
+  /** Safety limits for every call; each call may lower or raise them with its own `limits`. */
+  limits?: Partial<Limits>;
+}
+
+export interface ResolvedEngineOptions {
+  workers: number;
+  maxQueue: number;
+  limits: Limits;
+}
+
+const WASM_MAX_HEAP = 2 * 1024 ** 3;
+
+function positiveInt(option: string, value: unknown, max = Number.MAX_SAFE_INTEGER): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > max) {
+    throw new OptionsError(option, `must be an integer from 1 to ${max}, got ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
+function positiveNumber(option: string, value: unknown): number {
+  if (typeof value !== 'number' || !(value > 0)) {
+    throw new OptionsError(option, `must be a positive number, got ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
+export function resolveLimits(base: Limits, overrides: unknown, prefix = 'limits'): Limits {
+  if (overrides === undefined) return base;
+  if (typeof overrides !== 'object' || overrides === null) throw new OptionsError(prefix, 'must be an object');
+  const out = { ...base };
+  for (const [key, value] of Object.entries(overrides)) {
+    if (value === undefined) continue;
+    const option = `${prefix}.${key}`;
+    switch (key) {
+      case 'maxInputBytes':
+      case 'maxOutputBytes':
+        out[key] = positiveInt(option, value);
+        break;
+      case 'maxHeapBytes':
+        if (typeof value === 'number' && value < 64 * 1024 ** 2) {
+          throw new OptionsError(option, `must be at least 64 MiB (the core alone needs 32 MiB), got ${value}`);
+        }
+        out[key] = positiveInt(option, value, WASM_MAX_HEAP);
+        break;
+      case 'maxDurationSeconds':
+        out[key] = positiveNumber(option, value);
+        break;
+      case 'timeoutMs':
+        out[key] = value === Infinity ? Infinity : positiveInt(option, value);
+        break;
+      default:
+        throw new OptionsError(option, `is not a limit (known: ${Object.keys(DEFAULT_LIMITS).join(', ')})`);
+    }
+  }
+  return out;
+}
+
+export function resolveEngineOptions(options: unknown): ResolvedEngineOptions {
+  if (options === undefined) options = {};
+  if (typeof options !== 'object' || options === null) throw new OptionsError('options', 'must be an object');
+  const o = options as EngineOptions;
+  for (const key of Object.keys(o)) {
+    if (!['workers', 'maxQueue', 'limits'].includes(key)) throw new OptionsError(key, 'is not an engine option (known: workers, maxQueue, limits)');
+  }
+  const workers = o.workers === undefined ? Math.max(1, availableParallelism()) : positiveInt('workers', o.workers, 256);
+  const maxQueue = o.maxQueue === undefined ? 64 : o.maxQueue === 0 ? 0 : positiveInt('maxQueue', o.maxQueue);
+  return { workers, maxQueue, limits: resolveLimits({ ...DEFAULT_LIMITS }, o.limits) };
+}

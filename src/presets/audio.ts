@@ -1,0 +1,84 @@
+/**
+ * The audio presets of a music service's ladder. Frozen and exported so callers can list them;
+ * each knows its encoder, container and how FFmpeg should be told to make it.
+ */
+import type { StreamInfo } from '../ops/probe-result.js';
+
+/**
+ * How the bitrate is held: `cbr` exactly; `abr` on average (managed, so the nominal rate is
+ * what a listener actually gets); `cvbr` constrained VBR, close to nominal; `lossless` none.
+ */
+export type RateControl = 'cbr' | 'abr' | 'cvbr' | 'lossless';
+
+export interface AudioPreset {
+  readonly name: string;
+  readonly codec: 'vorbis' | 'opus' | 'aac' | 'mp3' | 'flac' | 'pcm';
+  /** FFmpeg encoder name. */
+  readonly encoder: string;
+  /** FFmpeg muxer and file extension of the rendition. */
+  readonly format: string;
+  readonly extension: string;
+  /** Nominal bitrate in bit/s for lossy presets. */
+  readonly bitrate?: number;
+  readonly rateControl: RateControl;
+  /** Lossy presets are delivered as stereo at most. */
+  readonly maxChannels?: number;
+  /** Fixed output rate (Opus only runs at 48 kHz). */
+  readonly sampleRate?: number;
+}
+
+const lossy = (
+  name: string,
+  codec: AudioPreset['codec'],
+  encoder: string,
+  format: string,
+  extension: string,
+  kbps: number,
+  rateControl: RateControl,
+  extra: Partial<AudioPreset> = {},
+): AudioPreset => Object.freeze({ name, codec, encoder, format, extension, bitrate: kbps * 1000, rateControl, maxChannels: 2, ...extra });
+
+export const AUDIO_PRESETS: Readonly<Record<string, AudioPreset>> = Object.freeze({
+  'vorbis-96': lossy('vorbis-96', 'vorbis', 'libvorbis', 'ogg', 'ogg', 96, 'abr'),
+  'vorbis-160': lossy('vorbis-160', 'vorbis', 'libvorbis', 'ogg', 'ogg', 160, 'abr'),
+  'vorbis-320': lossy('vorbis-320', 'vorbis', 'libvorbis', 'ogg', 'ogg', 320, 'abr'),
+  'opus-96': lossy('opus-96', 'opus', 'libopus', 'opus', 'opus', 96, 'cvbr', { sampleRate: 48000 }),
+  'opus-160': lossy('opus-160', 'opus', 'libopus', 'opus', 'opus', 160, 'cvbr', { sampleRate: 48000 }),
+  'aac-128': lossy('aac-128', 'aac', 'aac', 'ipod', 'm4a', 128, 'abr'),
+  'aac-256': lossy('aac-256', 'aac', 'aac', 'ipod', 'm4a', 256, 'abr'),
+  'mp3-320': lossy('mp3-320', 'mp3', 'libmp3lame', 'mp3', 'mp3', 320, 'cbr'),
+  flac: Object.freeze({ name: 'flac', codec: 'flac', encoder: 'flac', format: 'flac', extension: 'flac', rateControl: 'lossless' }),
+  wav: Object.freeze({ name: 'wav', codec: 'pcm', encoder: 'pcm_s16le', format: 'wav', extension: 'wav', rateControl: 'lossless' }),
+} satisfies Record<string, AudioPreset>);
+
+export const AUDIO_PRESET_NAMES: readonly string[] = Object.freeze(Object.keys(AUDIO_PRESETS));
+
+export function getAudioPreset(name: string): AudioPreset | undefined {
+  return Object.hasOwn(AUDIO_PRESETS, name) ? AUDIO_PRESETS[name] : undefined;
+}
+
+/** Sample rates MP3 can carry; other sources are resampled to the nearest one above or 48 kHz. */
+const MP3_RATES = [8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000];
+
+/** The FFmpeg output options that make `preset` from `source`. */
+export function encoderArgs(preset: AudioPreset, source: StreamInfo): string[] {
+  const args = ['-c:a', preset.encoder];
+  if (preset.bitrate) args.push('-b:a', String(preset.bitrate));
+  // Unmanaged libvorbis picks a quality for the nominal rate and lands 20-30 % under it on real
+  // music; a max rate keeps bitrate management on, so the average is the nominal rate.
+  if (preset.codec === 'vorbis' && preset.bitrate) args.push('-maxrate', String(preset.bitrate * 2));
+  if (preset.codec === 'opus') args.push('-vbr', 'constrained', '-application', 'audio');
+  if (preset.codec === 'flac') args.push('-compression_level', '8');
+  if (preset.codec === 'pcm') {
+    // Keep the source's precision: 24-bit and float masters must not be truncated to 16 bits.
+    const deep = (source.bitsPerSample ?? 16) > 16 || /^(s32|flt|dbl)/.test(source.sampleFormat ?? '');
+    args[1] = deep ? 'pcm_s24le' : 'pcm_s16le';
+  }
+  let rate = preset.sampleRate;
+  if (!rate && preset.codec === 'mp3' && source.sampleRate && !MP3_RATES.includes(source.sampleRate)) {
+    rate = MP3_RATES.find((r) => r >= source.sampleRate!) ?? 48000;
+  }
+  if (rate && rate !== source.sampleRate) args.push('-ar', String(rate));
+  if (preset.maxChannels && (source.channels ?? 0) > preset.maxChannels) args.push('-ac', String(preset.maxChannels));
+  return args;
+}
