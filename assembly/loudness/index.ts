@@ -58,7 +58,7 @@ let c0: f64 = 0, c1: f64 = 0, c2: f64 = 0, d1: f64 = 0, d2: f64 = 0;
 let inPtr: usize = 0; // interleaved f32 input, CAPACITY frames
 let tpPtr: usize = 0; // per channel: TP_TAPS history + CAPACITY deinterleaved f32
 let tpCoef: usize = 0; // TP_TAPS v128 rows, oldest tap first, lanes = phases
-let statePtr: usize = 0; // per channel pair: s1 s2 t1 t2 as f64x2 (lane = channel & 1)
+let statePtr: usize = 0; // per channel pair: x1 x2 y1 y2 z1 z2 as f64x2 (lane = channel & 1)
 let accPtr: usize = 0; // per channel f64 sum of squares in the open sub-block
 let weightPtr: usize = 0; // per channel f64
 let ringPtr: usize = 0; // sLen f64 sub-block energies
@@ -143,7 +143,7 @@ export function init(sampleRate: i32, channels: i32): i32 {
   tpCoef = p;
   p += <usize>(TP_TAPS * 16);
   statePtr = p;
-  p += <usize>(npairs * 64);
+  p += <usize>(npairs * 96);
   accPtr = p;
   p += <usize>(npairs * 16);
   weightPtr = p;
@@ -363,8 +363,9 @@ function fir(base: usize, n: i32): f32 {
 }
 
 // ---------------------------------------------------------------------------------------------
-// K-weighting and mean square (transposed direct form II, f64: the 38 Hz high-pass has poles
-// too close to 1 for f32 at high sample rates)
+// K-weighting and mean square. f64, because the 38 Hz high-pass has poles too close to 1 for f32
+// at high sample rates. Direct form I: the feedback path is one multiply and one subtract per
+// sample (the feed-forward sums are off the critical path), half the latency chain of TDF-II.
 
 function filterSegment(off: i32, n: i32): void {
   const stride = <usize>(nch * 4);
@@ -375,8 +376,9 @@ function filterSegment(off: i32, n: i32): void {
     const vd1 = f64x2.splat(d1), vd2 = f64x2.splat(d2);
     const floor = f64x2.splat(DENORMAL_FLOOR);
     for (let pr = 0; pr < npairs; pr++) {
-      const st = statePtr + <usize>(pr * 64);
-      let s1 = v128.load(st, 0), s2 = v128.load(st, 16), t1 = v128.load(st, 32), t2 = v128.load(st, 48);
+      const st = statePtr + <usize>(pr * 96);
+      let x1 = v128.load(st, 0), x2 = v128.load(st, 16), y1 = v128.load(st, 32);
+      let y2 = v128.load(st, 48), z1 = v128.load(st, 64), z2 = v128.load(st, 80);
       let acc = v128.load(accPtr + <usize>(pr * 16));
       // Odd channel counts read the next frame's first sample into the spare lane; that lane is
       // never read back. The input buffer is padded so the last frame stays in bounds.
@@ -384,47 +386,52 @@ function filterSegment(off: i32, n: i32): void {
       for (let i = 0; i < n; i++) {
         const x = f64x2.promote_low_f32x4(v128.load64_zero(p));
         p += stride;
-        const y = f64x2.add(f64x2.mul(vb0, x), s1);
-        s1 = f64x2.add(f64x2.sub(f64x2.mul(vb1, x), f64x2.mul(va1, y)), s2);
-        s2 = f64x2.sub(f64x2.mul(vb2, x), f64x2.mul(va2, y));
-        const z = f64x2.add(f64x2.mul(vc0, y), t1);
-        t1 = f64x2.add(f64x2.sub(f64x2.mul(vc1, y), f64x2.mul(vd1, z)), t2);
-        t2 = f64x2.sub(f64x2.mul(vc2, y), f64x2.mul(vd2, z));
+        const y = f64x2.sub(f64x2.sub(f64x2.add(f64x2.add(f64x2.mul(vb0, x), f64x2.mul(vb1, x1)), f64x2.mul(vb2, x2)), f64x2.mul(va2, y2)), f64x2.mul(va1, y1));
+        const z = f64x2.sub(f64x2.sub(f64x2.add(f64x2.add(f64x2.mul(vc0, y), f64x2.mul(vc1, y1)), f64x2.mul(vc2, y2)), f64x2.mul(vd2, z2)), f64x2.mul(vd1, z1));
+        x2 = x1;
+        x1 = x;
+        y2 = y1;
+        y1 = y;
+        z2 = z1;
+        z1 = z;
         acc = f64x2.add(acc, f64x2.mul(z, z));
       }
-      s1 = v128.andnot(s1, f64x2.lt(f64x2.abs(s1), floor));
-      s2 = v128.andnot(s2, f64x2.lt(f64x2.abs(s2), floor));
-      t1 = v128.andnot(t1, f64x2.lt(f64x2.abs(t1), floor));
-      t2 = v128.andnot(t2, f64x2.lt(f64x2.abs(t2), floor));
-      v128.store(st, s1, 0);
-      v128.store(st, s2, 16);
-      v128.store(st, t1, 32);
-      v128.store(st, t2, 48);
+      v128.store(st, x1, 0);
+      v128.store(st, x2, 16);
+      v128.store(st, v128.andnot(y1, f64x2.lt(f64x2.abs(y1), floor)), 32);
+      v128.store(st, v128.andnot(y2, f64x2.lt(f64x2.abs(y2), floor)), 48);
+      v128.store(st, v128.andnot(z1, f64x2.lt(f64x2.abs(z1), floor)), 64);
+      v128.store(st, v128.andnot(z2, f64x2.lt(f64x2.abs(z2), floor)), 80);
       v128.store(accPtr + <usize>(pr * 16), acc);
     }
   } else {
     for (let c = 0; c < nch; c++) {
       if (load<f64>(weightPtr + <usize>(c * 8)) == 0) continue;
-      const st = statePtr + <usize>((c >> 1) * 64 + (c & 1) * 8);
-      let s1 = load<f64>(st, 0), s2 = load<f64>(st, 16), t1 = load<f64>(st, 32), t2 = load<f64>(st, 48);
+      const st = statePtr + <usize>((c >> 1) * 96 + (c & 1) * 8);
+      let x1 = load<f64>(st, 0), x2 = load<f64>(st, 16), y1 = load<f64>(st, 32);
+      let y2 = load<f64>(st, 48), z1 = load<f64>(st, 64), z2 = load<f64>(st, 80);
       const ap = accPtr + <usize>(c * 8);
       let acc = load<f64>(ap);
       let p = inPtr + <usize>((off * nch + c) * 4);
       for (let i = 0; i < n; i++) {
         const x = <f64>load<f32>(p);
         p += stride;
-        const y = b0 * x + s1;
-        s1 = b1 * x - a1 * y + s2;
-        s2 = b2 * x - a2 * y;
-        const z = c0 * y + t1;
-        t1 = c1 * y - d1 * z + t2;
-        t2 = c2 * y - d2 * z;
+        const y = b0 * x + b1 * x1 + b2 * x2 - a2 * y2 - a1 * y1;
+        const z = c0 * y + c1 * y1 + c2 * y2 - d2 * z2 - d1 * z1;
+        x2 = x1;
+        x1 = x;
+        y2 = y1;
+        y1 = y;
+        z2 = z1;
+        z1 = z;
         acc += z * z;
       }
-      store<f64>(st, Math.abs(s1) < DENORMAL_FLOOR ? 0 : s1, 0);
-      store<f64>(st, Math.abs(s2) < DENORMAL_FLOOR ? 0 : s2, 16);
-      store<f64>(st, Math.abs(t1) < DENORMAL_FLOOR ? 0 : t1, 32);
-      store<f64>(st, Math.abs(t2) < DENORMAL_FLOOR ? 0 : t2, 48);
+      store<f64>(st, x1, 0);
+      store<f64>(st, x2, 16);
+      store<f64>(st, Math.abs(y1) < DENORMAL_FLOOR ? 0 : y1, 32);
+      store<f64>(st, Math.abs(y2) < DENORMAL_FLOOR ? 0 : y2, 48);
+      store<f64>(st, Math.abs(z1) < DENORMAL_FLOOR ? 0 : z1, 64);
+      store<f64>(st, Math.abs(z2) < DENORMAL_FLOOR ? 0 : z2, 80);
       store<f64>(ap, acc);
     }
   }

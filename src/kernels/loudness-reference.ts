@@ -27,7 +27,7 @@ export class LoudnessReference {
   private readonly hop: number;
   private readonly sub: number;
   private readonly phases: readonly (readonly number[])[];
-  // Per channel: shelf state s1 s2, high-pass state t1 t2, sum of squares of the open sub-block,
+  // Per channel: filter histories x1 x2 y1 y2 z1 z2, sum of squares of the open sub-block,
   // and the true-peak history (newest first).
   private readonly state: Float64Array[];
   private readonly acc: Float64Array;
@@ -55,7 +55,7 @@ export class LoudnessReference {
     ({ hop: this.hop, sub: this.sub } = timingGrid(o.sampleRate));
     const all = TRUE_PEAK_PHASES;
     this.phases = truePeakOversampling(o.sampleRate) === 4 ? all : [all[0]!, all[2]!];
-    this.state = Array.from({ length: o.channels }, () => new Float64Array(4));
+    this.state = Array.from({ length: o.channels }, () => new Float64Array(6));
     this.acc = new Float64Array(o.channels);
     this.history = Array.from({ length: o.channels }, () => new Array<number>(TAPS).fill(0));
   }
@@ -106,14 +106,16 @@ export class LoudnessReference {
       this.samplePeak = Math.max(this.samplePeak, Math.abs(x));
       this.interpolate(c, x);
       if (this.weights[c] === 0) continue;
+      // Direct form I, both stages; s = [x1, x2, y1, y2, z1, z2].
       const s = this.state[c]!;
-      // Transposed direct form II, both stages.
-      const y = f.b0 * x + s[0]!;
-      s[0] = f.b1 * x - f.a1 * y + s[1]!;
-      s[1] = f.b2 * x - f.a2 * y;
-      const z = h.b0 * y + s[2]!;
-      s[2] = h.b1 * y - h.a1 * z + s[3]!;
-      s[3] = h.b2 * y - h.a2 * z;
+      const y = f.b0 * x + f.b1 * s[0]! + f.b2 * s[1]! - f.a2 * s[3]! - f.a1 * s[2]!;
+      const z = h.b0 * y + h.b1 * s[2]! + h.b2 * s[3]! - h.a2 * s[5]! - h.a1 * s[4]!;
+      s[1] = s[0]!;
+      s[0] = x;
+      s[3] = s[2]!;
+      s[2] = y;
+      s[5] = s[4]!;
+      s[4] = z;
       this.acc[c] = this.acc[c]! + z * z;
     }
     if (++this.subFill === this.sub) {
