@@ -1,86 +1,136 @@
 // Separable RGBA8 resize over premultiplied f32 pixels.
 //
 // The glue (src/kernels/resize.ts) owns the memory layout: it writes the source pixels, the
-// precomputed weight tables and the transfer-curve LUTs, then calls `horizontal` over the source
-// rows and `vertical` over the destination rows. This module never allocates; every buffer is a
-// pointer handed in. Row ranges are parameters so a caller can split one image across calls.
+// precomputed weight tables, the transfer-curve LUTs and a descriptor naming every buffer, then
+// calls `run` over ranges of destination rows, in order. Nothing is allocated here.
 //
 // Pixels are carried as four f32 on the 0..255 scale, premultiplied by alpha: f32 keeps the whole
-// pipeline within rounding of the f64 reference (which an i16 fixed-point path would not after
-// un-premultiplying low-alpha pixels), and one pixel is exactly one v128.
+// pipeline within rounding of the f64 reference (an i16 fixed-point path would not be, once
+// low-alpha pixels are un-premultiplied), and one pixel is exactly one v128.
+//
+// No full-size intermediate image exists. A ring buffer holds just the rows the current vertical
+// window needs, each computed once. Either pass may go first (the glue picks by cost):
+//   vertical first:   ring = converted source rows (srcW wide); per output row, the vertical
+//                     pass applies one weight per row to whole rows (SIMD-friendly), then the
+//                     horizontal pass runs on that single row. Cheapest while the ring is small.
+//   horizontal first: ring = horizontally filtered source rows (dstW wide). Wins for large
+//                     reductions, where a srcW-wide ring of hundreds of rows would fall out of
+//                     cache and be re-read for every output row.
 //
 // Weight tables: `bounds` holds (first source index, tap count) as two i32 per output index;
-// `weights` holds `taps` f32 per output index (a fixed stride, so index * taps finds the row).
+// `weights` holds `taps` f32 per output index (a fixed stride). Window starts never decrease.
+
+// Descriptor: u32 fields at these byte offsets (mirrored by DESC in src/kernels/resize.ts).
+const D_SRC = 0; // RGBA8 source
+const D_SRC_W = 4;
+const D_DST = 8; // RGBA8 destination
+const D_DST_W = 12;
+const D_RING = 16; // ringRows rows of f32x4, srcW (vertical first) or dstW (horizontal first) wide
+const D_RING_ROWS = 20;
+const D_ROW_A = 24; // srcW f32x4 scratch row
+const D_ROW_B = 28; // dstW f32x4 scratch row
+const D_PTRS = 32; // ringRows pointers: the current window's rows
+const D_XB = 36;
+const D_XW = 40;
+const D_XTAPS = 44;
+const D_YB = 48;
+const D_YW = 52;
+const D_YTAPS = 56;
+const D_TO_LINEAR = 60; // 0, or 256 × f32 sRGB → linear (0..255 scale)
+const D_TO_SRGB = 64; // 0, or 65536 × u8 linear → sRGB
+const D_H_FIRST = 68; // 1: horizontal pass first
+const D_FILLED = 72; // state: source rows below this are in the ring (or were skipped)
 
 /** First 16-byte aligned byte the glue may use. */
 export function heapBase(): usize {
   return (__heap_base + 15) & ~(<usize>15);
 }
 
-/**
- * Converts source rows [y0, y1) to premultiplied f32 (through `row`, one source row of f32x4) and
- * filters them horizontally into `inter`, which holds dstW pixels per source row.
- * `toLinear` is 0 for sRGB-space filtering, otherwise a 256-entry f32 LUT (0..255 scale).
- */
-export function horizontal(
-  src: usize, srcW: i32, y0: i32, y1: i32, row: usize,
-  inter: usize, dstW: i32, bounds: usize, weights: usize, taps: i32, toLinear: usize,
-): void {
-  const srcStride = <usize>srcW << 2;
-  const interStride = <usize>dstW << 4;
+/** Produces destination rows [y0, y1). Calls must cover the rows in increasing order. */
+export function run(desc: usize, y0: i32, y1: i32): void {
+  const srcW = load<i32>(desc, D_SRC_W);
+  const dstW = load<i32>(desc, D_DST_W);
+  const hFirst = load<i32>(desc, D_H_FIRST) != 0;
+  const ring = load<usize>(desc, D_RING);
+  const ringRows = load<i32>(desc, D_RING_ROWS);
+  const rowA = load<usize>(desc, D_ROW_A);
+  const rowB = load<usize>(desc, D_ROW_B);
+  const ptrs = load<usize>(desc, D_PTRS);
+  const yb = load<usize>(desc, D_YB);
+  const yw = load<usize>(desc, D_YW);
+  const yTaps = load<i32>(desc, D_YTAPS);
+  const toSrgb = load<usize>(desc, D_TO_SRGB);
+  const ringW = hFirst ? dstW : srcW;
+  const ringStride = <usize>ringW << 4;
   for (let y = y0; y < y1; y++) {
-    const s = src + <usize>y * srcStride;
-    if (toLinear) loadRowLinear(s, srcW, row, toLinear);
-    else loadRow(s, srcW, row);
-    filterRow(row, inter + <usize>y * interStride, dstW, bounds, weights, taps);
+    const first = load<i32>(yb + (<usize>y << 3));
+    const n = load<i32>(yb + (<usize>y << 3), 4);
+    fillRing(desc, first, first + n, ring, ringRows, ringStride, hFirst, rowA);
+    for (let k = 0; k < n; k++) {
+      store<usize>(ptrs + (<usize>k << 2), ring + <usize>((first + k) % ringRows) * ringStride);
+    }
+    // A single tap has weight exactly 1 (identity or nearest): use the ring row as it is.
+    let row = load<usize>(ptrs);
+    if (n > 1) {
+      row = hFirst ? rowB : rowA;
+      vertical(ptrs, n, yw + <usize>y * (<usize>yTaps << 2), ringW, row);
+    }
+    if (!hFirst) {
+      horizontal(desc, row, rowB);
+      row = rowB;
+    }
+    finishRow(row, dstW, load<usize>(desc, D_DST) + <usize>y * (<usize>dstW << 2), toSrgb);
   }
 }
 
-/**
- * Filters `inter` vertically into destination rows [y0, y1) of `dst` (RGBA8, dstW wide),
- * un-premultiplying and rounding. `toSrgb` is 0 for sRGB-space filtering, otherwise a
- * 65536-entry u8 LUT indexed by linear value * 65535 / 255.
- */
-export function vertical(
-  inter: usize, dstW: i32, y0: i32, y1: i32, dst: usize,
-  bounds: usize, weights: usize, taps: i32, toSrgb: usize,
+/** Brings the source rows of window [first, end) not yet in the ring into it. */
+// @ts-ignore: decorator
+@inline function fillRing(
+  desc: usize, first: i32, end: i32, ring: usize, ringRows: i32, ringStride: usize, hFirst: bool, rowA: usize,
 ): void {
-  const stride = <usize>dstW << 4;
-  for (let y = y0; y < y1; y++) {
-    const b = bounds + (<usize>y << 3);
-    const base = inter + <usize>load<i32>(b) * stride;
-    const n = load<i32>(b, 4);
-    const w = weights + <usize>y * (<usize>taps << 2);
-    const out = dst + <usize>y * (<usize>dstW << 2);
-    if (ASC_FEATURE_SIMD) verticalRowSimd(base, stride, dstW, n, w, out, toSrgb);
-    else verticalRowScalar(base, stride, dstW, n, w, out, toSrgb);
+  const filled = load<i32>(desc, D_FILLED);
+  if (end <= filled) return;
+  const src = load<usize>(desc, D_SRC);
+  const srcW = load<i32>(desc, D_SRC_W);
+  const lut = load<usize>(desc, D_TO_LINEAR);
+  // Rows between the old fill mark and this window (skipped by nearest) are never needed.
+  for (let r = max(filled, first); r < end; r++) {
+    const s = src + <usize>r * (<usize>srcW << 2);
+    const slot = ring + <usize>(r % ringRows) * ringStride;
+    const o = hFirst ? rowA : slot;
+    if (lut) loadRowLinear(s, srcW, o, lut);
+    else loadRow(s, srcW, o);
+    if (hFirst) horizontal(desc, rowA, slot);
   }
+  store<i32>(desc, end, D_FILLED);
 }
 
 // ---------------------------------------------------------------------------------------------
 // Source row → premultiplied f32x4
 
+const INV255: f32 = <f32>1 / 255;
+
 // @ts-ignore: decorator
 @inline function loadRow(s: usize, w: i32, row: usize): void {
   if (ASC_FEATURE_SIMD) {
+    const lastLane = f32x4.splat(255);
+    const inv = f32x4.splat(INV255);
     for (let x = 0; x < w; x++) {
       const px = v128.load32_zero(s + (<usize>x << 2));
-      let f = f32x4.convert_i32x4_u(i32x4.extend_low_i16x8_u(i16x8.extend_low_i8x16_u(px)));
-      const a = f32x4.extract_lane(f, 3);
-      // Lane 3 becomes 255 so the one multiply by a/255 leaves alpha itself in lane 3.
-      f = f32x4.mul(f32x4.replace_lane(f, 3, 255), f32x4.splat(a * (<f32>1 / 255)));
-      v128.store(row + (<usize>x << 4), f);
+      const f = f32x4.convert_i32x4_u(i32x4.extend_low_i16x8_u(i16x8.extend_low_i8x16_u(px)));
+      // (r, g, b, a) × (a, a, a, 255) / 255 premultiplies colour and keeps alpha.
+      const k = v128.shuffle<f32>(f, lastLane, 3, 3, 3, 4);
+      v128.store(row + (<usize>x << 4), f32x4.mul(f32x4.mul(f, k), inv));
     }
   } else {
     for (let x = 0; x < w; x++) {
       const p = load<u32>(s + (<usize>x << 2));
       const a = <f32>(p >>> 24);
-      const k = a * (<f32>1 / 255);
       const o = row + (<usize>x << 4);
-      store<f32>(o, <f32>(p & 255) * k);
-      store<f32>(o, <f32>((p >>> 8) & 255) * k, 4);
-      store<f32>(o, <f32>((p >>> 16) & 255) * k, 8);
-      store<f32>(o, <f32>255 * k, 12);
+      store<f32>(o, <f32>(p & 255) * a * INV255);
+      store<f32>(o, <f32>((p >>> 8) & 255) * a * INV255, 4);
+      store<f32>(o, <f32>((p >>> 16) & 255) * a * INV255, 8);
+      store<f32>(o, a * <f32>255 * INV255, 12);
     }
   }
 }
@@ -93,31 +143,95 @@ export function vertical(
     const g = load<f32>(lut + ((<usize>(p >>> 8) & 255) << 2));
     const b = load<f32>(lut + ((<usize>(p >>> 16) & 255) << 2));
     const a = <f32>(p >>> 24);
-    const k = a * (<f32>1 / 255);
     const o = row + (<usize>x << 4);
     if (ASC_FEATURE_SIMD) {
-      v128.store(o, f32x4.mul(f32x4(r, g, b, 255), f32x4.splat(k)));
+      v128.store(o, f32x4.mul(f32x4.mul(f32x4(r, g, b, 255), f32x4.splat(a)), f32x4.splat(INV255)));
     } else {
-      store<f32>(o, r * k);
-      store<f32>(o, g * k, 4);
-      store<f32>(o, b * k, 8);
-      store<f32>(o, <f32>255 * k, 12);
+      store<f32>(o, r * a * INV255);
+      store<f32>(o, g * a * INV255, 4);
+      store<f32>(o, b * a * INV255, 8);
+      store<f32>(o, <f32>255 * a * INV255, 12);
     }
   }
 }
 
 // ---------------------------------------------------------------------------------------------
-// Horizontal convolution of one f32x4 row
+// Vertical pass: out[x] = Σ_k w[k] · row_k[x]
 
 // @ts-ignore: decorator
-@inline function filterRow(row: usize, out: usize, dstW: i32, bounds: usize, weights: usize, taps: i32): void {
-  const wStride = <usize>taps << 2;
+@inline function vertical(ptrs: usize, n: i32, w: usize, width: i32, out: usize): void {
+  if (ASC_FEATURE_SIMD) verticalSimd(ptrs, n, w, width, out);
+  else verticalScalar(ptrs, n, w, width, out);
+}
+
+// @ts-ignore: decorator
+@inline function verticalSimd(ptrs: usize, n: i32, w: usize, width: i32, out: usize): void {
+  let x = 0;
+  // Four pixels (one 64-byte line) per step: four accumulators stay in registers while the
+  // taps walk down the window.
+  for (; x + 4 <= width; x += 4) {
+    const off = <usize>x << 4;
+    let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+    for (let k = 0; k < n; k++) {
+      const c = v128.load32_splat(w + (<usize>k << 2));
+      const p = <usize>load<usize>(ptrs + (<usize>k << 2)) + off;
+      a0 = f32x4.add(a0, f32x4.mul(v128.load(p), c));
+      a1 = f32x4.add(a1, f32x4.mul(v128.load(p, 16), c));
+      a2 = f32x4.add(a2, f32x4.mul(v128.load(p, 32), c));
+      a3 = f32x4.add(a3, f32x4.mul(v128.load(p, 48), c));
+    }
+    const o = out + off;
+    v128.store(o, a0);
+    v128.store(o, a1, 16);
+    v128.store(o, a2, 32);
+    v128.store(o, a3, 48);
+  }
+  for (; x < width; x++) {
+    const off = <usize>x << 4;
+    let acc = f32x4.splat(0);
+    for (let k = 0; k < n; k++) {
+      const p = <usize>load<usize>(ptrs + (<usize>k << 2)) + off;
+      acc = f32x4.add(acc, f32x4.mul(v128.load(p), v128.load32_splat(w + (<usize>k << 2))));
+    }
+    v128.store(out + off, acc);
+  }
+}
+
+// @ts-ignore: decorator
+@inline function verticalScalar(ptrs: usize, n: i32, w: usize, width: i32, out: usize): void {
+  for (let x = 0; x < width; x++) {
+    const off = <usize>x << 4;
+    let r: f32 = 0, g: f32 = 0, b: f32 = 0, a: f32 = 0;
+    for (let k = 0; k < n; k++) {
+      const c = load<f32>(w + (<usize>k << 2));
+      const p = <usize>load<usize>(ptrs + (<usize>k << 2)) + off;
+      r += load<f32>(p) * c;
+      g += load<f32>(p, 4) * c;
+      b += load<f32>(p, 8) * c;
+      a += load<f32>(p, 12) * c;
+    }
+    const o = out + off;
+    store<f32>(o, r);
+    store<f32>(o, g, 4);
+    store<f32>(o, b, 8);
+    store<f32>(o, a, 12);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Horizontal pass: out[i] = Σ_k w[i][k] · row[first_i + k]
+
+// @ts-ignore: decorator
+@inline function horizontal(desc: usize, row: usize, out: usize): void {
+  const dstW = load<i32>(desc, D_DST_W);
+  const xb = load<usize>(desc, D_XB);
+  const xw = load<usize>(desc, D_XW);
+  const wStride = <usize>load<i32>(desc, D_XTAPS) << 2;
   for (let i = 0; i < dstW; i++) {
-    const b = bounds + (<usize>i << 3);
-    const first = load<i32>(b);
+    const b = xb + (<usize>i << 3);
+    let p = row + (<usize>load<i32>(b) << 4);
     const n = load<i32>(b, 4);
-    let p = row + (<usize>first << 4);
-    let w = weights + <usize>i * wStride;
+    let w = xw + <usize>i * wStride;
     const o = out + (<usize>i << 4);
     if (ASC_FEATURE_SIMD) {
       // Two accumulators break the add dependency chain; taps come in pairs.
@@ -125,12 +239,12 @@ export function vertical(
       let acc1 = f32x4.splat(0);
       let k = 0;
       for (; k + 1 < n; k += 2) {
-        acc0 = f32x4.add(acc0, f32x4.mul(v128.load(p), f32x4.splat(load<f32>(w))));
-        acc1 = f32x4.add(acc1, f32x4.mul(v128.load(p, 16), f32x4.splat(load<f32>(w, 4))));
+        acc0 = f32x4.add(acc0, f32x4.mul(v128.load(p), v128.load32_splat(w)));
+        acc1 = f32x4.add(acc1, f32x4.mul(v128.load(p, 16), v128.load32_splat(w, 4)));
         p += 32;
         w += 8;
       }
-      if (k < n) acc0 = f32x4.add(acc0, f32x4.mul(v128.load(p), f32x4.splat(load<f32>(w))));
+      if (k < n) acc0 = f32x4.add(acc0, f32x4.mul(v128.load(p), v128.load32_splat(w)));
       v128.store(o, f32x4.add(acc0, acc1));
     } else {
       let r: f32 = 0, g: f32 = 0, bl: f32 = 0, a: f32 = 0;
@@ -152,84 +266,46 @@ export function vertical(
 }
 
 // ---------------------------------------------------------------------------------------------
-// Vertical convolution of one destination row, straight to RGBA8
-
-// @ts-ignore: decorator
-@inline function verticalRowSimd(base: usize, stride: usize, dstW: i32, n: i32, w: usize, out: usize, toSrgb: usize): void {
-  let x = 0;
-  // Four pixels (one 64-byte line of `inter`) per step keeps four accumulators in registers
-  // while the taps walk down the column.
-  for (; x + 4 <= dstW; x += 4) {
-    let p = base + (<usize>x << 4);
-    let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
-    for (let k = 0; k < n; k++) {
-      const c = f32x4.splat(load<f32>(w + (<usize>k << 2)));
-      a0 = f32x4.add(a0, f32x4.mul(v128.load(p), c));
-      a1 = f32x4.add(a1, f32x4.mul(v128.load(p, 16), c));
-      a2 = f32x4.add(a2, f32x4.mul(v128.load(p, 32), c));
-      a3 = f32x4.add(a3, f32x4.mul(v128.load(p, 48), c));
-      p += stride;
-    }
-    const o = out + (<usize>x << 2);
-    storePixelSimd(o, a0, toSrgb);
-    storePixelSimd(o + 4, a1, toSrgb);
-    storePixelSimd(o + 8, a2, toSrgb);
-    storePixelSimd(o + 12, a3, toSrgb);
-  }
-  for (; x < dstW; x++) {
-    let p = base + (<usize>x << 4);
-    let acc = f32x4.splat(0);
-    for (let k = 0; k < n; k++) {
-      acc = f32x4.add(acc, f32x4.mul(v128.load(p), f32x4.splat(load<f32>(w + (<usize>k << 2)))));
-      p += stride;
-    }
-    storePixelSimd(out + (<usize>x << 2), acc, toSrgb);
-  }
-}
-
-// @ts-ignore: decorator
-@inline function verticalRowScalar(base: usize, stride: usize, dstW: i32, n: i32, w: usize, out: usize, toSrgb: usize): void {
-  for (let x = 0; x < dstW; x++) {
-    let p = base + (<usize>x << 4);
-    let r: f32 = 0, g: f32 = 0, b: f32 = 0, a: f32 = 0;
-    for (let k = 0; k < n; k++) {
-      const c = load<f32>(w + (<usize>k << 2));
-      r += load<f32>(p) * c;
-      g += load<f32>(p, 4) * c;
-      b += load<f32>(p, 8) * c;
-      a += load<f32>(p, 12) * c;
-      p += stride;
-    }
-    storePixelScalar(out + (<usize>x << 2), r, g, b, a, toSrgb);
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
 // Un-premultiply, round, pack
 //
 // Alpha is clamped first (ringing kernels overshoot) and colours are divided by the clamped
 // value. A pixel whose alpha rounds to 0 is written as 0,0,0,0: its colour is invisible and,
 // divided by a near-zero alpha, would only be amplified float noise.
 
+// @ts-ignore: decorator
+@inline function finishRow(row: usize, width: i32, out: usize, toSrgb: usize): void {
+  for (let x = 0; x < width; x++) {
+    const p = row + (<usize>x << 4);
+    const o = out + (<usize>x << 2);
+    if (ASC_FEATURE_SIMD) storePixelSimd(o, v128.load(p), toSrgb);
+    else storePixelScalar(o, load<f32>(p), load<f32>(p, 4), load<f32>(p, 8), load<f32>(p, 12), toSrgb);
+  }
+}
+
 // Multiplying by 65535/255 maps the 0..255 linear scale onto the 65536-entry encode LUT.
 const LUT_SCALE: f32 = <f32>65535 / 255;
 
 // @ts-ignore: decorator
 @inline function storePixelSimd(o: usize, acc: v128, toSrgb: usize): void {
-  const a = min(f32x4.extract_lane(acc, 3), <f32>255);
-  if (a < 0.5) {
-    store<u32>(o, 0);
-    return;
-  }
-  const k = <f32>255 / a;
-  let v = f32x4.replace_lane(f32x4.mul(acc, f32x4.splat(k)), 3, a);
-  v = f32x4.min(f32x4.max(v, f32x4.splat(0)), f32x4.splat(255));
+  // pmin/pmax are single instructions; the NaN-exact min/max are not, and no NaN reaches here
+  // except through a masked-out lane.
+  const aa = f32x4.pmin(v128.shuffle<f32>(acc, acc, 3, 3, 3, 3), f32x4.splat(255));
+  // (255/a, 255/a, 255/a, 1): colours are un-premultiplied, alpha passes through. Where a is 0
+  // or negative the quotient is junk, but the mask below zeroes that pixel.
+  const k = v128.shuffle<f32>(f32x4.div(f32x4.splat(255), aa), f32x4.splat(1), 0, 1, 2, 4);
+  let v = f32x4.pmin(f32x4.pmax(f32x4.mul(acc, k), f32x4.splat(0)), f32x4.splat(255));
+  v = v128.and(v, f32x4.ge(aa, f32x4.splat(0.5)));
   if (toSrgb) {
     const i = i32x4.trunc_sat_f32x4_u(f32x4.add(f32x4.mul(v, f32x4(LUT_SCALE, LUT_SCALE, LUT_SCALE, 1)), f32x4.splat(0.5)));
+    const a = <u32>i32x4.extract_lane(i, 3);
+    if (a == 0) {
+      store<u32>(o, 0);
+      return;
+    }
     const r = <u32>load<u8>(toSrgb + <usize>i32x4.extract_lane(i, 0));
     const g = <u32>load<u8>(toSrgb + <usize>i32x4.extract_lane(i, 1));
     const b = <u32>load<u8>(toSrgb + <usize>i32x4.extract_lane(i, 2));
-    store<u32>(o, r | (g << 8) | (b << 16) | (<u32>i32x4.extract_lane(i, 3) << 24));
+    store<u32>(o, r | (g << 8) | (b << 16) | (a << 24));
   } else {
     const i = i32x4.trunc_sat_f32x4_u(f32x4.add(v, f32x4.splat(0.5)));
     const h = i16x8.narrow_i32x4_u(i, i);
@@ -240,7 +316,7 @@ const LUT_SCALE: f32 = <f32>65535 / 255;
 // @ts-ignore: decorator
 @inline function storePixelScalar(o: usize, r: f32, g: f32, b: f32, a: f32, toSrgb: usize): void {
   a = min(a, <f32>255);
-  if (a < 0.5) {
+  if (!(a >= 0.5)) {
     store<u32>(o, 0);
     return;
   }

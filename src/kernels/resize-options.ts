@@ -20,7 +20,15 @@ export interface ResizeOptions {
   linearLight?: boolean;
   /** Largest output width × height accepted. Default DEFAULT_MAX_PIXELS. */
   maxPixels?: number;
+  /**
+   * Which pass runs first. 'auto' (default) estimates the cheaper order; forcing one is for tests
+   * and benchmarks. Both orders give the same result up to float rounding.
+   */
+  passOrder?: PassOrder;
 }
+
+export const PASS_ORDERS = Object.freeze(['auto', 'horizontal-first', 'vertical-first'] as const);
+export type PassOrder = (typeof PASS_ORDERS)[number];
 
 export interface ResizerOptions {
   /** Which kernel build to run; default 'auto' (SIMD when the runtime has it). */
@@ -34,6 +42,7 @@ export interface ResizePlan {
   readonly height: number;
   readonly kernel: ResizeKernel;
   readonly linearLight: boolean;
+  readonly passOrder: PassOrder;
 }
 
 const VARIANTS = Object.freeze(['auto', 'simd', 'scalar'] as const);
@@ -94,6 +103,10 @@ export function planResize(srcWidth: number, srcHeight: number, options: ResizeO
   }
   const linearLight = options.linearLight ?? false;
   if (typeof linearLight !== 'boolean') throw new OptionsError('linearLight', `must be a boolean, got ${String(linearLight)}`);
+  const passOrder = options.passOrder ?? 'auto';
+  if (!PASS_ORDERS.includes(passOrder)) {
+    throw new OptionsError('passOrder', `must be one of ${PASS_ORDERS.join(', ')}, got ${String(passOrder)}`);
+  }
   checkPixels(width, height, checkMaxPixels(options.maxPixels), 'the output');
-  return { width, height, kernel, linearLight };
+  return { width, height, kernel, linearLight, passOrder };
 }

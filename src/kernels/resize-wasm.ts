@@ -26,14 +26,8 @@ declare const WebAssembly: {
 export interface ResizeExports {
   readonly memory: WasmMemory;
   heapBase(): number;
-  horizontal(
-    src: number, srcW: number, y0: number, y1: number, row: number,
-    inter: number, dstW: number, bounds: number, weights: number, taps: number, toLinear: number,
-  ): void;
-  vertical(
-    inter: number, dstW: number, y0: number, y1: number, dst: number,
-    bounds: number, weights: number, taps: number, toSrgb: number,
-  ): void;
+  /** Produces destination rows [y0, y1) as described by the descriptor at `desc`. */
+  run(desc: number, y0: number, y1: number): void;
 }
 
 // (module (func (result v128) i32.const 0 i8x16.splat i8x16.popcnt)) — the wasm-feature-detect probe.
