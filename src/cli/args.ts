@@ -1,0 +1,175 @@
+/**
+ * Command-line parsing and validation with node:util's parseArgs. Every mistake becomes an
+ * `E_OPTIONS` error naming the flag, so usage errors exit with status 2 like any bad option.
+ */
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { OptionsError } from '../errors.js';
+import type { Limits } from '../options.js';
+
+type OptionSpecs = NonNullable<ParseArgsConfig['options']>;
+
+export const COMMON_OPTIONS = {
+  json: { type: 'boolean' },
+  verbose: { type: 'boolean', short: 'v' },
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean' },
+  workers: { type: 'string' },
+  timeout: { type: 'string' },
+  'max-input-bytes': { type: 'string' },
+  'max-duration': { type: 'string' },
+} as const satisfies OptionSpecs;
+
+interface CommandSpec {
+  options: OptionSpecs;
+  /** Names of the required positional arguments, for messages and help. */
+  positionals: string[];
+  /** Options that must be given. */
+  required?: string[];
+}
+
+export const COMMANDS = {
+  probe: { options: { decode: { type: 'boolean' } }, positionals: ['FILE'] },
+  transcode: {
+    options: { output: { type: 'string', short: 'o' }, preset: { type: 'string', short: 'p' } },
+    positionals: ['IN'],
+    required: ['output'],
+  },
+  ladder: {
+    options: { output: { type: 'string', short: 'o' }, presets: { type: 'string', short: 'p' } },
+    positionals: ['IN'],
+    required: ['output', 'presets'],
+  },
+  presets: { options: {}, positionals: [] },
+  demo: { options: { output: { type: 'string', short: 'o' }, seconds: { type: 'string' } }, positionals: [] },
+} as const satisfies Record<string, CommandSpec>;
+
+export type CommandName = keyof typeof COMMANDS;
+
+export interface CommonOptions {
+  json: boolean;
+  verbose: boolean;
+  workers?: number;
+  limits: Partial<Limits>;
+}
+
+export type Invocation =
+  | { kind: 'help'; command?: CommandName }
+  | { kind: 'version' }
+  | {
+      kind: 'run';
+      command: CommandName;
+      positionals: string[];
+      /** The command's own options, as given (strings and booleans). */
+      values: Record<string, string | boolean | undefined>;
+      common: CommonOptions;
+    };
+
+export function isCommand(name: string | undefined): name is CommandName {
+  return name !== undefined && Object.hasOwn(COMMANDS, name);
+}
+
+/** True when `--json` appears anywhere, so even a parse failure can answer in JSON. */
+export function wantsJson(argv: readonly string[]): boolean {
+  return argv.includes('--json');
+}
+
+export function parseCommandLine(argv: readonly string[]): Invocation {
+  const first = argv[0];
+  if (first === undefined || first === 'help') {
+    const topic = argv[1];
+    return { kind: 'help', ...(isCommand(topic) ? { command: topic } : {}) };
+  }
+  if (first.startsWith('-')) {
+    // Only --help and --version make sense without a command.
+    const { values } = parse(argv, {});
+    if (values.version) return { kind: 'version' };
+    if (values.help) return { kind: 'help' };
+    throw new OptionsError('command', 'missing (try --help)');
+  }
+  if (!isCommand(first)) throw new OptionsError('command', `unknown: ${JSON.stringify(first)} (known: ${Object.keys(COMMANDS).join(', ')})`);
+  const spec: CommandSpec = COMMANDS[first];
+  const { values, positionals } = parse(argv.slice(1), spec.options);
+  if (values.help) return { kind: 'help', command: first };
+  if (values.version) return { kind: 'version' };
+  if (positionals.length < spec.positionals.length) {
+    throw new OptionsError(spec.positionals[positionals.length]!, `missing (usage: sandcodec ${first} ${usage(first)})`);
+  }
+  if (positionals.length > spec.positionals.length) {
+    throw new OptionsError('arguments', `unexpected ${JSON.stringify(positionals[spec.positionals.length])} (usage: sandcodec ${first} ${usage(first)})`);
+  }
+  for (const name of spec.required ?? []) {
+    if (values[name] === undefined) throw new OptionsError(`--${name}`, `is required (usage: sandcodec ${first} ${usage(first)})`);
+  }
+  const own: Record<string, string | boolean | undefined> = {};
+  for (const name of Object.keys(spec.options)) own[name] = values[name] as string | boolean | undefined;
+  return { kind: 'run', command: first, positionals, values: own, common: commonOptions(values) };
+}
+
+export function usage(command: CommandName): string {
+  const spec: CommandSpec = COMMANDS[command];
+  const flags = Object.entries(spec.options).map(([name, o]) => {
+    const flag = `--${name}${o.type === 'string' ? ` ${name.toUpperCase()}` : ''}`;
+    return spec.required?.includes(name) ? flag : `[${flag}]`;
+  });
+  return [...spec.positionals, ...flags].join(' ');
+}
+
+type Values = Record<string, string | boolean | (string | boolean)[] | undefined>;
+
+function parse(args: readonly string[], options: OptionSpecs): { values: Values; positionals: string[] } {
+  try {
+    const { values, positionals } = parseArgs({ args: [...args], options: { ...COMMON_OPTIONS, ...options }, allowPositionals: true, strict: true });
+    return { values, positionals };
+  } catch (err) {
+    // parseArgs' messages already name the flag; keep them, minus its advice about '--'.
+    const message = (err as Error).message.replace(/\. To specify a positional argument.*$/s, '');
+    throw new OptionsError('arguments', message);
+  }
+}
+
+function commonOptions(values: Values): CommonOptions {
+  const limits: Partial<Limits> = {};
+  const timeout = values.timeout as string | undefined;
+  if (timeout !== undefined) limits.timeoutMs = integer('--timeout', timeout);
+  const maxInput = values['max-input-bytes'] as string | undefined;
+  if (maxInput !== undefined) limits.maxInputBytes = byteCount('--max-input-bytes', maxInput);
+  const maxDuration = values['max-duration'] as string | undefined;
+  if (maxDuration !== undefined) limits.maxDurationSeconds = positive('--max-duration', maxDuration);
+  const workers = values.workers as string | undefined;
+  return {
+    json: values.json === true,
+    verbose: values.verbose === true,
+    ...(workers !== undefined ? { workers: integer('--workers', workers) } : {}),
+    limits,
+  };
+}
+
+export function integer(flag: string, text: string): number {
+  if (!/^\d+$/.test(text) || !(Number(text) >= 1) || !Number.isSafeInteger(Number(text))) {
+    throw new OptionsError(flag, `must be a positive integer, got ${JSON.stringify(text)}`);
+  }
+  return Number(text);
+}
+
+export function positive(flag: string, text: string): number {
+  const n = Number(text);
+  if (text.trim() === '' || !Number.isFinite(n) || n <= 0) throw new OptionsError(flag, `must be a positive number, got ${JSON.stringify(text)}`);
+  return n;
+}
+
+const BYTE_SUFFIX: Record<string, number> = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 };
+
+/** A byte count, optionally with a binary suffix: `500000`, `64k`, `200M`, `2G`. */
+export function byteCount(flag: string, text: string): number {
+  const match = /^(\d+)([kmg]?)(i?b)?$/i.exec(text.trim());
+  const bytes = match ? Number(match[1]) * BYTE_SUFFIX[match[2]!.toLowerCase()]! : NaN;
+  if (!Number.isSafeInteger(bytes) || bytes < 1) throw new OptionsError(flag, `must be a byte count like 500000, 64k, 200M or 2G, got ${JSON.stringify(text)}`);
+  return bytes;
+}
+
+/** A comma-separated list, e.g. `--presets vorbis-96,opus-160`. */
+export function list(flag: string, text: string): string[] {
+  const items = text.split(',').map((s) => s.trim()).filter(Boolean);
+  if (items.length === 0) throw new OptionsError(flag, 'must name at least one item');
+  return items;
+}

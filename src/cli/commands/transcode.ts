@@ -1,0 +1,68 @@
+/** `sandcodec transcode IN -o OUT [--preset NAME]`: one rendition, the preset implied by OUT's extension. */
+import { extname } from 'node:path';
+import { OptionsError } from '../../errors.js';
+import { AUDIO_PRESET_NAMES, getAudioPreset } from '../../presets/audio.js';
+import { callLimits, printJson, type CommandContext } from '../context.js';
+import { formatBytes, formatDeviation, formatFactor, formatKbps, formatSeconds } from '../format.js';
+
+/**
+ * The preset a file name implies. `.aac` is left out on purpose: the AAC presets write MP4
+ * (`.m4a`), and raw ADTS under an `.aac` name would be a different format from what it says.
+ */
+export const PRESET_BY_EXTENSION: Readonly<Record<string, string>> = Object.freeze({
+  '.ogg': 'vorbis-160',
+  '.oga': 'vorbis-160',
+  '.opus': 'opus-160',
+  '.m4a': 'aac-256',
+  '.mp3': 'mp3-320',
+  '.flac': 'flac',
+  '.wav': 'wav',
+});
+
+export function presetFor(output: string, explicit: string | undefined): { preset: string; warning?: string } {
+  const ext = extname(output).toLowerCase();
+  if (explicit !== undefined) {
+    const preset = getAudioPreset(explicit);
+    if (!preset) throw new OptionsError('--preset', `unknown preset ${JSON.stringify(explicit)} (known: ${AUDIO_PRESET_NAMES.join(', ')})`);
+    const warning = ext !== `.${preset.extension}` ? `preset ${preset.name} writes .${preset.extension} (${preset.format}), but the output is named ${ext || 'without an extension'}` : undefined;
+    return { preset: preset.name, ...(warning ? { warning } : {}) };
+  }
+  const implied = PRESET_BY_EXTENSION[ext];
+  if (!implied) {
+    throw new OptionsError('--preset', `cannot tell the preset from ${JSON.stringify(ext || output)}: name the output .${Object.keys(PRESET_BY_EXTENSION).map((e) => e.slice(1)).join(', .')} or pass --preset`);
+  }
+  return { preset: implied };
+}
+
+export async function transcodeCommand(ctx: CommandContext, warn: (text: string) => void): Promise<void> {
+  const input = ctx.positionals[0]!;
+  const output = ctx.values.output as string;
+  const { preset, warning } = presetFor(output, ctx.values.preset as string | undefined);
+  if (warning && !ctx.common.json) warn(`warning: ${warning}`);
+  const engine = await ctx.engine();
+  const display = ctx.progress(preset);
+  try {
+    const result = await engine.transcode(
+      { path: input },
+      { preset, output, signal: ctx.signal, ...callLimits(ctx), ...(display ? { onProgress: display.listener } : {}) },
+    );
+    display?.done();
+    if (ctx.common.json) {
+      printJson(ctx, result);
+      return;
+    }
+    const nominal = getAudioPreset(preset)!.bitrate;
+    const deviation = formatDeviation(result.bitrate, nominal);
+    ctx.print(
+      [
+        `${result.path} (${preset}, ${result.codec})`,
+        `  size      ${formatBytes(result.size)} (${result.size} bytes)`,
+        `  bitrate   ${formatKbps(result.bitrate)}${nominal ? ` (nominal ${formatKbps(nominal)}, ${deviation})` : ''}`,
+        `  source    ${formatSeconds(result.source.duration)} of ${result.source.format}`,
+        `  elapsed   ${formatSeconds(result.elapsedMs / 1000, 2)}, ${formatFactor(result.realtimeFactor)}`,
+      ].join('\n'),
+    );
+  } finally {
+    display?.done();
+  }
+}

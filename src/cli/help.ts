@@ -1,0 +1,35 @@
+/** The CLI's --help texts. */
+import { AUDIO_PRESET_NAMES } from '../presets/audio.js';
+import { COMMANDS, usage, type CommandName } from './args.js';
+
+const SUMMARY: Record<CommandName, string> = {
+  probe: 'show the format and streams of a media file (--decode also measures the decoded duration)',
+  transcode: 'encode the audio of IN to OUT; the preset follows OUT\'s extension unless --preset is given',
+  ladder: 'encode several presets from one decode of IN into DIR (--output), e.g. --presets vorbis-96,opus-160',
+  presets: 'list the audio presets',
+  demo: 'generate 30 s of music-like audio and encode the full ladder into DIR (default ./out)',
+};
+
+const COMMON = `Common options:
+  --json                 print results (and errors) as JSON on stdout
+  --workers N            worker threads (default: available parallelism)
+  --timeout MS           wall-clock limit per job, milliseconds
+  --max-input-bytes N    refuse larger inputs (accepts 64k, 200M, 2G)
+  --max-duration S       refuse inputs playing longer than S seconds
+  -v, --verbose          on errors, also print FFmpeg's last log lines
+  -h, --help             show help
+  --version              show the version
+
+Exit status: 0 ok, 2 usage or options, 3 invalid input, 4 unsupported, 5 limit, 6 timeout,
+7 aborted (Ctrl-C), 8 queue full or closed, 9 FFmpeg failure, 10 I/O, 70 internal error.`;
+
+export function helpText(command?: CommandName): string {
+  if (command) {
+    const extra = command === 'transcode' || command === 'ladder' ? `\n\nPresets: ${AUDIO_PRESET_NAMES.join(', ')}` : '';
+    return `Usage: sandcodec ${command} ${usage(command)}\n\n${SUMMARY[command]}${extra}\n\n${COMMON}`;
+  }
+  const names = Object.keys(COMMANDS) as CommandName[];
+  const width = Math.max(...names.map((n) => n.length));
+  const lines = names.map((n) => `  ${n.padEnd(width)}  ${SUMMARY[n]}`);
+  return `Usage: sandcodec <command> [options]\n\nCommands:\n${lines.join('\n')}\n\n${COMMON}\n\nRun 'sandcodec <command> --help' for a command's options.`;
+}

@@ -1,0 +1,98 @@
+#!/usr/bin/env node
+/**
+ * The sandcodec command line: parses the arguments, runs one command on an engine, reports
+ * errors as `error [CODE]: message` (or JSON) and exits with the status of the error's family.
+ */
+import { readFileSync } from 'node:fs';
+import { createEngine, type Engine } from '../engine.js';
+import { AbortedError, EXIT_STATUS, InternalError, SandcodecError } from '../errors.js';
+import { parseCommandLine, wantsJson, type CommandName } from './args.js';
+import { demoCommand } from './commands/demo.js';
+import { ladderCommand } from './commands/ladder.js';
+import { presetsCommand } from './commands/presets.js';
+import { probeCommand } from './commands/probe.js';
+import { transcodeCommand } from './commands/transcode.js';
+import type { Command, CommandContext } from './context.js';
+import { helpText } from './help.js';
+import { terminalProgress } from './progress.js';
+
+const print = (text: string) => void process.stdout.write(`${text}\n`);
+const warn = (text: string) => void process.stderr.write(`${text}\n`);
+
+const COMMAND_RUNNERS: Record<CommandName, Command> = {
+  probe: probeCommand,
+  transcode: (ctx) => transcodeCommand(ctx, warn),
+  ladder: ladderCommand,
+  presets: presetsCommand,
+  demo: demoCommand,
+};
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const json = wantsJson(argv);
+  const verbose = argv.includes('--verbose') || argv.includes('-v');
+  const controller = new AbortController();
+  // First Ctrl-C aborts the job (its partial outputs are rolled back); a second one gives up waiting.
+  const onSigint = () => {
+    if (controller.signal.aborted) process.exit(EXIT_STATUS.E_ABORTED);
+    controller.abort();
+  };
+  process.on('SIGINT', onSigint);
+  let engine: Promise<Engine> | undefined;
+  try {
+    const invocation = parseCommandLine(argv);
+    if (invocation.kind === 'help') {
+      print(helpText(invocation.command));
+      return 0;
+    }
+    if (invocation.kind === 'version') {
+      print(version());
+      return 0;
+    }
+    const { common } = invocation;
+    const ctx: CommandContext = {
+      positionals: invocation.positionals,
+      values: invocation.values,
+      common,
+      signal: controller.signal,
+      engine: () => (engine ??= createEngine({ ...(common.workers !== undefined ? { workers: common.workers } : {}), limits: common.limits })),
+      print,
+      progress: (label) => (process.stderr.isTTY && !common.json ? terminalProgress(process.stderr, label) : undefined),
+    };
+    await COMMAND_RUNNERS[invocation.command](ctx);
+    return 0;
+  } catch (err) {
+    const error = asSandcodecError(err, controller.signal);
+    report(error, json, verbose);
+    return EXIT_STATUS[error.code];
+  } finally {
+    process.off('SIGINT', onSigint);
+    if (engine) await engine.then((e) => e.close(), () => undefined);
+  }
+}
+
+function asSandcodecError(err: unknown, signal: AbortSignal): SandcodecError {
+  if (err instanceof SandcodecError) return err;
+  if (signal.aborted) return new AbortedError();
+  return new InternalError((err as Error)?.message ?? String(err), {}, { cause: err });
+}
+
+function report(error: SandcodecError, json: boolean, verbose: boolean): void {
+  if (json) {
+    print(JSON.stringify({ error: { code: error.code, message: error.message } }));
+    return;
+  }
+  warn(`error [${error.code}]: ${error.message}`);
+  const log = error.details.log;
+  if (verbose && Array.isArray(log) && log.length) {
+    warn('FFmpeg log (last lines):');
+    for (const line of log) warn(`  ${line}`);
+  }
+  if (error.code === 'E_INTERNAL' && verbose && error.cause instanceof Error && error.cause.stack) warn(error.cause.stack);
+}
+
+process.exitCode = await main(process.argv.slice(2));
