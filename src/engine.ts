@@ -148,6 +148,7 @@ export class Engine {
 
   /** Makes sample audio inside the sandbox (see `GenerateOptions`). */
   async generate(options: GenerateOptions & CallOptions & { output?: string }): Promise<GenerateResult> {
+    checkCallOptions(options, ['kind', 'seconds', 'sampleRate', 'channels', 'frequency', 'amplitude', 'preset', 'output']);
     const g = resolveGenerate(options);
     const limits = this.limitsFor(options);
     const outputs = new OutputSet();

@@ -41,17 +41,27 @@ export interface ResolvedEngineOptions {
 }
 
 const WASM_MAX_HEAP = 2 * 1024 ** 3;
+const MIN_HEAP = 64 * 1024 ** 2;
 
-function positiveInt(option: string, value: unknown, max = Number.MAX_SAFE_INTEGER): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > max) {
-    throw new OptionsError(option, `must be an integer from 1 to ${max}, got ${JSON.stringify(value)}`);
+/** Shows a rejected value as the caller wrote it (JSON would print NaN and Infinity as null). */
+function show(value: unknown): string {
+  return typeof value === 'number' || typeof value === 'bigint' ? String(value) : JSON.stringify(value) ?? String(value);
+}
+
+function intInRange(option: string, value: unknown, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw new OptionsError(option, `must be an integer from ${min} to ${max}, got ${show(value)}`);
   }
   return value;
 }
 
+function positiveInt(option: string, value: unknown, max = Number.MAX_SAFE_INTEGER): number {
+  return intInRange(option, value, 1, max);
+}
+
 function positiveNumber(option: string, value: unknown): number {
   if (typeof value !== 'number' || !(value > 0)) {
-    throw new OptionsError(option, `must be a positive number, got ${JSON.stringify(value)}`);
+    throw new OptionsError(option, `must be a positive number, got ${show(value)}`);
   }
   return value;
 }
@@ -69,10 +79,10 @@ export function resolveLimits(base: Limits, overrides: unknown, prefix = 'limits
         out[key] = positiveInt(option, value);
         break;
       case 'maxHeapBytes':
-        if (typeof value === 'number' && value < 64 * 1024 ** 2) {
-          throw new OptionsError(option, `must be at least 64 MiB (the core alone needs 32 MiB), got ${value}`);
+        if (typeof value === 'number' && value < MIN_HEAP) {
+          throw new OptionsError(option, `must be at least 64 MiB (the core alone needs 32 MiB), got ${show(value)}`);
         }
-        out[key] = positiveInt(option, value, WASM_MAX_HEAP);
+        out[key] = intInRange(option, value, MIN_HEAP, WASM_MAX_HEAP);
         break;
       case 'maxDurationSeconds':
         out[key] = positiveNumber(option, value);
@@ -95,6 +105,7 @@ export function resolveEngineOptions(options: unknown): ResolvedEngineOptions {
     if (!['workers', 'maxQueue', 'limits'].includes(key)) throw new OptionsError(key, 'is not an engine option (known: workers, maxQueue, limits)');
   }
   const workers = o.workers === undefined ? Math.max(1, availableParallelism()) : positiveInt('workers', o.workers, 256);
-  const maxQueue = o.maxQueue === undefined ? 64 : o.maxQueue === 0 ? 0 : positiveInt('maxQueue', o.maxQueue);
+  // 0 is meaningful: no waiting at all, a job runs only when a worker is free.
+  const maxQueue = o.maxQueue === undefined ? 64 : intInRange('maxQueue', o.maxQueue, 0);
   return { workers, maxQueue, limits: resolveLimits({ ...DEFAULT_LIMITS }, o.limits) };
 }
