@@ -3,8 +3,15 @@ import type { FFmpegPlan, JobLimits, PlanInput, ProbePlan } from '../plan.js';
 import type { ProbeResult } from './probe-result.js';
 import type { ResolvedInput } from '../io/input.js';
 
+/**
+ * Still-image extensions that make FFmpeg pick its `image2` sequence demuxer by name alone; the
+ * content-sniffing `*_pipe` demuxers recognise these formats anyway, and report them better (no
+ * made-up bitrate), so a file probes the same whether it came as a path or as bytes.
+ */
+const SNIFFED_IMAGE_EXTENSIONS = new Set(['jpg', 'jpeg', 'jpe', 'jfif', 'png', 'bmp', 'tif', 'tiff', 'webp']);
+
 export function inputName(input: ResolvedInput, index = 0): string {
-  return input.ext ? `in${index}.${input.ext}` : `in${index}`;
+  return input.ext && !SNIFFED_IMAGE_EXTENSIONS.has(input.ext) ? `in${index}.${input.ext}` : `in${index}`;
 }
 
 export function planInput(input: ResolvedInput, index = 0): PlanInput {
