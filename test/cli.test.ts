@@ -1,0 +1,222 @@
+/**
+ * The `sandcodec` binary as a user runs it: real processes, real files, exit statuses and the
+ * JSON shapes scripts parse. Results are checked with the library's own decode, not by trusting
+ * what the CLI printed.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AUDIO_PRESET_NAMES, createEngine, EXIT_STATUS, type Engine, type LadderResult, type ProbeResult, type TranscodeResult } from '../dist/index.js';
+import { makeTempDir, media, removeTempDir, repoRoot } from './helpers/media.js';
+
+const BIN = join(repoRoot, 'dist', 'cli', 'main.js');
+
+interface Run {
+  status: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the CLI; `onStdout` sees stdout as it arrives and may act on the child (e.g. signal it). */
+function sandcodec(args: string[], onStdout?: (text: string, child: ReturnType<typeof spawn>) => void): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      stdout += chunk;
+      onStdout?.(stdout, child);
+    });
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    child.on('error', reject);
+    child.on('close', (status, signal) => resolve({ status, signal, stdout, stderr }));
+  });
+}
+
+let engine: Engine;
+let dir: string;
+
+beforeAll(async () => {
+  engine = await createEngine({ workers: 1 });
+  dir = await makeTempDir('sandcodec-cli-');
+});
+
+afterAll(async () => {
+  await engine?.close();
+  await removeTempDir(dir);
+});
+
+describe('sandcodec probe', () => {
+  it('prints the ProbeResult of a real Vorbis file with --json', async () => {
+    const run = await sandcodec(['probe', media('audio', 'renpyallstars.ogg'), '--json']);
+    expect(run.status, run.stderr).toBe(0);
+    const probe = JSON.parse(run.stdout) as ProbeResult;
+    expect(probe.format).toBe('ogg');
+    expect(probe.duration).toBeCloseTo(45, 0);
+    const audio = probe.streams.filter((s) => s.type === 'audio');
+    expect(audio).toHaveLength(1);
+    expect(audio[0]).toMatchObject({ codec: 'vorbis', sampleRate: 44100, channels: 2 });
+  });
+
+  it('reports codec, rate, channels and decoded duration in the readable form', async () => {
+    const run = await sandcodec(['probe', media('audio', 'illurock.opus'), '--decode']);
+    expect(run.status, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/^format\s+ogg/m);
+    expect(run.stdout).toMatch(/#0 audio: opus, 48 kHz, 1 ch \(mono\)/);
+    expect(run.stdout).toMatch(/decoded: 28\.\d{3} s/);
+  });
+
+  it('refuses a file that is not media with exit status 3 and the JSON error shape', async () => {
+    // A `.txt` name would not do: FFmpeg's tty demuxer reads any text file as ANSI art video.
+    const notMedia = join(repoRoot, 'package.json');
+    const run = await sandcodec(['probe', notMedia, '--json']);
+    expect(run.status).toBe(3);
+    expect(run.status).toBe(EXIT_STATUS.E_INPUT_INVALID);
+    const body = JSON.parse(run.stdout) as { error: { code: string; message: string } };
+    expect(Object.keys(body)).toEqual(['error']);
+    expect(Object.keys(body.error)).toEqual(['code', 'message']);
+    expect(body.error.code).toBe('E_INPUT_INVALID');
+    expect(body.error.message).toMatch(/\S/);
+    expect(run.stdout).toBe(`${JSON.stringify(body)}\n`);
+  });
+
+  it('prints `error [CODE]: message` on stderr without --json', async () => {
+    const run = await sandcodec(['probe', join(dir, 'missing.flac')]);
+    expect(run.status).toBe(EXIT_STATUS.E_INPUT_INVALID);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toMatch(/^error \[E_INPUT_INVALID\]: no such file: .*missing\.flac\n$/);
+  });
+});
+
+describe('usage errors', () => {
+  it('exits 2 on an unknown command', async () => {
+    const run = await sandcodec(['frobnicate', 'x']);
+    expect(run.status).toBe(2);
+    expect(run.stderr).toMatch(/^error \[E_OPTIONS\]: .*frobnicate/);
+  });
+
+  it('answers in JSON with --json, unknown flags and missing arguments included', async () => {
+    for (const args of [['frobnicate', '--json'], ['probe', '--json', '--bogus', 'x'], ['transcode', 'in.flac', '--json'], ['ladder', 'in.flac', '-o', dir, '--json']]) {
+      const run = await sandcodec(args);
+      expect(run.status, args.join(' ')).toBe(2);
+      expect((JSON.parse(run.stdout) as { error: { code: string } }).error.code).toBe('E_OPTIONS');
+    }
+  });
+
+  it('exits 2 for a bad flag value and an output name that implies no preset', async () => {
+    const workers = await sandcodec(['probe', media('audio', 'loop_amen.flac'), '--workers', 'two']);
+    expect(workers.status).toBe(2);
+    expect(workers.stderr).toContain('--workers');
+    const aac = await sandcodec(['transcode', media('audio', 'loop_amen.flac'), '-o', join(dir, 'x.aac')]);
+    expect(aac.status).toBe(2);
+    expect(aac.stderr).toContain('--preset');
+  });
+
+  it('maps a limit to its own exit status', async () => {
+    const run = await sandcodec(['probe', media('audio', 'renpyallstars.ogg'), '--max-input-bytes', '64k', '--json']);
+    expect(run.status).toBe(EXIT_STATUS.E_LIMIT);
+    expect((JSON.parse(run.stdout) as { error: { code: string } }).error.code).toBe('E_LIMIT');
+  });
+
+  it('prints the version from package.json and lists the presets', async () => {
+    const pkg = JSON.parse(await readFile(join(repoRoot, 'package.json'), 'utf8')) as { version: string };
+    expect((await sandcodec(['--version'])).stdout.trim()).toBe(pkg.version);
+    const presets = await sandcodec(['presets', '--json']);
+    expect((JSON.parse(presets.stdout) as { name: string }[]).map((p) => p.name)).toEqual([...AUDIO_PRESET_NAMES]);
+  });
+});
+
+describe('sandcodec transcode', () => {
+  it('writes an MP3 (preset from the extension) as long as the source when decoded', async () => {
+    const source = media('audio', 'ambi_lunar_land.flac');
+    const out = join(dir, 'transcode', 'lunar.mp3');
+    const run = await sandcodec(['transcode', source, '-o', out]);
+    expect(run.status, run.stderr).toBe(0);
+    expect(run.stdout).toContain('mp3-320');
+    expect(run.stdout).toMatch(/realtime/);
+
+    const [written, original] = await Promise.all([engine.probe({ path: out }, { decode: true }), engine.probe({ path: source }, { decode: true })]);
+    const audio = written.streams.find((s) => s.type === 'audio');
+    expect(audio?.codec).toBe('mp3');
+    expect(audio?.sampleRate).toBe(44100);
+    expect(Math.abs(written.decodedDuration! - original.decodedDuration!)).toBeLessThan(0.05);
+  });
+
+  it('prints the result without bytes with --json', async () => {
+    const out = join(dir, 'transcode', 'amen.opus');
+    const run = await sandcodec(['transcode', media('audio', 'loop_amen.flac'), '-o', out, '--json']);
+    expect(run.status, run.stderr).toBe(0);
+    const result = JSON.parse(run.stdout) as TranscodeResult;
+    expect(result).toMatchObject({ preset: 'opus-160', codec: 'opus', path: out });
+    expect(result.bytes).toBeUndefined();
+    expect(result.size).toBe((await readFile(out)).byteLength);
+  });
+});
+
+describe('sandcodec ladder', () => {
+  it('writes two renditions and tabulates them', async () => {
+    const out = join(dir, 'ladder');
+    const run = await sandcodec(['ladder', media('audio', 'illurock.opus'), '-o', out, '--presets', 'vorbis-96,aac-128']);
+    expect(run.status, run.stderr).toBe(0);
+    expect((await readdir(out)).sort()).toEqual(['illurock.aac-128.m4a', 'illurock.vorbis-96.ogg']);
+    expect(run.stdout).toMatch(/^vorbis-96\s+vorbis\s+illurock\.vorbis-96\.ogg\s/m);
+    expect(run.stdout).toMatch(/^aac-128\s+aac\s+illurock\.aac-128\.m4a\s/m);
+    expect(run.stdout).toMatch(/2 renditions of 28\.\d\d s in .* realtime/);
+
+    const vorbis = await engine.probe({ path: join(out, 'illurock.vorbis-96.ogg') });
+    expect(vorbis.streams[0]).toMatchObject({ codec: 'vorbis', sampleRate: 48000, channels: 1 });
+    const aac = await engine.probe({ path: join(out, 'illurock.aac-128.m4a') });
+    expect(aac.streams[0]?.codec).toBe('aac');
+  });
+
+  it('prints the LadderResult with --json', async () => {
+    const out = join(dir, 'ladder-json');
+    const run = await sandcodec(['ladder', media('audio', 'loop_amen.flac'), '-o', out, '--presets', 'flac,mp3-320', '--json']);
+    expect(run.status, run.stderr).toBe(0);
+    const result = JSON.parse(run.stdout) as LadderResult;
+    expect(result.renditions.map((r) => [r.preset, r.codec])).toEqual([['flac', 'flac'], ['mp3-320', 'mp3']]);
+    for (const r of result.renditions) expect(existsSync(r.path!)).toBe(true);
+    expect(result.realtimeFactor).toBeGreaterThan(0);
+  });
+});
+
+describe('sandcodec demo', () => {
+  // The demo's default is 30 s; 10 s runs the same path in a third of the time.
+  it('generates music, encodes the whole ladder and checks each rendition by decoding it', async () => {
+    const out = join(dir, 'demo');
+    const run = await sandcodec(['demo', '-o', out, '--seconds', '10']);
+    expect(run.status, run.stderr).toBe(0);
+    const presets = ['vorbis-96', 'vorbis-160', 'vorbis-320', 'opus-96', 'opus-160', 'aac-128', 'aac-256', 'mp3-320', 'flac'];
+    const files = await readdir(out);
+    expect(files).toContain('sample-music.flac');
+    for (const preset of presets) {
+      const row = new RegExp(`^${preset}\\s+\\w+\\s+(sample-music\\.${preset}\\.\\w+)\\s.*\\s(\\d+\\.\\d{3}) s$`, 'm').exec(run.stdout);
+      expect(row, `row of ${preset}`).not.toBeNull();
+      expect(files).toContain(row![1]);
+      expect(Math.abs(Number(row![2]) - 10)).toBeLessThan(0.05);
+    }
+    expect(run.stdout).toMatch(/source\s+.*sample-music\.flac\n\s+flac, 10\.00 s, 44\.1 kHz, 2 ch/);
+    expect(run.stdout).toMatch(/^preset\s+codec\s+file\s+size\s+bitrate\s+nominal\s+vs nominal\s+decoded$/m);
+    expect(run.stdout).toMatch(/9 renditions of 10\.00 s in .* realtime/);
+  });
+
+  it('stops on Ctrl-C with the aborted status and leaves no partial files', async () => {
+    const out = join(dir, 'demo-abort');
+    let sent = false;
+    // The first line is printed once the engine is up, right before the (long) generate starts.
+    const run = await sandcodec(['demo', '-o', out, '--seconds', '3600'], (text, child) => {
+      if (!sent && text.includes('\n')) {
+        sent = true;
+        child.kill('SIGINT');
+      }
+    });
+    expect(sent).toBe(true);
+    expect(run.status, run.stderr).toBe(EXIT_STATUS.E_ABORTED);
+    expect(run.stderr).toMatch(/^error \[E_ABORTED\]/);
+    const left = existsSync(out) ? await readdir(out) : [];
+    expect(left).toEqual([]);
+  });
+});
