@@ -98,6 +98,17 @@ function loadFactory(): CoreFactory {
   return require(coreScriptPath()) as CoreFactory;
 }
 
+const WASM_PAGE = 65536;
+
+function alignPage(bytes: number): number {
+  return Math.ceil(bytes / WASM_PAGE) * WASM_PAGE;
+}
+
+/** The size Emscripten's `emscripten_resize_heap` (0.12.10) first tries for a request. */
+function overGrownSize(current: number, requested: number): number {
+  return alignPage(Math.max(requested, Math.min(current * 1.2, requested + 96 * 1024 * 1024)));
+}
+
 export interface CoreOptions {
   /** Shared flag: a non-zero value makes the transcode loop stop at its next turn. */
   cancelFlag: Int32Array;
@@ -150,11 +161,23 @@ export class FFmpegCore {
         const env = imports.a;
         const resize = env[IMPORT_RESIZE_HEAP] as (bytes: number) => boolean;
         if (typeof resize !== 'function') throw new InternalError('FFmpeg core: heap-resize import not found');
+        let memory: WebAssembly.Memory | undefined;
         env[IMPORT_RESIZE_HEAP] = (requested: number) => {
           const limit = core?.heapBudget ?? options.heapBudget;
-          if (requested >>> 0 > limit) {
+          const wanted = alignPage(requested >>> 0);
+          if (wanted > limit) {
             if (core) core.heapRefused = true;
             return false;
+          }
+          if (memory && overGrownSize(memory.buffer.byteLength, requested >>> 0) > limit) {
+            // Emscripten grows 20% (up to 96 MiB) past each request, which would carry the heap
+            // over the budget. Grow exactly to the request instead; Emscripten's own resize then
+            // finds the memory big enough, grows it by nothing and refreshes its heap views.
+            try {
+              memory.grow((wanted - memory.buffer.byteLength) / WASM_PAGE);
+            } catch {
+              return false;
+            }
           }
           return resize(requested);
         };
@@ -163,6 +186,8 @@ export class FFmpegCore {
         env[IMPORT_CONNECT] = () => -EACCES;
         env[IMPORT_GETADDRINFO] = () => EAI_FAIL;
         const instance = new WebAssembly.Instance(module, imports as unknown as WebAssembly.Imports);
+        memory = Object.values(instance.exports).find((e): e is WebAssembly.Memory => e instanceof WebAssembly.Memory);
+        if (!memory) throw new InternalError('FFmpeg core: exported memory not found');
         receive(instance, module);
         return instance.exports;
       },

@@ -1,0 +1,216 @@
+/**
+ * Each safety limit raises its own error: E_LIMIT with `details.limit` naming the option (or
+ * E_TIMEOUT / E_QUEUE_FULL), before work when it can be known up front, and without leaving a
+ * partial output behind. After every refusal the same pool keeps serving.
+ */
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  AbortedError,
+  createEngine,
+  LimitError,
+  QueueFullError,
+  TimeoutError,
+  type Engine,
+  type Progress,
+} from '../dist/index.js';
+import { compileCore, FFmpegCore } from '../dist/ffmpeg/core.js';
+import { runPlan } from '../dist/ffmpeg/run-plan.js';
+import type { FFmpegPlan } from '../dist/plan.js';
+
+const MiB = 1024 ** 2;
+
+let engine: Engine;
+let dir: string;
+/** 10 s of generated music as FLAC, the source of most cases below. */
+let tenSeconds: Uint8Array;
+
+beforeAll(async () => {
+  engine = await createEngine({ workers: 1 });
+  dir = await mkdtemp(join(tmpdir(), 'sandcodec-limits-'));
+  tenSeconds = (await engine.generate({ kind: 'music', seconds: 10, sampleRate: 44100, preset: 'flac' })).bytes!;
+});
+
+afterAll(async () => {
+  await engine?.close();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+async function rejection(promise: Promise<unknown>): Promise<unknown> {
+  return promise.then(
+    () => {
+      throw new Error('expected the call to fail');
+    },
+    (err: unknown) => err,
+  );
+}
+
+/** Proves the pool still serves: a real encode whose output decodes to the expected length. */
+async function stillServes(): Promise<void> {
+  const out = await engine.transcode(tenSeconds, { preset: 'opus-96' });
+  expect(out.codec).toBe('opus');
+  const check = await engine.probe(out.bytes!, { decode: true });
+  expect(check.decodedDuration).toBeCloseTo(10, 1);
+}
+
+describe('maxInputBytes', () => {
+  it('refuses bytes, paths and streams larger than the limit before any work', async () => {
+    const limits = { maxInputBytes: 1000 };
+    for (const input of [tenSeconds, { data: tenSeconds, name: 'x.flac' }, new Blob([tenSeconds]).stream()]) {
+      const err = await rejection(engine.probe(input as Uint8Array, { limits }));
+      expect(err).toBeInstanceOf(LimitError);
+      expect((err as LimitError).code).toBe('E_LIMIT');
+      expect((err as LimitError).details.limit).toBe('maxInputBytes');
+      expect((err as LimitError).details.max).toBe(1000);
+    }
+    const { writeFile } = await import('node:fs/promises');
+    const path = join(dir, 'in.flac');
+    await writeFile(path, tenSeconds);
+    const err = await rejection(engine.transcode({ path }, { preset: 'wav', limits }));
+    expect((err as LimitError).details).toMatchObject({ limit: 'maxInputBytes', max: 1000, actual: tenSeconds.byteLength });
+    await rm(path);
+    // Exactly at the limit is allowed.
+    const probe = await engine.probe(tenSeconds, { limits: { maxInputBytes: tenSeconds.byteLength } });
+    expect(probe.duration).toBeCloseTo(10, 1);
+  });
+});
+
+describe('maxDurationSeconds', () => {
+  it('refuses a 10 s input with maxDurationSeconds 5 from its probe, before encoding', async () => {
+    const phases = new Set<string>();
+    const output = join(dir, 'too-long.wav');
+    const err = await rejection(
+      engine.transcode(tenSeconds, { preset: 'wav', output, limits: { maxDurationSeconds: 5 }, onProgress: (p: Progress) => phases.add(p.phase) }),
+    );
+    expect(err).toBeInstanceOf(LimitError);
+    expect((err as LimitError).details).toMatchObject({ limit: 'maxDurationSeconds', max: 5 });
+    expect((err as LimitError).details.actual).toBeCloseTo(10, 1);
+    expect((err as LimitError).message).toMatch(/10\.0 s, longer than maxDurationSeconds \(5 s\)/);
+    // No encode phase ever reported progress: the refusal came from the probe.
+    expect([...phases]).toEqual([]);
+    expect(await readdir(dir)).toEqual([]);
+  });
+
+  it('lets a generated job run only up to the limit (the run is stopped at the limit, not after)', async () => {
+    const err = await rejection(engine.generate({ kind: 'sine', seconds: 60, preset: 'flac', limits: { maxDurationSeconds: 3 } }));
+    expect(err).toBeInstanceOf(LimitError);
+    expect((err as LimitError).details).toMatchObject({ limit: 'maxDurationSeconds', max: 3 });
+  });
+});
+
+describe('maxOutputBytes', () => {
+  it('stops a WAV encode of 10 s at 100 kB and leaves no file behind', async () => {
+    const output = join(dir, 'big.wav');
+    const err = await rejection(engine.transcode(tenSeconds, { preset: 'wav', output, limits: { maxOutputBytes: 100_000 } }));
+    expect(err).toBeInstanceOf(LimitError);
+    expect((err as LimitError).details).toMatchObject({ limit: 'maxOutputBytes', max: 100_000 });
+    expect(await readdir(dir)).toEqual([]);
+    // As bytes too: nothing comes back.
+    const err2 = await rejection(engine.transcode(tenSeconds, { preset: 'wav', limits: { maxOutputBytes: 100_000 } }));
+    expect((err2 as LimitError).details.limit).toBe('maxOutputBytes');
+    // The same encode fits a limit just above its real size (10 s × 44.1 kHz × 2 ch × 16 bit).
+    const ok = await engine.transcode(tenSeconds, { preset: 'wav', output, limits: { maxOutputBytes: 1_800_000 } });
+    expect(ok.size).toBeGreaterThan(1_760_000);
+    expect(await readdir(dir)).toEqual(['big.wav']);
+    await rm(output);
+  });
+});
+
+describe('maxHeapBytes', () => {
+  it('a job that buffers its whole stream fails with maxHeapBytes and the core runs the next job', async () => {
+    // No public call buffers a whole decoded stream, so this drives the core directly: `areverse`
+    // must hold 200 s × 48 kHz of f64 samples (~77 MB) before it emits its first frame.
+    const cancelFlag = new Int32Array(new SharedArrayBuffer(4));
+    const core = await FFmpegCore.create(await compileCore(), { cancelFlag, heapBudget: Number.MAX_SAFE_INTEGER });
+    const plan = (seconds: number, maxHeapBytes: number): FFmpegPlan => ({
+      op: 'ffmpeg',
+      phase: 'reverse',
+      inputs: [],
+      outputs: [],
+      args: ['-f', 'lavfi', '-i', `anoisesrc=sample_rate=48000:duration=${seconds}:seed=1`, '-af', 'areverse', '-f', 'null', '-'],
+      limits: { maxOutputBytes: 2 ** 31, maxHeapBytes, maxDurationSeconds: 3600 },
+    });
+    const ctx = { core, cancelFlag, emit: () => {} };
+    let err: unknown;
+    try {
+      runPlan(plan(200, 64 * MiB), ctx);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(LimitError);
+    expect((err as LimitError).details).toMatchObject({ limit: 'maxHeapBytes', max: 64 * MiB });
+    expect(core.heapBytes).toBeLessThanOrEqual(64 * MiB);
+    // The same instance runs the next job, small enough for the budget, to completion.
+    const small = runPlan(plan(5, 64 * MiB), ctx);
+    expect(small.mediaSeconds).toBeCloseTo(5, 1);
+    // And the big one passes with a budget that fits it: the limit, not the job, was the cause.
+    const big = runPlan(plan(200, 512 * MiB), ctx);
+    expect(big.mediaSeconds).toBeCloseTo(200, 0);
+    expect(core.heapBytes).toBeGreaterThan(64 * MiB);
+  });
+
+  it('is passed to the job: a normal transcode fits 64 MiB', async () => {
+    const out = await engine.transcode(tenSeconds, { preset: 'aac-128', limits: { maxHeapBytes: 64 * MiB } });
+    expect(out.codec).toBe('aac');
+    expect(out.size).toBeGreaterThan(100_000);
+  });
+});
+
+describe('timeoutMs', () => {
+  it('stops a long job with E_TIMEOUT and the pool serves the next job', async () => {
+    let progressed = false;
+    const started = performance.now();
+    const err = await rejection(
+      engine.generate({ kind: 'music', seconds: 3600, preset: 'flac', limits: { timeoutMs: 300 }, onProgress: () => (progressed = true) }),
+    );
+    const settledMs = performance.now() - started;
+    expect(err).toBeInstanceOf(TimeoutError);
+    expect((err as TimeoutError).code).toBe('E_TIMEOUT');
+    expect(progressed).toBe(true);
+    console.log(`timeoutMs 300: the call settled ${settledMs.toFixed(0)} ms after it was made`);
+    expect(engine.inFlight).toBe(0);
+    await stillServes();
+  });
+});
+
+describe('maxQueue', () => {
+  it('refuses a job beyond workers + maxQueue with E_QUEUE_FULL, at once', async () => {
+    const small = await createEngine({ workers: 1, maxQueue: 1 });
+    try {
+      const controller = new AbortController();
+      const { signal } = controller;
+      const running = small.generate({ kind: 'music', seconds: 3600, preset: 'flac', signal }).catch((e: unknown) => e);
+      const queued = small.generate({ kind: 'music', seconds: 3600, preset: 'flac', signal }).catch((e: unknown) => e);
+      expect(small.inFlight).toBe(2);
+      const err = await rejection(small.generate({ kind: 'sine', seconds: 0.1 }));
+      expect(err).toBeInstanceOf(QueueFullError);
+      expect((err as QueueFullError).code).toBe('E_QUEUE_FULL');
+      expect((err as QueueFullError).details).toMatchObject({ limit: 'maxQueue', max: 1 });
+      controller.abort();
+      expect(await running).toBeInstanceOf(AbortedError);
+      expect(await queued).toBeInstanceOf(AbortedError);
+      expect(small.inFlight).toBe(0);
+      // Room again once the two settled.
+      const out = await small.generate({ kind: 'sine', seconds: 0.5, preset: 'wav' });
+      expect(out.size).toBeGreaterThan(40_000);
+    } finally {
+      await small.close();
+    }
+  });
+
+  it('maxQueue 0 runs one job per worker and refuses any waiting', async () => {
+    const small = await createEngine({ workers: 1, maxQueue: 0 });
+    try {
+      const controller = new AbortController();
+      const running = small.generate({ kind: 'music', seconds: 3600, signal: controller.signal }).catch((e: unknown) => e);
+      const err = await rejection(small.generate({ kind: 'sine', seconds: 0.1 }));
+      expect(err).toBeInstanceOf(QueueFullError);
+      controller.abort();
+      expect(await running).toBeInstanceOf(AbortedError);
+    } finally {
+      await small.close();
+    }
+  });
+});
