@@ -268,9 +268,10 @@ const INV255: f32 = <f32>1 / 255;
 // ---------------------------------------------------------------------------------------------
 // Un-premultiply, round, pack
 //
-// Alpha is clamped first (ringing kernels overshoot) and colours are divided by the clamped
-// value. A pixel whose alpha rounds to 0 is written as 0,0,0,0: its colour is invisible and,
-// divided by a near-zero alpha, would only be amplified float noise.
+// Colours are divided by the filtered alpha as it is, and only then are both clamped: where a
+// ringing kernel overshoots alpha past 255, colour and alpha overshoot together, so dividing by
+// the clamped alpha would brighten opaque edges. A pixel whose alpha rounds to 0 is written as
+// 0,0,0,0: its colour is invisible and, divided by a near-zero alpha, only amplified float noise.
 
 // @ts-ignore: decorator
 @inline function finishRow(row: usize, width: i32, out: usize, toSrgb: usize): void {
@@ -287,12 +288,12 @@ const LUT_SCALE: f32 = <f32>65535 / 255;
 
 // @ts-ignore: decorator
 @inline function storePixelSimd(o: usize, acc: v128, toSrgb: usize): void {
-  // pmin/pmax are single instructions; the NaN-exact min/max are not, and no NaN reaches here
-  // except through a masked-out lane.
-  const aa = f32x4.pmin(v128.shuffle<f32>(acc, acc, 3, 3, 3, 3), f32x4.splat(255));
+  const aa = v128.shuffle<f32>(acc, acc, 3, 3, 3, 3);
   // (255/a, 255/a, 255/a, 1): colours are un-premultiplied, alpha passes through. Where a is 0
   // or negative the quotient is junk, but the mask below zeroes that pixel.
   const k = v128.shuffle<f32>(f32x4.div(f32x4.splat(255), aa), f32x4.splat(1), 0, 1, 2, 4);
+  // pmin/pmax are single instructions where the NaN-exact min/max are not; a NaN can only come
+  // from a masked-out lane.
   let v = f32x4.pmin(f32x4.pmax(f32x4.mul(acc, k), f32x4.splat(0)), f32x4.splat(255));
   v = v128.and(v, f32x4.ge(aa, f32x4.splat(0.5)));
   if (toSrgb) {
@@ -315,12 +316,12 @@ const LUT_SCALE: f32 = <f32>65535 / 255;
 
 // @ts-ignore: decorator
 @inline function storePixelScalar(o: usize, r: f32, g: f32, b: f32, a: f32, toSrgb: usize): void {
-  a = min(a, <f32>255);
   if (!(a >= 0.5)) {
     store<u32>(o, 0);
     return;
   }
   const k = <f32>255 / a;
+  a = min(a, <f32>255);
   r = clamp255(r * k);
   g = clamp255(g * k);
   b = clamp255(b * k);

@@ -4,7 +4,7 @@
  * be fast.
  *
  * Pipeline: decode (sRGB or linear light) → premultiply by alpha → horizontal pass → vertical
- * pass → un-premultiply by the clamped alpha → encode and round. A pixel whose alpha rounds to 0
+ * pass → un-premultiply → clamp, encode and round. A pixel whose alpha rounds to 0
  * comes out as 0,0,0,0.
  */
 import { axisWeights, DEFAULT_RESIZE_KERNEL, type AxisWeights, type ResizeKernel, type RgbaImage } from './resize-filters.js';
@@ -80,10 +80,12 @@ function finish(px: Float64Array, linear: boolean): Uint8Array {
   const clamp = (v: number): number => Math.min(Math.max(v, 0), 255);
   const encode = (v: number): number => (linear ? 255 * linearToSrgb(v / 255) : v);
   for (let i = 0; i < px.length; i += 4) {
-    const a = Math.min(px[i + 3]!, 255);
+    // Divide by the filtered alpha before clamping it: an overshoot past 255 (ringing) carries
+    // the colour with it, and dividing by the clamped value would brighten edges.
+    const a = px[i + 3]!;
     if (a < 0.5) continue;
     for (let c = 0; c < 3; c++) out[i + c] = Math.round(encode(clamp((px[i + c]! * 255) / a)));
-    out[i + 3] = Math.round(a);
+    out[i + 3] = Math.round(Math.min(a, 255));
   }
   return out;
 }
