@@ -57,16 +57,43 @@ export function getAudioPreset(name: string): AudioPreset | undefined {
   return Object.hasOwn(AUDIO_PRESETS, name) ? AUDIO_PRESETS[name] : undefined;
 }
 
-/** Sample rates MP3 can carry; other sources are resampled to the nearest one above or 48 kHz. */
-const MP3_RATES = [8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000];
+/**
+ * Lossy renditions are delivered at 44.1 or 48 kHz. Below 44.1 kHz the encoders cannot spend the
+ * nominal bitrate (AAC caps at 6144 bit per channel and frame, MP3 drops to MPEG-2.5 at 64 kbit/s,
+ * libvorbis refuses to set up) and one padded final frame lasts long enough to be heard (128 ms
+ * for AAC at 8 kHz); above 48 kHz the extra band is wasted bits, and MP3 cannot carry it at all.
+ */
+const LOSSY_MIN_RATE = 44100;
+const LOSSY_MAX_RATE = 48000;
+
+/** The sample rate a lossy preset encodes `sourceRate` at. */
+export function lossyRate(preset: AudioPreset, sourceRate: number | undefined): number | undefined {
+  if (preset.sampleRate) return preset.sampleRate;
+  if (!sourceRate) return undefined;
+  if (sourceRate < LOSSY_MIN_RATE) return LOSSY_MIN_RATE;
+  // MPEG-1 Layer III knows 44.1 and 48 kHz only in this range.
+  if (sourceRate > LOSSY_MAX_RATE || (preset.codec === 'mp3' && sourceRate !== LOSSY_MIN_RATE)) return LOSSY_MAX_RATE;
+  return sourceRate;
+}
+
+/** libvorbis' mono setups (44.1 and 48 kHz) end at 240 kbit/s; asked for more, it refuses to start. */
+const VORBIS_MONO_MAX_BITRATE = 240_000;
+
+/** The bit/s a lossy preset asks its encoder for; `undefined` for lossless ones. */
+export function targetBitrate(preset: AudioPreset, source: StreamInfo): number | undefined {
+  if (!preset.bitrate) return undefined;
+  if (preset.codec === 'vorbis' && source.channels === 1) return Math.min(preset.bitrate, VORBIS_MONO_MAX_BITRATE);
+  return preset.bitrate;
+}
 
 /** The FFmpeg output options that make `preset` from `source`. */
 export function encoderArgs(preset: AudioPreset, source: StreamInfo): string[] {
   const args = ['-c:a', preset.encoder];
-  if (preset.bitrate) args.push('-b:a', String(preset.bitrate));
+  const bitrate = targetBitrate(preset, source);
+  if (bitrate) args.push('-b:a', String(bitrate));
   // Unmanaged libvorbis picks a quality for the nominal rate and lands 20-30 % under it on real
   // music; a max rate keeps bitrate management on, so the average is the nominal rate.
-  if (preset.codec === 'vorbis' && preset.bitrate) args.push('-maxrate', String(preset.bitrate * 2));
+  if (preset.codec === 'vorbis' && bitrate) args.push('-maxrate', String(bitrate * 2));
   if (preset.codec === 'opus') args.push('-vbr', 'constrained', '-application', 'audio');
   if (preset.codec === 'flac') args.push('-compression_level', '8');
   if (preset.codec === 'pcm') {
@@ -74,10 +101,7 @@ export function encoderArgs(preset: AudioPreset, source: StreamInfo): string[] {
     const deep = (source.bitsPerSample ?? 16) > 16 || /^(s32|flt|dbl)/.test(source.sampleFormat ?? '');
     args[1] = deep ? 'pcm_s24le' : 'pcm_s16le';
   }
-  let rate = preset.sampleRate;
-  if (!rate && preset.codec === 'mp3' && source.sampleRate && !MP3_RATES.includes(source.sampleRate)) {
-    rate = MP3_RATES.find((r) => r >= source.sampleRate!) ?? 48000;
-  }
+  const rate = preset.rateControl === 'lossless' ? undefined : lossyRate(preset, source.sampleRate);
   if (rate && rate !== source.sampleRate) args.push('-ar', String(rate));
   if (preset.maxChannels && (source.channels ?? 0) > preset.maxChannels) args.push('-ac', String(preset.maxChannels));
   return args;

@@ -1,0 +1,194 @@
+/**
+ * Ladders and transcodes, checked the way a music service checks its renditions: each one is
+ * probed and decoded again, and must have the right codec, rate, channels, length and bitrate.
+ */
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  AUDIO_PRESET_NAMES,
+  AUDIO_PRESETS,
+  createEngine,
+  type Engine,
+  type LadderResult,
+  type Progress,
+  type ProbeResult,
+  type Rendition,
+} from '../dist/index.js';
+import { makeTempDir, media, removeTempDir } from './helpers/media.js';
+
+/** What FFmpeg calls each preset family's codec when it reads a rendition back. */
+const PROBED_CODEC: Record<string, string> = { vorbis: 'vorbis', opus: 'opus', aac: 'aac', mp3: 'mp3', flac: 'flac', pcm: 'pcm_s16le' };
+const FORMAT: Record<string, string> = { ogg: 'ogg', opus: 'ogg', ipod: 'mov,mp4,m4a,3gp,3g2,mj2', mp3: 'mp3', flac: 'flac', wav: 'wav' };
+const HELD_BITRATE = new Set(['cbr', 'abr', 'cvbr']);
+const SECONDS = 12;
+
+let engine: Engine;
+let dir: string;
+let master: Uint8Array;
+let masterProbe: ProbeResult;
+
+beforeAll(async () => {
+  engine = await createEngine({ workers: 2 });
+  dir = await makeTempDir();
+  const generated = await engine.generate({ kind: 'music', seconds: SECONDS, preset: 'flac' });
+  master = generated.bytes!;
+  masterProbe = await engine.probe(master, { decode: true });
+});
+
+afterAll(async () => {
+  await engine?.close();
+  await removeTempDir(dir);
+});
+
+interface Source {
+  sampleRate: number;
+  channels: number;
+  decodedDuration: number;
+}
+
+/** Probes a rendition back, decoding it, and checks what every rendition must satisfy. */
+async function checkRendition(r: Rendition, source: Source, { bitrateFloor = true } = {}): Promise<ProbeResult> {
+  const preset = AUDIO_PRESETS[r.preset]!;
+  const bytes = r.path ? new Uint8Array(await readFile(r.path)) : r.bytes!;
+  expect(bytes.byteLength, r.preset).toBe(r.size);
+  const p = await engine.probe(bytes, { decode: true });
+  expect(p.format, r.preset).toBe(FORMAT[preset.format]);
+  expect(p.streams, r.preset).toHaveLength(1);
+  const s = p.streams[0]!;
+  expect(s.type).toBe('audio');
+  expect(s.codec, r.preset).toBe(PROBED_CODEC[preset.codec]);
+  expect(r.codec).toBe(preset.codec);
+  expect(s.sampleRate, r.preset).toBe(preset.sampleRate ?? (preset.rateControl === 'lossless' ? source.sampleRate : Math.max(44100, source.sampleRate)));
+  expect(s.channels, r.preset).toBe(Math.min(source.channels, preset.maxChannels ?? source.channels));
+  // Decoders trim encoder delay and padding: the rendition plays exactly as long as its source.
+  expect(Math.abs(p.decodedDuration! - source.decodedDuration), `${r.preset} decoded ${p.decodedDuration} s`).toBeLessThanOrEqual(0.05);
+  if (preset.bitrate && HELD_BITRATE.has(preset.rateControl)) {
+    const bitrate = (r.size * 8) / p.decodedDuration!;
+    const ratio = bitrate / preset.bitrate;
+    expect(ratio, `${r.preset}: ${Math.round(bitrate)} bit/s`).toBeLessThanOrEqual(1.15);
+    if (bitrateFloor) expect(ratio, `${r.preset}: ${Math.round(bitrate)} bit/s`).toBeGreaterThanOrEqual(0.85);
+    // The rendition's own figure is over the source's header duration: close to the measured one.
+    expect(Math.abs(r.bitrate! - bitrate) / bitrate).toBeLessThan(0.1);
+  }
+  return p;
+}
+
+/** The PCM payload of a WAV file (its `data` chunk), whatever other chunks precede it. */
+function wavData(bytes: Uint8Array): Uint8Array {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  expect(new TextDecoder().decode(bytes.subarray(0, 4))).toBe('RIFF');
+  for (let at = 12; at + 8 <= bytes.byteLength; ) {
+    const id = new TextDecoder().decode(bytes.subarray(at, at + 4));
+    const size = view.getUint32(at + 4, true);
+    if (id === 'data') return bytes.subarray(at + 8, at + 8 + size);
+    at += 8 + size + (size & 1);
+  }
+  throw new Error('no data chunk');
+}
+
+function checkProgress(events: Progress[], phase: string): void {
+  expect(events.length).toBeGreaterThan(2);
+  expect(events[0]!.phase).toBe('probe');
+  expect(new Set(events.map((e) => e.phase))).toEqual(new Set(['probe', phase]));
+  for (const [i, e] of events.entries()) {
+    expect(e.ratio).toBeGreaterThanOrEqual(0);
+    expect(e.ratio).toBeLessThanOrEqual(1);
+    if (i > 0) expect(e.ratio).toBeGreaterThanOrEqual(events[i - 1]!.ratio);
+  }
+  expect(events.at(-1)!.phase).toBe(phase);
+  expect(events.at(-1)!.ratio).toBe(1);
+  // Progress moves through the job, not only at its end.
+  expect(events.some((e) => e.ratio > 0.2 && e.ratio < 0.9)).toBe(true);
+}
+
+describe('a ladder of every preset', () => {
+  let result: LadderResult;
+  const events: Progress[] = [];
+
+  beforeAll(async () => {
+    expect(masterProbe.decodedDuration).toBeCloseTo(SECONDS, 2);
+    result = await engine.ladder({ data: master, name: 'music.flac' }, [...AUDIO_PRESET_NAMES], {
+      outputDir: dir,
+      onProgress: (p) => events.push(p),
+    });
+  });
+
+  it('writes one file per preset into the output directory, nothing else', async () => {
+    expect(result.renditions.map((r) => r.preset)).toEqual(AUDIO_PRESET_NAMES);
+    const expected = AUDIO_PRESET_NAMES.map((n) => `music.${n}.${AUDIO_PRESETS[n]!.extension}`);
+    expect((await readdir(dir)).sort()).toEqual([...expected].sort());
+    for (const [i, r] of result.renditions.entries()) {
+      expect(r.path).toBe(join(dir, expected[i]!));
+      expect(r.bytes).toBeUndefined();
+      expect((await stat(r.path!)).size).toBe(r.size);
+    }
+    expect(result.source.streams[0]!.codec).toBe('flac');
+  });
+
+  for (const name of AUDIO_PRESET_NAMES) {
+    it(`${name}: codec, rate, channels, decoded length and bitrate`, async () => {
+      const s = masterProbe.streams[0]!;
+      await checkRendition(result.renditions.find((r) => r.preset === name)!, {
+        sampleRate: s.sampleRate!,
+        channels: s.channels!,
+        decodedDuration: masterProbe.decodedDuration!,
+      });
+    });
+  }
+
+  it('keeps flac and wav bit-exact', async () => {
+    const [flac, wav] = ['flac', 'wav'].map((n) => result.renditions.find((r) => r.preset === n)!);
+    const pcm = wavData(new Uint8Array(await readFile(wav!.path!)));
+    expect(pcm.byteLength).toBe(SECONDS * 44100 * 2 * 2);
+    const fromFlac = await engine.transcode({ path: flac!.path! }, { preset: 'wav' });
+    const fromMaster = await engine.transcode(master, { preset: 'wav' });
+    expect(Buffer.compare(wavData(fromFlac.bytes!), pcm)).toBe(0);
+    expect(Buffer.compare(wavData(fromMaster.bytes!), pcm)).toBe(0);
+  });
+
+  it('reports monotonic progress from 0 to 1 in named phases', () => {
+    checkProgress(events, 'ladder');
+  });
+});
+
+describe('ladders of real files', () => {
+  it('encodes real sources at the right rates and lengths', async () => {
+    const jobs = [
+      // Vorbis 44.1 kHz stereo music.
+      { file: 'renpyallstars.ogg', presets: ['opus-96', 'aac-128', 'mp3-320'], floor: true },
+      // 8 kHz mono speech: lossy renditions go up to 44.1 kHz (the encoders cannot spend their
+      // rate below it); band-limited speech leaves Vorbis under its nominal rate, never over.
+      { file: 'codec2-ve9qrp.wav', presets: ['vorbis-320', 'aac-128', 'mp3-320', 'flac'], floor: false },
+      // 48 kHz mono Opus.
+      { file: 'illurock.opus', presets: ['opus-160'], floor: true },
+    ];
+    await Promise.all(
+      jobs.map(async ({ file, presets, floor }) => {
+        const path = media('audio', file);
+        const [source, result] = await Promise.all([engine.probe({ path }, { decode: true }), engine.ladder({ path }, presets)]);
+        const s = source.streams[0]!;
+        expect(result.renditions.map((r) => r.preset)).toEqual(presets);
+        for (const r of result.renditions) {
+          expect(r.path).toBeUndefined();
+          const p = await checkRendition(r, { sampleRate: s.sampleRate!, channels: s.channels!, decodedDuration: source.decodedDuration! }, {
+            bitrateFloor: floor || AUDIO_PRESETS[r.preset]!.codec !== 'vorbis',
+          });
+          if (file === 'illurock.opus') expect(p.streams[0]!.sampleRate).toBe(48000);
+        }
+      }),
+    );
+  });
+
+  it('transcode without an output returns the bytes', async () => {
+    const events: Progress[] = [];
+    const r = await engine.transcode(master, { preset: 'opus-96', onProgress: (p) => events.push(p) });
+    expect(r.path).toBeUndefined();
+    expect(r.bytes).toBeInstanceOf(Uint8Array);
+    expect(r.preset).toBe('opus-96');
+    expect(r.source.streams[0]!.codec).toBe('flac');
+    const s = masterProbe.streams[0]!;
+    await checkRendition(r, { sampleRate: s.sampleRate!, channels: s.channels!, decodedDuration: masterProbe.decodedDuration! });
+    checkProgress(events, 'transcode');
+  });
+});
