@@ -33,6 +33,16 @@ export function callLimits(ctx: CommandContext): { limits?: CommonOptions['limit
   return Object.keys(ctx.common.limits).length ? { limits: ctx.common.limits } : {};
 }
 
+/** Runs `run` with the command's progress display (if any) as its `onProgress`, erased afterwards. */
+export async function withProgress<T>(ctx: CommandContext, label: string, run: (option: { onProgress?: ProgressListener }) => Promise<T>): Promise<T> {
+  const display = ctx.progress(label);
+  try {
+    return await run(display ? { onProgress: display.listener } : {});
+  } finally {
+    display?.done();
+  }
+}
+
 export function printJson(ctx: CommandContext, value: unknown): void {
   ctx.print(JSON.stringify(value, (_key, v: unknown) => (v instanceof Uint8Array ? undefined : v), 2));
 }

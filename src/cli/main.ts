@@ -95,4 +95,10 @@ function report(error: SandcodecError, json: boolean, verbose: boolean): void {
   if (error.code === 'E_INTERNAL' && verbose && error.cause instanceof Error && error.cause.stack) warn(error.cause.stack);
 }
 
+// A reader that went away (`sandcodec probe x --json | head -1`) is not a failure of ours.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw err;
+});
+
 process.exitCode = await main(process.argv.slice(2));

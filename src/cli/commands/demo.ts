@@ -5,7 +5,7 @@
  */
 import { join } from 'node:path';
 import { positive } from '../args.js';
-import { callLimits, printJson, type CommandContext } from '../context.js';
+import { callLimits, printJson, withProgress, type CommandContext } from '../context.js';
 import { formatHz, formatSeconds } from '../format.js';
 import { ladderSummary, renditionTable } from './ladder.js';
 
@@ -49,15 +49,4 @@ export async function demoCommand(ctx: CommandContext): Promise<void> {
   step(renditionTable(ladder, decoded));
   step('');
   step(ladderSummary(ladder));
-}
-
-type ProgressOption = { onProgress?: NonNullable<ReturnType<CommandContext['progress']>>['listener'] };
-
-async function withProgress<T>(ctx: CommandContext, label: string, run: (option: ProgressOption) => Promise<T>): Promise<T> {
-  const display = ctx.progress(label);
-  try {
-    return await run(display ? { onProgress: display.listener } : {});
-  } finally {
-    display?.done();
-  }
 }

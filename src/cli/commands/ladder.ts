@@ -3,27 +3,18 @@ import { basename, extname } from 'node:path';
 import type { LadderResult } from '../../engine.js';
 import { getAudioPreset } from '../../presets/audio.js';
 import { list } from '../args.js';
-import { callLimits, printJson, type CommandContext } from '../context.js';
+import { callLimits, printJson, withProgress, type CommandContext } from '../context.js';
 import { formatBytes, formatDeviation, formatFactor, formatKbps, formatSeconds, table } from '../format.js';
 
 export async function ladderCommand(ctx: CommandContext): Promise<void> {
   const input = ctx.positionals[0]!;
   const presets = list('--presets', ctx.values.presets as string);
   const engine = await ctx.engine();
-  const display = ctx.progress('ladder');
-  try {
-    const result = await engine.ladder({ path: input }, presets, {
-      outputDir: ctx.values.output as string,
-      signal: ctx.signal,
-      ...callLimits(ctx),
-      ...(display ? { onProgress: display.listener } : {}),
-    });
-    display?.done();
-    if (ctx.common.json) printJson(ctx, result);
-    else ctx.print(ladderReport(basename(input, extname(input)), result));
-  } finally {
-    display?.done();
-  }
+  const result = await withProgress(ctx, 'ladder', (progress) =>
+    engine.ladder({ path: input }, presets, { outputDir: ctx.values.output as string, signal: ctx.signal, ...callLimits(ctx), ...progress }),
+  );
+  if (ctx.common.json) printJson(ctx, result);
+  else ctx.print(ladderReport(basename(input, extname(input)), result));
 }
 
 /** One row per rendition, plus decoded durations when the caller measured them. */

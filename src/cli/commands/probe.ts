@@ -1,23 +1,15 @@
 /** `sandcodec probe FILE [--decode] [--json]`: what a file holds, as a report or ProbeResult JSON. */
 import type { ProbeResult, StreamInfo } from '../../ops/probe-result.js';
-import { callLimits, printJson, type CommandContext } from '../context.js';
+import { callLimits, printJson, withProgress, type CommandContext } from '../context.js';
 import { formatBytes, formatHz, formatKbps, formatSeconds } from '../format.js';
 
 export async function probeCommand(ctx: CommandContext): Promise<void> {
   const file = ctx.positionals[0]!;
   const engine = await ctx.engine();
-  const display = ctx.progress('probe');
-  try {
-    const result = await engine.probe(
-      { path: file },
-      { decode: ctx.values.decode === true, signal: ctx.signal, ...callLimits(ctx), ...(display ? { onProgress: display.listener } : {}) },
-    );
-    display?.done();
-    if (ctx.common.json) printJson(ctx, result);
-    else ctx.print(probeReport(file, result));
-  } finally {
-    display?.done();
-  }
+  const decode = ctx.values.decode === true;
+  const result = await withProgress(ctx, 'probe', (progress) => engine.probe({ path: file }, { decode, signal: ctx.signal, ...callLimits(ctx), ...progress }));
+  if (ctx.common.json) printJson(ctx, result);
+  else ctx.print(probeReport(file, result));
 }
 
 export function probeReport(file: string, p: ProbeResult): string {

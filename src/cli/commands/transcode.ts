@@ -2,7 +2,7 @@
 import { extname } from 'node:path';
 import { OptionsError } from '../../errors.js';
 import { AUDIO_PRESET_NAMES, getAudioPreset } from '../../presets/audio.js';
-import { callLimits, printJson, type CommandContext } from '../context.js';
+import { callLimits, printJson, withProgress, type CommandContext } from '../context.js';
 import { formatBytes, formatDeviation, formatFactor, formatKbps, formatSeconds } from '../format.js';
 
 /**
@@ -40,29 +40,21 @@ export async function transcodeCommand(ctx: CommandContext, warn: (text: string)
   const { preset, warning } = presetFor(output, ctx.values.preset as string | undefined);
   if (warning && !ctx.common.json) warn(`warning: ${warning}`);
   const engine = await ctx.engine();
-  const display = ctx.progress(preset);
-  try {
-    const result = await engine.transcode(
-      { path: input },
-      { preset, output, signal: ctx.signal, ...callLimits(ctx), ...(display ? { onProgress: display.listener } : {}) },
-    );
-    display?.done();
-    if (ctx.common.json) {
-      printJson(ctx, result);
-      return;
-    }
-    const nominal = getAudioPreset(preset)!.bitrate;
-    const deviation = formatDeviation(result.bitrate, nominal);
-    ctx.print(
-      [
-        `${result.path} (${preset}, ${result.codec})`,
-        `  size      ${formatBytes(result.size)} (${result.size} bytes)`,
-        `  bitrate   ${formatKbps(result.bitrate)}${nominal ? ` (nominal ${formatKbps(nominal)}, ${deviation})` : ''}`,
-        `  source    ${formatSeconds(result.source.duration)} of ${result.source.format}`,
-        `  elapsed   ${formatSeconds(result.elapsedMs / 1000, 2)}, ${formatFactor(result.realtimeFactor)}`,
-      ].join('\n'),
-    );
-  } finally {
-    display?.done();
+  const result = await withProgress(ctx, preset, (progress) =>
+    engine.transcode({ path: input }, { preset, output, signal: ctx.signal, ...callLimits(ctx), ...progress }),
+  );
+  if (ctx.common.json) {
+    printJson(ctx, result);
+    return;
   }
+  const nominal = getAudioPreset(preset)!.bitrate;
+  ctx.print(
+    [
+      `${result.path} (${preset}, ${result.codec})`,
+      `  size      ${formatBytes(result.size)} (${result.size} bytes)`,
+      `  bitrate   ${formatKbps(result.bitrate)}${nominal ? ` (nominal ${formatKbps(nominal)}, ${formatDeviation(result.bitrate, nominal)})` : ''}`,
+      `  source    ${formatSeconds(result.source.duration)} of ${result.source.format}`,
+      `  elapsed   ${formatSeconds(result.elapsedMs / 1000, 2)}, ${formatFactor(result.realtimeFactor)}`,
+    ].join('\n'),
+  );
 }
