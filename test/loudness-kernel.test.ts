@@ -22,8 +22,17 @@ interface Segment {
   dbfs: readonly (number | null)[];
 }
 
-/** Concatenated sine segments with continuous phase, interleaved. */
+const generated = new Map<string, Float32Array>();
+
+/** Concatenated sine segments with continuous phase, interleaved (memoised: tests reuse them). */
 function sineSegments(sampleRate: number, segments: readonly Segment[], freq = 1000): Float32Array {
+  const key = JSON.stringify([sampleRate, segments, freq]);
+  let out = generated.get(key);
+  if (!out) generated.set(key, (out = synthesise(sampleRate, segments, freq)));
+  return out;
+}
+
+function synthesise(sampleRate: number, segments: readonly Segment[], freq: number): Float32Array {
   const channels = segments[0]!.dbfs.length;
   const total = segments.reduce((n, s) => n + Math.round(s.seconds * sampleRate), 0);
   const out = new Float32Array(total * channels);
@@ -55,26 +64,28 @@ function rng(seed: number): () => number {
 
 /**
  * Programme-like material: per channel a few partials plus filtered noise, under a slow level
- * envelope with quiet passages, pauses and transients, so gating, LRA and peaks all have work.
+ * envelope with quiet passages and pauses, so gating, LRA and true peak all have work.
  */
 function programme(sampleRate: number, channels: number, seconds: number, seed: number): Float32Array {
   const rand = rng(seed);
   const n = Math.round(seconds * sampleRate);
   const out = new Float32Array(n * channels);
-  const partials = Array.from({ length: channels }, () =>
-    Array.from({ length: 4 }, () => ({ f: 60 + rand() * 6000, a: 0.05 + rand() * 0.2, p: rand() * 6.283 })));
+  // Each channel also gets a partial near fs/4.3, whose crests fall between samples.
+  const partials = Array.from({ length: channels }, () => [
+    ...Array.from({ length: 4 }, () => ({ f: 60 + rand() * 6000, a: 0.05 + rand() * 0.2, p: rand() * 6.283 })),
+    { f: sampleRate / 4.3, a: 0.2, p: rand() * 6.283 },
+  ]);
   const lp = new Float64Array(channels);
   let level = 0.5;
   let target = 0.5;
   for (let i = 0; i < n; i++) {
     if (i % Math.round(sampleRate * 0.7) === 0) target = rand() < 0.15 ? 0 : 0.03 + rand() * 0.9;
     level += (target - level) * (200 / sampleRate);
-    const click = rand() < 2e-5 ? 0.9 : 0;
     for (let c = 0; c < channels; c++) {
       let v = 0;
       for (const p of partials[c]!) v += p.a * Math.sin((2 * Math.PI * p.f * i) / sampleRate + p.p);
       lp[c] = lp[c]! + 0.3 * (rand() - 0.5 - lp[c]!);
-      out[i * channels + c] = level * (v + lp[c]!) + click;
+      out[i * channels + c] = 0.6 * level * (v + lp[c]!);
     }
   }
   return out;
@@ -274,7 +285,7 @@ describe('EBU Tech 3341 (synthesised)', () => {
     expect(r.truePeak).toBeGreaterThan(-6.4);
   });
 
-  it('true peak at 96 kHz uses 2× oversampling and still finds the crest of a 24 kHz sine', async () => {
+  it('true peak at 96 kHz finds the crest of a 24 kHz sine', async () => {
     const r = await measure(fsQuarter(0.5, 45, 96000), { sampleRate: 96000, channels: 2 });
     expect(r.truePeak - -6).toBeLessThanOrEqual(0.2);
     expect(r.truePeak - -6).toBeGreaterThanOrEqual(-0.4);
@@ -371,9 +382,9 @@ describe('SIMD, scalar and the TypeScript reference agree', () => {
   const FIELDS = ['integrated', 'range', 'truePeak', 'samplePeak', 'momentaryMax', 'shortTermMax'] as const;
 
   const signals: { name: string; options: LoudnessOptions; samples: () => Float32Array }[] = [
-    { name: 'stereo 48 kHz programme', options: { sampleRate: 48000, channels: 2 }, samples: () => programme(48000, 2, 20, 1) },
-    { name: '5.1 44.1 kHz programme', options: { sampleRate: 44100, channels: 6 }, samples: () => programme(44100, 6, 8, 2) },
-    { name: 'mono 96 kHz programme (2× true peak)', options: { sampleRate: 96000, channels: 1 }, samples: () => programme(96000, 1, 6, 3) },
+    { name: 'stereo 48 kHz programme', options: { sampleRate: 48000, channels: 2 }, samples: () => programme(48000, 2, 12, 1) },
+    { name: '5.1 44.1 kHz programme', options: { sampleRate: 44100, channels: 6 }, samples: () => programme(44100, 6, 6, 2) },
+    { name: 'mono 96 kHz programme', options: { sampleRate: 96000, channels: 1 }, samples: () => programme(96000, 1, 6, 3) },
     {
       name: '3 channels at 22.05 kHz with explicit weights',
       options: { sampleRate: 22050, channels: 3, weights: [1, 0.5, 1.41] },
@@ -389,10 +400,11 @@ describe('SIMD, scalar and the TypeScript reference agree', () => {
       const expected = ref.finish();
       expect(expected.integrated).not.toBeNull();
       expect(expected.range).not.toBeNull();
-      for (const chunk of [1, 7, 441, 4096, 1 << 20]) {
+      expect(expected.truePeak).toBeGreaterThan(expected.samplePeak + 0.01);
+      for (const chunk of [1, 7, 441, 1 << 20]) {
         // Frame-by-frame pushes are slow in JS; the short prefix still crosses sub-block,
         // hop and window boundaries.
-        const input = chunk === 1 ? samples.subarray(0, options.channels * options.sampleRate * 4) : samples;
+        const input = chunk === 1 ? samples.subarray(0, Math.round(options.channels * options.sampleRate * 3.5)) : samples;
         const want = chunk === 1 ? (() => {
           const r = new LoudnessReference(options);
           r.push(input);

@@ -57,7 +57,7 @@ let c0: f64 = 0, c1: f64 = 0, c2: f64 = 0, d1: f64 = 0, d2: f64 = 0;
 // Linear-memory layout, fixed in init.
 let inPtr: usize = 0; // interleaved f32 input, CAPACITY frames
 let tpPtr: usize = 0; // per channel: TP_TAPS history + CAPACITY deinterleaved f32
-let tpCoef: usize = 0; // TP_TAPS v128 rows, oldest tap first, lanes = phases
+let tpCoef: usize = 0; // 24 splatted v128: E0 E1 F0 F1 per k = 0..5 (see fir)
 let statePtr: usize = 0; // per channel pair: x1 x2 y1 y2 z1 z2 as f64x2 (lane = channel & 1)
 let accPtr: usize = 0; // per channel f64 sum of squares in the open sub-block
 let weightPtr: usize = 0; // per channel f64
@@ -73,7 +73,7 @@ let mInterval: f64 = -1;
 let sInterval: f64 = -1;
 let samplePk: f32 = 0;
 let truePk: f32 = 0;
-let tpGain: f32 = 0; // bound on |interpolated| / max|input| for the active phases
+let tpGain: f32 = 0; // bound on |interpolated| / max|input|
 
 function align16(p: usize): usize {
   return (p + 15) & ~(<usize>15);
@@ -132,8 +132,6 @@ export function init(sampleRate: i32, channels: i32): i32 {
   mLen = 4 * subsPerHop;
   sLen = 30 * subsPerHop;
 
-  // Above 96 kHz the signal is already oversampled 2×, so two phases (0 and 2) give ≥ 192 kHz.
-  const phases: i32 = sampleRate >= 96000 ? 2 : 4;
 
   let p = align16(__heap_base);
   inPtr = p;
@@ -141,7 +139,7 @@ export function init(sampleRate: i32, channels: i32): i32 {
   tpPtr = p;
   p = align16(p + <usize>(channels * (TP_TAPS + CAPACITY) * 4));
   tpCoef = p;
-  p += <usize>(TP_TAPS * 16);
+  p += <usize>(24 * 16);
   statePtr = p;
   p += <usize>(npairs * 96);
   accPtr = p;
@@ -160,17 +158,24 @@ export function init(sampleRate: i32, channels: i32): i32 {
   if (needPages > havePages && memory.grow(needPages - havePages) < 0) return 3;
   memory.fill(align16(__heap_base), 0, p - align16(__heap_base));
 
-  // Rows oldest tap first (x[n-11] … x[n]) so the FIR walks memory forwards.
+  // The 48-tap prototype is symmetric, so phase 3 is phase 0 reversed and phase 2 is phase 1
+  // reversed. fir() exploits that: for k = 0..5 it needs the half sums E_p[k] and half
+  // differences F_p[k] of h_p[k] and h_p[11-k], p = 0, 1.
   let bound: f32 = 0;
-  for (let lane = 0; lane < 4; lane++) {
-    const phase = phases == 4 ? lane : (lane & 1) * 2;
+  for (let ph = 0; ph < 4; ph++) {
     let sum: f32 = 0;
-    for (let j = 0; j < TP_TAPS; j++) {
-      const h = load<f32>(TP_PHASES + <usize>((phase * TP_TAPS + (TP_TAPS - 1 - j)) * 4));
-      store<f32>(tpCoef + <usize>(j * 16 + lane * 4), h);
-      sum += Mathf.abs(h);
-    }
+    for (let k = 0; k < TP_TAPS; k++) sum += Mathf.abs(load<f32>(TP_PHASES + <usize>((ph * TP_TAPS + k) * 4)));
     if (sum > bound) bound = sum;
+  }
+  for (let k = 0; k < 6; k++) {
+    for (let ph = 0; ph < 2; ph++) {
+      const h = load<f32>(TP_PHASES + <usize>((ph * TP_TAPS + k) * 4));
+      const hr = load<f32>(TP_PHASES + <usize>((ph * TP_TAPS + TP_TAPS - 1 - k) * 4));
+      for (let lane = 0; lane < 4; lane++) {
+        store<f32>(tpCoef + <usize>((k * 4 + ph) * 16 + lane * 4), (h + hr) * 0.5);
+        store<f32>(tpCoef + <usize>((k * 4 + 2 + ph) * 16 + lane * 4), (h - hr) * 0.5);
+      }
+    }
   }
   tpGain = bound * 1.001;
 
@@ -262,19 +267,42 @@ function maxHistory(): f32 {
 }
 
 function peaks(n: i32): void {
-  const total = n * nch;
-  let m: f32 = 0;
-  let i = 0;
-  if (ASC_FEATURE_SIMD) {
-    let v = f32x4.splat(0);
-    for (; i + 4 <= total; i += 4) v = f32x4.max(v, f32x4.abs(v128.load(inPtr + <usize>(i << 2))));
-    m = max(max(f32x4.extract_lane(v, 0), f32x4.extract_lane(v, 1)), max(f32x4.extract_lane(v, 2), f32x4.extract_lane(v, 3)));
-  }
-  for (; i < total; i++) m = max(m, Mathf.abs(load<f32>(inPtr + <usize>(i << 2))));
+  const m = absMax(inPtr, n * nch);
   if (m > samplePk) samplePk = m;
 
+  deinterleave(n);
+  truePeakAll(n, max(m, maxHistory()));
+}
+
+function deinterleave(n: i32): void {
+  let c = 0;
+  if (ASC_FEATURE_SIMD) {
+    if (nch == 2) {
+      // Four stereo frames per step: one shuffle per channel instead of eight scalar moves.
+      let src = inPtr;
+      let l = channelScratch(0) + <usize>(TP_TAPS * 4);
+      let r = channelScratch(1) + <usize>(TP_TAPS * 4);
+      const end = src + <usize>((n & ~3) * 8);
+      for (; src < end; src += 32) {
+        const a = v128.load(src, 0);
+        const b = v128.load(src, 16);
+        v128.store(l, v128.shuffle<f32>(a, b, 0, 2, 4, 6));
+        v128.store(r, v128.shuffle<f32>(a, b, 1, 3, 5, 7));
+        l += 16;
+        r += 16;
+      }
+      for (let k = n & ~3; k < n; k++) {
+        store<f32>(l, load<f32>(src, 0));
+        store<f32>(r, load<f32>(src, 4));
+        src += 8;
+        l += 4;
+        r += 4;
+      }
+      c = 2;
+    }
+  }
   const stride = <usize>(nch * 4);
-  for (let c = 0; c < nch; c++) {
+  for (; c < nch; c++) {
     let src = inPtr + <usize>(c * 4);
     let dst = channelScratch(c) + <usize>(TP_TAPS * 4);
     for (let k = 0; k < n; k++) {
@@ -283,17 +311,42 @@ function peaks(n: i32): void {
       dst += 4;
     }
   }
-  truePeakAll(n, max(m, maxHistory()));
 }
 
+// Largest |x| over `count` samples from `p`.
+function absMax(p: usize, count: i32): f32 {
+  let m: f32 = 0;
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    let v = f32x4.splat(0);
+    for (; i + 4 <= count; i += 4) v = f32x4.max(v, f32x4.abs(v128.load(p + <usize>(i << 2))));
+    m = max(max(f32x4.extract_lane(v, 0), f32x4.extract_lane(v, 1)), max(f32x4.extract_lane(v, 2), f32x4.extract_lane(v, 3)));
+  }
+  for (; i < count; i++) m = max(m, Mathf.abs(load<f32>(p + <usize>(i << 2))));
+  return m;
+}
+
+// Outputs per skip decision: small enough to skip around loud transients, large enough that the
+// extra max scan (~1/70 of the filter's work) stays negligible.
+const TP_BLOCK: i32 = 256;
+
 // Runs the interpolator over the n new samples of every channel, then keeps the last TP_TAPS
-// samples as history. Skipped when even the filter's worst-case gain cannot beat the peak so far:
-// exact, and it makes quiet passages nearly free.
+// samples as history. A block is skipped when even the filter's worst-case gain applied to the
+// largest input it reads cannot beat the peak so far: exact, and it makes all but the loudest
+// moments of real programme nearly free.
 function truePeakAll(n: i32, inputMax: f32): void {
   if (inputMax * tpGain > truePk) {
     for (let c = 0; c < nch; c++) {
-      const pk = fir(channelScratch(c), n);
-      if (pk > truePk) truePk = pk;
+      const base = channelScratch(c);
+      for (let i = 0; i < n; i += TP_BLOCK) {
+        const len = min(TP_BLOCK, n - i);
+        const q = base + <usize>(i * 4);
+        // Outputs i … i+len-1 read samples i+1 … i+len+11 of the scratch.
+        if (absMax(q + 4, len + TP_TAPS - 1) * tpGain > truePk) {
+          const pk = fir(q, len);
+          if (pk > truePk) truePk = pk;
+        }
+      }
     }
   }
   for (let c = 0; c < nch; c++) {
@@ -302,64 +355,58 @@ function truePeakAll(n: i32, inputMax: f32): void {
   }
 }
 
-function fir(base: usize, n: i32): f32 {
-  if (ASC_FEATURE_SIMD) {
-    const r0 = v128.load(tpCoef, 0);
-    const r1 = v128.load(tpCoef, 16);
-    const r2 = v128.load(tpCoef, 32);
-    const r3 = v128.load(tpCoef, 48);
-    const r4 = v128.load(tpCoef, 64);
-    const r5 = v128.load(tpCoef, 80);
-    const r6 = v128.load(tpCoef, 96);
-    const r7 = v128.load(tpCoef, 112);
-    const r8 = v128.load(tpCoef, 128);
-    const r9 = v128.load(tpCoef, 144);
-    const r10 = v128.load(tpCoef, 160);
-    const r11 = v128.load(tpCoef, 176);
-    let pk = f32x4.splat(0);
-    // q points at x[i-11]; lanes are the four phases of output sample i.
-    let q = base + 4;
-    const end = q + <usize>(n * 4);
-    for (; q < end; q += 4) {
-      let acc = f32x4.mul(r0, v128.load32_splat(q, 0));
-      acc = f32x4.add(acc, f32x4.mul(r1, v128.load32_splat(q, 4)));
-      acc = f32x4.add(acc, f32x4.mul(r2, v128.load32_splat(q, 8)));
-      acc = f32x4.add(acc, f32x4.mul(r3, v128.load32_splat(q, 12)));
-      acc = f32x4.add(acc, f32x4.mul(r4, v128.load32_splat(q, 16)));
-      acc = f32x4.add(acc, f32x4.mul(r5, v128.load32_splat(q, 20)));
-      acc = f32x4.add(acc, f32x4.mul(r6, v128.load32_splat(q, 24)));
-      acc = f32x4.add(acc, f32x4.mul(r7, v128.load32_splat(q, 28)));
-      acc = f32x4.add(acc, f32x4.mul(r8, v128.load32_splat(q, 32)));
-      acc = f32x4.add(acc, f32x4.mul(r9, v128.load32_splat(q, 36)));
-      acc = f32x4.add(acc, f32x4.mul(r10, v128.load32_splat(q, 40)));
-      acc = f32x4.add(acc, f32x4.mul(r11, v128.load32_splat(q, 44)));
-      pk = f32x4.max(pk, f32x4.abs(acc));
-    }
-    return max(max(f32x4.extract_lane(pk, 0), f32x4.extract_lane(pk, 1)), max(f32x4.extract_lane(pk, 2), f32x4.extract_lane(pk, 3)));
-  } else {
-    let pk: f32 = 0;
-    for (let lane = 0; lane < 4; lane++) {
-      const col = tpCoef + <usize>(lane * 4);
-      let q = base + 4;
-      const end = q + <usize>(n * 4);
-      for (; q < end; q += 4) {
-        let acc: f32 = load<f32>(col, 0) * load<f32>(q, 0);
-        acc += load<f32>(col, 16) * load<f32>(q, 4);
-        acc += load<f32>(col, 32) * load<f32>(q, 8);
-        acc += load<f32>(col, 48) * load<f32>(q, 12);
-        acc += load<f32>(col, 64) * load<f32>(q, 16);
-        acc += load<f32>(col, 80) * load<f32>(q, 20);
-        acc += load<f32>(col, 96) * load<f32>(q, 24);
-        acc += load<f32>(col, 112) * load<f32>(q, 28);
-        acc += load<f32>(col, 128) * load<f32>(q, 32);
-        acc += load<f32>(col, 144) * load<f32>(q, 36);
-        acc += load<f32>(col, 160) * load<f32>(q, 40);
-        acc += load<f32>(col, 176) * load<f32>(q, 44);
-        pk = max(pk, Mathf.abs(acc));
-      }
-    }
-    return pk;
+// One output sample's four phases. q points at x[i-11]; u = x[i-k], w = x[i-11+k]. With
+// S_p = Σ E_p[k](u+w) and D_p = Σ F_p[k](u-w): phase p = S_p + D_p, phase 3-p = S_p - D_p.
+// The SIMD loop does exactly these operations per lane, so both builds agree bit for bit.
+// @ts-ignore: decorator
+@inline
+function firOne(q: usize): f32 {
+  const e = tpCoef;
+  let s0: f32 = 0, s1: f32 = 0, d0: f32 = 0, d1: f32 = 0;
+  for (let k = 0; k < 6; k++) {
+    const u = load<f32>(q + <usize>((11 - k) * 4));
+    const w = load<f32>(q + <usize>(k * 4));
+    const a = u + w;
+    const b = u - w;
+    const c = e + <usize>(k * 64);
+    s0 += load<f32>(c, 0) * a;
+    s1 += load<f32>(c, 16) * a;
+    d0 += load<f32>(c, 32) * b;
+    d1 += load<f32>(c, 48) * b;
   }
+  return max(max(Mathf.abs(s0 + d0), Mathf.abs(s0 - d0)), max(Mathf.abs(s1 + d1), Mathf.abs(s1 - d1)));
+}
+
+// Largest |interpolated| over output samples 0..n-1 of a channel scratch (history + new).
+function fir(base: usize, n: i32): f32 {
+  let pk: f32 = 0;
+  let q = base + 4;
+  const end = q + <usize>(n * 4);
+  if (ASC_FEATURE_SIMD) {
+    // Lanes are four consecutive output samples; plain loads, no broadcasts.
+    const e = tpCoef;
+    let vpk = f32x4.splat(0);
+    for (; q + 16 <= end; q += 16) {
+      let s0 = f32x4.splat(0), s1 = f32x4.splat(0), d0 = f32x4.splat(0), d1 = f32x4.splat(0);
+      for (let k = 0; k < 6; k++) {
+        const u = v128.load(q + <usize>((11 - k) * 4));
+        const w = v128.load(q + <usize>(k * 4));
+        const a = f32x4.add(u, w);
+        const b = f32x4.sub(u, w);
+        const c = e + <usize>(k * 64);
+        s0 = f32x4.add(s0, f32x4.mul(v128.load(c, 0), a));
+        s1 = f32x4.add(s1, f32x4.mul(v128.load(c, 16), a));
+        d0 = f32x4.add(d0, f32x4.mul(v128.load(c, 32), b));
+        d1 = f32x4.add(d1, f32x4.mul(v128.load(c, 48), b));
+      }
+      const m0 = f32x4.max(f32x4.abs(f32x4.add(s0, d0)), f32x4.abs(f32x4.sub(s0, d0)));
+      const m1 = f32x4.max(f32x4.abs(f32x4.add(s1, d1)), f32x4.abs(f32x4.sub(s1, d1)));
+      vpk = f32x4.max(vpk, f32x4.max(m0, m1));
+    }
+    pk = max(max(f32x4.extract_lane(vpk, 0), f32x4.extract_lane(vpk, 1)), max(f32x4.extract_lane(vpk, 2), f32x4.extract_lane(vpk, 3)));
+  }
+  for (; q < end; q += 4) pk = max(pk, firOne(q));
+  return pk;
 }
 
 // ---------------------------------------------------------------------------------------------

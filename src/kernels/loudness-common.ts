@@ -31,7 +31,7 @@ export interface LoudnessResult {
   integrated: number | null;
   /** Loudness range, LU (EBU Tech 3342). */
   range: number | null;
-  /** Highest 4× (2× at ≥ 96 kHz) interpolated peak over all channels, dBTP. */
+  /** Highest 4× interpolated peak over all channels, dBTP (never below `samplePeak`). */
   truePeak: number;
   /** Highest |sample| over all channels, dBFS. */
   samplePeak: number;
@@ -147,11 +147,6 @@ export function timingGrid(sampleRate: number): { hop: number; sub: number } {
   let sub = Math.max(1, Math.floor(hop / 20));
   while (hop % sub !== 0) sub--;
   return { hop, sub };
-}
-
-/** Oversampling factor of the true-peak interpolator. */
-export function truePeakOversampling(sampleRate: number): 2 | 4 {
-  return sampleRate >= 96000 ? 2 : 4;
 }
 
 /** BS.1770-4 Annex 2, 48-tap 4-phase interpolator; `[phase][k]` multiplies x[n-k]. */

@@ -13,7 +13,6 @@ import {
   kWeightingCoefficients,
   resolveLoudnessOptions,
   timingGrid,
-  truePeakOversampling,
 } from './loudness-common.js';
 
 const TAPS = 12;
@@ -26,12 +25,11 @@ export class LoudnessReference {
   private readonly k: ReturnType<typeof kWeightingCoefficients>;
   private readonly hop: number;
   private readonly sub: number;
-  private readonly phases: readonly (readonly number[])[];
   // Per channel: filter histories x1 x2 y1 y2 z1 z2, sum of squares of the open sub-block,
   // and the true-peak history (newest first).
   private readonly state: Float64Array[];
   private readonly acc: Float64Array;
-  private readonly history: number[][];
+  private readonly history: Float64Array[];
   private readonly carry: number[] = [];
   private subFill = 0;
   private frames = 0;
@@ -53,23 +51,24 @@ export class LoudnessReference {
     this.weights = o.weights;
     this.k = kWeightingCoefficients(o.sampleRate);
     ({ hop: this.hop, sub: this.sub } = timingGrid(o.sampleRate));
-    const all = TRUE_PEAK_PHASES;
-    this.phases = truePeakOversampling(o.sampleRate) === 4 ? all : [all[0]!, all[2]!];
     this.state = Array.from({ length: o.channels }, () => new Float64Array(6));
     this.acc = new Float64Array(o.channels);
-    this.history = Array.from({ length: o.channels }, () => new Array<number>(TAPS).fill(0));
+    this.history = Array.from({ length: o.channels }, () => new Float64Array(TAPS));
   }
 
   /** Interleaved samples; a trailing partial frame waits for the next call. */
   push(samples: Float32Array): void {
     if (this.done) throw new Error('push after finish');
-    for (const x of samples) {
-      this.carry.push(x);
+    let i = 0;
+    while (this.carry.length > 0 && i < samples.length) {
+      this.carry.push(samples[i++]!);
       if (this.carry.length === this.channels) {
-        this.frame(this.carry);
+        this.frame(this.carry, 0);
         this.carry.length = 0;
       }
     }
+    for (; i + this.channels <= samples.length; i += this.channels) this.frame(samples, i);
+    for (; i < samples.length; i++) this.carry.push(samples[i]!);
   }
 
   takeIntervalMaxima(): IntervalMaxima {
@@ -98,11 +97,11 @@ export class LoudnessReference {
     };
   }
 
-  private frame(samples: readonly number[]): void {
+  private frame(samples: ArrayLike<number>, offset: number): void {
     this.frames++;
     const { shelf: f, highPass: h } = this.k;
     for (let c = 0; c < this.channels; c++) {
-      const x = samples[c]!;
+      const x = samples[offset + c]!;
       this.samplePeak = Math.max(this.samplePeak, Math.abs(x));
       this.interpolate(c, x);
       if (this.weights[c] === 0) continue;
@@ -126,9 +125,9 @@ export class LoudnessReference {
 
   private interpolate(c: number, x: number): void {
     const hist = this.history[c]!;
-    hist.pop();
-    hist.unshift(x);
-    for (const phase of this.phases) {
+    for (let k = TAPS - 1; k > 0; k--) hist[k] = hist[k - 1]!;
+    hist[0] = x;
+    for (const phase of TRUE_PEAK_PHASES) {
       let y = 0;
       for (let k = 0; k < TAPS; k++) y += phase[k]! * hist[k]!;
       this.truePeak = Math.max(this.truePeak, Math.abs(y));

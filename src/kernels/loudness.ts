@@ -23,7 +23,6 @@ export {
   DEFAULT_CHANNEL_WEIGHTS,
   kWeightingCoefficients,
   timingGrid,
-  truePeakOversampling,
   type Biquad,
   type IntervalMaxima,
   type LoudnessOptions,
