@@ -31,9 +31,11 @@ export function runPlan(plan: Plan, ctx: RunContext): JobResult {
   const tail = new LogTail();
   let lastEmit = 0;
   let mediaSeconds: number | null = null;
+  let truncated: string | undefined;
   core.setHeapBudget(plan.limits.maxHeapBytes);
   core.setLogSink((line) => {
     tail.push(line);
+    if (truncated === undefined && TRUNCATION_PATTERNS.some((re) => re.test(line))) truncated = line.trim();
     const stats = parseStats(line);
     if (!stats) return;
     mediaSeconds = stats.seconds;
@@ -67,6 +69,14 @@ export function runPlan(plan: Plan, ctx: RunContext): JobResult {
       const code = core.exec(['-hide_banner', '-loglevel', 'info', '-stats', '-stats_period', '0.25', ...sandboxArgs(plan.args)]);
       throwIfStopped(cancelFlag, core, budget, plan, tail);
       if (code !== 0) throw classifyFailure(code, tail, plan.phase);
+      // FFmpeg exits 0 on an input that ends early or holds nothing it could decode; a rendition
+      // cut short (or empty) must not pass for a good one.
+      // The last `time=` still at 0 means no frame came out of the decoder (media under 10 ms
+      // reads as nothing too, which no rendition could use anyway).
+      if (mediaSeconds === 0) truncated ??= 'no audio or video was decoded';
+      if (truncated !== undefined && plan.inputs.length > 0) {
+        throw new InputError(`${plan.phase}: the input is truncated or holds nothing to decode: ${truncated}`, { log: tail.errors(), exitCode: code });
+      }
     }
     throwIfStopped(cancelFlag, core, budget, plan, tail);
     const execMs = performance.now() - started;
@@ -149,7 +159,11 @@ function throwIfStopped(flag: Int32Array, core: FFmpegCore, budget: OutputBudget
   }
 }
 
+/** Log lines of a run that exited 0 but read a cut-off input or decoded nothing. */
+const TRUNCATION_PATTERNS = [/File ended prematurely/i, /Output file is empty, nothing was encoded/i];
+
 const INPUT_PATTERNS = [
+  /decode_frame\(\) failed|invalid residual|Invalid PCM packet|File ended prematurely/i,
   /Invalid data found when processing input/i,
   /could not find codec parameters/i,
   /moov atom not found/i,
