@@ -22,11 +22,24 @@ const PROBED_CODEC: Record<string, string> = { vorbis: 'vorbis', opus: 'opus', a
 const FORMAT: Record<string, string> = { ogg: 'ogg', opus: 'ogg', ipod: 'mov,mp4,m4a,3gp,3g2,mj2', mp3: 'mp3', flac: 'flac', wav: 'wav' };
 const HELD_BITRATE = new Set(['cbr', 'abr', 'cvbr']);
 const SECONDS = 12;
+const VORBIS_MONO_MAX = 240_000;
 
 let engine: Engine;
 let dir: string;
 let master: Uint8Array;
 let masterProbe: ProbeResult;
+
+const REAL_JOBS = [
+  // Vorbis 44.1 kHz stereo music.
+  { file: 'renpyallstars.ogg', presets: ['opus-96', 'aac-128', 'mp3-320'] },
+  // 8 kHz mono speech: lossy renditions go up to 44.1 kHz, where the encoders can spend their rate
+  // and AAC's padded last frame is short; lossless ones keep 8 kHz.
+  { file: 'codec2-ve9qrp.wav', presets: ['aac-128', 'mp3-320', 'flac'] },
+  // 48 kHz mono Opus. Mono Vorbis tops out at 240 kbit/s: vorbis-320 is held there.
+  { file: 'illurock.opus', presets: ['opus-160', 'vorbis-320'] },
+];
+type RealLadder = { job: (typeof REAL_JOBS)[number]; source: ProbeResult; result: LadderResult };
+let realLadders: Promise<RealLadder[]>;
 
 beforeAll(async () => {
   engine = await createEngine({ workers: 2 });
@@ -34,6 +47,15 @@ beforeAll(async () => {
   const generated = await engine.generate({ kind: 'music', seconds: SECONDS, preset: 'flac' });
   master = generated.bytes!;
   masterProbe = await engine.probe(master, { decode: true });
+  // Started now, checked later: they keep the second worker busy while the big ladder runs.
+  realLadders = Promise.all(
+    REAL_JOBS.map(async (job) => {
+      const path = media('audio', job.file);
+      const [source, result] = await Promise.all([engine.probe({ path }, { decode: true }), engine.ladder({ path }, job.presets)]);
+      return { job, source, result };
+    }),
+  );
+  realLadders.catch(() => {});
 });
 
 afterAll(async () => {
@@ -48,7 +70,7 @@ interface Source {
 }
 
 /** Probes a rendition back, decoding it, and checks what every rendition must satisfy. */
-async function checkRendition(r: Rendition, source: Source, { bitrateFloor = true } = {}): Promise<ProbeResult> {
+async function checkRendition(r: Rendition, source: Source): Promise<ProbeResult> {
   const preset = AUDIO_PRESETS[r.preset]!;
   const bytes = r.path ? new Uint8Array(await readFile(r.path)) : r.bytes!;
   expect(bytes.byteLength, r.preset).toBe(r.size);
@@ -65,9 +87,9 @@ async function checkRendition(r: Rendition, source: Source, { bitrateFloor = tru
   expect(Math.abs(p.decodedDuration! - source.decodedDuration), `${r.preset} decoded ${p.decodedDuration} s`).toBeLessThanOrEqual(0.05);
   if (preset.bitrate && HELD_BITRATE.has(preset.rateControl)) {
     const bitrate = (r.size * 8) / p.decodedDuration!;
-    const ratio = bitrate / preset.bitrate;
-    expect(ratio, `${r.preset}: ${Math.round(bitrate)} bit/s`).toBeLessThanOrEqual(1.15);
-    if (bitrateFloor) expect(ratio, `${r.preset}: ${Math.round(bitrate)} bit/s`).toBeGreaterThanOrEqual(0.85);
+    // libvorbis has no mono setup above 240 kbit/s.
+    const nominal = preset.codec === 'vorbis' && s.channels === 1 ? Math.min(preset.bitrate, VORBIS_MONO_MAX) : preset.bitrate;
+    expect(Math.abs(bitrate / nominal - 1), `${r.preset}: ${Math.round(bitrate)} bit/s`).toBeLessThanOrEqual(0.15);
     // The rendition's own figure is over the source's header duration: close to the measured one.
     expect(Math.abs(r.bitrate! - bitrate) / bitrate).toBeLessThan(0.1);
   }
@@ -154,30 +176,15 @@ describe('a ladder of every preset', () => {
 
 describe('ladders of real files', () => {
   it('encodes real sources at the right rates and lengths', async () => {
-    const jobs = [
-      // Vorbis 44.1 kHz stereo music.
-      { file: 'renpyallstars.ogg', presets: ['opus-96', 'aac-128', 'mp3-320'], floor: true },
-      // 8 kHz mono speech: lossy renditions go up to 44.1 kHz (the encoders cannot spend their
-      // rate below it); band-limited speech leaves Vorbis under its nominal rate, never over.
-      { file: 'codec2-ve9qrp.wav', presets: ['vorbis-320', 'aac-128', 'mp3-320', 'flac'], floor: false },
-      // 48 kHz mono Opus.
-      { file: 'illurock.opus', presets: ['opus-160'], floor: true },
-    ];
-    await Promise.all(
-      jobs.map(async ({ file, presets, floor }) => {
-        const path = media('audio', file);
-        const [source, result] = await Promise.all([engine.probe({ path }, { decode: true }), engine.ladder({ path }, presets)]);
-        const s = source.streams[0]!;
-        expect(result.renditions.map((r) => r.preset)).toEqual(presets);
-        for (const r of result.renditions) {
-          expect(r.path).toBeUndefined();
-          const p = await checkRendition(r, { sampleRate: s.sampleRate!, channels: s.channels!, decodedDuration: source.decodedDuration! }, {
-            bitrateFloor: floor || AUDIO_PRESETS[r.preset]!.codec !== 'vorbis',
-          });
-          if (file === 'illurock.opus') expect(p.streams[0]!.sampleRate).toBe(48000);
-        }
-      }),
-    );
+    for (const { job, source, result } of await realLadders) {
+      const s = source.streams[0]!;
+      expect(result.renditions.map((r) => r.preset)).toEqual(job.presets);
+      for (const r of result.renditions) {
+        expect(r.path).toBeUndefined();
+        const p = await checkRendition(r, { sampleRate: s.sampleRate!, channels: s.channels!, decodedDuration: source.decodedDuration! });
+        if (job.file === 'illurock.opus') expect(p.streams[0]!.sampleRate).toBe(48000);
+      }
+    }
   });
 
   it('transcode without an output returns the bytes', async () => {
