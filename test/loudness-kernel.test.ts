@@ -9,6 +9,7 @@ import {
   type LoudnessOptions,
   type LoudnessResult,
   kWeightingCoefficients,
+  timingGrid,
 } from '../dist/kernels/loudness.js';
 import { LoudnessReference } from '../dist/kernels/loudness-reference.js';
 
@@ -133,6 +134,18 @@ describe('K-weighting', () => {
     for (const variant of VARIANTS) {
       const meter = await LoudnessMeter.create({ sampleRate: 48000, channels: 2, variant });
       meter.coefficients.forEach((v, i) => expect(Math.abs(v - TABLE[i]!)).toBeLessThan(1e-6));
+    }
+  });
+
+  it('kernel and TypeScript use the same timing grid', async () => {
+    for (const sampleRate of [8000, 11025, 22050, 44056, 44100, 47952, 48000, 88200, 384000]) {
+      const meter = await LoudnessMeter.create({ sampleRate, channels: 2 });
+      const grid = timingGrid(sampleRate);
+      expect(meter.grid).toEqual(grid);
+      expect(grid.hop % grid.sub).toBe(0);
+      expect(grid.sub / sampleRate).toBeLessThanOrEqual(0.005);
+      expect(grid.sub / sampleRate).toBeGreaterThan(0.001);
+      expect(Math.abs(grid.hop / sampleRate - 0.1)).toBeLessThan(0.0006);
     }
   });
 
@@ -385,6 +398,7 @@ describe('SIMD, scalar and the TypeScript reference agree', () => {
     { name: 'stereo 48 kHz programme', options: { sampleRate: 48000, channels: 2 }, samples: () => programme(48000, 2, 12, 1) },
     { name: '5.1 44.1 kHz programme', options: { sampleRate: 44100, channels: 6 }, samples: () => programme(44100, 6, 6, 2) },
     { name: 'mono 96 kHz programme', options: { sampleRate: 96000, channels: 1 }, samples: () => programme(96000, 1, 6, 3) },
+    { name: 'mono 11.025 kHz programme (hop moved to 1100 frames)', options: { sampleRate: 11025, channels: 1 }, samples: () => programme(11025, 1, 8, 5) },
     {
       name: '3 channels at 22.05 kHz with explicit weights',
       options: { sampleRate: 22050, channels: 3, weights: [1, 0.5, 1.41] },

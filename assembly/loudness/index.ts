@@ -125,8 +125,13 @@ export function init(sampleRate: i32, channels: i32): i32 {
   // better than 10 Hz) while gating blocks still start exactly on hop boundaries.
   hop = (sampleRate + 5) / 10;
   let d = hop / 20;
-  if (d < 1) d = 1;
   while (hop % d != 0) d--;
+  if (d * 4 < hop / 20) {
+    // A hop with no usable divisor (11025 Hz: 1103 frames, a prime) would mean one-frame
+    // sub-blocks; move the hop to the nearest multiple of 20 frames instead (≤ 0.5 ms off).
+    d = (sampleRate + 100) / 200;
+    hop = 20 * d;
+  }
   sub = d;
   subsPerHop = hop / sub;
   mLen = 4 * subsPerHop;
@@ -506,6 +511,8 @@ function closeSubBlock(): void {
     if (w != 0) e += w * load<f64>(ap);
     store<f64>(ap, 0.0);
   }
+  // The SIMD build's spare lane (odd channel counts) accumulates too; keep it bounded.
+  if (nch & 1) store<f64>(accPtr + <usize>(nch * 8), 0.0);
 
   const oldM = nSub >= <i64>mLen ? ringAt(nSub - <i64>mLen) : 0.0;
   const oldS = nSub >= <i64>sLen ? ringAt(nSub) : 0.0;

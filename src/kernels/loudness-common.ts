@@ -140,12 +140,18 @@ export function kWeightingCoefficients(sampleRate: number): { shelf: Biquad; hig
  * The timing grid: gating blocks start every `hop` frames (100 ms, rounded like libebur128), and
  * the 400 ms / 3 s windows are evaluated at every `sub` frames, the largest divisor of the hop that
  * is at most 5 ms, so maxima of bursts that do not start on a 100 ms boundary are caught
- * (EBU Tech 3341 cases 13 and 14).
+ * (EBU Tech 3341 cases 13 and 14). Must match init() in assembly/loudness/index.ts.
  */
 export function timingGrid(sampleRate: number): { hop: number; sub: number } {
   const hop = Math.floor((sampleRate + 5) / 10);
-  let sub = Math.max(1, Math.floor(hop / 20));
+  let sub = Math.floor(hop / 20);
   while (hop % sub !== 0) sub--;
+  if (sub * 4 < Math.floor(hop / 20)) {
+    // No usable divisor (11025 Hz: 1103 frames, a prime): the hop moves to the nearest multiple
+    // of 20 frames instead of evaluating windows every frame.
+    sub = Math.floor((sampleRate + 100) / 200);
+    return { hop: 20 * sub, sub };
+  }
   return { hop, sub };
 }
 
