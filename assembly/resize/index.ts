@@ -113,14 +113,21 @@ const INV255: f32 = <f32>1 / 255;
 // @ts-ignore: decorator
 @inline function loadRow(s: usize, w: i32, row: usize): void {
   if (ASC_FEATURE_SIMD) {
-    const lastLane = f32x4.splat(255);
-    const inv = f32x4.splat(INV255);
-    for (let x = 0; x < w; x++) {
+    let x = 0;
+    // Four pixels per 16-byte load, widened u8 → u16 → u32 → f32.
+    for (; x + 4 <= w; x += 4) {
+      const v = v128.load(s + (<usize>x << 2));
+      const lo = i16x8.extend_low_i8x16_u(v);
+      const hi = i16x8.extend_high_i8x16_u(v);
+      const o = row + (<usize>x << 4);
+      v128.store(o, premultiplySimd(i32x4.extend_low_i16x8_u(lo)));
+      v128.store(o, premultiplySimd(i32x4.extend_high_i16x8_u(lo)), 16);
+      v128.store(o, premultiplySimd(i32x4.extend_low_i16x8_u(hi)), 32);
+      v128.store(o, premultiplySimd(i32x4.extend_high_i16x8_u(hi)), 48);
+    }
+    for (; x < w; x++) {
       const px = v128.load32_zero(s + (<usize>x << 2));
-      const f = f32x4.convert_i32x4_u(i32x4.extend_low_i16x8_u(i16x8.extend_low_i8x16_u(px)));
-      // (r, g, b, a) × (a, a, a, 255) / 255 premultiplies colour and keeps alpha.
-      const k = v128.shuffle<f32>(f, lastLane, 3, 3, 3, 4);
-      v128.store(row + (<usize>x << 4), f32x4.mul(f32x4.mul(f, k), inv));
+      v128.store(row + (<usize>x << 4), premultiplySimd(i32x4.extend_low_i16x8_u(i16x8.extend_low_i8x16_u(px))));
     }
   } else {
     for (let x = 0; x < w; x++) {
@@ -133,6 +140,15 @@ const INV255: f32 = <f32>1 / 255;
       store<f32>(o, a * <f32>255 * INV255, 12);
     }
   }
+}
+
+/** One pixel as u32 lanes (r, g, b, a) → premultiplied f32x4. */
+// @ts-ignore: decorator
+@inline function premultiplySimd(px: v128): v128 {
+  const f = f32x4.convert_i32x4_u(px);
+  // (r, g, b, a) × (a, a, a, 255) / 255 premultiplies colour and keeps alpha.
+  const k = v128.shuffle<f32>(f, f32x4.splat(255), 3, 3, 3, 4);
+  return f32x4.mul(f32x4.mul(f, k), f32x4.splat(INV255));
 }
 
 // @ts-ignore: decorator
@@ -167,11 +183,12 @@ const INV255: f32 = <f32>1 / 255;
 // @ts-ignore: decorator
 @inline function verticalSimd(ptrs: usize, n: i32, w: usize, width: i32, out: usize): void {
   let x = 0;
-  // Four pixels (one 64-byte line) per step: four accumulators stay in registers while the
-  // taps walk down the window.
-  for (; x + 4 <= width; x += 4) {
+  // Eight pixels (two 64-byte lines) per step: eight accumulators stay in registers while the
+  // taps walk down the window, so each weight and row pointer is loaded once per eight pixels.
+  for (; x + 8 <= width; x += 8) {
     const off = <usize>x << 4;
     let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+    let a4 = f32x4.splat(0), a5 = f32x4.splat(0), a6 = f32x4.splat(0), a7 = f32x4.splat(0);
     for (let k = 0; k < n; k++) {
       const c = v128.load32_splat(w + (<usize>k << 2));
       const p = <usize>load<usize>(ptrs + (<usize>k << 2)) + off;
@@ -179,12 +196,20 @@ const INV255: f32 = <f32>1 / 255;
       a1 = f32x4.add(a1, f32x4.mul(v128.load(p, 16), c));
       a2 = f32x4.add(a2, f32x4.mul(v128.load(p, 32), c));
       a3 = f32x4.add(a3, f32x4.mul(v128.load(p, 48), c));
+      a4 = f32x4.add(a4, f32x4.mul(v128.load(p, 64), c));
+      a5 = f32x4.add(a5, f32x4.mul(v128.load(p, 80), c));
+      a6 = f32x4.add(a6, f32x4.mul(v128.load(p, 96), c));
+      a7 = f32x4.add(a7, f32x4.mul(v128.load(p, 112), c));
     }
     const o = out + off;
     v128.store(o, a0);
     v128.store(o, a1, 16);
     v128.store(o, a2, 32);
     v128.store(o, a3, 48);
+    v128.store(o, a4, 64);
+    v128.store(o, a5, 80);
+    v128.store(o, a6, 96);
+    v128.store(o, a7, 112);
   }
   for (; x < width; x++) {
     const off = <usize>x << 4;
@@ -234,18 +259,23 @@ const INV255: f32 = <f32>1 / 255;
     let w = xw + <usize>i * wStride;
     const o = out + (<usize>i << 4);
     if (ASC_FEATURE_SIMD) {
-      // Two accumulators break the add dependency chain; taps come in pairs.
-      let acc0 = f32x4.splat(0);
-      let acc1 = f32x4.splat(0);
+      // Four accumulators hide the add latency; taps come in fours, the rest one by one.
+      let acc0 = f32x4.splat(0), acc1 = f32x4.splat(0), acc2 = f32x4.splat(0), acc3 = f32x4.splat(0);
       let k = 0;
-      for (; k + 1 < n; k += 2) {
+      for (; k + 3 < n; k += 4) {
         acc0 = f32x4.add(acc0, f32x4.mul(v128.load(p), v128.load32_splat(w)));
         acc1 = f32x4.add(acc1, f32x4.mul(v128.load(p, 16), v128.load32_splat(w, 4)));
-        p += 32;
-        w += 8;
+        acc2 = f32x4.add(acc2, f32x4.mul(v128.load(p, 32), v128.load32_splat(w, 8)));
+        acc3 = f32x4.add(acc3, f32x4.mul(v128.load(p, 48), v128.load32_splat(w, 12)));
+        p += 64;
+        w += 16;
       }
-      if (k < n) acc0 = f32x4.add(acc0, f32x4.mul(v128.load(p), v128.load32_splat(w)));
-      v128.store(o, f32x4.add(acc0, acc1));
+      for (; k < n; k++) {
+        acc0 = f32x4.add(acc0, f32x4.mul(v128.load(p), v128.load32_splat(w)));
+        p += 16;
+        w += 4;
+      }
+      v128.store(o, f32x4.add(f32x4.add(acc0, acc1), f32x4.add(acc2, acc3)));
     } else {
       let r: f32 = 0, g: f32 = 0, bl: f32 = 0, a: f32 = 0;
       for (let k = 0; k < n; k++) {
@@ -275,7 +305,20 @@ const INV255: f32 = <f32>1 / 255;
 
 // @ts-ignore: decorator
 @inline function finishRow(row: usize, width: i32, out: usize, toSrgb: usize): void {
-  for (let x = 0; x < width; x++) {
+  let x = 0;
+  if (ASC_FEATURE_SIMD && !toSrgb) {
+    // Four pixels narrowed together into one 16-byte store.
+    for (; x + 4 <= width; x += 4) {
+      const p = row + (<usize>x << 4);
+      const half = f32x4.splat(0.5);
+      const i0 = i32x4.trunc_sat_f32x4_u(f32x4.add(unpremultiplySimd(v128.load(p)), half));
+      const i1 = i32x4.trunc_sat_f32x4_u(f32x4.add(unpremultiplySimd(v128.load(p, 16)), half));
+      const i2 = i32x4.trunc_sat_f32x4_u(f32x4.add(unpremultiplySimd(v128.load(p, 32)), half));
+      const i3 = i32x4.trunc_sat_f32x4_u(f32x4.add(unpremultiplySimd(v128.load(p, 48)), half));
+      v128.store(out + (<usize>x << 2), i8x16.narrow_i16x8_u(i16x8.narrow_i32x4_u(i0, i1), i16x8.narrow_i32x4_u(i2, i3)));
+    }
+  }
+  for (; x < width; x++) {
     const p = row + (<usize>x << 4);
     const o = out + (<usize>x << 2);
     if (ASC_FEATURE_SIMD) storePixelSimd(o, v128.load(p), toSrgb);
@@ -288,21 +331,11 @@ const LUT_SCALE: f32 = <f32>65535 / 255;
 
 // @ts-ignore: decorator
 @inline function storePixelSimd(o: usize, acc: v128, toSrgb: usize): void {
-  const aa = v128.shuffle<f32>(acc, acc, 3, 3, 3, 3);
-  // (255/a, 255/a, 255/a, 1): colours are un-premultiplied, alpha passes through. Where a is 0
-  // or negative the quotient is junk, but the mask below zeroes that pixel.
-  const k = v128.shuffle<f32>(f32x4.div(f32x4.splat(255), aa), f32x4.splat(1), 0, 1, 2, 4);
-  // pmin/pmax are single instructions where the NaN-exact min/max are not; a NaN can only come
-  // from a masked-out lane.
-  let v = f32x4.pmin(f32x4.pmax(f32x4.mul(acc, k), f32x4.splat(0)), f32x4.splat(255));
-  v = v128.and(v, f32x4.ge(aa, f32x4.splat(0.5)));
+  const v = unpremultiplySimd(acc);
   if (toSrgb) {
     const i = i32x4.trunc_sat_f32x4_u(f32x4.add(f32x4.mul(v, f32x4(LUT_SCALE, LUT_SCALE, LUT_SCALE, 1)), f32x4.splat(0.5)));
+    // A masked (invisible) pixel indexes entry 0, which encodes to 0.
     const a = <u32>i32x4.extract_lane(i, 3);
-    if (a == 0) {
-      store<u32>(o, 0);
-      return;
-    }
     const r = <u32>load<u8>(toSrgb + <usize>i32x4.extract_lane(i, 0));
     const g = <u32>load<u8>(toSrgb + <usize>i32x4.extract_lane(i, 1));
     const b = <u32>load<u8>(toSrgb + <usize>i32x4.extract_lane(i, 2));
@@ -312,6 +345,19 @@ const LUT_SCALE: f32 = <f32>65535 / 255;
     const h = i16x8.narrow_i32x4_u(i, i);
     v128.store32_lane(o, i8x16.narrow_i16x8_u(h, h), 0);
   }
+}
+
+/** Premultiplied f32x4 → straight colour and alpha, clamped to 0..255 (all 0 when invisible). */
+// @ts-ignore: decorator
+@inline function unpremultiplySimd(acc: v128): v128 {
+  const aa = v128.shuffle<f32>(acc, acc, 3, 3, 3, 3);
+  // (255/a, 255/a, 255/a, 1): colours are un-premultiplied, alpha passes through. Where a is 0
+  // or negative the quotient is junk, but the mask below zeroes that pixel.
+  const k = v128.shuffle<f32>(f32x4.div(f32x4.splat(255), aa), f32x4.splat(1), 0, 1, 2, 4);
+  // pmin/pmax are single instructions where the NaN-exact min/max are not; a NaN can only come
+  // from a masked-out lane.
+  const v = f32x4.pmin(f32x4.pmax(f32x4.mul(acc, k), f32x4.splat(0)), f32x4.splat(255));
+  return v128.and(v, f32x4.ge(aa, f32x4.splat(0.5)));
 }
 
 // @ts-ignore: decorator
