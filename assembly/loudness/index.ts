@@ -18,8 +18,8 @@ const BINS_PER_LU: f64 = 200.0;
 const HIST_FLOOR: f64 = -70.0;
 const HIST_BINS: i32 = 20000;
 const TP_TAPS: i32 = 12;
-// Energies below this are flushed to zero in the filter state: a K-filter ringing out in silence
-// would otherwise sink into subnormals, which x86 handles ~100× slower.
+// Filter state below this magnitude is flushed to zero: a K-filter ringing out in silence would
+// otherwise sink into subnormals, which x86 handles ~100× slower.
 const DENORMAL_FLOOR: f64 = 1e-30;
 
 // BS.1770-4 Annex 2, 48-tap 4-phase interpolator; phase p, tap k multiplies x[n-k].
@@ -36,7 +36,6 @@ const TP_PHASES = memory.data<f32>([
 
 let ready = false;
 let finished = false;
-let rate: i32 = 0;
 let nch: i32 = 0;
 let npairs: i32 = 0;
 
@@ -115,7 +114,6 @@ export function init(sampleRate: i32, channels: i32): i32 {
   if (ready) return 4;
   if (sampleRate < 8000 || sampleRate > 384000) return 1;
   if (channels < 1 || channels > MAX_CHANNELS) return 2;
-  rate = sampleRate;
   nch = channels;
   npairs = (channels + 1) >> 1;
   deriveFilters(<f64>sampleRate);
@@ -128,7 +126,7 @@ export function init(sampleRate: i32, channels: i32): i32 {
   while (hop % d != 0) d--;
   if (d * 4 < hop / 20) {
     // A hop with no usable divisor (11025 Hz: 1103 frames, a prime) would mean one-frame
-    // sub-blocks; move the hop to the nearest multiple of 20 frames instead (≤ 0.5 ms off).
+    // sub-blocks; move the hop to the nearest multiple of 20 frames instead (≤ 10 frames off).
     d = (sampleRate + 100) / 200;
     hop = 20 * d;
   }
@@ -539,6 +537,8 @@ function closeSubBlock(): void {
     if (se < 0) se = 0;
     if (se > sMax) sMax = se;
     if (se > sInterval) sInterval = se;
+    // LRA takes a short-term value every hop (2.9 s overlap). Tech 3342 asks for at least 2 s of
+    // overlap; libebur128 uses 1 s hops, FFmpeg's ebur128 100 ms like here.
     if (atHop) histAdd(histSPtr, se);
   }
 }
