@@ -3,9 +3,10 @@
  * E_TIMEOUT / E_QUEUE_FULL), before work when it can be known up front, and without leaving a
  * partial output behind. After every refusal the same pool keeps serving.
  */
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   AbortedError,
@@ -21,6 +22,7 @@ import { runPlan } from '../dist/ffmpeg/run-plan.js';
 import type { FFmpegPlan } from '../dist/plan.js';
 
 const MiB = 1024 ** 2;
+const mediaDir = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'shared', 'media');
 
 let engine: Engine;
 let dir: string;
@@ -91,6 +93,25 @@ describe('maxDurationSeconds', () => {
     // No encode phase ever reported progress: the refusal came from the probe.
     expect([...phases]).toEqual([]);
     expect(await readdir(dir)).toEqual([]);
+  });
+
+  it('stops an input whose header lies about its length once decoding passes the limit', async () => {
+    // A real 7.4 s FLAC whose STREAMINFO claims 1 s (44 100 samples): the probe believes it.
+    const flac = new Uint8Array(await readFile(join(mediaDir, 'audio', 'ambi_lunar_land.flac')));
+    expect(new TextDecoder().decode(flac.subarray(0, 4))).toBe('fLaC');
+    flac[21] = flac[21]! & 0xf0;
+    new DataView(flac.buffer, flac.byteOffset).setUint32(22, 44100);
+    const probe = await engine.probe(flac);
+    expect(probe.duration).toBeCloseTo(1, 2);
+
+    const output = join(dir, 'liar.wav');
+    const err = await rejection(engine.transcode(flac, { preset: 'wav', output, limits: { maxDurationSeconds: 3 } }));
+    expect(err).toBeInstanceOf(LimitError);
+    expect((err as LimitError).details).toMatchObject({ limit: 'maxDurationSeconds', max: 3 });
+    expect(await readdir(dir)).toEqual([]);
+    // Without the limit the whole file decodes: the header, not the audio, was wrong.
+    const full = await engine.transcode(flac, { preset: 'flac' });
+    expect((await engine.probe(full.bytes!, { decode: true })).decodedDuration).toBeCloseTo(7.39, 1);
   });
 
   it('lets a generated job run only up to the limit (the run is stopped at the limit, not after)', async () => {
