@@ -109,7 +109,7 @@ function wavData(bytes: Uint8Array): Uint8Array {
   throw new Error('no data chunk');
 }
 
-function checkProgress(events: Progress[], phase: string): void {
+function checkProgress(events: Progress[], phase: string, { midway = false } = {}): void {
   expect(events.length).toBeGreaterThan(2);
   expect(events[0]!.phase).toBe('probe');
   expect(new Set(events.map((e) => e.phase))).toEqual(new Set(['probe', phase]));
@@ -120,8 +120,8 @@ function checkProgress(events: Progress[], phase: string): void {
   }
   expect(events.at(-1)!.phase).toBe(phase);
   expect(events.at(-1)!.ratio).toBe(1);
-  // Progress moves through the job, not only at its end.
-  expect(events.some((e) => e.ratio > 0.2 && e.ratio < 0.9)).toBe(true);
+  // A long job reports on its way, not only at its end (a short one may finish between reports).
+  if (midway) expect(events.some((e) => e.ratio > 0.2 && e.ratio < 0.9)).toBe(true);
 }
 
 describe('a ladder of every preset', () => {
@@ -170,7 +170,7 @@ describe('a ladder of every preset', () => {
   });
 
   it('reports monotonic progress from 0 to 1 in named phases', () => {
-    checkProgress(events, 'ladder');
+    checkProgress(events, 'ladder', { midway: true });
   });
 });
 
