@@ -322,7 +322,7 @@ function absMax(p: usize, count: i32): f32 {
   let i = 0;
   if (ASC_FEATURE_SIMD) {
     let v = f32x4.splat(0);
-    for (; i + 4 <= count; i += 4) v = f32x4.max(v, f32x4.abs(v128.load(p + <usize>(i << 2))));
+    for (; i + 4 <= count; i += 4) v = f32x4.pmax(v, f32x4.abs(v128.load(p + <usize>(i << 2))));
     m = max(max(f32x4.extract_lane(v, 0), f32x4.extract_lane(v, 1)), max(f32x4.extract_lane(v, 2), f32x4.extract_lane(v, 3)));
   }
   for (; i < count; i++) m = max(m, Mathf.abs(load<f32>(p + <usize>(i << 2))));
@@ -365,18 +365,50 @@ function truePeakAll(n: i32, inputMax: f32): void {
 @inline
 function firOne(q: usize): f32 {
   const e = tpCoef;
-  let s0: f32 = 0, s1: f32 = 0, d0: f32 = 0, d1: f32 = 0;
-  for (let k = 0; k < 6; k++) {
-    const u = load<f32>(q + <usize>((11 - k) * 4));
-    const w = load<f32>(q + <usize>(k * 4));
-    const a = u + w;
-    const b = u - w;
-    const c = e + <usize>(k * 64);
-    s0 += load<f32>(c, 0) * a;
-    s1 += load<f32>(c, 16) * a;
-    d0 += load<f32>(c, 32) * b;
-    d1 += load<f32>(c, 48) * b;
-  }
+  let u = load<f32>(q, 44), w = load<f32>(q, 0);
+  let a = u + w, b = u - w;
+  let s0 = load<f32>(e, 0) * a, s1 = load<f32>(e, 16) * a;
+  let d0 = load<f32>(e, 32) * b, d1 = load<f32>(e, 48) * b;
+  u = load<f32>(q, 40);
+  w = load<f32>(q, 4);
+  a = u + w;
+  b = u - w;
+  s0 += load<f32>(e, 64) * a;
+  s1 += load<f32>(e, 80) * a;
+  d0 += load<f32>(e, 96) * b;
+  d1 += load<f32>(e, 112) * b;
+  u = load<f32>(q, 36);
+  w = load<f32>(q, 8);
+  a = u + w;
+  b = u - w;
+  s0 += load<f32>(e, 128) * a;
+  s1 += load<f32>(e, 144) * a;
+  d0 += load<f32>(e, 160) * b;
+  d1 += load<f32>(e, 176) * b;
+  u = load<f32>(q, 32);
+  w = load<f32>(q, 12);
+  a = u + w;
+  b = u - w;
+  s0 += load<f32>(e, 192) * a;
+  s1 += load<f32>(e, 208) * a;
+  d0 += load<f32>(e, 224) * b;
+  d1 += load<f32>(e, 240) * b;
+  u = load<f32>(q, 28);
+  w = load<f32>(q, 16);
+  a = u + w;
+  b = u - w;
+  s0 += load<f32>(e, 256) * a;
+  s1 += load<f32>(e, 272) * a;
+  d0 += load<f32>(e, 288) * b;
+  d1 += load<f32>(e, 304) * b;
+  u = load<f32>(q, 24);
+  w = load<f32>(q, 20);
+  a = u + w;
+  b = u - w;
+  s0 += load<f32>(e, 320) * a;
+  s1 += load<f32>(e, 336) * a;
+  d0 += load<f32>(e, 352) * b;
+  d1 += load<f32>(e, 368) * b;
   return max(max(Mathf.abs(s0 + d0), Mathf.abs(s0 - d0)), max(Mathf.abs(s1 + d1), Mathf.abs(s1 - d1)));
 }
 
@@ -386,25 +418,59 @@ function fir(base: usize, n: i32): f32 {
   let q = base + 4;
   const end = q + <usize>(n * 4);
   if (ASC_FEATURE_SIMD) {
-    // Lanes are four consecutive output samples; plain loads, no broadcasts.
+    // Lanes are four consecutive output samples; plain loads, no broadcasts. pmax, not max: the
+    // inputs are |values|, and wasm's NaN-propagating max costs several x86 instructions.
     const e = tpCoef;
     let vpk = f32x4.splat(0);
     for (; q + 16 <= end; q += 16) {
-      let s0 = f32x4.splat(0), s1 = f32x4.splat(0), d0 = f32x4.splat(0), d1 = f32x4.splat(0);
-      for (let k = 0; k < 6; k++) {
-        const u = v128.load(q + <usize>((11 - k) * 4));
-        const w = v128.load(q + <usize>(k * 4));
-        const a = f32x4.add(u, w);
-        const b = f32x4.sub(u, w);
-        const c = e + <usize>(k * 64);
-        s0 = f32x4.add(s0, f32x4.mul(v128.load(c, 0), a));
-        s1 = f32x4.add(s1, f32x4.mul(v128.load(c, 16), a));
-        d0 = f32x4.add(d0, f32x4.mul(v128.load(c, 32), b));
-        d1 = f32x4.add(d1, f32x4.mul(v128.load(c, 48), b));
-      }
-      const m0 = f32x4.max(f32x4.abs(f32x4.add(s0, d0)), f32x4.abs(f32x4.sub(s0, d0)));
-      const m1 = f32x4.max(f32x4.abs(f32x4.add(s1, d1)), f32x4.abs(f32x4.sub(s1, d1)));
-      vpk = f32x4.max(vpk, f32x4.max(m0, m1));
+      // Unrolled by hand (Binaryen does not unroll), so every load has a constant offset.
+      let u = v128.load(q, 44), w = v128.load(q, 0);
+      let a = f32x4.add(u, w), b = f32x4.sub(u, w);
+      let s0 = f32x4.mul(v128.load(e, 0), a), s1 = f32x4.mul(v128.load(e, 16), a);
+      let d0 = f32x4.mul(v128.load(e, 32), b), d1 = f32x4.mul(v128.load(e, 48), b);
+      u = v128.load(q, 40);
+      w = v128.load(q, 4);
+      a = f32x4.add(u, w);
+      b = f32x4.sub(u, w);
+      s0 = f32x4.add(s0, f32x4.mul(v128.load(e, 64), a));
+      s1 = f32x4.add(s1, f32x4.mul(v128.load(e, 80), a));
+      d0 = f32x4.add(d0, f32x4.mul(v128.load(e, 96), b));
+      d1 = f32x4.add(d1, f32x4.mul(v128.load(e, 112), b));
+      u = v128.load(q, 36);
+      w = v128.load(q, 8);
+      a = f32x4.add(u, w);
+      b = f32x4.sub(u, w);
+      s0 = f32x4.add(s0, f32x4.mul(v128.load(e, 128), a));
+      s1 = f32x4.add(s1, f32x4.mul(v128.load(e, 144), a));
+      d0 = f32x4.add(d0, f32x4.mul(v128.load(e, 160), b));
+      d1 = f32x4.add(d1, f32x4.mul(v128.load(e, 176), b));
+      u = v128.load(q, 32);
+      w = v128.load(q, 12);
+      a = f32x4.add(u, w);
+      b = f32x4.sub(u, w);
+      s0 = f32x4.add(s0, f32x4.mul(v128.load(e, 192), a));
+      s1 = f32x4.add(s1, f32x4.mul(v128.load(e, 208), a));
+      d0 = f32x4.add(d0, f32x4.mul(v128.load(e, 224), b));
+      d1 = f32x4.add(d1, f32x4.mul(v128.load(e, 240), b));
+      u = v128.load(q, 28);
+      w = v128.load(q, 16);
+      a = f32x4.add(u, w);
+      b = f32x4.sub(u, w);
+      s0 = f32x4.add(s0, f32x4.mul(v128.load(e, 256), a));
+      s1 = f32x4.add(s1, f32x4.mul(v128.load(e, 272), a));
+      d0 = f32x4.add(d0, f32x4.mul(v128.load(e, 288), b));
+      d1 = f32x4.add(d1, f32x4.mul(v128.load(e, 304), b));
+      u = v128.load(q, 24);
+      w = v128.load(q, 20);
+      a = f32x4.add(u, w);
+      b = f32x4.sub(u, w);
+      s0 = f32x4.add(s0, f32x4.mul(v128.load(e, 320), a));
+      s1 = f32x4.add(s1, f32x4.mul(v128.load(e, 336), a));
+      d0 = f32x4.add(d0, f32x4.mul(v128.load(e, 352), b));
+      d1 = f32x4.add(d1, f32x4.mul(v128.load(e, 368), b));
+      const m0 = f32x4.pmax(f32x4.abs(f32x4.add(s0, d0)), f32x4.abs(f32x4.sub(s0, d0)));
+      const m1 = f32x4.pmax(f32x4.abs(f32x4.add(s1, d1)), f32x4.abs(f32x4.sub(s1, d1)));
+      vpk = f32x4.pmax(vpk, f32x4.pmax(m0, m1));
     }
     pk = max(max(f32x4.extract_lane(vpk, 0), f32x4.extract_lane(vpk, 1)), max(f32x4.extract_lane(vpk, 2), f32x4.extract_lane(vpk, 3)));
   }
