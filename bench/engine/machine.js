@@ -20,7 +20,7 @@ export function loadAverage() {
 export function nativeFfmpegVersion() {
   const probe = spawnSync('ffmpeg', ['-hide_banner', '-version'], { encoding: 'utf8' });
   if (probe.error || probe.status !== 0) return undefined;
-  return probe.stdout.split('\n')[0].trim();
+  return probe.stdout.split('\n')[0].replace(/ Copyright.*/, '').trim();
 }
 
 export function describeMachine() {
