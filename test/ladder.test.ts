@@ -81,7 +81,7 @@ async function checkRendition(r: Rendition, source: Source): Promise<ProbeResult
   expect(s.type).toBe('audio');
   expect(s.codec, r.preset).toBe(PROBED_CODEC[preset.codec]);
   expect(r.codec).toBe(preset.codec);
-  expect(s.sampleRate, r.preset).toBe(preset.sampleRate ?? (preset.rateControl === 'lossless' ? source.sampleRate : Math.max(44100, source.sampleRate)));
+  expect(s.sampleRate, r.preset).toBe(expectedRate(r.preset, source.sampleRate));
   expect(s.channels, r.preset).toBe(Math.min(source.channels, preset.maxChannels ?? source.channels));
   // Decoders trim encoder delay and padding: the rendition plays exactly as long as its source.
   expect(Math.abs(p.decodedDuration! - source.decodedDuration), `${r.preset} decoded ${p.decodedDuration} s`).toBeLessThanOrEqual(0.05);
@@ -94,6 +94,19 @@ async function checkRendition(r: Rendition, source: Source): Promise<ProbeResult
     expect(Math.abs(r.bitrate! - bitrate) / bitrate).toBeLessThan(0.1);
   }
   return p;
+}
+
+/**
+ * Lossless renditions keep the source's rate; lossy ones are delivered at 44.1 or 48 kHz (Opus
+ * always 48 kHz, MP3 at one of the two MPEG-1 rates), from the same family as the source.
+ */
+function expectedRate(presetName: string, sourceRate: number): number {
+  const preset = AUDIO_PRESETS[presetName]!;
+  if (preset.rateControl === 'lossless') return sourceRate;
+  if (preset.sampleRate) return preset.sampleRate;
+  if (sourceRate < 44100) return 44100;
+  if (sourceRate > 48000) return sourceRate % 44100 === 0 ? 44100 : 48000;
+  return sourceRate;
 }
 
 /** The PCM payload of a WAV file (its `data` chunk), whatever other chunks precede it. */
@@ -184,6 +197,14 @@ describe('ladders of real files', () => {
         const p = await checkRendition(r, { sampleRate: s.sampleRate!, channels: s.channels!, decodedDuration: source.decodedDuration! });
         if (job.file === 'illurock.opus') expect(p.streams[0]!.sampleRate).toBe(48000);
       }
+    }
+  });
+
+  it('delivers lossy renditions at 44.1 or 48 kHz whatever the source rate', async () => {
+    for (const sampleRate of [22050, 88200, 96000]) {
+      const source = await engine.generate({ kind: 'music', seconds: 4, sampleRate, preset: 'flac' });
+      const result = await engine.ladder(source.bytes!, ['vorbis-160', 'aac-128', 'mp3-320', 'flac']);
+      for (const r of result.renditions) await checkRendition(r, { sampleRate, channels: 2, decodedDuration: 4 });
     }
   });
 

@@ -71,8 +71,10 @@ export function lossyRate(preset: AudioPreset, sourceRate: number | undefined): 
   if (preset.sampleRate) return preset.sampleRate;
   if (!sourceRate) return undefined;
   if (sourceRate < LOSSY_MIN_RATE) return LOSSY_MIN_RATE;
+  // 88.2 and 176.4 kHz masters come from the 44.1 kHz family: halving keeps the resampler simple.
+  if (sourceRate > LOSSY_MAX_RATE) return sourceRate % LOSSY_MIN_RATE === 0 ? LOSSY_MIN_RATE : LOSSY_MAX_RATE;
   // MPEG-1 Layer III knows 44.1 and 48 kHz only in this range.
-  if (sourceRate > LOSSY_MAX_RATE || (preset.codec === 'mp3' && sourceRate !== LOSSY_MIN_RATE)) return LOSSY_MAX_RATE;
+  if (preset.codec === 'mp3' && sourceRate !== LOSSY_MIN_RATE) return LOSSY_MAX_RATE;
   return sourceRate;
 }
 
