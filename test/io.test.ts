@@ -124,8 +124,38 @@ describe('inputs', () => {
   it('rejects what is not an input', async () => {
     await expectCode(engine.probe(42 as unknown as MediaInput), 'E_OPTIONS');
     await expectCode(engine.probe({ path: join(dir, 'missing.flac') }), 'E_INPUT_INVALID');
+    await expectCode(engine.probe({ path: dir }), 'E_INPUT_INVALID');
     await expectCode(engine.probe(new Uint8Array(0)), 'E_INPUT_INVALID');
     await expectCode(engine.probe(Readable.from([])), 'E_INPUT_INVALID');
+    expect(await readdir(spoolDir)).toEqual([]);
+  });
+});
+
+describe('stream inputs that go wrong', () => {
+  it('an abort while the stream is read stops reading it', async () => {
+    const controller = new AbortController();
+    let pulled = 0;
+    const endless = new Readable({
+      read() {
+        if (++pulled === 10) controller.abort();
+        this.push(Buffer.alloc(1024));
+      },
+    });
+    await expectCode(engine.probe(endless, { signal: controller.signal }), 'E_ABORTED');
+    expect(endless.destroyed).toBe(true);
+    expect(await readdir(spoolDir)).toEqual([]);
+  });
+
+  it('a stream that errors is an invalid input', async () => {
+    let pulled = 0;
+    const failing = new Readable({
+      read() {
+        if (++pulled > 3) this.destroy(new Error('connection reset'));
+        else this.push(sourceBytes.subarray((pulled - 1) * 1024, pulled * 1024));
+      },
+    });
+    const err = await expectCode(engine.transcode(failing, { preset: 'wav' }), 'E_INPUT_INVALID');
+    expect(err.message).toContain('connection reset');
     expect(await readdir(spoolDir)).toEqual([]);
   });
 });
@@ -148,6 +178,26 @@ describe('outputs', () => {
     const probe = await engine.probe({ path: out }, { decode: true });
     expect(probe.streams[0]!.codec).toBe('mp3');
     expect(Math.abs(probe.decodedDuration! - 1.75)).toBeLessThanOrEqual(0.05);
+  });
+
+  it('replaces an existing file on success and keeps it on failure', async () => {
+    const out = join(dir, 'replace.wav');
+    await writeFile(out, 'previous');
+    const err = await expectCode(engine.transcode({ path: corrupt }, { preset: 'wav', output: out }), 'E_INPUT_INVALID');
+    expect(err.details.log?.length).toBeGreaterThan(0);
+    expect(await readFile(out, 'utf8')).toBe('previous');
+    const r = await engine.transcode({ path: SOURCE }, { preset: 'wav', output: out });
+    expect(Buffer.compare(wavData(await readFile(out)), referencePcm)).toBe(0);
+    expect((await stat(out)).size).toBe(r.size);
+    expect((await readdir(dir)).filter((f) => f.endsWith('.part'))).toEqual([]);
+  });
+
+  it('reports an output directory it cannot create as an I/O error', async () => {
+    const blocker = join(dir, 'a-file');
+    await writeFile(blocker, 'x');
+    await expectCode(engine.ladder({ path: SOURCE }, ['wav'], { outputDir: blocker }), 'E_IO');
+    await expectCode(engine.transcode({ path: SOURCE }, { preset: 'wav', output: join(blocker, 'x.wav') }), 'E_IO');
+    expect(await readFile(blocker, 'utf8')).toBe('x');
   });
 
   it('writes a ladder into a directory', async () => {
