@@ -3,7 +3,7 @@
 // the same 48 kHz stereo inputs in the same run, true peak included (it always is).
 // Needs the built package: `npx tsc -p tsconfig.json && node scripts/build-kernels.mjs`.
 // Usage: node bench/loudness-kernel.mjs [--quick] [--no-reference]
-// Prints a markdown table (median of timed runs) with the machine description.
+// Prints a markdown table (× realtime by wall-clock median and by CPU time) with the machine.
 import { cpus, totalmem } from 'node:os';
 import { Bench } from 'tinybench';
 import { LoudnessMeter } from '../dist/kernels/loudness.js';
@@ -53,12 +53,19 @@ function programme(seconds) {
   return out;
 }
 
-async function median(name, fn, iterations) {
+/**
+ * Median wall-clock ms over timed runs (tinybench), plus the mean CPU ms of this process per run:
+ * on a shared machine the CPU figure is the steadier of the two.
+ */
+async function measure(name, fn, iterations) {
   const bench = new Bench({ iterations, warmupIterations: 1, time: 0, warmupTime: 0, throws: true });
   bench.add(name, fn);
+  const cpu0 = process.cpuUsage();
   await bench.run();
+  const cpu = process.cpuUsage(cpu0);
   const r = bench.tasks[0].result;
-  return r && 'latency' in r ? r.latency.p50 : NaN;
+  const runs = r && 'latency' in r ? r.latency.samplesCount + 1 : NaN;
+  return { wall: r && 'latency' in r ? r.latency.p50 : NaN, cpu: (cpu.user + cpu.system) / 1000 / runs };
 }
 
 async function kernelRun(samples, variant) {
@@ -72,27 +79,29 @@ const rows = [];
 for (const [name, make] of [['white noise', noise], ['programme-like', programme]]) {
   const samples = make(SECONDS);
   const seconds = samples.length / 2 / SR;
-  const simd = await median('simd', () => kernelRun(samples, 'simd'), quick ? 5 : 15);
-  const scalar = await median('scalar', () => kernelRun(samples, 'scalar'), quick ? 5 : 15);
-  let ref = NaN;
+  const simd = await measure('simd', () => kernelRun(samples, 'simd'), quick ? 5 : 15);
+  const scalar = await measure('scalar', () => kernelRun(samples, 'scalar'), quick ? 5 : 15);
+  let ref = { wall: NaN, cpu: NaN };
   if (withReference) {
     // The reference is plain f64 JavaScript and much slower: time 10 s of the input.
     const part = samples.subarray(0, 10 * SR * 2);
-    const ms = await median('reference', () => {
+    const t = await measure('reference', () => {
       const m = new LoudnessReference({ sampleRate: SR, channels: 2 });
       m.push(part);
       return m.finish();
     }, 2);
-    ref = (10 * 1000) / ms;
+    ref = { wall: t.wall * (seconds / 10), cpu: t.cpu * (seconds / 10) };
   }
-  rows.push([name, (seconds * 1000) / simd, (seconds * 1000) / scalar, ref]);
+  const x = (ms) => (seconds * 1000) / ms;
+  rows.push([name, x(simd.wall), x(scalar.wall), x(ref.wall), x(simd.cpu), x(scalar.cpu), x(ref.cpu)]);
   console.error(`done: ${name}`);
 }
 
 const fmt = (n) => (Number.isFinite(n) ? `${n.toFixed(0)}×` : '—');
 const cpu = cpus()[0]?.model ?? 'unknown CPU';
-console.log(`Loudness kernel, 48 kHz stereo with true peak, × realtime (median) — ${cpu}, ${cpus().length} cores, ` +
+console.log(`Loudness kernel, 48 kHz stereo with true peak, × realtime — ${cpu}, ${cpus().length} cores, ` +
   `${(totalmem() / 2 ** 30).toFixed(1)} GiB, Node ${process.version}\n`);
-console.log('| signal | SIMD | scalar | TS reference | SIMD/scalar |');
-console.log('|---|---:|---:|---:|---:|');
-for (const [name, s, sc, ref] of rows) console.log(`| ${name} | ${fmt(s)} | ${fmt(sc)} | ${fmt(ref)} | ${(s / sc).toFixed(2)} |`);
+console.log('| signal | SIMD | scalar | TS reference | SIMD (CPU) | scalar (CPU) | reference (CPU) |');
+console.log('|---|---:|---:|---:|---:|---:|---:|');
+for (const [name, ...v] of rows) console.log(`| ${name} | ${v.map(fmt).join(' | ')} |`);
+console.log('\nWall-clock medians; "(CPU)" divides by this process\'s CPU time instead, the steadier figure when the machine is shared.');
