@@ -9,14 +9,14 @@
 // low-alpha pixels are un-premultiplied), and one pixel is exactly one v128.
 //
 // No full-size intermediate image exists. A ring buffer holds just the rows the current vertical
-// window needs, each computed once. Either pass may go first (the glue picks by cost):
-//   vertical first:   ring = converted source rows (srcW wide); per output row, the vertical
-//                     pass applies one weight per row to whole rows (SIMD-friendly), then the
-//                     horizontal pass runs on that single row. Cheapest while the ring is small.
-//   horizontal first: ring = horizontally filtered source rows (dstW wide). Wins for large
-//                     reductions, where a srcW-wide ring of hundreds of rows would fall out of
-//                     cache and be re-read for every output row.
-//
+// window needs, each computed once. Either pass may go first (the glue picks by estimated cost):
+//   horizontal first: ring = horizontally filtered source rows (dstW wide); each source row is
+//                     converted and filtered once, then the vertical pass combines ring rows.
+//                     Best for reductions: the ring is narrow and stays in cache.
+//   vertical first:   ring = converted source rows (srcW wide); per output row the vertical
+//                     pass combines whole source rows, then the horizontal pass filters that
+//                     one row. Best when only the height shrinks.
+
 // Weight tables: `bounds` holds (first source index, tap count) as two i32 per output index;
 // `weights` holds `taps` f32 per output index (a fixed stride). Window starts never decrease.
 
