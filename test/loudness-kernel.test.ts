@@ -375,6 +375,7 @@ describe('edges', () => {
       [{ sampleRate: 48000, channels: 0 }, 'channels'],
       [{ sampleRate: 48000, channels: 9 }, 'channels'],
       [{ sampleRate: 48000, channels: 3 }, 'weights'],
+      [{ sampleRate: 48000, channels: 8 }, 'weights'],
       [{ sampleRate: 48000, channels: 2, weights: [1] }, 'weights'],
       [{ sampleRate: 48000, channels: 2, weights: [0, 0] }, 'weights'],
       [{ sampleRate: 48000, channels: 2, weights: [1, Number.NaN] }, 'weights'],
@@ -399,6 +400,11 @@ describe('SIMD, scalar and the TypeScript reference agree', () => {
     { name: '5.1 44.1 kHz programme', options: { sampleRate: 44100, channels: 6 }, samples: () => programme(44100, 6, 6, 2) },
     { name: 'mono 96 kHz programme', options: { sampleRate: 96000, channels: 1 }, samples: () => programme(96000, 1, 6, 3) },
     { name: 'mono 11.025 kHz programme (hop moved to 1100 frames)', options: { sampleRate: 11025, channels: 1 }, samples: () => programme(11025, 1, 8, 5) },
+    {
+      name: '7.1 at 48 kHz with explicit weights',
+      options: { sampleRate: 48000, channels: 8, weights: [1, 1, 1, 0, 1, 1, 1.41, 1.41] },
+      samples: () => programme(48000, 8, 3.6, 6),
+    },
     {
       name: '3 channels at 22.05 kHz with explicit weights',
       options: { sampleRate: 22050, channels: 3, weights: [1, 0.5, 1.41] },

@@ -13,8 +13,9 @@ export interface LoudnessOptions {
   channels: number;
   /**
    * BS.1770 weight per channel (1.0 front, 1.41 surround, 0 to exclude, e.g. LFE). Defaults exist
-   * for 1, 2, 5 (L R C Ls Rs), 6 (5.1: L R C LFE Ls Rs) and 8 (7.1 in FFmpeg order) channels;
-   * other counts must pass weights.
+   * for 1, 2, 5 (L R C Ls Rs) and 6 (5.1: L R C LFE Ls Rs) channels; other counts must pass
+   * weights (for 7.1, BS.1770-4 gives 1.41 only to channels at 60–120° azimuth, so the backs of
+   * a 7.1 bed weigh 1.0 while FFmpeg's ebur128 weighs every surround 1.41: the caller decides).
    */
   weights?: readonly number[];
   /** Force a kernel build; by default SIMD when the runtime supports it. */
@@ -58,7 +59,6 @@ export const DEFAULT_CHANNEL_WEIGHTS: Readonly<Record<number, readonly number[]>
   2: Object.freeze([1, 1]),
   5: Object.freeze([1, 1, 1, S, S]),
   6: Object.freeze([1, 1, 1, 0, S, S]),
-  8: Object.freeze([1, 1, 1, 0, S, S, S, S]),
 });
 
 export interface ResolvedLoudnessOptions {
