@@ -4,13 +4,13 @@
  * listener and per-call limits.
  */
 import { basename, extname, join } from 'node:path';
-import { LimitError, OptionsError, SandcodecError, InternalError } from './errors.js';
+import { InputError, LimitError, OptionsError, SandcodecError, InternalError } from './errors.js';
 import { resolveInput, type MediaInput, type ResolvedInput } from './io/input.js';
 import { OutputSet } from './io/output.js';
 import { generatePlan, resolveGenerate, type GenerateOptions } from './ops/generate.js';
 import { ladderPlan, type RenditionTarget } from './ops/ladder.js';
 import { decodePlan, probePlan } from './ops/probe.js';
-import { parseProbe, type ProbeResult } from './ops/probe-result.js';
+import { parseProbe, primaryAudio, type ProbeResult } from './ops/probe-result.js';
 import { resolveEngineOptions, resolveLimits, type EngineOptions, type Limits, type ResolvedEngineOptions } from './options.js';
 import type { JobLimits, JobResult, OutputSink, Plan } from './plan.js';
 import { JobPool } from './pool/pool.js';
@@ -112,6 +112,8 @@ export class Engine {
         const tracker = new ProgressTracker(options.onProgress);
         const decoded = await this.run(plan, limits, options, tracker.phase('decode', probe.duration));
         probe.decodedDuration = decoded.mediaSeconds ?? 0;
+        // The worker throttles its reports and may drop the last one: close the phase here.
+        tracker.emit('decode', 1, probe.decodedDuration, undefined);
       }
       return probe;
     } finally {
@@ -161,6 +163,7 @@ export class Engine {
     try {
       const result = await this.run(generatePlan(g, sink, jobLimits(limits)), limits, options, tracker.phase('generate', g.seconds));
       await outputs.commit();
+      tracker.emit('generate', 1, g.seconds, undefined);
       const out = result.outputs[0]!;
       return { ...(options.output ? { path: outputs.files[0]!.finalPath } : { bytes: out.bytes! }), size: out.size, seconds: g.seconds };
     } catch (err) {
@@ -215,6 +218,7 @@ export class Engine {
       const plan = ladderPlan(phase, resolved, source, targets, jobLimits(limits));
       const started = performance.now();
       const result = await this.run(plan, limits, options, tracker.phase(phase, source.duration));
+      checkComplete(source, result.mediaSeconds);
       const elapsedMs = performance.now() - started;
       await outputs.commit();
       tracker.emit(phase, 1, source.duration ?? 0, undefined);
@@ -245,6 +249,22 @@ export class Engine {
       if (err instanceof SandcodecError) throw err;
       throw new InternalError(`unexpected failure: ${(err as Error)?.message ?? String(err)}`, {}, { cause: err });
     }
+  }
+}
+
+/**
+ * AIFF states its exact length (the COMM frame count) over uncompressed PCM, so decoding clearly
+ * less than it states means the file was cut; cut at a frame boundary, FFmpeg says nothing.
+ * Other containers' durations can be estimates, so they are not held to this.
+ */
+function checkComplete(source: ProbeResult, decodedSeconds: number | null): void {
+  const audio = primaryAudio(source);
+  if (source.format !== 'aiff' || !audio?.codec.startsWith('pcm_') || source.duration === null || decodedSeconds === null) return;
+  if (decodedSeconds < source.duration - 0.25) {
+    throw new InputError(`the input is truncated: its header says ${source.duration.toFixed(2)} s, it holds ${decodedSeconds.toFixed(2)} s`, {
+      max: source.duration,
+      actual: decodedSeconds,
+    });
   }
 }
 

@@ -102,7 +102,7 @@ const REAL_FILES = [
 
 describe('damaged real files', () => {
   REAL_FILES.forEach((file, index) => {
-    it(`${file}: truncated and corrupted copies fail typed or decode to no more than the original`, async () => {
+    it(`${file}: truncated and corrupted copies fail typed, or decode to no more than the original`, async () => {
       const original = new Uint8Array(await readFile(join(mediaDir, file)));
       const hasAudio = file !== 'video/gem-anim-1-mjpeg.mov';
       const full = hasAudio ? await engine.probe(original, { decode: true }) : undefined;
@@ -127,6 +127,11 @@ describe('damaged real files', () => {
           expect(codeOf(encoded), `${variant.name}: transcode`).toBe('E_INPUT_INVALID');
         }
         if (variant.name === 'header overwritten') expect(encoded.ok, `${variant.name}: transcode`).toBe(false);
+        // Ogg is a stream format: a cut copy is a shorter valid file with no trace of the cut.
+        // Every other container here says (or shows) where it should end, so a cut copy is refused.
+        if (variant.name.startsWith('first ') && !/\.(ogg|oga|opus)$/.test(file)) {
+          expect(codeOf(encoded), `${variant.name}: transcode`).toBe('E_INPUT_INVALID');
+        }
       }
       console.log(`${file}\n  ${summary.join('\n  ')}`);
     });
