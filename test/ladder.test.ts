@@ -28,6 +28,7 @@ let engine: Engine;
 let dir: string;
 let master: Uint8Array;
 let masterProbe: ProbeResult;
+const generateEvents: Progress[] = [];
 
 const REAL_JOBS = [
   // Vorbis 44.1 kHz stereo music.
@@ -44,7 +45,7 @@ let realLadders: Promise<RealLadder[]>;
 beforeAll(async () => {
   engine = await createEngine({ workers: 2 });
   dir = await makeTempDir();
-  const generated = await engine.generate({ kind: 'music', seconds: SECONDS, preset: 'flac' });
+  const generated = await engine.generate({ kind: 'music', seconds: SECONDS, preset: 'flac', onProgress: (p) => generateEvents.push(p) });
   master = generated.bytes!;
   masterProbe = await engine.probe(master, { decode: true });
   // Started now, checked later: they keep the second worker busy while the big ladder runs.
@@ -136,6 +137,14 @@ function checkProgress(events: Progress[], phase: string, { midway = false } = {
   // A long job reports on its way, not only at its end (a short one may finish between reports).
   if (midway) expect(events.some((e) => e.ratio > 0.2 && e.ratio < 0.9)).toBe(true);
 }
+
+it('generate makes the source it was asked for, reporting progress up to 1', () => {
+  expect(masterProbe.streams[0]).toMatchObject({ codec: 'flac', sampleRate: 44100, channels: 2, bitsPerSample: 16 });
+  expect(masterProbe.decodedDuration).toBeCloseTo(SECONDS, 2);
+  expect(new Set(generateEvents.map((e) => e.phase))).toEqual(new Set(['generate']));
+  for (const [i, e] of generateEvents.entries()) if (i > 0) expect(e.ratio).toBeGreaterThanOrEqual(generateEvents[i - 1]!.ratio);
+  expect(generateEvents.at(-1)).toMatchObject({ ratio: 1, seconds: SECONDS });
+});
 
 describe('a ladder of every preset', () => {
   let result: LadderResult;

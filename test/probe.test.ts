@@ -6,7 +6,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createEngine, type Engine, type StreamInfo } from '../dist/index.js';
+import { createEngine, type Engine, type Progress, type StreamInfo } from '../dist/index.js';
 import { mediaDir } from './helpers/media.js';
 
 type Kind = 'audio' | 'video' | 'image';
@@ -184,6 +184,15 @@ describe('probe on the real media corpus', () => {
         expect(await engine.probe({ data: bytes, name: file }), `${file} as named bytes`).toEqual(fromPath);
       }
     }
+  });
+
+  it('reports decode progress up to 1', async () => {
+    const events: Progress[] = [];
+    const result = await engine.probe({ path: join(mediaDir, 'audio', 'codec2-ve9qrp.wav') }, { decode: true, onProgress: (p) => events.push(p) });
+    expect(events.length).toBeGreaterThan(0);
+    expect(new Set(events.map((e) => e.phase))).toEqual(new Set(['decode']));
+    for (const [i, e] of events.entries()) if (i > 0) expect(e.ratio).toBeGreaterThanOrEqual(events[i - 1]!.ratio);
+    expect(events.at(-1)).toMatchObject({ ratio: 1, seconds: result.decodedDuration });
   });
 
   it('decodes the same length from bytes as from a path', async () => {
