@@ -137,6 +137,14 @@ describe('damaged real files', () => {
     });
   });
 
+  it('intact stills are not mistaken for inputs with nothing to decode (one frame ends at time 0)', async () => {
+    for (const name of ['coffee.png', 'renpy-washington.jpg']) {
+      const probe = await engine.probe({ path: join(mediaDir, 'image', name) }, { decode: true });
+      expect(probe.streams[0]!.type).toBe('video');
+      expect(probe.decodedDuration).toBeGreaterThanOrEqual(0);
+    }
+  });
+
   it('rejects an empty input and 64 KiB of random bytes as E_INPUT_INVALID', async () => {
     for (const input of [new Uint8Array(0), { data: new Uint8Array(0), name: 'x.wav' }, seededBytes(65536, 7), { data: seededBytes(65536, 8), name: 'x.mp3' }]) {
       for (const call of [() => engine.probe(input), () => engine.transcode(input, { preset: 'flac' })]) {

@@ -32,6 +32,7 @@ export function runPlan(plan: Plan, ctx: RunContext): JobResult {
   let lastEmit = 0;
   let mediaSeconds: number | null = null;
   let truncated: string | undefined;
+  let framesSeen = false;
   core.setHeapBudget(plan.limits.maxHeapBytes);
   core.setLogSink((line) => {
     tail.push(line);
@@ -39,6 +40,7 @@ export function runPlan(plan: Plan, ctx: RunContext): JobResult {
     const stats = parseStats(line);
     if (!stats) return;
     mediaSeconds = stats.seconds;
+    framesSeen = /frame=\s*[1-9]/.test(line);
     if (stats.seconds > plan.limits.maxDurationSeconds) {
       Atomics.compareExchange(cancelFlag, 0, CANCEL.none, CANCEL.duration);
     }
@@ -71,9 +73,10 @@ export function runPlan(plan: Plan, ctx: RunContext): JobResult {
       if (code !== 0) throw classifyFailure(code, tail, plan.phase);
       // FFmpeg exits 0 on an input that ends early or holds nothing it could decode; a rendition
       // cut short (or empty) must not pass for a good one.
-      // The last `time=` still at 0 means no frame came out of the decoder (media under 10 ms
-      // reads as nothing too, which no rendition could use anyway).
-      if (mediaSeconds === 0) truncated ??= 'no audio or video was decoded';
+      // The last `time=` still at 0 and no video frame counted means nothing came out of the
+      // decoder (audio under 10 ms reads as nothing too, which no rendition could use anyway).
+      // A single still image also ends at time 0, but its stats line counts `frame=1`.
+      if (mediaSeconds === 0 && !framesSeen) truncated ??= 'no audio or video was decoded';
       if (truncated !== undefined && plan.inputs.length > 0) {
         throw new InputError(`${plan.phase}: the input is truncated or holds nothing to decode: ${truncated}`, { log: tail.errors(), exitCode: code });
       }
