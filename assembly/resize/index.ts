@@ -40,6 +40,7 @@ const D_TO_LINEAR = 60; // 0, or 256 × f32 sRGB → linear (0..255 scale)
 const D_TO_SRGB = 64; // 0, or 65536 × u8 linear → sRGB
 const D_H_FIRST = 68; // 1: horizontal pass first
 const D_FILLED = 72; // state: source rows below this are in the ring (or were skipped)
+const D_ROW_C = 76; // srcW f32x4 scratch row: the second of a pair (horizontal first, SIMD)
 
 /** First 16-byte aligned byte the glue may use. */
 export function heapBase(): usize {
@@ -94,7 +95,23 @@ export function run(desc: usize, y0: i32, y1: i32): void {
   const srcW = load<i32>(desc, D_SRC_W);
   const lut = load<usize>(desc, D_TO_LINEAR);
   // Rows between the old fill mark and this window (skipped by nearest) are never needed.
-  for (let r = max(filled, first); r < end; r++) {
+  let r = max(filled, first);
+  if (ASC_FEATURE_SIMD && hFirst) {
+    // Two rows at a time share every weight load of the horizontal pass.
+    const rowC = load<usize>(desc, D_ROW_C);
+    for (; r + 1 < end; r += 2) {
+      const s = src + <usize>r * (<usize>srcW << 2);
+      if (lut) {
+        loadRowLinear(s, srcW, rowA, lut);
+        loadRowLinear(s + (<usize>srcW << 2), srcW, rowC, lut);
+      } else {
+        loadRow(s, srcW, rowA);
+        loadRow(s + (<usize>srcW << 2), srcW, rowC);
+      }
+      horizontalPairSimd(desc, rowA, rowC, ring + <usize>(r % ringRows) * ringStride, ring + <usize>((r + 1) % ringRows) * ringStride);
+    }
+  }
+  for (; r < end; r++) {
     const s = src + <usize>r * (<usize>srcW << 2);
     const slot = ring + <usize>(r % ringRows) * ringStride;
     const o = hFirst ? rowA : slot;
@@ -292,6 +309,43 @@ const INV255: f32 = <f32>1 / 255;
       store<f32>(o, bl, 8);
       store<f32>(o, a, 12);
     }
+  }
+}
+
+/** `horizontal` over two rows at once: each weight is loaded once for both. */
+// @ts-ignore: decorator
+@inline function horizontalPairSimd(desc: usize, row0: usize, row1: usize, out0: usize, out1: usize): void {
+  const dstW = load<i32>(desc, D_DST_W);
+  const xb = load<usize>(desc, D_XB);
+  const xw = load<usize>(desc, D_XW);
+  const wStride = <usize>load<i32>(desc, D_XTAPS) << 2;
+  for (let i = 0; i < dstW; i++) {
+    const b = xb + (<usize>i << 3);
+    const start = <usize>load<i32>(b) << 4;
+    const n = load<i32>(b, 4);
+    let p = row0 + start;
+    let q = row1 + start;
+    let w = xw + <usize>i * wStride;
+    let a0 = f32x4.splat(0), a1 = f32x4.splat(0), b0 = f32x4.splat(0), b1 = f32x4.splat(0);
+    let k = 0;
+    for (; k + 1 < n; k += 2) {
+      const c0 = v128.load32_splat(w);
+      const c1 = v128.load32_splat(w, 4);
+      a0 = f32x4.add(a0, f32x4.mul(v128.load(p), c0));
+      b0 = f32x4.add(b0, f32x4.mul(v128.load(q), c0));
+      a1 = f32x4.add(a1, f32x4.mul(v128.load(p, 16), c1));
+      b1 = f32x4.add(b1, f32x4.mul(v128.load(q, 16), c1));
+      p += 32;
+      q += 32;
+      w += 8;
+    }
+    if (k < n) {
+      const c = v128.load32_splat(w);
+      a0 = f32x4.add(a0, f32x4.mul(v128.load(p), c));
+      b0 = f32x4.add(b0, f32x4.mul(v128.load(q), c));
+    }
+    v128.store(out0 + (<usize>i << 4), f32x4.add(a0, a1));
+    v128.store(out1 + (<usize>i << 4), f32x4.add(b0, b1));
   }
 }
 

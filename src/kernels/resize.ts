@@ -11,7 +11,7 @@
  * Kernel memory layout (byte offsets, each 16-aligned), owned here:
  *   heapBase: decode LUT (256 × f32) | encode LUT (65536 × u8) | source RGBA8
  *   then per call: descriptor | ring (widest vertical window × srcW or dstW × f32x4)
- *                  | scratch rows (srcW, dstW) | window row pointers | x bounds, x weights
+ *                  | scratch rows (srcW, dstW, srcW) | window row pointers | x bounds, x weights
  *                  | y bounds, y weights | destination RGBA8
  */
 import { LimitError } from '../errors.js';
@@ -31,7 +31,7 @@ const MAX_MEMORY = 65536 * PAGE;
 /** Descriptor field indices (u32), mirroring the D_* offsets in assembly/resize/index.ts. */
 const DESC = Object.freeze({
   src: 0, srcW: 1, dst: 2, dstW: 3, ring: 4, ringRows: 5, rowA: 6, rowB: 7, ptrs: 8, xb: 9, xw: 10, xTaps: 11,
-  yb: 12, yw: 13, yTaps: 14, toLinear: 15, toSrgb: 16, hFirst: 17, filled: 18, bytes: 19 * 4,
+  yb: 12, yw: 13, yTaps: 14, toLinear: 15, toSrgb: 16, hFirst: 17, filled: 18, rowC: 19, bytes: 20 * 4,
 });
 
 /**
@@ -119,6 +119,7 @@ export class Resizer {
     const ring = take(ringRows * (hFirst ? width : this.width) * 16);
     const rowA = take(this.width * 16);
     const rowB = take(width * 16);
+    const rowC = take(this.width * 16);
     const ptrs = take(ringRows * 4);
     const xb = take(width * 8);
     const xWeights = take(width * xw.taps * 4);
@@ -139,6 +140,7 @@ export class Resizer {
     d[DESC.ringRows] = ringRows;
     d[DESC.rowA] = rowA;
     d[DESC.rowB] = rowB;
+    d[DESC.rowC] = rowC;
     d[DESC.ptrs] = ptrs;
     d[DESC.xb] = xb;
     d[DESC.xw] = xWeights;
