@@ -7,8 +7,13 @@ import { basename, extname, join } from 'node:path';
 import { InputError, LimitError, OptionsError, SandcodecError, InternalError } from './errors.js';
 import { resolveInput, type MediaInput, type ResolvedInput } from './io/input.js';
 import { OutputSet } from './io/output.js';
+import { analyzeInput, publicAnalysis, type AnalysisResult, type CallJobs } from './ops/analyze.js';
 import { generatePlan, resolveGenerate, type GenerateOptions } from './ops/generate.js';
 import { ladderPlan, type RenditionTarget } from './ops/ladder.js';
+import type { Loudness } from './ops/loudness.js';
+import { normalizeAlbum, normalizeTrack, type AlbumNormalizeOptions, type AlbumNormalizeResult, type NormalizeOptions, type NormalizeResult } from './ops/normalize.js';
+import { resolvePeaks } from './ops/peaks.js';
+import type { PeaksOptions, Waveform } from './ops/waveform.js';
 import { decodePlan, probePlan } from './ops/probe.js';
 import { parseProbe, primaryAudio, type ProbeResult } from './ops/probe-result.js';
 import { resolveEngineOptions, resolveLimits, type EngineOptions, type Limits, type ResolvedEngineOptions } from './options.js';
@@ -73,6 +78,13 @@ export interface GenerateResult {
   bytes?: Uint8Array;
   size: number;
   seconds: number;
+}
+
+export interface AnalyzeOptions extends CallOptions {
+  /** Measure loudness (default true). */
+  loudness?: boolean;
+  /** Also compute waveform peaks, from the same decode. */
+  peaks?: PeaksOptions;
 }
 
 export class Engine {
@@ -172,6 +184,54 @@ export class Engine {
     }
   }
 
+  /** BS.1770-4 / EBU R128 loudness of the first audio stream, from one streamed decode. */
+  async loudness(input: MediaInput, options: CallOptions = {}): Promise<Loudness> {
+    checkCallOptions(options, []);
+    const result = await this.analyze(input, options);
+    return result.loudness!;
+  }
+
+  /** Waveform peaks of the first audio stream (audiowaveform JSON, version 2). */
+  async peaks(input: MediaInput, options: PeaksOptions & CallOptions = {}): Promise<Waveform> {
+    checkCallOptions(options, ['pixelsPerSecond', 'samplesPerPixel', 'bits', 'splitChannels']);
+    const { signal, onProgress, limits, ...peaks } = options;
+    const result = await this.analyze(input, { signal, onProgress, limits, loudness: false, peaks } as AnalyzeOptions);
+    return result.peaks!;
+  }
+
+  /** Loudness and/or waveform peaks from one decode pass. */
+  async analyze(input: MediaInput, options: AnalyzeOptions = {}): Promise<AnalysisResult> {
+    checkCallOptions(options, ['loudness', 'peaks']);
+    if (options.loudness !== undefined && typeof options.loudness !== 'boolean') throw new OptionsError('loudness', 'must be a boolean');
+    const loudness = options.loudness ?? true;
+    const peaks = options.peaks === undefined ? undefined : resolvePeaks(options.peaks);
+    if (!loudness && !peaks) throw new OptionsError('loudness', 'is false and no peaks were asked: nothing to measure');
+    return this.withInput(input, options, async (resolved, jobs) => {
+      const result = await analyzeInput(jobs, resolved, { loudness, ...(peaks ? { peaks } : {}) });
+      return publicAnalysis(result);
+    });
+  }
+
+  /** Measures, then writes `preset` with the gain (and limiter) that brings the track to the target. */
+  async normalize(input: MediaInput, options: NormalizeOptions & CallOptions): Promise<NormalizeResult> {
+    checkCallOptions(options, ['target', 'truePeak', 'policy', 'preset', 'output']);
+    return this.withInput(input, options, (resolved, jobs) => normalizeTrack(jobs, resolved, options));
+  }
+
+  /** One gain for a set of tracks from their combined gated loudness; one output per track. */
+  async normalizeAlbum(inputs: MediaInput[], options: AlbumNormalizeOptions & CallOptions): Promise<AlbumNormalizeResult> {
+    checkCallOptions(options, ['target', 'truePeak', 'policy', 'preset', 'outputs']);
+    if (!Array.isArray(inputs) || inputs.length === 0) throw new OptionsError('inputs', 'must be a non-empty array of inputs');
+    const limits = this.limitsFor(options);
+    const resolved: ResolvedInput[] = [];
+    try {
+      for (const input of inputs) resolved.push(await resolveInput(input, limits.maxInputBytes, options.signal));
+      return await normalizeAlbum(this.jobsFor(limits, options), resolved, options);
+    } finally {
+      await Promise.all(resolved.map((r) => r.release()));
+    }
+  }
+
   async close(): Promise<void> {
     await this.pool.close();
   }
@@ -181,6 +241,27 @@ export class Engine {
     if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) throw new OptionsError('signal', 'must be an AbortSignal');
     if (options.onProgress !== undefined && typeof options.onProgress !== 'function') throw new OptionsError('onProgress', 'must be a function');
     return resolveLimits(this.options.limits, options.limits);
+  }
+
+  private async withInput<T>(input: MediaInput, options: CallOptions, body: (resolved: ResolvedInput, jobs: CallJobs) => Promise<T>): Promise<T> {
+    const limits = this.limitsFor(options);
+    const resolved = await resolveInput(input, limits.maxInputBytes, options.signal);
+    try {
+      return await body(resolved, this.jobsFor(limits, options));
+    } finally {
+      await resolved.release();
+    }
+  }
+
+  /** The engine's job runner bound to one call's limits, signal and progress listener. */
+  private jobsFor(limits: Limits, options: CallOptions): CallJobs {
+    return {
+      limits,
+      jobLimits: jobLimits(limits),
+      tracker: new ProgressTracker(options.onProgress),
+      probe: (input) => this.probeResolved(input, limits, options),
+      run: (plan, onStats) => this.run(plan, limits, options, onStats),
+    };
   }
 
   private async probeResolved(input: ResolvedInput, limits: Limits, options: CallOptions): Promise<ProbeResult> {

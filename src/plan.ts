@@ -10,7 +10,7 @@ export type InputSource =
   | { type: 'shared'; buffer: SharedArrayBuffer; byteLength: number };
 
 /** Where a job output's bytes go: a host file (a temporary name the engine commits) or back. */
-export type OutputSink = { type: 'path'; path: string } | { type: 'bytes' };
+export type OutputSink = { type: 'path'; path: string } | { type: 'bytes' } | { type: 'analysis' };
 
 export interface PlanInput {
   /** File name inside the job directory, e.g. `in0.flac`. */
@@ -49,7 +49,41 @@ export interface ProbePlan {
   limits: JobLimits;
 }
 
-export type Plan = FFmpegPlan | ProbePlan;
+/**
+ * Decodes to interleaved f32 PCM written to the plan's one `analysis` output, which the worker
+ * measures chunk by chunk as FFmpeg writes it (loudness, waveform peaks): the PCM is never stored.
+ */
+export interface AnalyzePlan extends Omit<FFmpegPlan, 'op'> {
+  op: 'analyze';
+  analysis: AnalysisSpec;
+}
+
+export interface AnalysisSpec {
+  /** Of the PCM FFmpeg writes (the args force these). */
+  sampleRate: number;
+  channels: number;
+  /** BS.1770 weight per channel; omitted: no loudness measurement. */
+  weights?: number[];
+  peaks?: { samplesPerPixel: number; bits: 8 | 16; splitChannels: boolean };
+}
+
+/** What the worker measured, as plain data. */
+export interface AnalysisData {
+  frames: number;
+  loudness?: {
+    integrated: number | null;
+    range: number | null;
+    truePeak: number;
+    samplePeak: number;
+    momentaryMax: number | null;
+    shortTermMax: number | null;
+    gating: { bins: number[]; counts: number[]; energies: number[] };
+  };
+  /** Min/max per pixel column, channel-interleaved per column. */
+  peaks?: { data: Int16Array; length: number; channels: number };
+}
+
+export type Plan = FFmpegPlan | ProbePlan | AnalyzePlan;
 
 /** What a worker sends back on its progress port while a job runs. */
 export type WorkerEvent =
@@ -65,6 +99,8 @@ export interface JobOutputResult {
 
 export interface JobResult {
   outputs: JobOutputResult[];
+  /** Measurements of analyze plans. */
+  analysis?: AnalysisData;
   /** ffprobe's JSON, for probe plans. */
   probe?: unknown;
   /** The last FFmpeg log lines, for reports and debugging. */

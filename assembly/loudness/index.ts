@@ -738,3 +738,16 @@ export function truePeak(): f64 {
 export function framesSeen(): f64 {
   return frames;
 }
+
+/**
+ * The gating histogram (HIST_BINS f64 block counts, then HIST_BINS f64 energy sums; bin b holds
+ * blocks of (-70 + b/200, -70 + (b+1)/200] LUFS). Read after finish() to gate several programmes
+ * together (an album's loudness is the gated mean of all its tracks' blocks).
+ */
+export function gatingHistogramPtr(): usize {
+  return histIPtr;
+}
+
+export function histogramBins(): i32 {
+  return HIST_BINS;
+}

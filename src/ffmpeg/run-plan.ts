@@ -7,6 +7,7 @@ import {
   AbortedError,
   FFmpegError,
   InputError,
+  InternalError,
   LimitError,
   SandcodecError,
   TimeoutError,
@@ -24,6 +25,8 @@ export interface RunContext {
   core: FFmpegCore;
   cancelFlag: Int32Array;
   emit: (event: WorkerEvent) => void;
+  /** The sink of an analyze plan's `analysis` output (created by the worker, which awaits it). */
+  analysis?: ByteSink;
 }
 
 export function runPlan(plan: Plan, ctx: RunContext): JobResult {
@@ -57,9 +60,11 @@ export function runPlan(plan: Plan, ctx: RunContext): JobResult {
   try {
     for (const input of plan.inputs) jobFs.addInput(input.name, openSource(input));
     for (const output of plan.outputs) {
-      const sink = output.sink.type === 'path' ? hostFileSink(output.sink.path) : new BufferSink();
+      const sink = output.sink.type === 'path' ? hostFileSink(output.sink.path) : output.sink.type === 'analysis' ? ctx.analysis : new BufferSink();
+      if (!sink) throw new InternalError(`${plan.phase}: no analysis sink for output ${output.name}`);
       sinks.push({ name: output.name, sink });
-      jobFs.addOutput(output.name, sink, budget);
+      // Measured PCM is never stored, so it does not count against maxOutputBytes.
+      jobFs.addOutput(output.name, sink, output.sink.type === 'analysis' ? new OutputBudget(Infinity) : budget);
     }
 
     const started = performance.now();

@@ -63,6 +63,8 @@ interface LoudnessExports {
   samplePeak(): number;
   truePeak(): number;
   framesSeen(): number;
+  gatingHistogramPtr(): number;
+  histogramBins(): number;
 }
 
 // (module (func (result v128) i32.const 0 i8x16.splat i8x16.popcnt)) — the wasm-feature-detect probe.
@@ -105,6 +107,13 @@ function loadModule(variant: LoudnessVariant): Promise<WasmModule> {
     modules.set(variant, mod);
   }
   return mod;
+}
+
+/** Sparse gating histogram: parallel arrays of bin index, block count and energy sum. */
+export interface GatingHistogram {
+  bins: number[];
+  counts: number[];
+  energies: number[];
 }
 
 const INIT_ERRORS: Record<number, string> = {
@@ -220,6 +229,26 @@ export class LoudnessMeter {
       };
     }
     return { ...this.result };
+  }
+
+  /**
+   * The occupied bins of the gating histogram after `finish` (absolute-gated 400 ms blocks by
+   * 0.005 LU bin: count and energy sum), so several programmes can be gated together.
+   */
+  gatingHistogram(): GatingHistogram {
+    this.finish();
+    const k = this.k;
+    const bins = k.histogramBins();
+    const h = new Float64Array(k.memory.buffer, k.gatingHistogramPtr(), 2 * bins);
+    const out: GatingHistogram = { bins: [], counts: [], energies: [] };
+    for (let b = 0; b < bins; b++) {
+      if (h[b]! > 0) {
+        out.bins.push(b);
+        out.counts.push(h[b]!);
+        out.energies.push(h[bins + b]!);
+      }
+    }
+    return out;
   }
 
   private run(samples: Float32Array, offset: number, frames: number): void {

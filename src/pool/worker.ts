@@ -6,6 +6,7 @@
  */
 import { move, workerData } from 'piscina';
 import { toErrorData } from '../errors.js';
+import { AnalysisSink } from '../ffmpeg/analysis-sink.js';
 import { FFmpegCore } from '../ffmpeg/core.js';
 import { runPlan } from '../ffmpeg/run-plan.js';
 import type { WorkerEvent } from '../plan.js';
@@ -32,10 +33,13 @@ export default async function runTask(task: Task): Promise<TaskResult> {
   try {
     emit({ type: 'started' });
     const acquired = await acquireCore(cancelFlag);
-    const result = runPlan(task.plan, { core: acquired.core, cancelFlag, emit });
+    const analysis = task.plan.op === 'analyze' ? await AnalysisSink.create(task.plan.analysis) : undefined;
+    const result = runPlan(task.plan, { core: acquired.core, cancelFlag, emit, ...(analysis ? { analysis } : {}) });
+    if (analysis) result.analysis = analysis.finish();
     result.instantiateMs = acquired.instantiateMs;
     healthy = acquired.core.heapBytes <= init.recycleHeapBytes;
     const transfer = result.outputs.flatMap((o) => (o.bytes ? [o.bytes.buffer as ArrayBuffer] : []));
+    if (result.analysis?.peaks) transfer.push(result.analysis.peaks.data.buffer as ArrayBuffer);
     return markTransfer({ ok: true, result }, transfer);
   } catch (err) {
     return { ok: false, error: toErrorData(err) };

@@ -1,0 +1,291 @@
+/**
+ * `normalize`: measure once, then write a preset with the gain that brings the programme to the
+ * target loudness (default -14 LUFS integrated, -1 dBTP ceiling), and tag the gain.
+ *
+ * Policies:
+ * - `gain`: pure gain. A positive gain stops at the true-peak headroom (ceiling - true peak), as
+ *   streaming services do, so a quiet master with high peaks lands under the target.
+ * - `limit`: the full gain plus a lookahead limiter run at 4× the sample rate (so it limits
+ *   inter-sample peaks too) with a small safety margin. The output is measured again; if it is
+ *   over the ceiling or off the target, the pass is redone with the measured error taken out.
+ */
+import { InputError, OptionsError, UnsupportedError } from '../errors.js';
+import { resolveInput, type ResolvedInput } from '../io/input.js';
+import { OutputSet } from '../io/output.js';
+import type { FFmpegPlan, OutputSink } from '../plan.js';
+import { encoderArgs, getAudioPreset, AUDIO_PRESET_NAMES, type AudioPreset } from '../presets/audio.js';
+import { analyzeInput, type CallJobs, type DetailedAnalysis } from './analyze.js';
+import { gatedLoudness, type Loudness } from './loudness.js';
+import { primaryAudio, type StreamInfo } from './probe-result.js';
+import { planInput } from './probe.js';
+
+export type NormalizePolicy = 'gain' | 'limit';
+
+export interface NormalizeOptions {
+  /** Integrated loudness to reach, LUFS (default -14). */
+  target?: number;
+  /** True-peak ceiling, dBTP (default -1). */
+  truePeak?: number;
+  /** Default `gain`. */
+  policy?: NormalizePolicy;
+  /** Preset to write (see AUDIO_PRESETS). */
+  preset: string;
+  /** Host path; without it the output comes back as `bytes`. */
+  output?: string;
+}
+
+export interface AlbumNormalizeOptions extends Omit<NormalizeOptions, 'output'> {
+  /** One host path per input; without them the outputs come back as `bytes`. */
+  outputs?: string[];
+}
+
+export interface NormalizeResult {
+  path?: string;
+  bytes?: Uint8Array;
+  size: number;
+  preset: string;
+  policy: NormalizePolicy;
+  target: number;
+  ceiling: number;
+  /** Gain applied, dB (before the limiter, with `limit`). */
+  gain: number;
+  /** The source as measured. */
+  source: Loudness;
+  /** The output as measured after writing it. */
+  output: Loudness;
+  /** The tags written into the output. */
+  tags: Record<string, string>;
+  /** Encode passes made (`limit` redoes a pass that missed). */
+  passes: number;
+}
+
+export interface AlbumNormalizeResult {
+  /** Gated loudness of all tracks together, LUFS. */
+  albumLoudness: number;
+  /** The one gain applied to every track, dB. */
+  gain: number;
+  tracks: NormalizeResult[];
+}
+
+interface Resolved {
+  target: number;
+  ceiling: number;
+  policy: NormalizePolicy;
+  preset: AudioPreset;
+}
+
+export function resolveNormalize(o: Omit<NormalizeOptions, 'output'>): Resolved {
+  const target = o.target ?? -14;
+  if (typeof target !== 'number' || !(target >= -70 && target <= 0)) throw new OptionsError('target', 'must be a loudness from -70 to 0 LUFS');
+  const ceiling = o.truePeak ?? -1;
+  if (typeof ceiling !== 'number' || !(ceiling >= -20 && ceiling <= 0)) throw new OptionsError('truePeak', 'must be a ceiling from -20 to 0 dBTP');
+  const policy = o.policy ?? 'gain';
+  if (policy !== 'gain' && policy !== 'limit') throw new OptionsError('policy', 'must be "gain" or "limit"');
+  const preset = typeof o.preset === 'string' ? getAudioPreset(o.preset) : undefined;
+  if (!preset) throw new OptionsError('preset', `unknown preset ${JSON.stringify(o.preset)} (known: ${AUDIO_PRESET_NAMES.join(', ')})`);
+  return { target, ceiling, policy, preset };
+}
+
+function checkOutput(option: string, output: unknown): void {
+  if (output !== undefined && (typeof output !== 'string' || !output)) throw new OptionsError(option, 'must be a non-empty path');
+}
+
+/** ReplayGain 2.0 reference loudness (what REPLAYGAIN_*_GAIN brings a track to). */
+const REPLAYGAIN_REFERENCE = -18;
+/** RFC 7845: R128_*_GAIN is relative to -23 LUFS. */
+const R128_REFERENCE = -23;
+/** dB the limiter aims under the ceiling for the resampling and the encoder's overshoot. */
+const LIMIT_MARGIN_LOSSLESS = 0.3;
+const LIMIT_MARGIN_LOSSY = 0.8;
+const MAX_PASSES = 3;
+/** alimiter's lowest limit (-24 dB). */
+const MIN_LIMIT_DB = -24;
+
+/** What the player should do with the output: gain to the tag references, and its peak. */
+export function gainTags(preset: AudioPreset, kind: 'TRACK' | 'ALBUM', loudness: number, peakDb: number): Record<string, string> {
+  if (preset.codec === 'opus') {
+    // Q7.8 fixed point, clamped to int16 (RFC 7845 section 5.2.1).
+    const q = Math.max(-32768, Math.min(32767, Math.round((R128_REFERENCE - loudness) * 256)));
+    return { [`R128_${kind}_GAIN`]: String(q) };
+  }
+  // RIFF INFO has no field for these; a WAV carries no gain tags.
+  if (preset.codec === 'pcm') return {};
+  return {
+    [`REPLAYGAIN_${kind}_GAIN`]: `${(REPLAYGAIN_REFERENCE - loudness).toFixed(2)} dB`,
+    [`REPLAYGAIN_${kind}_PEAK`]: Math.pow(10, peakDb / 20).toFixed(6),
+  };
+}
+
+/** The gain of the `gain` policy: positive gain stops at the true-peak headroom. */
+export function headroomGain(wanted: number, truePeak: number, ceiling: number): number {
+  if (wanted <= 0 || !Number.isFinite(truePeak)) return wanted;
+  return Math.max(0, Math.min(wanted, ceiling - truePeak));
+}
+
+interface PassSettings {
+  gain: number;
+  /** Limiter ceiling, dB; none for `gain`. */
+  limitDb?: number;
+  tags: Record<string, string>;
+}
+
+function filterChain(audio: StreamInfo, s: PassSettings): string {
+  const parts = [`volume=${s.gain.toFixed(4)}dB:precision=double`];
+  if (s.limitDb !== undefined) {
+    const rate = audio.sampleRate ?? 48000;
+    const limit = Math.pow(10, Math.max(MIN_LIMIT_DB, s.limitDb) / 20);
+    // At 4× the rate the limiter's sample peaks are (nearly) the true peaks; `level=0` turns off
+    // alimiter's default auto-level, which would otherwise push the output back up to the limit.
+    parts.push(
+      `aresample=${rate * 4}`,
+      `alimiter=limit=${limit.toFixed(6)}:attack=5:release=50:level=0:latency=1`,
+      `aresample=${rate}`,
+    );
+  }
+  return parts.join(',');
+}
+
+function encodePlan(input: ResolvedInput, audio: StreamInfo, preset: AudioPreset, s: PassSettings, sink: OutputSink, jobs: CallJobs): FFmpegPlan {
+  const inPlan = planInput(input);
+  const name = `out.${preset.extension}`;
+  const tagArgs = Object.entries(s.tags).flatMap(([k, v]) => ['-metadata', `${k}=${v}`]);
+  const args = [
+    '-xerror', '-i', `/job/${inPlan.name}`,
+    '-map', `0:${audio.index}`,
+    '-af', filterChain(audio, s),
+    ...encoderArgs(preset, audio),
+    '-map_metadata', '0',
+    ...tagArgs,
+    // The MP4 muxer drops tags it has no atom for unless told to write them as freeform items.
+    ...(preset.format === 'ipod' ? ['-movflags', '+faststart+use_metadata_tags'] : []),
+    '-f', preset.format,
+    `/job/${name}`,
+  ];
+  return { op: 'ffmpeg', phase: 'normalize', inputs: [inPlan], outputs: [{ name, sink }], args, limits: jobs.jobLimits };
+}
+
+interface TrackPlan {
+  input: ResolvedInput;
+  analysis: DetailedAnalysis;
+  gain: number;
+  albumTags: Record<string, string>;
+  /** Album tracks keep the album's gain: a redo only lowers the limiter. */
+  fixedGain: boolean;
+  destination?: string;
+}
+
+/** Writes one track with `gain` (and the limiter for `limit`), re-measures, redoes on a miss. */
+async function writeTrack(jobs: CallJobs, r: Resolved, t: TrackPlan): Promise<NormalizeResult> {
+  const audio = primaryAudio(t.analysis.source)!;
+  const source = t.analysis.loudness!;
+  const integrated = source.integrated!;
+  const outputs = new OutputSet();
+  try {
+    const sink: OutputSink = t.destination ? { type: 'path', path: (await outputs.add(t.destination)).tempPath } : { type: 'bytes' };
+    const margin = r.preset.rateControl === 'lossless' ? LIMIT_MARGIN_LOSSLESS : LIMIT_MARGIN_LOSSY;
+    let gain = t.gain;
+    let limitDb = r.policy === 'limit' ? r.ceiling - margin : undefined;
+    let passes = 0;
+    for (;;) {
+      passes++;
+      // Predicted output, for the tags: the limiter takes the peaks down to its limit.
+      const outLoudness = r.policy === 'limit' && !t.fixedGain ? r.target : integrated + gain;
+      const outPeak = limitDb !== undefined ? Math.min(source.truePeak + gain, limitDb) : source.truePeak + gain;
+      const tags = { ...gainTags(r.preset, 'TRACK', outLoudness, outPeak), ...t.albumTags };
+      const settings: PassSettings = { gain, ...(limitDb !== undefined ? { limitDb } : {}), tags };
+      const result = await jobs.run(encodePlan(t.input, audio, r.preset, settings, sink, jobs), jobs.tracker.phase('normalize', t.analysis.duration));
+      const out = result.outputs[0]!;
+      const written = sink.type === 'path' ? await resolveInput({ path: sink.path }, Number.MAX_SAFE_INTEGER) : await resolveInput(out.bytes!, Number.MAX_SAFE_INTEGER);
+      const measured = await analyzeInput(jobs, written, { loudness: true }).finally(() => written.release());
+      const m = measured.loudness!;
+      const over = m.truePeak - r.ceiling;
+      const off = m.integrated === null ? 0 : r.target - m.integrated;
+      const miss = r.policy === 'limit' && limitDb !== undefined && (over > 0 || (!t.fixedGain && Math.abs(off) > 0.25));
+      if (miss && passes < MAX_PASSES) {
+        if (over > 0) limitDb = limitDb! - over - 0.1;
+        // Limiting ate loudness (or left some): move the gain by what was missed.
+        else gain += off;
+        continue;
+      }
+      await outputs.commit();
+      return {
+        ...(sink.type === 'path' ? { path: outputs.files[0]!.finalPath } : { bytes: out.bytes! }),
+        size: out.size,
+        preset: r.preset.name,
+        policy: r.policy,
+        target: r.target,
+        ceiling: r.ceiling,
+        gain,
+        source,
+        output: m,
+        tags,
+        passes,
+      };
+    }
+  } catch (err) {
+    await outputs.rollback();
+    throw err;
+  }
+}
+
+function requireLoudness(a: DetailedAnalysis, label: string): void {
+  if (!primaryAudio(a.source)) throw new UnsupportedError(`${label}: no audio stream`);
+  if (a.loudness?.integrated === null || a.loudness?.integrated === undefined) {
+    throw new InputError(`${label}: no gated loudness (digital silence, or under 400 ms of audio): there is nothing to normalize`);
+  }
+}
+
+export async function normalizeTrack(jobs: CallJobs, input: ResolvedInput, options: NormalizeOptions): Promise<NormalizeResult> {
+  const r = resolveNormalize(options);
+  checkOutput('output', options.output);
+  const analysis = await analyzeInput(jobs, input, { loudness: true });
+  requireLoudness(analysis, input.label);
+  const { integrated, truePeak } = analysis.loudness!;
+  const wanted = r.target - integrated!;
+  const gain = r.policy === 'gain' ? headroomGain(wanted, truePeak, r.ceiling) : wanted;
+  return writeTrack(jobs, r, { input, analysis, gain, albumTags: {}, fixedGain: false, ...(options.output ? { destination: options.output } : {}) });
+}
+
+/**
+ * One gain for every track, from the album's gated loudness (all tracks' blocks gated together,
+ * so quiet interludes do not drag the album up). With `gain`, the gain also stops at the headroom
+ * of the album's highest true peak.
+ */
+export async function normalizeAlbum(jobs: CallJobs, inputs: ResolvedInput[], options: AlbumNormalizeOptions): Promise<AlbumNormalizeResult> {
+  const r = resolveNormalize(options);
+  const outputs = options.outputs;
+  if (outputs !== undefined) {
+    if (!Array.isArray(outputs) || outputs.length !== inputs.length) throw new OptionsError('outputs', `must be an array of ${inputs.length} paths, one per input`);
+    outputs.forEach((o, i) => checkOutput(`outputs[${i}]`, o));
+    if (new Set(outputs).size !== outputs.length) throw new OptionsError('outputs', 'must not name a path twice');
+  }
+  const analyses: DetailedAnalysis[] = [];
+  for (const input of inputs) analyses.push(await analyzeInput(jobs, input, { loudness: true }));
+  analyses.forEach((a, i) => {
+    if (!primaryAudio(a.source)) throw new UnsupportedError(`${inputs[i]!.label}: no audio stream`);
+  });
+  const albumLoudness = gatedLoudness(analyses.map((a) => a.gating!));
+  if (albumLoudness === null) throw new InputError('the album has no gated loudness (digital silence): there is nothing to normalize');
+  const albumPeak = Math.max(...analyses.map((a) => a.loudness!.truePeak));
+  const wanted = r.target - albumLoudness;
+  const gain = r.policy === 'gain' ? headroomGain(wanted, albumPeak, r.ceiling) : wanted;
+  const albumPeakOut = r.policy === 'limit' ? Math.min(albumPeak + gain, r.ceiling) : albumPeak + gain;
+  const albumTags = gainTags(r.preset, 'ALBUM', albumLoudness + gain, albumPeakOut);
+  const tracks: NormalizeResult[] = [];
+  for (const [i, input] of inputs.entries()) {
+    const analysis = analyses[i]!;
+    if (analysis.loudness?.integrated === null) {
+      // A silent track of an album keeps the album gain; only its own track tags are meaningless.
+      analysis.loudness.integrated = albumLoudness;
+    }
+    tracks.push(await writeTrack(jobs, r, {
+      input,
+      analysis,
+      gain,
+      albumTags,
+      fixedGain: true,
+      ...(outputs ? { destination: outputs[i]! } : {}),
+    }));
+  }
+  return { albumLoudness, gain, tracks };
+}
