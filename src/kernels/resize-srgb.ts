@@ -17,17 +17,24 @@ export function linearToSrgb(l: number): number {
  * black) to a twentieth of an 8-bit step per entry. */
 export const ENCODE_LUT_SIZE = 65536;
 
-/** u8 sRGB → linear light on the kernel's 0..255 scale. */
-export function decodeLut(): Float32Array {
-  const lut = new Float32Array(256);
-  for (let i = 0; i < 256; i++) lut[i] = 255 * srgbToLinear(i / 255);
-  return lut;
+let decode: Float32Array | undefined;
+let encode: Uint8Array | undefined;
+
+/** u8 sRGB → linear light on the kernel's 0..255 scale. Built once; callers copy, not modify. */
+export function decodeLut(): Readonly<Float32Array> {
+  if (!decode) {
+    decode = new Float32Array(256);
+    for (let i = 0; i < 256; i++) decode[i] = 255 * srgbToLinear(i / 255);
+  }
+  return decode;
 }
 
-/** Linear light quantised to ENCODE_LUT_SIZE steps → rounded u8 sRGB. */
-export function encodeLut(): Uint8Array {
-  const lut = new Uint8Array(ENCODE_LUT_SIZE);
-  const last = ENCODE_LUT_SIZE - 1;
-  for (let i = 0; i <= last; i++) lut[i] = Math.round(255 * linearToSrgb(i / last));
-  return lut;
+/** Linear light quantised to ENCODE_LUT_SIZE steps → rounded u8 sRGB. Built once, like decodeLut. */
+export function encodeLut(): Readonly<Uint8Array> {
+  if (!encode) {
+    encode = new Uint8Array(ENCODE_LUT_SIZE);
+    const last = ENCODE_LUT_SIZE - 1;
+    for (let i = 0; i <= last; i++) encode[i] = Math.round(255 * linearToSrgb(i / last));
+  }
+  return encode;
 }
