@@ -97,7 +97,7 @@ const R128_REFERENCE = -23;
 /** dB the limiter aims under the ceiling for the resampling and the encoder's overshoot. */
 const LIMIT_MARGIN_LOSSLESS = 0.3;
 const LIMIT_MARGIN_LOSSY = 0.8;
-const MAX_PASSES = 3;
+const MAX_PASSES = 4;
 /** alimiter's lowest limit (-24 dB). */
 const MIN_LIMIT_DB = -24;
 
@@ -186,6 +186,7 @@ async function writeTrack(jobs: CallJobs, r: Resolved, t: TrackPlan): Promise<No
     let gain = t.gain;
     let limitDb = r.policy === 'limit' ? r.ceiling - margin : undefined;
     let passes = 0;
+    const tried: Array<{ gain: number; loudness: number }> = [];
     for (;;) {
       passes++;
       // Predicted output, for the tags: the limiter takes the peaks down to its limit.
@@ -200,11 +201,13 @@ async function writeTrack(jobs: CallJobs, r: Resolved, t: TrackPlan): Promise<No
       const m = measured.loudness!;
       const over = m.truePeak - r.ceiling;
       const off = m.integrated === null ? 0 : r.target - m.integrated;
-      const miss = r.policy === 'limit' && limitDb !== undefined && (over > 0 || (!t.fixedGain && Math.abs(off) > 0.25));
-      if (miss && passes < MAX_PASSES) {
-        if (over > 0) limitDb = limitDb! - over - 0.1;
-        // Limiting ate loudness (or left some): move the gain by what was missed.
-        else gain += off;
+      const fixLoudness = !t.fixedGain && Math.abs(off) > 0.25;
+      if (r.policy === 'limit' && limitDb !== undefined && (over > 0 || fixLoudness) && passes < MAX_PASSES) {
+        if (over > 0) limitDb -= over + 0.1;
+        if (fixLoudness && m.integrated !== null) {
+          tried.push({ gain, loudness: m.integrated });
+          gain = nextGain(tried, r.target);
+        }
         continue;
       }
       await outputs.commit();
@@ -226,6 +229,21 @@ async function writeTrack(jobs: CallJobs, r: Resolved, t: TrackPlan): Promise<No
     await outputs.rollback();
     throw err;
   }
+}
+
+/**
+ * The next gain to try when a limited pass missed the target. Limiting makes the output loudness
+ * grow slower than the gain, so after two passes the secant through them is used; until then (or
+ * if the secant is unusable) the gain moves by the miss.
+ */
+function nextGain(tried: ReadonlyArray<{ gain: number; loudness: number }>, target: number): number {
+  const last = tried[tried.length - 1]!;
+  const prev = tried[tried.length - 2];
+  if (prev && last.gain !== prev.gain) {
+    const slope = (last.loudness - prev.loudness) / (last.gain - prev.gain);
+    if (slope > 0.05 && slope <= 1.5) return last.gain + Math.min(24, (target - last.loudness) / slope);
+  }
+  return last.gain + (target - last.loudness);
 }
 
 function requireLoudness(a: DetailedAnalysis, label: string): void {

@@ -1,0 +1,187 @@
+/**
+ * engine.normalize and engine.normalizeAlbum: every output is measured again with the engine and
+ * its tags are read back with probe, so what is checked is what a player would get.
+ */
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createEngine, type Engine } from '../dist/index.js';
+import { makeTempDir, removeTempDir } from './helpers/media.js';
+import { dbfs, sineFill, writeWav } from './helpers/wav.js';
+
+let engine: Engine;
+let dir: string;
+
+beforeAll(async () => {
+  engine = await createEngine({ workers: 2 });
+  dir = await makeTempDir('sandcodec-normalize-');
+});
+
+afterAll(async () => {
+  await engine?.close();
+  await removeTempDir(dir);
+});
+
+const RATE = 48000;
+
+/**
+ * A quiet master with high peaks: a soft chord (about -26 LUFS) with a slow swell, and a 0.5 ms
+ * click near full scale every second — far too peaky for pure gain to reach -14 LUFS.
+ */
+function quietPeakyMaster(path: string, seconds = 12): void {
+  writeWav(path, { format: 'f32', sampleRate: RATE, channels: 2, frames: seconds * RATE }, (chunk, first, frames) => {
+    for (let f = 0; f < frames; f++) {
+      const i = first + f;
+      const t = i / RATE;
+      const swell = 0.7 + 0.3 * Math.sin(2 * Math.PI * 0.25 * t);
+      let v = 0.03 * swell * (Math.sin(2 * Math.PI * 220 * t) + Math.sin(2 * Math.PI * 277 * t) + Math.sin(2 * Math.PI * 330 * t));
+      const inBeat = i % RATE;
+      if (inBeat < RATE * 0.0005) v += 0.95 * Math.sin(2 * Math.PI * 3000 * t);
+      chunk[2 * f] = v;
+      chunk[2 * f + 1] = v * 0.9;
+    }
+  });
+}
+
+function sineMaster(path: string, level: number, seconds = 8): void {
+  writeWav(path, { format: 'f32', sampleRate: RATE, channels: 2, frames: seconds * RATE }, sineFill(RATE, 1000, [dbfs(level), dbfs(level)]));
+}
+
+describe('engine.normalize, policy gain', () => {
+  it('a loud master comes down to the target exactly; ReplayGain tags say so', async () => {
+    const src = join(dir, 'loud.flac');
+    await engine.generate({ kind: 'music', seconds: 10, sampleRate: 44100, channels: 2, output: src });
+    const before = await engine.loudness({ path: src });
+    const out = join(dir, 'loud-normalized.flac');
+    const r = await engine.normalize({ path: src }, { target: -20, preset: 'flac', output: out });
+    expect(r.gain).toBeCloseTo(-20 - before.integrated!, 6);
+    expect(r.passes).toBe(1);
+    const after = await engine.loudness({ path: out });
+    expect(Math.abs(after.integrated! + 20)).toBeLessThan(0.1);
+    expect(r.output).toEqual(after);
+    const tags = (await engine.probe({ path: out })).tags;
+    expect(tags.REPLAYGAIN_TRACK_GAIN).toBe('2.00 dB');
+    expect(Math.abs(20 * Math.log10(Number(tags.REPLAYGAIN_TRACK_PEAK)) - after.truePeak)).toBeLessThan(0.1);
+  });
+
+  it('a quiet sine gets positive gain up to the target when the headroom allows (Opus: R128_TRACK_GAIN)', async () => {
+    const src = join(dir, 'quiet-sine.wav');
+    sineMaster(src, -30);
+    const out = join(dir, 'quiet-sine.opus');
+    const r = await engine.normalize({ path: src }, { preset: 'opus-160', output: out });
+    expect(r.gain).toBeCloseTo(16, 1);
+    const after = await engine.loudness({ path: out });
+    expect(Math.abs(after.integrated! + 14)).toBeLessThan(0.2);
+    const probe = await engine.probe({ path: out });
+    // RFC 7845: Q7.8 gain to -23 LUFS; -23 - (-14) = -9 dB = -2304.
+    expect(probe.streams[0]!.tags.R128_TRACK_GAIN).toBe('-2304');
+    expect(probe.streams[0]!.tags.REPLAYGAIN_TRACK_GAIN).toBeUndefined();
+  });
+
+  it('a quiet master with high peaks stops at the true-peak headroom', async () => {
+    const src = join(dir, 'peaky.wav');
+    quietPeakyMaster(src);
+    const before = await engine.loudness({ path: src });
+    expect(before.integrated!).toBeLessThan(-25);
+    expect(before.truePeak).toBeGreaterThan(-1);
+    const out = join(dir, 'peaky-gain.flac');
+    const r = await engine.normalize({ path: src }, { policy: 'gain', preset: 'flac', output: out });
+    // Already above the -1 dBTP ceiling: no positive gain at all.
+    expect(r.gain).toBe(0);
+    const after = await engine.loudness({ path: out });
+    expect(Math.abs(after.integrated! - before.integrated!)).toBeLessThan(0.05);
+  });
+
+  it('MP3 carries ReplayGain tags', async () => {
+    const src = join(dir, 'sine-mp3.wav');
+    sineMaster(src, -20, 5);
+    const out = join(dir, 'sine.mp3');
+    await engine.normalize({ path: src }, { target: -16, preset: 'mp3-320', output: out });
+    const probe = await engine.probe({ path: out });
+    expect(probe.tags.REPLAYGAIN_TRACK_GAIN).toBe('-2.00 dB');
+    expect(Number(probe.tags.REPLAYGAIN_TRACK_PEAK)).toBeGreaterThan(0);
+  });
+});
+
+describe('engine.normalize, policy limit', () => {
+  it('a quiet master with high peaks reaches -14 LUFS ±0.5 with its true peak at or under -1 dBTP (+0.1)', async () => {
+    const src = join(dir, 'peaky2.wav');
+    quietPeakyMaster(src);
+    const out = join(dir, 'peaky-limit.flac');
+    const r = await engine.normalize({ path: src }, { policy: 'limit', preset: 'flac', output: out });
+    const after = await engine.loudness({ path: out });
+    expect(Math.abs(after.integrated! + 14), JSON.stringify(after)).toBeLessThan(0.5);
+    expect(after.truePeak).toBeLessThanOrEqual(-1 + 0.1);
+    expect(r.output).toEqual(after);
+    expect(r.gain).toBeGreaterThan(10);
+    const probe = await engine.probe({ path: out, }, { decode: true });
+    expect(Math.abs(probe.decodedDuration! - 12)).toBeLessThan(0.05);
+  }, 90_000);
+
+  it('through a lossy preset (Opus) too', async () => {
+    const src = join(dir, 'peaky3.wav');
+    quietPeakyMaster(src, 8);
+    const out = join(dir, 'peaky-limit.opus');
+    await engine.normalize({ path: src }, { policy: 'limit', target: -16, truePeak: -2, preset: 'opus-96', output: out });
+    const after = await engine.loudness({ path: out });
+    expect(Math.abs(after.integrated! + 16)).toBeLessThan(0.5);
+    expect(after.truePeak).toBeLessThanOrEqual(-2 + 0.1);
+  }, 90_000);
+});
+
+describe('engine.normalizeAlbum', () => {
+  it('one gain from the combined gated loudness; each track keeps its level relative to the others', async () => {
+    const levels = [-18, -24, -30];
+    const tracks = levels.map((level, i) => {
+      const path = join(dir, `album-${i}.wav`);
+      sineMaster(path, level, 6);
+      return path;
+    });
+    // The album as one programme, for the expected album loudness.
+    const joined = join(dir, 'album-joined.wav');
+    const per = 6 * RATE;
+    writeWav(joined, { format: 'f32', sampleRate: RATE, channels: 2, frames: 3 * per }, (chunk, first, frames) => {
+      for (let f = 0; f < frames; f++) {
+        const i = first + f;
+        const v = dbfs(levels[Math.floor(i / per)]!) * Math.sin((2 * Math.PI * 1000 * i) / RATE);
+        chunk[2 * f] = v;
+        chunk[2 * f + 1] = v;
+      }
+    });
+    const whole = await engine.loudness({ path: joined });
+    const outputs = tracks.map((_, i) => join(dir, 'album-out', `${i}.flac`));
+    const r = await engine.normalizeAlbum(tracks.map((path) => ({ path })), { target: -16, preset: 'flac', outputs });
+    expect(Math.abs(r.albumLoudness - whole.integrated!)).toBeLessThan(0.1);
+    // All three tracks pass the album's relative gate (about -32 LUFS): the album loudness is the
+    // energy mean of equally long tracks, not the mean of their loudness (-24).
+    const energyMean = 10 * Math.log10(levels.reduce((sum, l) => sum + 10 ** (l / 10), 0) / levels.length);
+    expect(Math.abs(r.albumLoudness - energyMean)).toBeLessThan(0.05);
+    expect(r.gain).toBeCloseTo(-16 - r.albumLoudness, 6);
+    const measured = await Promise.all(outputs.map((path) => engine.loudness({ path })));
+    measured.forEach((m, i) => expect(Math.abs(m.integrated! - (levels[i]! + r.gain))).toBeLessThan(0.1));
+    const tags = await Promise.all(outputs.map(async (path) => (await engine.probe({ path })).tags));
+    const albumGain = `${(-18 - (r.albumLoudness + r.gain)).toFixed(2)} dB`;
+    for (const [i, t] of tags.entries()) {
+      expect(t.REPLAYGAIN_ALBUM_GAIN).toBe(albumGain);
+      expect(t.REPLAYGAIN_TRACK_GAIN).toBe(`${(-18 - (levels[i]! + r.gain)).toFixed(2)} dB`);
+    }
+  }, 90_000);
+});
+
+describe('normalize refuses what it cannot do', () => {
+  it('digital silence: E_INPUT_INVALID, nothing written', async () => {
+    const src = join(dir, 'silence.flac');
+    await engine.generate({ kind: 'silence', seconds: 2, sampleRate: 48000, output: src });
+    const out = join(dir, 'never.flac');
+    await expect(engine.normalize({ path: src }, { preset: 'flac', output: out })).rejects.toMatchObject({ code: 'E_INPUT_INVALID' });
+    const { existsSync } = await import('node:fs');
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('bad options: E_OPTIONS naming the option', async () => {
+    const src = join(dir, 'loud.flac');
+    await expect(engine.normalize({ path: src }, { preset: 'nope' })).rejects.toMatchObject({ code: 'E_OPTIONS', details: { option: 'preset' } });
+    await expect(engine.normalize({ path: src }, { preset: 'flac', policy: 'clip' as 'gain' })).rejects.toMatchObject({ details: { option: 'policy' } });
+    await expect(engine.normalize({ path: src }, { preset: 'flac', truePeak: 3 })).rejects.toMatchObject({ details: { option: 'truePeak' } });
+    await expect(engine.normalizeAlbum([{ path: src }], { preset: 'flac', outputs: ['a.flac', 'b.flac'] })).rejects.toMatchObject({ details: { option: 'outputs' } });
+  });
+});
