@@ -25,6 +25,8 @@ interface CommandSpec {
   positionals: string[];
   /** Options that must be given. */
   required?: string[];
+  /** More positionals than named may follow (e.g. the tracks of `normalize --album`). */
+  variadic?: boolean;
 }
 
 export const COMMANDS = {
@@ -40,6 +42,31 @@ export const COMMANDS = {
     required: ['output', 'presets'],
   },
   presets: { options: {}, positionals: [] },
+  loudness: { options: {}, positionals: ['FILE'] },
+  normalize: {
+    options: {
+      output: { type: 'string', short: 'o' },
+      target: { type: 'string' },
+      'true-peak': { type: 'string' },
+      policy: { type: 'string' },
+      preset: { type: 'string', short: 'p' },
+      album: { type: 'boolean' },
+    },
+    positionals: ['IN'],
+    required: ['output'],
+    variadic: true,
+  },
+  peaks: {
+    options: {
+      output: { type: 'string', short: 'o' },
+      'pixels-per-second': { type: 'string' },
+      'samples-per-pixel': { type: 'string' },
+      bits: { type: 'string' },
+      'split-channels': { type: 'boolean' },
+    },
+    positionals: ['IN'],
+    required: ['output'],
+  },
   demo: { options: { output: { type: 'string', short: 'o' }, seconds: { type: 'string' } }, positionals: [] },
 } as const satisfies Record<string, CommandSpec>;
 
@@ -94,7 +121,7 @@ export function parseCommandLine(argv: readonly string[]): Invocation {
   if (positionals.length < spec.positionals.length) {
     throw new OptionsError(spec.positionals[positionals.length]!, `missing (usage: sandcodec ${first} ${usage(first)})`);
   }
-  if (positionals.length > spec.positionals.length) {
+  if (positionals.length > spec.positionals.length && !spec.variadic) {
     throw new OptionsError('arguments', `unexpected ${JSON.stringify(positionals[spec.positionals.length])} (usage: sandcodec ${first} ${usage(first)})`);
   }
   for (const name of spec.required ?? []) {
@@ -111,20 +138,49 @@ export function usage(command: CommandName): string {
     const flag = `--${name}${o.type === 'string' ? ` ${name.toUpperCase()}` : ''}`;
     return spec.required?.includes(name) ? flag : `[${flag}]`;
   });
-  return [...spec.positionals, ...flags].join(' ');
+  const positionals = spec.variadic ? [...spec.positionals, '[…]'] : spec.positionals;
+  return [...positionals, ...flags].join(' ');
 }
 
 type Values = Record<string, string | boolean | (string | boolean)[] | undefined>;
 
 function parse(args: readonly string[], options: OptionSpecs): { values: Values; positionals: string[] } {
+  const all: OptionSpecs = { ...COMMON_OPTIONS, ...options };
   try {
-    const { values, positionals } = parseArgs({ args: [...args], options: { ...COMMON_OPTIONS, ...options }, allowPositionals: true, strict: true });
+    const { values, positionals } = parseArgs({ args: joinNegativeValues(args, all), options: all, allowPositionals: true, strict: true });
     return { values, positionals };
   } catch (err) {
     // parseArgs' messages already name the flag; keep them, minus its advice about '--'.
     const message = (err as Error).message.replace(/\. To specify a positional argument.*$/s, '');
     throw new OptionsError('arguments', message);
   }
+}
+
+/**
+ * `--target -14` reads as a flag followed by a value; parseArgs refuses a value that starts with
+ * a dash, so a negative number after a string option is joined to it (`--target=-14`).
+ */
+function joinNegativeValues(args: readonly string[], options: OptionSpecs): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    const name = arg.startsWith('--') ? arg.slice(2) : undefined;
+    const next = args[i + 1];
+    if (name && options[name]?.type === 'string' && next !== undefined && /^-\d/.test(next)) {
+      out.push(`${arg}=${next}`);
+      i++;
+    } else {
+      out.push(arg);
+    }
+  }
+  return out;
+}
+
+/** A finite number, negative allowed (levels in dB). */
+export function finite(flag: string, text: string): number {
+  const n = Number(text);
+  if (text.trim() === '' || !Number.isFinite(n)) throw new OptionsError(flag, `must be a number, got ${JSON.stringify(text)}`);
+  return n;
 }
 
 function commonOptions(values: Values): CommonOptions {

@@ -67,3 +67,15 @@ export function table(columns: Column[], rows: string[][]): string {
 function width(text: string): number {
   return [...text].length;
 }
+
+/** A level such as `-14.0 LUFS`; `-` when unmeasurable, `-inf` for digital silence. */
+export function formatLevel(value: number | null | undefined, unit: string, digits = 1): string {
+  if (value === null || value === undefined) return '-';
+  if (value === -Infinity) return `-inf ${unit}`;
+  return `${value.toFixed(digits)} ${unit}`;
+}
+
+/** A gain with its sign, e.g. `+4.20 dB`. */
+export function formatGain(db: number): string {
+  return `${db >= 0 ? '+' : '−'}${Math.abs(db).toFixed(2)} dB`;
+}

@@ -7,6 +7,9 @@ const SUMMARY: Record<CommandName, string> = {
   transcode: 'encode the audio of IN to OUT; the preset follows OUT\'s extension unless --preset is given',
   ladder: 'encode several presets from one decode of IN into DIR (--output), e.g. --presets vorbis-96,opus-160',
   presets: 'list the audio presets',
+  loudness: 'measure EBU R128 loudness: integrated (LUFS), range (LU), true peak (dBTP), sample peak, max momentary and short-term',
+  normalize: 'write IN to OUT at --target LUFS (default -14) under --true-peak dBTP (default -1); --policy gain|limit; --album A B C -o DIR gives a set one gain',
+  peaks: 'write waveform peaks of IN as audiowaveform JSON (version 2) to OUT; --pixels-per-second N (default 20), --bits 8|16',
   demo: 'generate 30 s of music-like audio and encode the full ladder into DIR (default ./out)',
 };
 
@@ -25,7 +28,7 @@ Exit status: 0 ok, 2 usage or options, 3 invalid input, 4 unsupported, 5 limit, 
 
 export function helpText(command?: CommandName): string {
   if (command) {
-    const extra = command === 'transcode' || command === 'ladder' ? `\n\nPresets: ${AUDIO_PRESET_NAMES.join(', ')}` : '';
+    const extra = command === 'transcode' || command === 'ladder' || command === 'normalize' ? `\n\nPresets: ${AUDIO_PRESET_NAMES.join(', ')}` : '';
     return `Usage: sandcodec ${command} ${usage(command)}\n\n${SUMMARY[command]}${extra}\n\n${COMMON}`;
   }
   const names = Object.keys(COMMANDS) as CommandName[];

@@ -9,6 +9,9 @@ import { AbortedError, EXIT_STATUS, InternalError, SandcodecError } from '../err
 import { parseCommandLine, wantsJson, type CommandName } from './args.js';
 import { demoCommand } from './commands/demo.js';
 import { ladderCommand } from './commands/ladder.js';
+import { loudnessCommand } from './commands/loudness.js';
+import { normalizeCommand } from './commands/normalize.js';
+import { peaksCommand } from './commands/peaks.js';
 import { presetsCommand } from './commands/presets.js';
 import { probeCommand } from './commands/probe.js';
 import { transcodeCommand } from './commands/transcode.js';
@@ -24,6 +27,9 @@ const COMMAND_RUNNERS: Record<CommandName, Command> = {
   transcode: (ctx) => transcodeCommand(ctx, warn),
   ladder: ladderCommand,
   presets: presetsCommand,
+  loudness: loudnessCommand,
+  normalize: (ctx) => normalizeCommand(ctx, warn),
+  peaks: peaksCommand,
   demo: demoCommand,
 };
 

@@ -1,0 +1,38 @@
+/** `sandcodec peaks IN -o peaks.json [--pixels-per-second N] [--bits 8|16]`: audiowaveform JSON. */
+import { writeFile } from 'node:fs/promises';
+import { IOError, OptionsError } from '../../errors.js';
+import type { PeaksOptions } from '../../ops/waveform.js';
+import { integer, positive } from '../args.js';
+import { callLimits, printJson, withProgress, type CommandContext } from '../context.js';
+
+export async function peaksCommand(ctx: CommandContext): Promise<void> {
+  const input = ctx.positionals[0]!;
+  const output = ctx.values.output as string;
+  const options: PeaksOptions = {};
+  const pps = ctx.values['pixels-per-second'] as string | undefined;
+  if (pps !== undefined) options.pixelsPerSecond = positive('--pixels-per-second', pps);
+  const spp = ctx.values['samples-per-pixel'] as string | undefined;
+  if (spp !== undefined) options.samplesPerPixel = integer('--samples-per-pixel', spp);
+  const bits = ctx.values.bits as string | undefined;
+  if (bits !== undefined) {
+    if (bits !== '8' && bits !== '16') throw new OptionsError('--bits', `must be 8 or 16, got ${JSON.stringify(bits)}`);
+    options.bits = Number(bits) as 8 | 16;
+  }
+  if (ctx.values['split-channels']) options.splitChannels = true;
+  const engine = await ctx.engine();
+  const waveform = await withProgress(ctx, 'peaks', (progress) => engine.peaks({ path: input }, { ...options, signal: ctx.signal, ...callLimits(ctx), ...progress }));
+  try {
+    await writeFile(output, JSON.stringify(waveform));
+  } catch (err) {
+    throw new IOError(`cannot write ${output}: ${(err as Error).message}`, {}, { cause: err });
+  }
+  const { data: _data, ...summary } = waveform;
+  if (ctx.common.json) {
+    printJson(ctx, { path: output, ...summary });
+    return;
+  }
+  ctx.print(
+    `${output}: ${waveform.length} columns × ${waveform.channels} channel${waveform.channels === 1 ? '' : 's'}, ` +
+      `${waveform.samples_per_pixel} samples per pixel at ${waveform.sample_rate} Hz, ${waveform.bits}-bit`,
+  );
+}
