@@ -9,6 +9,8 @@ import { resolveInput, type MediaInput, type ResolvedInput } from './io/input.js
 import { OutputSet } from './io/output.js';
 import { analyzeInput, publicAnalysis, type AnalysisResult, type CallJobs } from './ops/analyze.js';
 import { generatePlan, resolveGenerate, type GenerateOptions } from './ops/generate.js';
+import { TARGET_KEYS, type ImageTarget } from './ops/image.js';
+import { IMAGE_SET_OPTION_KEYS, imageSetCall, imageStem, RESIZE_OPTION_KEYS, resizeCall, type ImageSetOptions, type ImageSetResult, type ResizeImageOptions, type ResizeResult } from './ops/image-call.js';
 import { ladderPlan, type RenditionTarget } from './ops/ladder.js';
 import type { Loudness } from './ops/loudness.js';
 import { normalizeAlbum, normalizeTrack, type AlbumNormalizeOptions, type AlbumNormalizeResult, type NormalizeOptions, type NormalizeResult } from './ops/normalize.js';
@@ -230,6 +232,19 @@ export class Engine {
     } finally {
       await Promise.all(resolved.map((r) => r.release()));
     }
+  }
+
+  /** Decodes an image, resizes it (fit, kernel) and encodes it (JPEG, PNG, WebP), in one job. */
+  async resize(input: MediaInput, options: ResizeImageOptions & CallOptions): Promise<ResizeResult> {
+    checkCallOptions(options, [...TARGET_KEYS, ...RESIZE_OPTION_KEYS]);
+    const { signal, onProgress, limits, ...rest } = options;
+    return this.withInput(input, options, (resolved, jobs) => resizeCall(jobs, resolved, rest));
+  }
+
+  /** Many sizes and formats of one image from one decode, in one job (cover art: 640, 300, 64 px). */
+  async imageSet(input: MediaInput, targets: ImageTarget[], options: ImageSetOptions & CallOptions = {}): Promise<ImageSetResult> {
+    checkCallOptions(options, IMAGE_SET_OPTION_KEYS);
+    return this.withInput(input, options, (resolved, jobs) => imageSetCall(jobs, resolved, targets, options, imageStem(input)));
   }
 
   async close(): Promise<void> {

@@ -3,6 +3,7 @@
  * job's FFmpeg may touch and where its bytes come from or go; the worker builds exactly those
  * nodes and nothing else. Plans can be logged and tested without running them.
  */
+import type { ImageJobInfo, ImageSpec } from './image/spec.js';
 
 /** Where a job input's bytes come from. `shared` bytes are read in place, never copied. */
 export type InputSource =
@@ -83,7 +84,17 @@ export interface AnalysisData {
   peaks?: { data: Int16Array; length: number; channels: number };
 }
 
-export type Plan = FFmpegPlan | ProbePlan | AnalyzePlan;
+/** Decode one image, resize it to each target and encode them, all in one worker task. */
+export interface ImagePlan {
+  op: 'image';
+  phase: string;
+  inputs: [PlanInput];
+  outputs: PlanOutput[];
+  limits: JobLimits;
+  image: ImageSpec;
+}
+
+export type Plan = FFmpegPlan | ProbePlan | AnalyzePlan | ImagePlan;
 
 /** What a worker sends back on its progress port while a job runs. */
 export type WorkerEvent =
@@ -101,6 +112,8 @@ export interface JobResult {
   outputs: JobOutputResult[];
   /** Measurements of analyze plans. */
   analysis?: AnalysisData;
+  /** What an image plan decoded and wrote. */
+  image?: ImageJobInfo;
   /** ffprobe's JSON, for probe plans. */
   probe?: unknown;
   /** The last FFmpeg log lines, for reports and debugging. */

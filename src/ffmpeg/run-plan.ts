@@ -30,6 +30,7 @@ export interface RunContext {
 }
 
 export function runPlan(plan: Plan, ctx: RunContext): JobResult {
+  if (plan.op === 'image') throw new InternalError('image plans run in the image pipeline, not here');
   const { core, cancelFlag, emit } = ctx;
   const tail = new LogTail();
   let lastEmit = 0;

@@ -9,6 +9,7 @@ import { toErrorData } from '../errors.js';
 import { AnalysisSink } from '../ffmpeg/analysis-sink.js';
 import { FFmpegCore } from '../ffmpeg/core.js';
 import { runPlan } from '../ffmpeg/run-plan.js';
+import { runImagePlan } from '../image/pipeline.js';
 import type { WorkerEvent } from '../plan.js';
 import type { Task, TaskResult, WorkerInit } from './protocol.js';
 
@@ -34,7 +35,8 @@ export default async function runTask(task: Task): Promise<TaskResult> {
     emit({ type: 'started' });
     const acquired = await acquireCore(cancelFlag);
     const analysis = task.plan.op === 'analyze' ? await AnalysisSink.create(task.plan.analysis) : undefined;
-    const result = runPlan(task.plan, { core: acquired.core, cancelFlag, emit, ...(analysis ? { analysis } : {}) });
+    const ctx = { core: acquired.core, cancelFlag, emit, ...(analysis ? { analysis } : {}) };
+    const result = task.plan.op === 'image' ? runImagePlan(task.plan, ctx) : runPlan(task.plan, ctx);
     if (analysis) result.analysis = analysis.finish();
     result.instantiateMs = acquired.instantiateMs;
     healthy = acquired.core.heapBytes <= init.recycleHeapBytes;
