@@ -39,16 +39,32 @@ export async function realtimePerPreset(ctx) {
   return rows;
 }
 
-/** All presets in one ladder call: one decode feeding every encoder in one job. */
-export async function ladderAll(ctx) {
-  const run = await sample(
-    async () => {
-      const r = await ctx.engine.ladder({ path: ctx.source }, [...AUDIO_PRESET_NAMES], { outputDir: ctx.dir, baseName: 'ladder' });
-      return { jobMs: r.elapsedMs };
-    },
-    ctx.budget.ladder,
-  );
-  return { wallMs: run.ms, jobMs: medianOf(run.extras, 'jobMs'), n: run.samples.length };
+/**
+ * All presets in one ladder call (one decode feeding every encoder in one job) against the same
+ * presets as separate transcodes one after another, measured in alternation so that both see the
+ * same machine load.
+ */
+export async function ladderVsSeparate(ctx) {
+  const ladderMs = [];
+  const separateMs = [];
+  await sample(async () => {
+    let t = performance.now();
+    await ctx.engine.ladder({ path: ctx.source }, [...AUDIO_PRESET_NAMES], { outputDir: ctx.dir, baseName: 'ladder' });
+    ladderMs.push(performance.now() - t);
+    t = performance.now();
+    for (const name of AUDIO_PRESET_NAMES) {
+      const output = join(ctx.dir, `separate.${name}.${AUDIO_PRESETS[name].extension}`);
+      await ctx.engine.transcode({ path: ctx.source }, { preset: name, output });
+    }
+    separateMs.push(performance.now() - t);
+    ctx.log(`  ladder ${ladderMs.at(-1).toFixed(0)} ms, separate ${separateMs.at(-1).toFixed(0)} ms`);
+  }, ctx.budget.ladder);
+  return {
+    ladderMs: median(ladderMs),
+    separateMs: median(separateMs),
+    ratio: median(separateMs.map((s, i) => s / ladderMs[i])),
+    n: ladderMs.length,
+  };
 }
 
 /** `jobs` identical transcodes of `source` submitted at once to a fresh engine of `workers` workers. */
@@ -57,11 +73,25 @@ export async function poolThroughput(ctx, workers, { jobs, preset, source }) {
   try {
     // One tiny job per worker first, so every worker has its core and the batch measures work.
     await Promise.all(Array.from({ length: workers }, () => engine.transcode(ctx.tiny, { preset: 'wav' })));
-    const run = await sample(
-      () => Promise.all(Array.from({ length: jobs }, () => engine.transcode({ path: source }, { preset }))),
-      ctx.budget.pool,
-    );
-    return { workers, jobs, wallMs: run.ms, n: run.samples.length, jobsPerSecond: jobs / (run.ms / 1000) };
+    const run = await sample(async () => {
+      // CPU time of the whole process (every thread): with the wall time it shows how many
+      // threads were really running at once, whatever the machine's other load allowed.
+      const cpu = process.cpuUsage();
+      const wall = performance.now();
+      await Promise.all(Array.from({ length: jobs }, () => engine.transcode({ path: source }, { preset })));
+      const used = process.cpuUsage(cpu);
+      const cpuMs = (used.user + used.system) / 1000;
+      return { cpuMsPerJob: cpuMs / jobs, busyThreads: cpuMs / (performance.now() - wall) };
+    }, ctx.budget.pool);
+    return {
+      workers,
+      jobs,
+      wallMs: run.ms,
+      n: run.samples.length,
+      jobsPerSecond: jobs / (run.ms / 1000),
+      cpuMsPerJob: medianOf(run.extras, 'cpuMsPerJob'),
+      busyThreads: medianOf(run.extras, 'busyThreads'),
+    };
   } finally {
     await engine.close();
   }
