@@ -37,7 +37,29 @@ export function readImageHeader(bytes: Uint8Array): ImageHeader {
   else if (ascii(0, 4) === 'II*\0' || ascii(0, 4) === 'MM\0*') header = readTiff(bytes, view);
   else throw new InputError('the input is not an image sandcodec reads (JPEG, PNG, WebP, GIF, BMP, TIFF)');
   if (!(header.width > 0 && header.height > 0)) throw bad(header.format, `dimensions ${header.width}×${header.height}`);
+  checkComplete(header.format, bytes);
   return header;
+}
+
+/**
+ * Decoders fill a cut-off picture with grey and report success; the end markers tell a whole
+ * file from a truncated one before any decoding.
+ */
+function checkComplete(format: ImageFormat, bytes: Uint8Array): void {
+  let end = bytes.length;
+  if (format === 'jpeg') {
+    // Some writers pad after EOI.
+    while (end > 2 && bytes[end - 1] === 0) end--;
+    if (bytes[end - 2] !== 0xff || bytes[end - 1] !== 0xd9) throw new InputError('the JPEG is truncated (no end-of-image marker)');
+  } else if (format === 'png') {
+    if (bytes.length < 12 || latin(bytes, bytes.length - 8, 4) !== 'IEND') throw new InputError('the PNG is truncated (no IEND chunk at the end)');
+  } else if (format === 'webp') {
+    const riff = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(4, true);
+    if (riff + 8 > bytes.length) throw new InputError(`the WebP is truncated (RIFF says ${riff + 8} bytes, the file has ${bytes.length})`);
+  } else if (format === 'gif') {
+    while (end > 1 && bytes[end - 1] === 0) end--;
+    if (bytes[end - 1] !== 0x3b) throw new InputError('the GIF is truncated (no trailer)');
+  }
 }
 
 function need(view: DataView, end: number, format: string): void {
@@ -177,6 +199,7 @@ function readTiff(bytes: Uint8Array, view: DataView): ImageHeader {
   let width = 0;
   let height = 0;
   let icc: Uint8Array | undefined;
+  let compression = 1;
   for (let i = 0; i < count; i++) {
     const e = ifd + 2 + i * 12;
     const tag = u16(e);
@@ -184,11 +207,14 @@ function readTiff(bytes: Uint8Array, view: DataView): ImageHeader {
     const value = type === 3 ? u16(e + 8) : u32(e + 8);
     if (tag === 256) width = value;
     else if (tag === 257) height = value;
+    else if (tag === 259) compression = value;
     else if (tag === 34675) {
       const n = u32(e + 4);
       if (value + n <= bytes.length) icc = bytes.subarray(value, value + n);
     }
   }
+  // FFmpeg's TIFF decoder hands JPEG-compressed strips out as YCbCr labelled RGB: wrong colours.
+  if (compression === 6 || compression === 7) throw new UnsupportedError('JPEG-compressed TIFF is not decoded (use LZW, Deflate or no compression)');
   const header: ImageHeader = { format: 'tiff', width, height, exif: bytes };
   if (icc) header.icc = icc;
   return header;

@@ -20,7 +20,7 @@ import { applyOrientation, orientedSize, swapsAxes } from './orient.js';
 import type { ImageJobInfo } from './spec.js';
 
 /** Decoder log lines that mean the picture is damaged even though FFmpeg exited 0. */
-const DAMAGE_PATTERNS = [/EOI missing/i, /overread/i, /error count/i, /(?:mjpeg|png|webp|gif|bmp|tiff).*(?:invalid|error|corrupt)/i, /Incomplete/i];
+const DAMAGE_PATTERNS = [/overread/i, /error count/i, /(?:mjpeg|png|webp|gif|bmp|tiff).*(?:invalid|error|corrupt)/i, /Incomplete/i];
 
 export function runImagePlan(plan: ImagePlan, ctx: RunContext): JobResult {
   const { image: spec } = plan;
@@ -128,6 +128,8 @@ function decode(plan: ImagePlan, input: PlanInput, header: ImageHeader, lowres: 
     outputs: [{ name: outName, sink: { type: 'bytes' } }],
     args: [
       ...(lowres ? ['-lowres', String(lowres)] : []),
+      // FFmpeg would rotate by the EXIF tag itself; orientation is applied here, after colour.
+      '-noautorotate',
       '-i', `/job/${inName}`, '-frames:v', '1', '-sws_flags', 'bicubic+accurate_rnd+full_chroma_int',
       '-f', 'rawvideo', '-pix_fmt', 'rgba', `/job/${outName}`,
     ],
