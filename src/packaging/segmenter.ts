@@ -1,0 +1,177 @@
+/**
+ * The chunking stage: reads one rendition's fragmented MP4 as FFmpeg wrote it (fragments of any
+ * length), and writes a CMAF track: the init segment (ftyp + moov) and one media segment per
+ * `segmentDuration` (styp + moof + mdat, one fragment each). Boundaries are measured on the
+ * samples' decode times: video segments start on a sync sample at or after each boundary (the
+ * encoder placed IDR frames there), audio ones on the first frame at or after it, so every
+ * rendition of a ladder cuts at the same instants and drift never accumulates.
+ * Reads through a file handle: memory holds one segment, whatever the file's length.
+ */
+import { open, writeFile, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fragmentHeader, readBoxHeader, readInit, readMoof, styp, NON_SYNC, type Sample, type TrackInfo } from './bmff.js';
+
+export interface SegmentInfo {
+  /** 1-based, as in the segment's file name and `$Number$`. */
+  number: number;
+  file: string;
+  /** Decode time of the first sample, in the track's timescale. */
+  start: number;
+  /** In the track's timescale. */
+  duration: number;
+  size: number;
+}
+
+export interface SegmentedTrack {
+  track: TrackInfo;
+  initFile: string;
+  initSize: number;
+  segments: SegmentInfo[];
+  /** Sum of the segments' durations, in the track's timescale. */
+  duration: number;
+}
+
+export interface SegmentOptions {
+  /** Target segment length in seconds. */
+  segmentDuration: number;
+  /** Directory the segments go to. */
+  dir: string;
+  initName?: string;
+  /** `$Number$` is replaced by the segment number. */
+  mediaPattern?: string;
+}
+
+export const INIT_NAME = 'init.mp4';
+export const MEDIA_PATTERN = 'seg-$Number$.m4s';
+
+export async function segmentFile(path: string, options: SegmentOptions): Promise<SegmentedTrack> {
+  const fh = await open(path, 'r');
+  try {
+    return await segmentHandle(fh, options);
+  } finally {
+    await fh.close();
+  }
+}
+
+async function readAt(fh: FileHandle, position: number, length: number): Promise<Uint8Array> {
+  const buf = new Uint8Array(length);
+  let got = 0;
+  while (got < length) {
+    const { bytesRead } = await fh.read(buf, got, length - got, position + got);
+    if (bytesRead === 0) throw new Error(`unexpected end of file at ${position + got}`);
+    got += bytesRead;
+  }
+  return buf;
+}
+
+/** Walks the top-level boxes: yields the init bytes first, then each moof with its offset. */
+async function* topLevel(fh: FileHandle): AsyncGenerator<{ type: string; start: number; bytes?: Uint8Array }> {
+  const { size } = await fh.stat();
+  let at = 0;
+  while (at + 8 <= size) {
+    const head = await readAt(fh, at, Math.min(16, size - at));
+    const header = readBoxHeader(head, 0, head.byteLength)!;
+    const boxSize = header.end === head.byteLength && head.byteLength < 16 ? size - at : header.end;
+    const end = at + boxSize;
+    if (end > size) throw new Error(`the ${header.type} box at ${at} runs past the end of the file`);
+    const wanted = header.type === 'ftyp' || header.type === 'moov' || header.type === 'moof';
+    yield { type: header.type, start: at, ...(wanted ? { bytes: await readAt(fh, at, boxSize) } : {}) };
+    at = end;
+  }
+}
+
+async function segmentHandle(fh: FileHandle, options: SegmentOptions): Promise<SegmentedTrack> {
+  const initName = options.initName ?? INIT_NAME;
+  const pattern = options.mediaPattern ?? MEDIA_PATTERN;
+  const initParts: Uint8Array[] = [];
+  let track: TrackInfo | undefined;
+  const segments: SegmentInfo[] = [];
+  let pending: { start: number; samples: Sample[] } | undefined;
+  let t0: number | undefined;
+  let boundary = 0;
+  let step = 0;
+  let expectedNext: number | undefined;
+
+  const flush = async () => {
+    if (!pending || pending.samples.length === 0 || !track) return;
+    const number = segments.length + 1;
+    const file = pattern.replace('$Number$', String(number));
+    const header = fragmentHeader(number, track.trackId, pending.start, pending.samples);
+    const data = await readSamples(fh, pending.samples);
+    const prefix = styp();
+    const bytes = new Uint8Array(prefix.byteLength + header.byteLength + data.byteLength);
+    bytes.set(prefix);
+    bytes.set(header, prefix.byteLength);
+    bytes.set(data, prefix.byteLength + header.byteLength);
+    await writeFile(join(options.dir, file), bytes);
+    const duration = pending.samples.reduce((n, s) => n + s.duration, 0);
+    segments.push({ number, file, start: pending.start, duration, size: bytes.byteLength });
+    pending = undefined;
+  };
+
+  for await (const box of topLevel(fh)) {
+    if (box.type === 'ftyp' || box.type === 'moov') {
+      if (track) throw new Error(`a ${box.type} box after the first fragment`);
+      initParts.push(box.bytes!);
+      continue;
+    }
+    if (box.type !== 'moof') continue;
+    if (!track) {
+      const init = concat(initParts);
+      track = readInit(init);
+      await writeFile(join(options.dir, initName), init);
+      step = Math.round(options.segmentDuration * track.timescale);
+    }
+    const fragment = readMoof(box.bytes!, box.start, track);
+    let dts = fragment.baseDecodeTime;
+    if (expectedNext !== undefined && dts !== expectedNext) {
+      // The muxer's decode times are authoritative; a jump means samples are missing or repeated.
+      throw new Error(`fragment ${fragment.sequence} starts at ${dts}, the previous one ended at ${expectedNext}`);
+    }
+    t0 ??= dts;
+    for (const sample of fragment.samples) {
+      const rel = dts - t0;
+      const sync = !(sample.flags & NON_SYNC);
+      // Half a frame of tolerance: a boundary that falls between two frames belongs to the later.
+      if (pending && sync && rel + sample.duration / 2 >= boundary) await flush();
+      if (!pending) {
+        pending = { start: dts, samples: [] };
+        while (boundary <= rel + sample.duration / 2) boundary += step;
+      }
+      pending.samples.push(sample);
+      dts += sample.duration;
+    }
+    expectedNext = dts;
+  }
+  await flush();
+  if (!track) throw new Error('the rendition holds no fragments');
+  const initSize = initParts.reduce((n, p) => n + p.byteLength, 0);
+  const duration = segments.reduce((n, s) => n + s.duration, 0);
+  return { track, initFile: initName, initSize, segments, duration };
+}
+
+async function readSamples(fh: FileHandle, samples: readonly Sample[]): Promise<Uint8Array> {
+  const total = samples.reduce((n, s) => n + s.size, 0);
+  const out = new Uint8Array(total);
+  let at = 0;
+  let i = 0;
+  // Samples of one source fragment are contiguous: read each run in one call.
+  while (i < samples.length) {
+    const first = samples[i]!;
+    let runEnd = first.offset + first.size;
+    let j = i + 1;
+    while (j < samples.length && samples[j]!.offset === runEnd) runEnd += samples[j++]!.size;
+    const chunk = await readAt(fh, first.offset, runEnd - first.offset);
+    out.set(chunk, at);
+    at += chunk.byteLength;
+    i = j;
+  }
+  return out;
+}
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
+  let at = 0;
+  for (const p of parts) (out.set(p, at), (at += p.byteLength));
+  return out;
+}
