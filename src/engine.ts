@@ -12,6 +12,7 @@ import { generatePlan, resolveGenerate, type GenerateOptions } from './ops/gener
 import { TARGET_KEYS, type ImageTarget } from './ops/image.js';
 import { IMAGE_SET_OPTION_KEYS, imageSetCall, imageStem, RESIZE_OPTION_KEYS, resizeCall, type ImageSetOptions, type ImageSetResult, type ResizeImageOptions, type ResizeResult } from './ops/image-call.js';
 import { ladderPlan, type RenditionTarget } from './ops/ladder.js';
+import { PACKAGE_OPTION_KEYS, packageInput, type PackageOptions, type PackageResult } from './ops/package.js';
 import type { Loudness } from './ops/loudness.js';
 import { normalizeAlbum, normalizeTrack, type AlbumNormalizeOptions, type AlbumNormalizeResult, type NormalizeOptions, type NormalizeResult } from './ops/normalize.js';
 import { resolvePeaks } from './ops/peaks.js';
@@ -245,6 +246,12 @@ export class Engine {
   async imageSet(input: MediaInput, targets: ImageTarget[], options: ImageSetOptions & CallOptions = {}): Promise<ImageSetResult> {
     checkCallOptions(options, IMAGE_SET_OPTION_KEYS);
     return this.withInput(input, options, (resolved, jobs) => imageSetCall(jobs, resolved, targets, options, imageStem(input)));
+  }
+
+  /** H.264 ladder and/or audio renditions as CMAF segments, with HLS and DASH manifests over them. */
+  async package(input: MediaInput, options: PackageOptions & CallOptions): Promise<PackageResult> {
+    checkCallOptions(options, PACKAGE_OPTION_KEYS);
+    return this.withInput(input, options, (resolved, jobs) => packageInput(jobs, resolved, options));
   }
 
   async close(): Promise<void> {
