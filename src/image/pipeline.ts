@@ -130,6 +130,9 @@ function decode(plan: ImagePlan, input: PlanInput, header: ImageHeader, lowres: 
       ...(lowres ? ['-lowres', String(lowres)] : []),
       // FFmpeg would rotate by the EXIF tag itself; orientation is applied here, after colour.
       '-noautorotate',
+      // CRCs checked and any bitstream error fatal: a damaged file fails instead of decoding to garbage.
+      // (TIFF and BMP decoders treat unknown tags as errors under `explode`: CRCs only there.)
+      '-err_detect', header.format === 'tiff' || header.format === 'bmp' ? 'crccheck' : 'crccheck+explode',
       '-i', `/job/${inName}`, '-frames:v', '1', '-sws_flags', 'bicubic+accurate_rnd+full_chroma_int',
       '-f', 'rawvideo', '-pix_fmt', 'rgba', `/job/${outName}`,
     ],
