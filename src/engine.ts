@@ -13,6 +13,8 @@ import { TARGET_KEYS, type ImageTarget } from './ops/image.js';
 import { IMAGE_SET_OPTION_KEYS, imageSetCall, imageStem, RESIZE_OPTION_KEYS, resizeCall, type ImageSetOptions, type ImageSetResult, type ResizeImageOptions, type ResizeResult } from './ops/image-call.js';
 import { ladderPlan, type RenditionTarget } from './ops/ladder.js';
 import { PACKAGE_OPTION_KEYS, packageInput, type PackageOptions, type PackageResult } from './ops/package.js';
+import { THUMBNAIL_OPTION_KEYS, thumbnailsInput, type ThumbnailOptions, type ThumbnailResult } from './ops/thumbnails.js';
+import { GENERATE_VIDEO_KEYS, generateVideoPlan, resolveGenerateVideo, type GenerateVideoOptions } from './ops/generate-video.js';
 import type { Loudness } from './ops/loudness.js';
 import { normalizeAlbum, normalizeTrack, type AlbumNormalizeOptions, type AlbumNormalizeResult, type NormalizeOptions, type NormalizeResult } from './ops/normalize.js';
 import { resolvePeaks } from './ops/peaks.js';
@@ -252,6 +254,35 @@ export class Engine {
   async package(input: MediaInput, options: PackageOptions & CallOptions): Promise<PackageResult> {
     checkCallOptions(options, PACKAGE_OPTION_KEYS);
     return this.withInput(input, options, (resolved, jobs) => packageInput(jobs, resolved, options));
+  }
+
+  /** A poster frame, a JPEG every N seconds and storyboard sprite sheets with their WebVTT track. */
+  async thumbnails(input: MediaInput, options: ThumbnailOptions & CallOptions): Promise<ThumbnailResult> {
+    checkCallOptions(options, THUMBNAIL_OPTION_KEYS);
+    return this.withInput(input, options, (resolved, jobs) => thumbnailsInput(jobs, resolved, options));
+  }
+
+  /** Makes a test video (testsrc2 and a tone, H.264 + AAC in MP4) inside the sandbox. */
+  async generateVideo(options: GenerateVideoOptions & CallOptions & { output?: string } = {}): Promise<GenerateResult> {
+    checkCallOptions(options, [...GENERATE_VIDEO_KEYS, 'output']);
+    const g = resolveGenerateVideo(options);
+    const limits = this.limitsFor(options);
+    const outputs = new OutputSet();
+    let sink: OutputSink = { type: 'bytes' };
+    if (options.output !== undefined) {
+      if (typeof options.output !== 'string' || !options.output) throw new OptionsError('output', 'must be a non-empty path');
+      sink = { type: 'path', path: (await outputs.add(options.output)).tempPath };
+    }
+    const tracker = new ProgressTracker(options.onProgress);
+    try {
+      const result = await this.run(generateVideoPlan(g, sink, jobLimits(limits)), limits, options, tracker.phase('generate', g.seconds));
+      await outputs.commit();
+      const out = result.outputs[0]!;
+      return { ...(options.output ? { path: outputs.files[0]!.finalPath } : { bytes: out.bytes! }), size: out.size, seconds: g.seconds };
+    } catch (err) {
+      await outputs.rollback();
+      throw err;
+    }
   }
 
   async close(): Promise<void> {

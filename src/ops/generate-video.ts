@@ -1,0 +1,55 @@
+/**
+ * `generateVideo`: a test picture (FFmpeg's `testsrc2`: moving patterns, a frame counter) with a
+ * sine tone, as H.264 + AAC in MP4, made inside the sandbox — sources for packaging tests and
+ * benchmarks without fixtures.
+ */
+import { OptionsError } from '../errors.js';
+import type { FFmpegPlan, JobLimits, OutputSink } from '../plan.js';
+
+export interface GenerateVideoOptions {
+  /** Length in seconds (default 30). */
+  seconds?: number;
+  /** Picture size (default 1280×720). */
+  width?: number;
+  height?: number;
+  /** Frames per second (default 30). */
+  frameRate?: number;
+  /** Add a 440 Hz tone as AAC (default true). */
+  audio?: boolean;
+}
+
+export const GENERATE_VIDEO_KEYS = ['seconds', 'width', 'height', 'frameRate', 'audio'];
+
+export interface ResolvedGenerateVideo {
+  seconds: number;
+  width: number;
+  height: number;
+  frameRate: number;
+  audio: boolean;
+}
+
+export function resolveGenerateVideo(o: GenerateVideoOptions): ResolvedGenerateVideo {
+  const seconds = o.seconds ?? 30;
+  if (typeof seconds !== 'number' || !(seconds > 0 && seconds <= 3600)) throw new OptionsError('seconds', 'must be a number of seconds from 0 to 3600');
+  const width = o.width ?? 1280;
+  const height = o.height ?? 720;
+  for (const [name, v] of [['width', width], ['height', height]] as const) {
+    if (!Number.isInteger(v) || v < 16 || v > 4096 || v % 2) throw new OptionsError(name, 'must be an even integer from 16 to 4096');
+  }
+  const frameRate = o.frameRate ?? 30;
+  if (typeof frameRate !== 'number' || !(frameRate >= 1 && frameRate <= 120)) throw new OptionsError('frameRate', 'must be from 1 to 120');
+  const audio = o.audio ?? true;
+  if (typeof audio !== 'boolean') throw new OptionsError('audio', 'must be a boolean');
+  return { seconds, width, height, frameRate, audio };
+}
+
+export function generateVideoPlan(g: ResolvedGenerateVideo, sink: OutputSink, limits: JobLimits): FFmpegPlan {
+  const name = 'generated.mp4';
+  const args = ['-f', 'lavfi', '-i', `testsrc2=size=${g.width}x${g.height}:rate=${g.frameRate}:duration=${g.seconds}`];
+  if (g.audio) args.push('-f', 'lavfi', '-i', `sine=frequency=440:sample_rate=48000:duration=${g.seconds}`);
+  // A near-lossless intermediate: the renditions made from it should not inherit its artefacts.
+  args.push('-map', '0:v', '-c:v', 'libx264', '-preset', 'ultrafast', '-crf', '12', '-pix_fmt', 'yuv420p');
+  if (g.audio) args.push('-map', '1:a', '-c:a', 'aac', '-b:a', '192000', '-ac', '2');
+  args.push('-f', 'mp4', `/job/${name}`);
+  return { op: 'ffmpeg', phase: 'generate', inputs: [], outputs: [{ name, sink }], args, limits };
+}
