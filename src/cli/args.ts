@@ -5,6 +5,7 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { OptionsError } from '../errors.js';
 import type { Limits } from '../options.js';
+import { IMAGE_FLAGS } from './commands/resize.js';
 
 type OptionSpecs = NonNullable<ParseArgsConfig['options']>;
 
@@ -68,6 +69,16 @@ export const COMMANDS = {
     required: ['output'],
   },
   demo: { options: { output: { type: 'string', short: 'o' }, seconds: { type: 'string' } }, positionals: [] },
+  resize: {
+    options: { output: { type: 'string', short: 'o' }, width: { type: 'string', short: 'w' }, height: { type: 'string' }, ...IMAGE_FLAGS },
+    positionals: ['IN'],
+    required: ['output'],
+  },
+  cover: {
+    options: { output: { type: 'string', short: 'o' }, sizes: { type: 'string' }, format: { type: 'string' }, ...IMAGE_FLAGS },
+    positionals: ['IN'],
+    required: ['output'],
+  },
 } as const satisfies Record<string, CommandSpec>;
 
 export type CommandName = keyof typeof COMMANDS;

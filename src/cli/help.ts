@@ -11,6 +11,8 @@ const SUMMARY: Record<CommandName, string> = {
   normalize: 'write IN to OUT at --target LUFS (default -14) under --true-peak dBTP (default -1); --policy gain|limit; --album A B C -o DIR gives a set one gain',
   peaks: 'write waveform peaks of IN as audiowaveform JSON (version 2) to OUT; --pixels-per-second N (default 20), --bits 8|16',
   demo: 'generate 30 s of music-like audio and encode the full ladder into DIR (default ./out)',
+  resize: "resize an image to OUT (.jpg, .png, .webp); --fit fill|contain|cover|inside|outside, --position centre|top|top-left|…, --kernel lanczos3|…",
+  cover: 'write a cover-art set (default 640, 300, 64 px JPEG) of IN into DIR from one decode; --sizes 640,300,64',
 };
 
 const COMMON = `Common options:

@@ -7,12 +7,14 @@ import { readFileSync } from 'node:fs';
 import { createEngine, type Engine } from '../engine.js';
 import { AbortedError, EXIT_STATUS, InternalError, SandcodecError } from '../errors.js';
 import { parseCommandLine, wantsJson, type CommandName } from './args.js';
+import { coverCommand } from './commands/cover.js';
 import { demoCommand } from './commands/demo.js';
 import { ladderCommand } from './commands/ladder.js';
 import { loudnessCommand } from './commands/loudness.js';
 import { normalizeCommand } from './commands/normalize.js';
 import { peaksCommand } from './commands/peaks.js';
 import { presetsCommand } from './commands/presets.js';
+import { resizeCommand } from './commands/resize.js';
 import { probeCommand } from './commands/probe.js';
 import { transcodeCommand } from './commands/transcode.js';
 import type { Command, CommandContext } from './context.js';
@@ -31,6 +33,8 @@ const COMMAND_RUNNERS: Record<CommandName, Command> = {
   normalize: (ctx) => normalizeCommand(ctx, warn),
   peaks: peaksCommand,
   demo: demoCommand,
+  resize: resizeCommand,
+  cover: coverCommand,
 };
 
 function version(): string {

@@ -83,7 +83,7 @@ export async function imageSetCall(jobs: CallJobs, input: ResolvedInput, targets
     const stem = options.baseName ?? stemHint;
     if (!/^[^/\\\0]+$/.test(stem)) throw new OptionsError('baseName', 'must be a file name without slashes');
     destinations = targets.map((t, i) => {
-      const size = [t?.width ?? '', t?.height ?? ''].filter((v) => v !== '').join('x') || String(i);
+      const size = t?.width !== undefined && t.width === t.height ? String(t.width) : [t?.width ?? '', t?.height ?? ''].filter((v) => v !== '').join('x') || String(i);
       return join(options.outputDir!, `${stem}-${size}.${EXTENSIONS[t?.format ?? 'jpeg'] ?? 'jpg'}`);
     });
     if (new Set(destinations).size !== destinations.length) throw new OptionsError('targets', 'two targets would write the same file name');

@@ -1,0 +1,91 @@
+/**
+ * `sandcodec resize IN -o OUT --width W [--height H] [--fit …] …`: one image, the format taken
+ * from OUT's extension (.jpg .jpeg .png .webp).
+ */
+import { OptionsError } from '../../errors.js';
+import type { FitMode } from '../../image/fit.js';
+import type { ImageSetResult } from '../../ops/image-call.js';
+import type { ImageTarget } from '../../ops/image.js';
+import type { ResizeKernel } from '../../kernels/resize-filters.js';
+import { callLimits, printJson, withProgress, type CommandContext } from '../context.js';
+import { formatBytes, formatSeconds } from '../format.js';
+
+export const IMAGE_FLAGS = {
+  fit: { type: 'string' },
+  position: { type: 'string' },
+  kernel: { type: 'string' },
+  quality: { type: 'string', short: 'q' },
+  background: { type: 'string' },
+  'no-enlarge': { type: 'boolean' },
+  'keep-metadata': { type: 'boolean' },
+  'linear-light': { type: 'boolean' },
+  'chroma-444': { type: 'boolean' },
+  'compression-level': { type: 'string' },
+  'max-pixels': { type: 'string' },
+} as const;
+
+function int(flag: string, value: unknown): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n)) throw new OptionsError(`--${flag}`, `must be an integer, got ${JSON.stringify(value)}`);
+  return n;
+}
+
+/** The image options the shared flags set (validated by the engine, which names the option). */
+export function targetFlags(values: CommandContext['values']): ImageTarget {
+  const t: ImageTarget = {};
+  if (values.fit !== undefined) t.fit = values.fit as FitMode;
+  if (values.position !== undefined) t.position = values.position as string;
+  if (values.kernel !== undefined) t.kernel = values.kernel as ResizeKernel;
+  const quality = int('quality', values.quality);
+  if (quality !== undefined) t.quality = quality;
+  if (values.background !== undefined) t.background = values.background as string;
+  if (values['no-enlarge']) t.withoutEnlargement = true;
+  if (values['keep-metadata']) t.keepMetadata = true;
+  if (values['linear-light']) t.linearLight = true;
+  if (values['chroma-444']) t.chromaSubsampling = '4:4:4';
+  const level = int('compression-level', values['compression-level']);
+  if (level !== undefined) t.compressionLevel = level;
+  return t;
+}
+
+export function maxPixelsFlag(values: CommandContext['values']): { maxPixels?: number } {
+  const maxPixels = int('max-pixels', values['max-pixels']);
+  return maxPixels === undefined ? {} : { maxPixels };
+}
+
+export function describeSet(result: Omit<ImageSetResult, 'images'>, lines: string[]): string {
+  const { source, timings } = result;
+  return [
+    ...lines,
+    `  source    ${source.format} ${source.width}×${source.height}${source.orientation !== 1 ? ` (EXIF orientation ${source.orientation})` : ''}, ICC ${source.icc}`,
+    `  decode    ${result.lowres ? `at 1/${1 << result.lowres} (shrink-on-load), ` : ''}${formatSeconds(timings.decodeMs / 1000, 3)}`,
+    `  elapsed   ${formatSeconds(result.elapsedMs / 1000, 3)} (resize ${formatSeconds(timings.resizeMs / 1000, 3)}, encode ${formatSeconds(timings.encodeMs / 1000, 3)})`,
+  ].join('\n');
+}
+
+export async function resizeCommand(ctx: CommandContext): Promise<void> {
+  const input = ctx.positionals[0]!;
+  const output = ctx.values.output as string;
+  const width = int('width', ctx.values.width);
+  const height = int('height', ctx.values.height);
+  if (width === undefined && height === undefined) throw new OptionsError('--width', 'is required (or --height)');
+  const engine = await ctx.engine();
+  const result = await withProgress(ctx, 'resize', (progress) =>
+    engine.resize({ path: input }, {
+      ...targetFlags(ctx.values),
+      ...(width !== undefined ? { width } : {}),
+      ...(height !== undefined ? { height } : {}),
+      ...maxPixelsFlag(ctx.values),
+      output,
+      signal: ctx.signal,
+      ...callLimits(ctx),
+      ...progress,
+    }),
+  );
+  if (ctx.common.json) {
+    printJson(ctx, result);
+    return;
+  }
+  ctx.print(describeSet(result, [`${result.path} (${result.format} ${result.width}×${result.height}, ${formatBytes(result.size)})`]));
+}
