@@ -148,14 +148,13 @@ function filterChain(audio: StreamInfo, s: PassSettings): string {
 function encodePlan(input: ResolvedInput, audio: StreamInfo, preset: AudioPreset, s: PassSettings, sink: OutputSink, jobs: CallJobs): FFmpegPlan {
   const inPlan = planInput(input);
   const name = `out.${preset.extension}`;
-  const tagArgs = Object.entries(s.tags).flatMap(([k, v]) => ['-metadata', `${k}=${v}`]);
   const args = [
     '-xerror', '-i', `/job/${inPlan.name}`,
     '-map', `0:${audio.index}`,
     '-af', filterChain(audio, s),
     ...encoderArgs(preset, audio),
     '-map_metadata', '0',
-    ...tagArgs,
+    ...tagArgs(s.tags, false),
     // The MP4 muxer drops tags it has no atom for unless told to write them as freeform items.
     ...(preset.format === 'ipod' ? ['-movflags', '+faststart+use_metadata_tags'] : []),
     '-f', preset.format,
@@ -186,7 +185,7 @@ async function writeTrack(jobs: CallJobs, r: Resolved, t: TrackPlan): Promise<No
     let gain = t.gain;
     let limitDb = r.policy === 'limit' ? r.ceiling - margin : undefined;
     let passes = 0;
-    const tried: Array<{ gain: number; loudness: number }> = [];
+    const tried: Tried[] = [];
     for (;;) {
       passes++;
       // Predicted output, for the tags: the limiter takes the peaks down to its limit.
@@ -203,17 +202,21 @@ async function writeTrack(jobs: CallJobs, r: Resolved, t: TrackPlan): Promise<No
       const off = m.integrated === null ? 0 : r.target - m.integrated;
       const fixLoudness = !t.fixedGain && Math.abs(off) > 0.25;
       if (r.policy === 'limit' && limitDb !== undefined && (over > 0 || fixLoudness) && passes < MAX_PASSES) {
-        if (over > 0) limitDb -= over + 0.1;
         if (fixLoudness && m.integrated !== null) {
-          tried.push({ gain, loudness: m.integrated });
+          tried.push({ gain, limitDb, loudness: m.integrated });
           gain = nextGain(tried, r.target);
         }
+        if (over > 0) limitDb -= over + 0.1;
         continue;
       }
+      // The tags were written from the plan; once the output is measured they can be exact.
+      const measuredTags = { ...gainTags(r.preset, 'TRACK', m.integrated ?? outLoudness, m.truePeak), ...t.albumTags };
+      let final = { bytes: out.bytes, size: out.size };
+      if (!sameTags(measuredTags, tags)) final = await retag(jobs, sink, out.bytes, measuredTags, r.preset, outputs, t.destination);
       await outputs.commit();
       return {
-        ...(sink.type === 'path' ? { path: outputs.files[0]!.finalPath } : { bytes: out.bytes! }),
-        size: out.size,
+        ...(sink.type === 'path' ? { path: outputs.files[0]!.finalPath } : { bytes: final.bytes! }),
+        size: final.size,
         preset: r.preset.name,
         policy: r.policy,
         target: r.target,
@@ -221,7 +224,7 @@ async function writeTrack(jobs: CallJobs, r: Resolved, t: TrackPlan): Promise<No
         gain,
         source,
         output: m,
-        tags,
+        tags: measuredTags,
         passes,
       };
     }
@@ -236,14 +239,64 @@ async function writeTrack(jobs: CallJobs, r: Resolved, t: TrackPlan): Promise<No
  * grow slower than the gain, so after two passes the secant through them is used; until then (or
  * if the secant is unusable) the gain moves by the miss.
  */
-function nextGain(tried: ReadonlyArray<{ gain: number; loudness: number }>, target: number): number {
+function sameTags(a: Record<string, string>, b: Record<string, string>): boolean {
+  const keys = Object.keys(a);
+  return keys.length === Object.keys(b).length && keys.every((k) => a[k] === b[k]);
+}
+
+function tagArgs(tags: Record<string, string>, stream: boolean): string[] {
+  // Ogg keeps comments per stream: a copied stream's old values would win over global ones.
+  return Object.entries(tags).flatMap(([k, v]) => [stream ? '-metadata:s:a:0' : '-metadata', `${k}=${v}`]);
+}
+
+/** Rewrites the tags of a written output by a stream copy (no re-encode). */
+async function retag(
+  jobs: CallJobs,
+  sink: OutputSink,
+  bytes: Uint8Array | undefined,
+  tags: Record<string, string>,
+  preset: AudioPreset,
+  outputs: OutputSet,
+  destination: string | undefined,
+): Promise<{ bytes: Uint8Array | undefined; size: number }> {
+  const source = sink.type === 'path' ? await resolveInput({ path: sink.path }, Number.MAX_SAFE_INTEGER) : await resolveInput(bytes!, Number.MAX_SAFE_INTEGER);
+  // A second temporary file for the same destination: commit renames both in order, the retagged last.
+  const target: OutputSink = destination ? { type: 'path', path: (await outputs.add(destination)).tempPath } : { type: 'bytes' };
+  const inPlan = planInput(source);
+  const name = `tagged.${preset.extension}`;
+  const args = [
+    '-xerror', '-i', `/job/${inPlan.name}`, '-map', '0', '-c', 'copy', '-map_metadata', '0',
+    ...tagArgs(tags, false), ...tagArgs(tags, true),
+    ...(preset.format === 'ipod' ? ['-movflags', '+faststart+use_metadata_tags'] : []),
+    '-f', preset.format, `/job/${name}`,
+  ];
+  const plan: FFmpegPlan = { op: 'ffmpeg', phase: 'normalize', inputs: [inPlan], outputs: [{ name, sink: target }], args, limits: jobs.jobLimits };
+  try {
+    const result = await jobs.run(plan);
+    const out = result.outputs[0]!;
+    return { bytes: out.bytes, size: out.size };
+  } finally {
+    await source.release();
+  }
+}
+
+interface Tried {
+  gain: number;
+  limitDb: number;
+  loudness: number;
+}
+
+function nextGain(tried: readonly Tried[], target: number): number {
   const last = tried[tried.length - 1]!;
   const prev = tried[tried.length - 2];
-  if (prev && last.gain !== prev.gain) {
+  const off = target - last.loudness;
+  // Only passes with the same limiter ceiling lie on one curve.
+  if (prev && last.gain !== prev.gain && last.limitDb === prev.limitDb) {
     const slope = (last.loudness - prev.loudness) / (last.gain - prev.gain);
-    if (slope > 0.05 && slope <= 1.5) return last.gain + Math.min(24, (target - last.loudness) / slope);
+    // A flat secant (measurement noise) would send the gain far off: at most 3× the miss.
+    if (slope > 0.05 && slope <= 1.5) return last.gain + Math.sign(off) * Math.min(3 * Math.abs(off), Math.abs(off / slope));
   }
-  return last.gain + (target - last.loudness);
+  return last.gain + off;
 }
 
 function requireLoudness(a: DetailedAnalysis, label: string): void {
