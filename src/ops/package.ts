@@ -168,7 +168,8 @@ export function outputFrameRate(stream: StreamInfo): { num: number; den: number 
   if (fps > MAX_FRAME_RATE) return { num: MAX_FRAME_RATE, den: 1 };
   const ntsc = Math.round(fps * 1.001);
   if (!Number.isInteger(fps) && Math.abs(fps - ntsc / 1.001) < 0.002) return { num: ntsc * 1000, den: 1001 };
-  if (Math.abs(fps - Math.round(fps)) < 0.01) return { num: Math.round(fps), den: 1 };
+  // Camera clocks report 30.02 or 29.99 for 30: a GOP of whole frames needs the nominal rate.
+  if (Math.abs(fps - Math.round(fps)) < 0.05) return { num: Math.round(fps), den: 1 };
   return { num: Math.round(fps * 1000), den: 1000 };
 }
 

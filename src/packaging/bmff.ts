@@ -161,7 +161,7 @@ export function readInit(bytes: Uint8Array): TrackInfo {
   return info;
 }
 
-const hex2 = (n: number) => n.toString(16).padStart(2, '0').toUpperCase();
+const hex2 = (n: number) => n.toString(16).padStart(2, '0');
 
 /**
  * `avc1.PPCCLL` from the first SPS in an AVCDecoderConfigurationRecord: profile_idc, the
@@ -218,7 +218,7 @@ export function esdsCodec(es: Uint8Array): { codecs: string; channels?: number }
   if (dcd.tag !== 0x04) return { codecs: 'mp4a' };
   const objectType = es[at]!;
   at += 13;
-  if (objectType !== 0x40 || at >= dcd.end) return { codecs: `mp4a.${hex2(objectType).toLowerCase()}` };
+  if (objectType !== 0x40 || at >= dcd.end) return { codecs: `mp4a.${hex2(objectType)}` };
   const dsi = readDescriptor();
   if (dsi.tag !== 0x05) return { codecs: 'mp4a.40' };
   const bits = new BitReader(es.subarray(dsi.start, dsi.end));

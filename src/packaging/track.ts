@@ -53,7 +53,8 @@ export function describeTrack(
     playlist: `${id}/playlist.m3u8`,
     segments,
     duration,
-    bandwidth: Math.ceil(peak),
+    // The init segment counts in the average; the peak must never read lower than it.
+    bandwidth: Math.ceil(Math.max(peak, (total * 8) / duration)),
     averageBandwidth: Math.ceil((total * 8) / duration),
     ...(kind === 'video' ? { width: track.width!, height: track.height! } : {}),
     ...(kind === 'audio' ? { channels: track.channels!, sampleRate: track.sampleRate! } : {}),
