@@ -1,0 +1,143 @@
+/**
+ * Packaging the real videos of the corpus (VP8 + Vorbis WebM, Motion JPEG without audio, a short
+ * camera H.264 + AAC MP4), and the ways a packaging job must fail: typed errors, and no partial
+ * output directory left behind.
+ */
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createEngine, type Engine, type PackageResult, type ProbeResult } from '../dist/index.js';
+import { checkPackage, type CheckedPackage } from './helpers/package-check.js';
+import { makeTempDir, media, removeTempDir } from './helpers/media.js';
+
+let engine: Engine;
+let dir: string;
+
+interface Job {
+  file: string;
+  fps: number;
+  source: ProbeResult;
+  result: PackageResult;
+  checked: CheckedPackage;
+}
+const jobs = new Map<string, Job>();
+
+const REAL = [
+  { file: 'oa4-launch-vp8-vorbis.webm', fps: 24, options: {} },
+  { file: 'gem-anim-1-mjpeg.mov', fps: 30, options: {} },
+  // A camera clock that reads 30.02 fps; only the HLS manifests asked.
+  { file: 'realshort-h264-aac.mp4', fps: 30, options: { formats: ['hls' as const] } },
+];
+
+beforeAll(async () => {
+  engine = await createEngine({ workers: 2 });
+  dir = await makeTempDir();
+  await Promise.all(
+    REAL.map(async ({ file, fps, options }) => {
+      const path = media('video', file);
+      const [source, result] = await Promise.all([
+        engine.probe({ path }, { decode: true }),
+        engine.package({ path }, { segmentDuration: 2, outputDir: join(dir, file), ...options }),
+      ]);
+      jobs.set(file, { file, fps, source, result, checked: checkPackage(result, 1 / fps) });
+    }),
+  );
+}, 120_000);
+
+afterAll(async () => {
+  await engine?.close();
+  await removeTempDir(dir);
+});
+
+describe('real videos', () => {
+  it('packages VP8 + Vorbis WebM as H.264 + AAC at the source size', () => {
+    const { result } = jobs.get('oa4-launch-vp8-vorbis.webm')!;
+    expect(result.video.map((v) => [v.id, v.width, v.height])).toEqual([['360p', 640, 360]]);
+    expect(result.skipped.map((s) => s.rung)).toEqual(['1080p', '720p', '480p']);
+    expect(result.frameRate).toBe(24);
+    expect(result.audio.map((a) => [a.id, a.codecs, a.channels, a.sampleRate])).toEqual([
+      ['aac-128', 'mp4a.40.2', 2, 48000],
+      ['aac-64', 'mp4a.40.2', 2, 48000],
+    ]);
+  });
+
+  it('packages Motion JPEG without audio as video only: no audio group, no audio set', () => {
+    const { result, checked } = jobs.get('gem-anim-1-mjpeg.mov')!;
+    expect(result.audio).toEqual([]);
+    // 256x256 is below every rung: one rendition at the source's size.
+    expect(result.video.map((v) => [v.id, v.width, v.height])).toEqual([['256p', 256, 256]]);
+    expect(checked.master!.media).toEqual([]);
+    expect(checked.master!.variants.map((v) => [v.attrs.AUDIO, v.attrs.CODECS])).toEqual([[undefined, result.video[0]!.codecs]]);
+    expect(checked.mpd!.representations.map((r) => r.contentType)).toEqual(['video']);
+  });
+
+  it('writes only the manifests asked for, at a nominal frame rate for a camera clock', () => {
+    const { result } = jobs.get('realshort-h264-aac.mp4')!;
+    expect(result.dash).toBeUndefined();
+    expect(existsSync(join(result.outputDir, 'manifest.mpd'))).toBe(false);
+    expect(existsSync(result.hls!)).toBe(true);
+    expect(result.frameRate).toBe(30);
+  });
+
+  it('decodes every rendition back to the source duration', async () => {
+    for (const job of jobs.values()) {
+      const decoded = await Promise.all(job.checked.tracks.map((t) => engine.probe({ data: t.joined, name: 'r.mp4' }, { decode: true })));
+      decoded.forEach((probe, i) => {
+        const t = job.checked.tracks[i]!.track;
+        const sourceStream = job.source.streams.find((s) => s.type === t.kind)!;
+        expect(probe.streams[0]!.codec).toBe(t.kind === 'video' ? 'h264' : 'aac');
+        // The source's own decoded length (audio first, else video): within a frame, plus AAC priming.
+        const reference = job.source.decodedDuration!;
+        const slack = t.kind === 'video' ? 1 / job.fps : 2 * 1024 / (sourceStream.sampleRate ?? 48000);
+        expect(Math.abs(probe.decodedDuration! - reference), `${job.file} ${t.id}`).toBeLessThanOrEqual(slack + 0.05);
+      });
+    }
+  });
+});
+
+describe('failures', () => {
+  const outputDir = () => join(dir, 'failed', 'pkg');
+
+  it('refuses a source without video unless audioOnly (E_UNSUPPORTED), leaving no directory', async () => {
+    await expect(engine.package({ path: media('audio', 'loop_amen.flac') }, { outputDir: outputDir() })).rejects.toMatchObject({ code: 'E_UNSUPPORTED' });
+    expect(existsSync(join(dir, 'failed'))).toBe(false);
+  });
+
+  it('refuses audioOnly on a source without audio (E_UNSUPPORTED)', async () => {
+    await expect(engine.package({ path: media('video', 'gem-anim-1-mjpeg.mov') }, { audioOnly: true, outputDir: outputDir() })).rejects.toMatchObject({ code: 'E_UNSUPPORTED' });
+  });
+
+  it('refuses bytes that are not media (E_INPUT_INVALID)', async () => {
+    const junk = join(dir, 'junk.mp4');
+    writeFileSync(junk, new Uint8Array(4096).map((_, i) => (i * 7919) % 251));
+    await expect(engine.package({ path: junk }, { outputDir: outputDir() })).rejects.toMatchObject({ code: 'E_INPUT_INVALID' });
+    expect(existsSync(join(dir, 'failed'))).toBe(false);
+  });
+
+  it('enforces the input resolution and duration limits (E_LIMIT naming the limit)', async () => {
+    const path = media('video', 'oa4-launch-vp8-vorbis.webm');
+    await expect(engine.package({ path }, { maxPixels: 320 * 240, outputDir: outputDir() })).rejects.toMatchObject({ code: 'E_LIMIT', details: { limit: 'maxPixels' } });
+    await expect(engine.package({ path }, { outputDir: outputDir(), limits: { maxDurationSeconds: 5 } })).rejects.toMatchObject({
+      code: 'E_LIMIT',
+      details: { limit: 'maxDurationSeconds' },
+    });
+  });
+
+  it('rejects bad options by name (E_OPTIONS)', async () => {
+    const path = media('video', 'realshort-h264-aac.mp4');
+    await expect(engine.package({ path }, { video: ['999p'], outputDir: outputDir() })).rejects.toMatchObject({ code: 'E_OPTIONS', details: { option: 'video' } });
+    await expect(engine.package({ path }, { segmentDuration: 0, outputDir: outputDir() })).rejects.toMatchObject({ code: 'E_OPTIONS', details: { option: 'segmentDuration' } });
+    await expect(engine.package({ path }, { formats: ['smooth' as 'hls'], outputDir: outputDir() })).rejects.toMatchObject({ code: 'E_OPTIONS' });
+  });
+
+  it('removes the partial package of an aborted job', async () => {
+    const controller = new AbortController();
+    const job = engine.package(
+      { path: media('video', 'oa4-launch-vp8-vorbis.webm') },
+      { outputDir: outputDir(), signal: controller.signal, onProgress: (p) => p.phase === 'package' && p.ratio > 0.1 && controller.abort() },
+    );
+    await expect(job).rejects.toMatchObject({ code: 'E_ABORTED' });
+    expect(existsSync(join(dir, 'failed'))).toBe(false);
+    expect(readdirSync(dir).filter((n) => n.endsWith('.part'))).toEqual([]);
+  });
+});
