@@ -1,0 +1,114 @@
+#!/usr/bin/env node
+// Images: sandcodec (FFmpeg core decode/encode + wasm resize kernel) vs native sharp vs
+// sharp on @img/sharp-wasm32, same inputs, same run. Cases: a 3000×3000 cover upload → the
+// 640/300/64 JPEG set, and a 12 MP photo (4000×3000) → 1024 px JPEG. Also sandcodec without
+// shrink-on-load, to measure what the JPEG decoder's `lowres` saves.
+// Needs the built package (`npm run build`). Usage: node bench/image.mjs [--runs N]
+// Prints a markdown table (median and fastest ms) with the machine description and load average.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const args = process.argv.slice(2);
+const runs = Number(args[args.indexOf('--runs') + 1]) || 5;
+const here = fileURLToPath(new URL('.', import.meta.url));
+const SET = [640, 300, 64];
+
+/** One engine run: `sandcodec`, `sandcodec-noshrink`, `sharp`, or `sharp-wasm32`, timed in a child. */
+async function measure(variant, cover, photo) {
+  const times = {};
+  const time = async (name, fn) => {
+    await fn(); // warm-up: compiles, caches, worker start
+    const ms = [];
+    for (let i = 0; i < runs; i++) {
+      const t = performance.now();
+      await fn();
+      ms.push(performance.now() - t);
+    }
+    ms.sort((a, b) => a - b);
+    times[name] = { median: ms[Math.floor(ms.length / 2)], min: ms[0] };
+  };
+  if (variant.startsWith('sandcodec')) {
+    const { createEngine } = await import('../dist/index.js');
+    const engine = await createEngine({ workers: 1 });
+    const shrinkOnLoad = variant === 'sandcodec';
+    await time('cover', () => engine.imageSet(cover, SET.map((width) => ({ width, format: 'jpeg', quality: 80 })), { shrinkOnLoad }));
+    await time('photo', () => engine.resize(photo, { width: 1024, format: 'jpeg', quality: 80, shrinkOnLoad }));
+    await engine.close();
+  } else {
+    const { default: sharp } = await import('sharp');
+    sharp.concurrency(1);
+    sharp.cache(false);
+    times.backend = sharp.versions.vips;
+    await time('cover', () => {
+      const source = sharp(cover);
+      return Promise.all(SET.map((width) => source.clone().resize(width).jpeg({ quality: 80 }).toBuffer()));
+    });
+    await time('photo', () => sharp(photo).resize(1024).jpeg({ quality: 80 }).toBuffer());
+  }
+  return times;
+}
+
+if (args[0] === '--child') {
+  const [variant, coverPath, photoPath] = args.slice(1, 4);
+  const result = await measure(variant, readFileSync(coverPath), readFileSync(photoPath));
+  process.stdout.write(JSON.stringify(result));
+  process.exit(0);
+}
+
+const { default: sharp } = await import('sharp');
+const dir = mkdtempSync(join(tmpdir(), 'sandcodec-bench-image-'));
+try {
+  // Photo-like inputs: the corpus photos upscaled, with sensor-like noise so JPEG has work to do.
+  const noisy = async (file, width, height) => {
+    const base = await sharp(file).resize(width, height, { fit: 'fill' }).removeAlpha().raw().toBuffer();
+    let seed = 0x9e3779b9;
+    for (let i = 0; i < base.length; i++) {
+      seed ^= seed << 13; seed ^= seed >>> 17; seed ^= seed << 5;
+      base[i] = Math.max(0, Math.min(255, base[i] + ((seed & 15) - 8)));
+    }
+    return sharp(base, { raw: { width, height, channels: 3 } }).jpeg({ quality: 92 }).toBuffer();
+  };
+  const coverPath = join(dir, 'cover-3000.jpg');
+  const photoPath = join(dir, 'photo-12mp.jpg');
+  writeFileSync(coverPath, await noisy(join(here, '..', '..', 'shared', 'media', 'image', 'astronaut.png'), 3000, 3000));
+  writeFileSync(photoPath, await noisy(join(here, '..', '..', 'shared', 'media', 'image', 'renpy-washington.jpg'), 4000, 3000));
+
+  const variants = [
+    ['sandcodec', []],
+    ['sandcodec-noshrink', []],
+    ['sharp', []],
+    ['sharp-wasm32', ['--require', join(here, 'sharp-wasm32-preload.cjs')]],
+  ];
+  const results = {};
+  for (const [variant, nodeArgs] of variants) {
+    const child = spawnSync(process.execPath, [...nodeArgs, fileURLToPath(import.meta.url), '--child', variant, coverPath, photoPath, '--runs', String(runs)], {
+      encoding: 'utf8',
+      timeout: 10 * 60 * 1000,
+    });
+    if (child.status !== 0) {
+      results[variant] = { error: (child.stderr || child.error?.message || 'failed').trim().split('\n').slice(-3).join(' ') };
+      continue;
+    }
+    results[variant] = JSON.parse(child.stdout);
+  }
+
+  const fmt = (t) => (t ? `${t.median.toFixed(0)} (${t.min.toFixed(0)})` : '—');
+  const cpu = cpus()[0]?.model ?? 'unknown CPU';
+  console.log(`Machine: ${cpu}, ${cpus().length} cores, ${(totalmem() / 1024 ** 3).toFixed(1)} GiB, Node ${process.version}; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}; ${runs} runs after a warm-up, one worker / sharp.concurrency(1)\n`);
+  console.log('| engine | 3000×3000 JPEG → 640/300/64 JPEG set, ms median (fastest) | 12 MP JPEG → 1024 px JPEG, ms median (fastest) |');
+  console.log('| --- | --- | --- |');
+  for (const [variant] of variants) {
+    const r = results[variant];
+    if (r.error) console.log(`| ${variant} | failed: ${r.error} | |`);
+    else console.log(`| ${variant}${r.backend ? ` (libvips ${r.backend})` : ''} | ${fmt(r.cover)} | ${fmt(r.photo)} |`);
+  }
+  const ratio = (a, b, k) => (results[a]?.[k] && results[b]?.[k] ? (results[a][k].median / results[b][k].median).toFixed(2) : '—');
+  console.log(`\nsandcodec / native sharp: cover set ${ratio('sandcodec', 'sharp', 'cover')}×, 12 MP ${ratio('sandcodec', 'sharp', 'photo')}×`);
+  console.log(`sandcodec / sharp-wasm32: cover set ${ratio('sandcodec', 'sharp-wasm32', 'cover')}×, 12 MP ${ratio('sandcodec', 'sharp-wasm32', 'photo')}×`);
+  console.log(`shrink-on-load: without / with = cover set ${ratio('sandcodec-noshrink', 'sandcodec', 'cover')}×, 12 MP ${ratio('sandcodec-noshrink', 'sandcodec', 'photo')}×`);
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
