@@ -107,9 +107,12 @@ export async function thumbnailsInput(jobs: CallJobs, input: ResolvedInput, opti
       names.push('poster.jpg');
     }
     const imageSize = o.width === false ? undefined : { width: even(o.width), height: even(o.width * aspect) };
+    // The sheets do not say how many cells they filled (a video track can end before the
+    // container's duration): the images branch counts them, so it runs, tiny, even when not kept.
+    const counted = imageSize ?? { width: 16, height: even(16 * aspect) };
     // Spares: the fps filter may round one more frame out of the last partial interval.
     const spare = count + 1;
-    if (imageSize) {
+    {
       branches.push('images');
       outs.push(['-map', '[images]', '-q:v', '3', '-start_number', '1', '-f', 'image2', '/job/thumb-%04d.jpg']);
       for (let i = 1; i <= spare; i++) names.push(`thumb-${String(i).padStart(4, '0')}.jpg`);
@@ -123,7 +126,7 @@ export async function thumbnailsInput(jobs: CallJobs, input: ResolvedInput, opti
     graph.push(`[0:${video.index}]format=yuvj420p,split=${branches.length}${branches.map((b) => `[${b}_in]`).join('')}`);
     if (posterTime !== undefined) graph.push('[poster_in]null[poster]');
     // fps=1/N takes the frame nearest each multiple of N, starting at 0.
-    if (imageSize) graph.push(`[images_in]fps=1/${o.every},scale=${imageSize.width}:${imageSize.height}[images]`);
+    graph.push(`[images_in]fps=1/${o.every},scale=${counted.width}:${counted.height}[images]`);
     if (tile) graph.push(`[sprite_in]fps=1/${o.every},scale=${tile.w}:${tile.height},tile=${tile.columns}x${tile.rows}[sprite]`);
     const inPlan = planInput(input);
     const plan: FFmpegPlan = {
@@ -143,12 +146,13 @@ export async function thumbnailsInput(jobs: CallJobs, input: ResolvedInput, opti
       else written.add(name);
     }
     const images = names.filter((n) => n.startsWith('thumb-') && written.has(n));
+    if (!imageSize) for (const n of images) await rm(dir.path(n));
     const sheets = names.filter((n) => n.startsWith('sprite-') && written.has(n));
     if (posterTime !== undefined && !written.has('poster.jpg')) throw new InputError('thumbnails: no frame was decoded for the poster');
     let spriteResult: ThumbnailResult['sprite'];
     if (tile) {
-      // One cue per thumbnail interval; the thumbnails that exist are those the sheets can hold.
-      const cells = Math.min(count, sheets.length * tile.columns * tile.rows);
+      // One cue per thumbnail made.
+      const cells = Math.min(images.length, sheets.length * tile.columns * tile.rows);
       await writeFile(dir.path('storyboard.vtt'), storyboardVtt(cells, o.every, duration, tile));
       spriteResult = { sheets, vtt: 'storyboard.vtt', columns: tile.columns, rows: tile.rows, width: tile.w, height: tile.height, count: cells };
     }
@@ -159,7 +163,7 @@ export async function thumbnailsInput(jobs: CallJobs, input: ResolvedInput, opti
       source,
       outputDir: dir.finalPath,
       ...(posterTime !== undefined ? { poster: { path: abs('poster.jpg'), width: video.width, height: video.height, time: posterTime } } : {}),
-      images: images.map((n, i) => ({ path: abs(n), time: i * o.every })),
+      images: imageSize ? images.map((n, i) => ({ path: abs(n), time: i * o.every })) : [],
       ...(imageSize ? { imageSize } : {}),
       ...(spriteResult ? { sprite: { ...spriteResult, sheets: spriteResult.sheets.map(abs), vtt: abs(spriteResult.vtt) } } : {}),
     };
@@ -188,7 +192,8 @@ export function storyboardVtt(count: number, every: number, duration: number, ti
     const x = (cell % tile.columns) * tile.w;
     const y = Math.floor(cell / tile.columns) * tile.height;
     const start = i * every;
-    const end = Math.min((i + 1) * every, duration);
+    // The last cue runs to the end, so every point of the timeline has a preview.
+    const end = i === count - 1 ? Math.max(duration, start + 0.001) : Math.min((i + 1) * every, duration);
     lines.push(`${stamp(start)} --> ${stamp(end)}`, `sprite-${String(sheet).padStart(3, '0')}.jpg#xywh=${x},${y},${tile.w},${tile.height}`, '');
   }
   return lines.join('\n');
