@@ -189,6 +189,41 @@ describe('the real files of ../shared/media/audio', () => {
   });
 });
 
+describe('call options', () => {
+  it('progress is monotonic and ends at 1 (loudness, and normalize over its several jobs)', async () => {
+    const path = join(mediaDir, 'audio', 'renpyallstars.ogg');
+    const events: Array<{ phase: string; ratio: number }> = [];
+    await engine.loudness({ path }, { onProgress: (p) => events.push(p) });
+    expect(events.length).toBeGreaterThan(0);
+    expect(events.at(-1)!.ratio).toBe(1);
+    expect(events.every((e, i) => i === 0 || e.ratio >= events[i - 1]!.ratio)).toBe(true);
+    const normalizeEvents: Array<{ phase: string; ratio: number }> = [];
+    await engine.normalize({ path }, { preset: 'flac', onProgress: (p) => normalizeEvents.push(p) });
+    expect(normalizeEvents.at(-1)!.ratio).toBe(1);
+    expect(new Set(normalizeEvents.map((e) => e.phase))).toEqual(new Set(['analyze', 'normalize', 'verify']));
+    expect(normalizeEvents.find((e) => e.phase === 'normalize')!.ratio).toBeGreaterThanOrEqual(0.2);
+  });
+
+  it('an abort stops the measurement with E_ABORTED', async () => {
+    const controller = new AbortController();
+    const path = join(mediaDir, 'audio', 'renpyallstars.ogg');
+    const pending = engine.loudness({ path }, { signal: controller.signal, onProgress: () => controller.abort() });
+    await expect(pending).rejects.toMatchObject({ code: 'E_ABORTED' });
+  });
+
+  it('maxDurationSeconds refuses a longer input with E_LIMIT', async () => {
+    const path = join(mediaDir, 'audio', 'renpyallstars.ogg');
+    await expect(engine.loudness({ path }, { limits: { maxDurationSeconds: 10 } })).rejects.toMatchObject({ code: 'E_LIMIT', details: { limit: 'maxDurationSeconds' } });
+  });
+
+  it('a video file: the first audio stream is measured', async () => {
+    const path = join(mediaDir, 'video', 'realshort-h264-aac.mp4');
+    const m = await engine.loudness({ path });
+    expect(m.integrated).toBeGreaterThan(-70);
+    expect(m.integrated).toBeLessThan(0);
+  });
+});
+
 describe('bounded memory', () => {
   it('a 2-hour file measures in constant memory: wasm heap capped at 64 MiB, RSS does not grow with duration', async () => {
     const rate = 8000;

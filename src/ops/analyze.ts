@@ -5,7 +5,7 @@
 import { InternalError, LimitError, UnsupportedError } from '../errors.js';
 import type { ResolvedInput } from '../io/input.js';
 import type { Limits } from '../options.js';
-import type { AnalysisData, AnalyzePlan, JobLimits, JobResult, Plan } from '../plan.js';
+import type { AnalysisData, AnalyzePlan, JobLimits, JobResult, Plan, WorkerEvent } from '../plan.js';
 import type { ProgressTracker } from '../progress.js';
 import { channelWeights } from './channel-weights.js';
 import type { Loudness } from './loudness.js';
@@ -69,8 +69,29 @@ export function analyzePlan(input: ResolvedInput, audio: StreamInfo, want: { lou
   };
 }
 
+/** Where one job's progress falls within the call's 0..1 (a call may run several jobs). */
+export interface ProgressSpan {
+  phase: string;
+  from: number;
+  to: number;
+}
+
+/** The event handler mapping one job's media time onto `span` of the call's progress. */
+export function spanHandler(jobs: CallJobs, span: ProgressSpan, duration: number | null): (event: WorkerEvent) => void {
+  return (event) => {
+    if (event.type !== 'stats') return;
+    const fraction = duration && duration > 0 ? Math.min(1, event.seconds / duration) : 0;
+    jobs.tracker.emit(span.phase, span.from + (span.to - span.from) * fraction, event.seconds, event.speed);
+  };
+}
+
 /** Probes, then measures in one decode pass. */
-export async function analyzeInput(jobs: CallJobs, input: ResolvedInput, want: { loudness: boolean; peaks?: ResolvedPeaks }): Promise<DetailedAnalysis> {
+export async function analyzeInput(
+  jobs: CallJobs,
+  input: ResolvedInput,
+  want: { loudness: boolean; peaks?: ResolvedPeaks },
+  span: ProgressSpan = { phase: 'analyze', from: 0, to: 1 },
+): Promise<DetailedAnalysis> {
   const source = await jobs.probe(input);
   const audio = primaryAudio(source);
   if (!audio) throw new UnsupportedError(`the input has no audio stream (found: ${source.streams.map((s) => s.type).join(', ') || 'nothing'})`);
@@ -81,11 +102,13 @@ export async function analyzeInput(jobs: CallJobs, input: ResolvedInput, want: {
     });
   }
   const plan = analyzePlan(input, audio, want, jobs.jobLimits);
-  const result = await jobs.run(plan, jobs.tracker.phase('analyze', source.duration));
+  const result = await jobs.run(plan, spanHandler(jobs, span, source.duration));
   const data = result.analysis;
   if (!data) throw new InternalError('analyze: the worker returned no measurement');
   const { sampleRate, channels } = plan.analysis;
   const out: DetailedAnalysis = { source, duration: data.frames / sampleRate, sampleRate, channels };
+  // The worker throttles its reports and may drop the last one: close the span here.
+  jobs.tracker.emit(span.phase, span.to, out.duration, undefined);
   if (data.loudness) {
     const { gating, ...loudness } = data.loudness;
     out.loudness = loudness;

@@ -14,7 +14,7 @@ import { resolveInput, type ResolvedInput } from '../io/input.js';
 import { OutputSet } from '../io/output.js';
 import type { FFmpegPlan, OutputSink } from '../plan.js';
 import { encoderArgs, getAudioPreset, AUDIO_PRESET_NAMES, type AudioPreset } from '../presets/audio.js';
-import { analyzeInput, type CallJobs, type DetailedAnalysis } from './analyze.js';
+import { analyzeInput, spanHandler, type CallJobs, type DetailedAnalysis } from './analyze.js';
 import { gatedLoudness, type Loudness } from './loudness.js';
 import { primaryAudio, type StreamInfo } from './probe-result.js';
 import { planInput } from './probe.js';
@@ -170,6 +170,8 @@ interface TrackPlan {
   albumTags: Record<string, string>;
   /** Album tracks keep the album's gain: a redo only lowers the limiter. */
   fixedGain: boolean;
+  /** This track's share of the call's progress (encode, then re-measure). */
+  span: { from: number; to: number };
   destination?: string;
 }
 
@@ -193,10 +195,13 @@ async function writeTrack(jobs: CallJobs, r: Resolved, t: TrackPlan): Promise<No
       const outPeak = limitDb !== undefined ? Math.min(source.truePeak + gain, limitDb) : source.truePeak + gain;
       const tags = { ...gainTags(r.preset, 'TRACK', outLoudness, outPeak), ...t.albumTags };
       const settings: PassSettings = { gain, ...(limitDb !== undefined ? { limitDb } : {}), tags };
-      const result = await jobs.run(encodePlan(t.input, audio, r.preset, settings, sink, jobs), jobs.tracker.phase('normalize', t.analysis.duration));
+      // Most of the track's share goes to the first pass; a redo moves within what is left.
+      const { from, to } = t.span;
+      const mid = from + (to - from) * 0.8;
+      const result = await jobs.run(encodePlan(t.input, audio, r.preset, settings, sink, jobs), spanHandler(jobs, { phase: 'normalize', from, to: mid }, t.analysis.duration));
       const out = result.outputs[0]!;
       const written = sink.type === 'path' ? await resolveInput({ path: sink.path }, Number.MAX_SAFE_INTEGER) : await resolveInput(out.bytes!, Number.MAX_SAFE_INTEGER);
-      const measured = await analyzeInput(jobs, written, { loudness: true }).finally(() => written.release());
+      const measured = await analyzeInput(jobs, written, { loudness: true }, { phase: 'verify', from: mid, to }).finally(() => written.release());
       const m = measured.loudness!;
       const over = m.truePeak - r.ceiling;
       const off = m.integrated === null ? 0 : r.target - m.integrated;
@@ -309,12 +314,12 @@ function requireLoudness(a: DetailedAnalysis, label: string): void {
 export async function normalizeTrack(jobs: CallJobs, input: ResolvedInput, options: NormalizeOptions): Promise<NormalizeResult> {
   const r = resolveNormalize(options);
   checkOutput('output', options.output);
-  const analysis = await analyzeInput(jobs, input, { loudness: true });
+  const analysis = await analyzeInput(jobs, input, { loudness: true }, { phase: 'analyze', from: 0, to: 0.2 });
   requireLoudness(analysis, input.label);
   const { integrated, truePeak } = analysis.loudness!;
   const wanted = r.target - integrated!;
   const gain = r.policy === 'gain' ? headroomGain(wanted, truePeak, r.ceiling) : wanted;
-  return writeTrack(jobs, r, { input, analysis, gain, albumTags: {}, fixedGain: false, ...(options.output ? { destination: options.output } : {}) });
+  return writeTrack(jobs, r, { input, analysis, gain, albumTags: {}, fixedGain: false, span: { from: 0.2, to: 1 }, ...(options.output ? { destination: options.output } : {}) });
 }
 
 /**
@@ -331,7 +336,10 @@ export async function normalizeAlbum(jobs: CallJobs, inputs: ResolvedInput[], op
     if (new Set(outputs).size !== outputs.length) throw new OptionsError('outputs', 'must not name a path twice');
   }
   const analyses: DetailedAnalysis[] = [];
-  for (const input of inputs) analyses.push(await analyzeInput(jobs, input, { loudness: true }));
+  const share = 1 / inputs.length;
+  for (const [i, input] of inputs.entries()) {
+    analyses.push(await analyzeInput(jobs, input, { loudness: true }, { phase: 'analyze', from: 0.2 * i * share, to: 0.2 * (i + 1) * share }));
+  }
   analyses.forEach((a, i) => {
     if (!primaryAudio(a.source)) throw new UnsupportedError(`${inputs[i]!.label}: no audio stream`);
   });
@@ -355,6 +363,7 @@ export async function normalizeAlbum(jobs: CallJobs, inputs: ResolvedInput[], op
       gain,
       albumTags,
       fixedGain: true,
+      span: { from: 0.2 + 0.8 * i * share, to: 0.2 + 0.8 * (i + 1) * share },
       ...(outputs ? { destination: outputs[i]! } : {}),
     }));
   }
