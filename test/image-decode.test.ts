@@ -52,12 +52,25 @@ describe('image decode: JPEG', () => {
     expect(psnr(ours, await sharpRgba(jpg))).toBeGreaterThan(38);
   });
 
-  it('CMYK (Adobe inverted) comes out as RGB close to libvips (naive ink conversion, see README)', async () => {
-    const jpg = await rawSharp(pattern).toColourspace('cmyk').jpeg({ quality: 95 }).toBuffer();
+  it('CMYK (Adobe inverted) with a CMYK profile: inks converted through its A2B0 table like libvips does', async () => {
+    for (const progressive of [false, true]) {
+      const jpg = await rawSharp(pattern).removeAlpha().toColourspace('cmyk').withIccProfile('cmyk').jpeg({ quality: 95, progressive }).toBuffer();
+      const ours = await decoded(jpg, 320);
+      expect(ours.source.icc).toBe('converted');
+      const vips = await sharpRgba(await sharp(jpg).toColourspace('srgb').png().toBuffer());
+      expect(psnr(ours, vips), `progressive ${progressive}`).toBeGreaterThan(40);
+    }
+  });
+
+  it('CMYK without a profile: inks mixed naively, R = (1 − C)(1 − K)', async () => {
+    const jpg = await rawSharp(pattern).removeAlpha().toColourspace('cmyk').jpeg({ quality: 95 }).toBuffer();
     const ours = await decoded(jpg, 320);
-    expect([ours.width, ours.height]).toEqual([320, 240]);
-    // FFmpeg converts inks with R = (1 − C)(1 − K); libvips goes through a CMYK profile. Same picture, other colours.
+    expect(ours.source.icc).toBe('ignored');
+    // libvips falls back to its own CMYK profile: same picture, other colours.
     expect(psnr(ours, await sharpRgba(jpg))).toBeGreaterThan(14);
+    // White paper stays white, full black stays dark.
+    const paper = await rawSharp({ data: new Uint8Array(64 * 64 * 4).fill(255), width: 64, height: 64 }).removeAlpha().toColourspace('cmyk').jpeg().toBuffer();
+    expect(pixel(await decoded(paper, 64), 32, 32).slice(0, 3).every((v) => v >= 250)).toBe(true);
   });
 });
 

@@ -19,7 +19,15 @@ export interface ImageHeader {
   /** The embedded ICC profile, reassembled from its chunks. */
   icc?: Uint8Array;
   /** JPEG only: what shrink-on-load and colour handling need. */
-  jpeg?: { components: number; progressive: boolean; adobeTransform: number | null };
+  jpeg?: {
+    components: number;
+    progressive: boolean;
+    /** The APP14 Adobe transform (0 CMYK, 1 YCbCr, 2 YCCK); null without an Adobe marker. */
+    adobeTransform: number | null;
+    /** Byte offset of the SOF marker, and its type (0xc0…0xcf). */
+    sofAt: number;
+    sofMarker: number;
+  };
 }
 
 const bad = (format: string, why: string) => new InputError(`the ${format} header is invalid: ${why}`);
@@ -69,7 +77,7 @@ function need(view: DataView, end: number, format: string): void {
 /** Markers up to the first SOS: SOF for size, APP1 Exif, APP2 ICC_PROFILE chunks, APP14 Adobe. */
 function readJpeg(bytes: Uint8Array, view: DataView): ImageHeader {
   let at = 2;
-  let size: { width: number; height: number; components: number; progressive: boolean } | undefined;
+  let size: { width: number; height: number; components: number; progressive: boolean; sofAt: number; sofMarker: number } | undefined;
   let exif: Uint8Array | undefined;
   let adobeTransform: number | null = null;
   const iccChunks = new Map<number, Uint8Array>();
@@ -94,6 +102,8 @@ function readJpeg(bytes: Uint8Array, view: DataView): ImageHeader {
         width: (seg[3]! << 8) | seg[4]!,
         components: seg[5]!,
         progressive: marker === 0xc2 || marker === 0xc6 || marker === 0xca || marker === 0xce,
+        sofAt: at,
+        sofMarker: marker,
       };
     } else if (marker === 0xe1 && seg.length > 14 && latin(seg, 0, 6) === 'Exif\0\0') {
       exif ??= seg.subarray(6);
@@ -111,7 +121,7 @@ function readJpeg(bytes: Uint8Array, view: DataView): ImageHeader {
     format: 'jpeg',
     width: size.width,
     height: size.height,
-    jpeg: { components: size.components, progressive: size.progressive, adobeTransform },
+    jpeg: { components: size.components, progressive: size.progressive, adobeTransform, sofAt: size.sofAt, sofMarker: size.sofMarker },
   };
   if (exif) header.exif = exif;
   if (iccChunks.size > 0) header.icc = concat([...iccChunks.keys()].sort((a, b) => a - b).map((k) => iccChunks.get(k)!));
@@ -241,7 +251,9 @@ function concat(parts: Uint8Array[]): Uint8Array {
 
 /** Formats FFmpeg cannot decode as a still here are refused up front. */
 export function checkDecodable(header: ImageHeader): void {
-  if (header.jpeg && header.jpeg.components !== 1 && header.jpeg.components !== 3 && header.jpeg.components !== 4) {
-    throw new UnsupportedError(`JPEG with ${header.jpeg.components} components`);
+  const jpeg = header.jpeg;
+  if (jpeg && jpeg.components !== 1 && jpeg.components !== 3 && jpeg.components !== 4) {
+    throw new UnsupportedError(`JPEG with ${jpeg.components} components`);
   }
+  if (jpeg?.components === 4 && jpeg.sofMarker > 0xc2) throw new UnsupportedError('CMYK JPEG other than baseline, extended or progressive DCT');
 }

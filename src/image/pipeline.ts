@@ -16,6 +16,7 @@ import { planFit, type FitPlan } from './fit.js';
 import { checkDecodable, readImageHeader, type ImageHeader } from './header.js';
 import { convertToSrgb } from './icc.js';
 import { addMetadata } from './metadata.js';
+import { as12Bit, cmykPlanesToRgba } from './cmyk.js';
 import { applyOrientation, orientedSize, swapsAxes } from './orient.js';
 import type { ImageJobInfo } from './spec.js';
 
@@ -41,11 +42,21 @@ export function runImagePlan(plan: ImagePlan, ctx: RunContext): JobResult {
 
   const lowres = spec.shrinkOnLoad ? chooseLowres(header, orientation, fits) : 0;
   let started = performance.now();
-  let decoded = decode(plan, input, header, lowres, ctx);
+  const cmyk = header.jpeg?.components === 4;
+  let decoded: RgbaImage;
+  let icc: ImageJobInfo['source']['icc'];
+  if (cmyk) {
+    const source: PlanInput['source'] = sharedBytes(as12Bit(bytes, header));
+    const planes = decode(plan, { ...input, source }, header, 0, ctx, 'yuva444p16le', 8);
+    ({ image: decoded, icc } = cmykPlanesToRgba(planes, header));
+  } else {
+    decoded = { data: decode(plan, input, header, lowres, ctx, 'rgba', 4), width: Math.ceil(header.width / (1 << lowres)), height: Math.ceil(header.height / (1 << lowres)) };
+    icc = 'none';
+  }
   const decodeMs = performance.now() - started;
 
   started = performance.now();
-  const icc = header.icc ? convertToSrgb(decoded, header.icc) : 'none';
+  if (!cmyk && header.icc) icc = convertToSrgb(decoded, header.icc);
   decoded = applyOrientation(decoded, orientation);
   const resizer = new Resizer(decoded, { maxPixels: Math.max(spec.maxPixels, decoded.width * decoded.height) });
   const frames = spec.targets.map((t, i) => {
@@ -118,7 +129,14 @@ function chooseLowres(header: ImageHeader, orientation: Orientation, fits: FitPl
   return 0;
 }
 
-function decode(plan: ImagePlan, input: PlanInput, header: ImageHeader, lowres: number, ctx: RunContext): RgbaImage {
+function sharedBytes(bytes: Uint8Array): PlanInput['source'] {
+  const buffer = new SharedArrayBuffer(bytes.length);
+  new Uint8Array(buffer).set(bytes);
+  return { type: 'shared', buffer, byteLength: bytes.length };
+}
+
+/** Decodes the first frame to raw `pixFmt` bytes (`bytesPerPixel` each) at 1/2^lowres. */
+function decode(plan: ImagePlan, input: PlanInput, header: ImageHeader, lowres: number, ctx: RunContext, pixFmt: string, bytesPerPixel: number): Uint8Array {
   const inName = `in.${header.format}`;
   const outName = 'decoded.rgba';
   const decodePlan: FFmpegPlan = {
@@ -134,7 +152,7 @@ function decode(plan: ImagePlan, input: PlanInput, header: ImageHeader, lowres: 
       // (TIFF and BMP decoders treat unknown tags as errors under `explode`: CRCs only there.)
       '-err_detect', header.format === 'tiff' || header.format === 'bmp' ? 'crccheck' : 'crccheck+explode',
       '-i', `/job/${inName}`, '-frames:v', '1', '-sws_flags', 'bicubic+accurate_rnd+full_chroma_int',
-      '-f', 'rawvideo', '-pix_fmt', 'rgba', `/job/${outName}`,
+      '-f', 'rawvideo', '-pix_fmt', pixFmt, `/job/${outName}`,
     ],
     // The decoded frame is an intermediate: it may be as large as maxPixels allows.
     limits: { ...plan.limits, maxOutputBytes: Number.MAX_SAFE_INTEGER },
@@ -145,10 +163,10 @@ function decode(plan: ImagePlan, input: PlanInput, header: ImageHeader, lowres: 
   const width = Math.ceil(header.width / (1 << lowres));
   const height = Math.ceil(header.height / (1 << lowres));
   const data = result.outputs[0]!.bytes!;
-  if (data.length !== width * height * 4) {
+  if (data.length !== width * height * bytesPerPixel) {
     throw new InputError(`${plan.phase}: the image decoded to ${data.length} bytes, not the ${width}×${height} its header states`);
   }
-  return { data, width, height };
+  return data;
 }
 
 function encode(plan: ImagePlan, frames: RgbaImage[], ctx: RunContext): Uint8Array[] {
