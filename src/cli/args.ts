@@ -6,6 +6,8 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { OptionsError } from '../errors.js';
 import type { Limits } from '../options.js';
 import { IMAGE_FLAGS } from './commands/resize.js';
+import { PACKAGE_FLAGS } from './commands/package.js';
+import { THUMBNAIL_FLAGS } from './commands/thumbnails.js';
 
 type OptionSpecs = NonNullable<ParseArgsConfig['options']>;
 
@@ -79,6 +81,8 @@ export const COMMANDS = {
     positionals: ['IN'],
     required: ['output'],
   },
+  package: { options: PACKAGE_FLAGS, positionals: ['IN'], required: ['output'] },
+  thumbnails: { options: THUMBNAIL_FLAGS, positionals: ['IN'], required: ['output'] },
 } as const satisfies Record<string, CommandSpec>;
 
 export type CommandName = keyof typeof COMMANDS;

@@ -10,6 +10,8 @@ import { parseCommandLine, wantsJson, type CommandName } from './args.js';
 import { coverCommand } from './commands/cover.js';
 import { demoCommand } from './commands/demo.js';
 import { ladderCommand } from './commands/ladder.js';
+import { packageCommand } from './commands/package.js';
+import { thumbnailsCommand } from './commands/thumbnails.js';
 import { loudnessCommand } from './commands/loudness.js';
 import { normalizeCommand } from './commands/normalize.js';
 import { peaksCommand } from './commands/peaks.js';
@@ -35,6 +37,8 @@ const COMMAND_RUNNERS: Record<CommandName, Command> = {
   demo: demoCommand,
   resize: resizeCommand,
   cover: coverCommand,
+  package: packageCommand,
+  thumbnails: thumbnailsCommand,
 };
 
 function version(): string {

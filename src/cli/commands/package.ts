@@ -1,0 +1,73 @@
+/**
+ * `sandcodec package IN -o DIR [--format hls|dash|both] [--ladder 1080p,720p,…] [--audio aac-128,…]
+ * [--segment-duration 4] [--audio-only]`: CMAF segments with HLS and/or DASH manifests.
+ */
+import { basename } from 'node:path';
+import { OptionsError } from '../../errors.js';
+import type { PackageFormat, PackageResult } from '../../ops/package.js';
+import { list, positive } from '../args.js';
+import { callLimits, printJson, withProgress, type CommandContext } from '../context.js';
+import { formatFactor, formatKbps, formatSeconds, table } from '../format.js';
+
+export const PACKAGE_FLAGS = {
+  output: { type: 'string', short: 'o' },
+  format: { type: 'string' },
+  ladder: { type: 'string' },
+  audio: { type: 'string' },
+  'segment-duration': { type: 'string' },
+  'audio-only': { type: 'boolean' },
+} as const;
+
+function formats(value: unknown): PackageFormat[] {
+  if (value === undefined || value === 'both') return ['hls', 'dash'];
+  if (value === 'hls' || value === 'dash') return [value];
+  throw new OptionsError('--format', `must be hls, dash or both, got ${JSON.stringify(value)}`);
+}
+
+export async function packageCommand(ctx: CommandContext): Promise<void> {
+  const input = ctx.positionals[0]!;
+  const v = ctx.values;
+  const options = {
+    outputDir: v.output as string,
+    formats: formats(v.format),
+    ...(v.ladder !== undefined ? { video: list('--ladder', v.ladder as string) } : {}),
+    ...(v.audio !== undefined ? { audio: list('--audio', v.audio as string) } : {}),
+    ...(v['segment-duration'] !== undefined ? { segmentDuration: positive('--segment-duration', v['segment-duration'] as string) } : {}),
+    ...(v['audio-only'] ? { audioOnly: true } : {}),
+  };
+  const engine = await ctx.engine();
+  const result = await withProgress(ctx, 'package', (progress) => engine.package({ path: input }, { ...options, signal: ctx.signal, ...callLimits(ctx), ...progress }));
+  if (ctx.common.json) printJson(ctx, { ...result, video: result.video.map(brief), audio: result.audio.map(brief) });
+  else ctx.print(packageReport(input, result));
+}
+
+/** Segment lists are long: the JSON report gives their count and files' pattern instead. */
+function brief(t: PackageResult['video'][number]) {
+  const { segments, ...rest } = t;
+  return { ...rest, segments: segments.length, maxSegmentDuration: Math.max(...segments.map((s) => s.duration / t.timescale)) };
+}
+
+export function packageReport(input: string, r: PackageResult): string {
+  const rows = [...r.video, ...r.audio].map((t) => [
+    t.id,
+    t.codecs,
+    t.kind === 'video' ? `${t.width}x${t.height}` : `${t.channels} ch ${t.sampleRate} Hz`,
+    String(t.segments.length),
+    formatKbps(t.averageBandwidth),
+    formatKbps(t.bandwidth),
+  ]);
+  const columns = [
+    { header: 'rendition' },
+    { header: 'codecs' },
+    { header: 'format' },
+    { header: 'segments', align: 'right' as const },
+    { header: 'average', align: 'right' as const },
+    { header: 'peak', align: 'right' as const },
+  ];
+  const lines = [`package of ${basename(input)} → ${r.outputDir}`, '', table(columns, rows), ''];
+  if (r.hls) lines.push(`HLS:  ${r.hls}`);
+  if (r.dash) lines.push(`DASH: ${r.dash}`);
+  for (const s of r.skipped) lines.push(`skipped ${s.rung}: ${s.reason}`);
+  lines.push(`${formatSeconds(r.duration, 2)} in ${r.segmentDuration} s segments, packaged in ${formatSeconds(r.elapsedMs / 1000, 2)} (${formatFactor(r.realtimeFactor)})`);
+  return lines.join('\n');
+}

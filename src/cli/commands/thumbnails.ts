@@ -1,0 +1,52 @@
+/** `sandcodec thumbnails IN -o DIR [--every 10] [--sprite 10x10 --width 160]`: poster, images and storyboard. */
+import { OptionsError } from '../../errors.js';
+import { integer, positive } from '../args.js';
+import { callLimits, printJson, withProgress, type CommandContext } from '../context.js';
+
+export const THUMBNAIL_FLAGS = {
+  output: { type: 'string', short: 'o' },
+  every: { type: 'string' },
+  sprite: { type: 'string' },
+  width: { type: 'string' },
+} as const;
+
+function grid(value: unknown): { columns: number; rows: number } {
+  const m = /^(\d+)x(\d+)$/.exec(String(value));
+  if (!m) throw new OptionsError('--sprite', `must be COLUMNSxROWS, e.g. 10x10, got ${JSON.stringify(value)}`);
+  return { columns: Number(m[1]), rows: Number(m[2]) };
+}
+
+export async function thumbnailsCommand(ctx: CommandContext): Promise<void> {
+  const input = ctx.positionals[0]!;
+  const v = ctx.values;
+  const sprite = {
+    ...(v.sprite !== undefined ? grid(v.sprite) : {}),
+    ...(v.width !== undefined ? { width: integer('--width', v.width as string) } : {}),
+  };
+  const engine = await ctx.engine();
+  const result = await withProgress(ctx, 'thumbnails', (progress) =>
+    engine.thumbnails(
+      { path: input },
+      {
+        outputDir: v.output as string,
+        ...(v.every !== undefined ? { every: positive('--every', v.every as string) } : {}),
+        sprite,
+        signal: ctx.signal,
+        ...callLimits(ctx),
+        ...progress,
+      },
+    ),
+  );
+  if (ctx.common.json) {
+    printJson(ctx, { ...result, source: undefined });
+    return;
+  }
+  const lines = [`thumbnails of ${input} → ${result.outputDir}`];
+  if (result.poster) lines.push(`poster: ${result.poster.path} (${result.poster.width}x${result.poster.height} at ${result.poster.time} s)`);
+  if (result.imageSize) lines.push(`images: ${result.images.length} at ${result.imageSize.width}x${result.imageSize.height}, one every ${result.images[1]?.time ?? '-'} s`);
+  if (result.sprite) {
+    const s = result.sprite;
+    lines.push(`storyboard: ${s.count} thumbnails of ${s.width}x${s.height} on ${s.sheets.length} sheet(s) of ${s.columns}x${s.rows}, cues in ${s.vtt}`);
+  }
+  ctx.print(lines.join('\n'));
+}
