@@ -1,0 +1,69 @@
+/**
+ * `sandcodec package` and `sandcodec thumbnails` as a user runs them: real processes, the JSON a
+ * script reads, the files on disk, and exit statuses of the error families.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EXIT_STATUS } from '../dist/index.js';
+import { makeTempDir, media, removeTempDir, repoRoot } from './helpers/media.js';
+
+const BIN = join(repoRoot, 'dist', 'cli', 'main.js');
+let dir: string;
+
+function sandcodec(args: string[]) {
+  const run = spawnSync(process.execPath, [BIN, ...args, '--workers', '1'], { cwd: repoRoot, encoding: 'utf8' });
+  return { status: run.status, stdout: run.stdout, stderr: run.stderr };
+}
+
+beforeAll(async () => {
+  dir = await makeTempDir();
+});
+
+afterAll(async () => {
+  await removeTempDir(dir);
+});
+
+describe('sandcodec package', () => {
+  it('writes the DASH package asked for and reports it as JSON', () => {
+    const out = join(dir, 'pkg');
+    const run = sandcodec(['package', media('video', 'realshort-h264-aac.mp4'), '-o', out, '--format', 'dash', '--ladder', '360p', '--audio', 'aac-64', '--segment-duration', '1', '--json']);
+    expect(run.status, run.stderr).toBe(0);
+    const report = JSON.parse(run.stdout) as { dash: string; hls?: string; video: Array<{ id: string; segments: number; codecs: string }>; audio: Array<{ id: string }> };
+    expect(report.hls).toBeUndefined();
+    expect(report.dash).toBe(join(out, 'manifest.mpd'));
+    expect(report.video.map((v) => [v.id, v.segments])).toEqual([['240p', 2]]);
+    expect(report.video[0]!.codecs).toMatch(/^avc1\.4d40[0-9a-f]{2}$/);
+    expect(report.audio.map((a) => a.id)).toEqual(['aac-64']);
+    expect(readdirSync(out).sort()).toEqual(['240p', 'aac-64', 'manifest.mpd']);
+  });
+
+  it('packages audio only with --audio-only, and refuses a video-less source without it', () => {
+    const out = join(dir, 'music');
+    const ok = sandcodec(['package', media('audio', 'loop_amen.flac'), '-o', out, '--audio-only', '--audio', 'aac-128', '--format', 'hls']);
+    expect(ok.status, ok.stderr).toBe(0);
+    expect(ok.stdout).toContain('mp4a.40.2');
+    expect(existsSync(join(out, 'master.m3u8'))).toBe(true);
+    const refused = sandcodec(['package', media('audio', 'loop_amen.flac'), '-o', join(dir, 'nope'), '--json']);
+    expect(refused.status).toBe(EXIT_STATUS.E_UNSUPPORTED);
+    expect(JSON.parse(refused.stdout).error.code).toBe('E_UNSUPPORTED');
+    expect(existsSync(join(dir, 'nope'))).toBe(false);
+  });
+
+  it('rejects a bad --format as a usage error', () => {
+    const run = sandcodec(['package', media('video', 'realshort-h264-aac.mp4'), '-o', join(dir, 'x'), '--format', 'smooth']);
+    expect(run.status).toBe(EXIT_STATUS.E_OPTIONS);
+    expect(run.stderr).toContain('--format');
+  });
+});
+
+describe('sandcodec thumbnails', () => {
+  it('writes a poster, images and a storyboard', () => {
+    const out = join(dir, 'thumbs');
+    const run = sandcodec(['thumbnails', media('video', 'gem-anim-1-mjpeg.mov'), '-o', out, '--every', '1', '--sprite', '2x2', '--width', '64']);
+    expect(run.status, run.stderr).toBe(0);
+    expect(readdirSync(out).sort()).toEqual(['poster.jpg', 'sprite-001.jpg', 'storyboard.vtt', 'thumb-0001.jpg', 'thumb-0002.jpg', 'thumb-0003.jpg']);
+    expect(run.stdout).toContain('3 thumbnails of 64x64 on 1 sheet(s) of 2x2');
+  });
+});
