@@ -186,11 +186,49 @@ describe('engine.normalizeAlbum', () => {
     const measured = await Promise.all(outputs.map((path) => engine.loudness({ path })));
     measured.forEach((m, i) => expect(Math.abs(m.integrated! - (levels[i]! + r.gain))).toBeLessThan(0.1));
     const tags = await Promise.all(outputs.map(async (path) => (await engine.probe({ path })).tags));
-    const albumGain = `${(-18 - (r.albumLoudness + r.gain)).toFixed(2)} dB`;
+    // The album tags come from the written tracks gated together: here, the planned album level.
+    const albumGain = parseFloat(tags[0]!.REPLAYGAIN_ALBUM_GAIN!);
+    expect(Math.abs(albumGain - (-18 - (r.albumLoudness + r.gain)))).toBeLessThan(0.05);
+    expect(r.tracks.every((t) => t.tags.REPLAYGAIN_ALBUM_GAIN === tags[0]!.REPLAYGAIN_ALBUM_GAIN)).toBe(true);
     for (const [i, t] of tags.entries()) {
-      expect(t.REPLAYGAIN_ALBUM_GAIN).toBe(albumGain);
+      expect(t.REPLAYGAIN_ALBUM_GAIN).toBe(tags[0]!.REPLAYGAIN_ALBUM_GAIN);
       expect(t.REPLAYGAIN_TRACK_GAIN).toBe(`${(-18 - measured[i]!.integrated!).toFixed(2)} dB`);
     }
+  }, 90_000);
+});
+
+describe('engine.normalizeAlbum, policy limit through Opus', () => {
+  it('one gain, the limiter per track, R128 album gain from the written tracks; a failing track leaves no file', async () => {
+    const a = join(dir, 'album-limit-a.wav');
+    const b = join(dir, 'album-limit-b.wav');
+    quietPeakyMaster(a, 6);
+    sineMaster(b, -30, 6);
+    const outputs = [join(dir, 'album-limit', 'a.opus'), join(dir, 'album-limit', 'b.opus')];
+    const r = await engine.normalizeAlbum([{ path: a }, { path: b }], { policy: 'limit', preset: 'opus-96', outputs });
+    expect(r.tracks.map((t) => t.gain)).toEqual([r.gain, r.gain]);
+    const measured = await Promise.all(outputs.map((path) => engine.loudness({ path })));
+    for (const m of measured) expect(m.truePeak).toBeLessThanOrEqual(-1 + 0.1);
+    const tags = await Promise.all(outputs.map(async (path) => (await engine.probe({ path })).streams[0]!.tags));
+    expect(tags[0]!.R128_ALBUM_GAIN).toBeDefined();
+    expect(tags[1]!.R128_ALBUM_GAIN).toBe(tags[0]!.R128_ALBUM_GAIN);
+    tags.forEach((t, i) => expect(t.R128_TRACK_GAIN).toBe(String(Math.round((-23 - measured[i]!.integrated!) * 256))));
+
+    // The second track's encode fails (its output outgrows maxOutputBytes, which the first one
+    // fits): the album fails, and the first track, already written, is not left behind.
+    const small = join(dir, 'album-small.wav');
+    sineMaster(small, -20, 1);
+    const sizeOf = async (path: string) => (await engine.normalize({ path }, { preset: 'flac' })).size;
+    const [smallSize, bigSize] = await Promise.all([sizeOf(small), sizeOf(a)]);
+    expect(bigSize).toBeGreaterThan(smallSize * 2);
+    const failing = [join(dir, 'album-fail', 'a.flac'), join(dir, 'album-fail', 'b.flac')];
+    await expect(engine.normalizeAlbum([{ path: small }, { path: a }], {
+      preset: 'flac',
+      outputs: failing,
+      limits: { maxOutputBytes: Math.round((smallSize + bigSize) / 2) },
+    })).rejects.toMatchObject({ code: 'E_LIMIT', details: { limit: 'maxOutputBytes' } });
+    const { existsSync } = await import('node:fs');
+    expect(failing.some((f) => existsSync(f))).toBe(false);
+    expect(existsSync(join(dir, 'album-fail'))).toBe(false);
   }, 90_000);
 });
 

@@ -40,7 +40,7 @@ export interface DetailedAnalysis extends AnalysisResult {
   gating?: NonNullable<AnalysisData['loudness']>['gating'];
 }
 
-// The kernel's sample-rate range; rarer rates are resampled into it for the measurement.
+// The loudness kernel's limits; rarer rates are resampled into its range for the measurement.
 const MIN_RATE = 8000;
 const MAX_RATE = 384000;
 const MAX_CHANNELS = 8;
@@ -48,7 +48,7 @@ const MAX_CHANNELS = 8;
 export function analyzePlan(input: ResolvedInput, audio: StreamInfo, want: { loudness: boolean; peaks?: ResolvedPeaks }, limits: JobLimits): AnalyzePlan {
   const channels = audio.channels;
   if (!channels) throw new UnsupportedError('the audio stream does not state its channel count');
-  if (channels > MAX_CHANNELS) throw new UnsupportedError(`analysis supports up to ${MAX_CHANNELS} channels, the input has ${channels}`);
+  if (want.loudness && channels > MAX_CHANNELS) throw new UnsupportedError(`loudness supports up to ${MAX_CHANNELS} channels, the input has ${channels}`);
   const sampleRate = Math.min(MAX_RATE, Math.max(MIN_RATE, audio.sampleRate ?? 48000));
   const inPlan = planInput(input);
   const peaks = want.peaks;

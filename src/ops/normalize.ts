@@ -175,8 +175,23 @@ interface TrackPlan {
   destination?: string;
 }
 
+/** A track written and measured but not yet committed (an album commits all or none). */
+interface WrittenTrack {
+  outputs: OutputSet;
+  sink: OutputSink;
+  destination: string | undefined;
+  bytes: Uint8Array | undefined;
+  size: number;
+  /** The tags in the file now. */
+  written: Record<string, string>;
+  /** Track tags from the measured output. */
+  measuredTags: Record<string, string>;
+  gating: DetailedAnalysis['gating'];
+  result: Omit<NormalizeResult, 'path' | 'bytes' | 'size' | 'tags'>;
+}
+
 /** Writes one track with `gain` (and the limiter for `limit`), re-measures, redoes on a miss. */
-async function writeTrack(jobs: CallJobs, r: Resolved, t: TrackPlan): Promise<NormalizeResult> {
+async function writeTrack(jobs: CallJobs, r: Resolved, t: TrackPlan): Promise<WrittenTrack> {
   const audio = primaryAudio(t.analysis.source)!;
   const source = t.analysis.loudness!;
   const integrated = source.integrated!;
@@ -214,23 +229,16 @@ async function writeTrack(jobs: CallJobs, r: Resolved, t: TrackPlan): Promise<No
         if (over > 0) limitDb -= over + 0.1;
         continue;
       }
-      // The tags were written from the plan; once the output is measured they can be exact.
-      const measuredTags = { ...gainTags(r.preset, 'TRACK', m.integrated ?? outLoudness, m.truePeak), ...t.albumTags };
-      let final = { bytes: out.bytes, size: out.size };
-      if (!sameTags(measuredTags, tags)) final = await retag(jobs, sink, out.bytes, measuredTags, r.preset, outputs, t.destination);
-      await outputs.commit();
       return {
-        ...(sink.type === 'path' ? { path: outputs.files[0]!.finalPath } : { bytes: final.bytes! }),
-        size: final.size,
-        preset: r.preset.name,
-        policy: r.policy,
-        target: r.target,
-        ceiling: r.ceiling,
-        gain,
-        source,
-        output: m,
-        tags: measuredTags,
-        passes,
+        outputs,
+        sink,
+        destination: t.destination,
+        bytes: out.bytes,
+        size: out.size,
+        written: tags,
+        measuredTags: gainTags(r.preset, 'TRACK', m.integrated ?? outLoudness, m.truePeak),
+        gating: measured.gating,
+        result: { preset: r.preset.name, policy: r.policy, target: r.target, ceiling: r.ceiling, gain, source, output: m, passes },
       };
     }
   } catch (err) {
@@ -240,10 +248,21 @@ async function writeTrack(jobs: CallJobs, r: Resolved, t: TrackPlan): Promise<No
 }
 
 /**
- * The next gain to try when a limited pass missed the target. Limiting makes the output loudness
- * grow slower than the gain, so after two passes the secant through them is used; until then (or
- * if the secant is unusable) the gain moves by the miss.
+ * Makes the file's tags the measured ones (`albumTags` added), by a stream copy when they differ
+ * from what the encode wrote. Does not commit.
  */
+async function finishTrack(jobs: CallJobs, r: Resolved, w: WrittenTrack, albumTags: Record<string, string>): Promise<NormalizeResult> {
+  const tags = { ...w.measuredTags, ...albumTags };
+  let final = { bytes: w.bytes, size: w.size };
+  if (!sameTags(tags, w.written)) final = await retag(jobs, w.sink, w.bytes, tags, r.preset, w.outputs, w.destination);
+  return {
+    ...(w.sink.type === 'path' ? { path: w.outputs.files[0]!.finalPath } : { bytes: final.bytes! }),
+    size: final.size,
+    ...w.result,
+    tags,
+  };
+}
+
 function sameTags(a: Record<string, string>, b: Record<string, string>): boolean {
   const keys = Object.keys(a);
   return keys.length === Object.keys(b).length && keys.every((k) => a[k] === b[k]);
@@ -291,6 +310,11 @@ interface Tried {
   loudness: number;
 }
 
+/**
+ * The next gain to try when a limited pass missed the target. Limiting makes the output loudness
+ * grow slower than the gain, so after two passes the secant through them is used; until then (or
+ * if the secant is unusable) the gain moves by the miss.
+ */
 function nextGain(tried: readonly Tried[], target: number): number {
   const last = tried[tried.length - 1]!;
   const prev = tried[tried.length - 2];
@@ -319,7 +343,15 @@ export async function normalizeTrack(jobs: CallJobs, input: ResolvedInput, optio
   const { integrated, truePeak } = analysis.loudness!;
   const wanted = r.target - integrated!;
   const gain = r.policy === 'gain' ? headroomGain(wanted, truePeak, r.ceiling) : wanted;
-  return writeTrack(jobs, r, { input, analysis, gain, albumTags: {}, fixedGain: false, span: { from: 0.2, to: 1 }, ...(options.output ? { destination: options.output } : {}) });
+  const w = await writeTrack(jobs, r, { input, analysis, gain, albumTags: {}, fixedGain: false, span: { from: 0.2, to: 1 }, ...(options.output ? { destination: options.output } : {}) });
+  try {
+    const result = await finishTrack(jobs, r, w, {});
+    await w.outputs.commit();
+    return result;
+  } catch (err) {
+    await w.outputs.rollback();
+    throw err;
+  }
 }
 
 /**
@@ -350,22 +382,36 @@ export async function normalizeAlbum(jobs: CallJobs, inputs: ResolvedInput[], op
   const gain = r.policy === 'gain' ? headroomGain(wanted, albumPeak, r.ceiling) : wanted;
   const albumPeakOut = r.policy === 'limit' ? Math.min(albumPeak + gain, r.ceiling) : albumPeak + gain;
   const albumTags = gainTags(r.preset, 'ALBUM', albumLoudness + gain, albumPeakOut);
-  const tracks: NormalizeResult[] = [];
-  for (const [i, input] of inputs.entries()) {
-    const analysis = analyses[i]!;
-    if (analysis.loudness?.integrated === null) {
-      // A silent track of an album keeps the album gain; only its own track tags are meaningless.
-      analysis.loudness.integrated = albumLoudness;
+  const written: WrittenTrack[] = [];
+  try {
+    for (const [i, input] of inputs.entries()) {
+      const analysis = analyses[i]!;
+      if (analysis.loudness?.integrated === null) {
+        // A silent track of an album keeps the album gain; only its own track tags are meaningless.
+        analysis.loudness.integrated = albumLoudness;
+      }
+      written.push(await writeTrack(jobs, r, {
+        input,
+        analysis,
+        gain,
+        albumTags,
+        fixedGain: true,
+        span: { from: 0.2 + 0.8 * i * share, to: 0.2 + 0.8 * (i + 1) * share },
+        ...(outputs ? { destination: outputs[i]! } : {}),
+      }));
     }
-    tracks.push(await writeTrack(jobs, r, {
-      input,
-      analysis,
-      gain,
-      albumTags,
-      fixedGain: true,
-      span: { from: 0.2 + 0.8 * i * share, to: 0.2 + 0.8 * (i + 1) * share },
-      ...(outputs ? { destination: outputs[i]! } : {}),
-    }));
+    // The album tags, too, from what was written: all outputs' blocks gated together.
+    const measuredAlbum = gatedLoudness(written.map((w) => w.gating!));
+    const measuredTags = measuredAlbum === null
+      ? albumTags
+      : gainTags(r.preset, 'ALBUM', measuredAlbum, Math.max(...written.map((w) => w.result.output.truePeak)));
+    const tracks: NormalizeResult[] = [];
+    for (const w of written) tracks.push(await finishTrack(jobs, r, w, measuredTags));
+    // All or nothing: a track that failed leaves none of the album behind.
+    for (const w of written) await w.outputs.commit();
+    return { albumLoudness, gain, tracks };
+  } catch (err) {
+    await Promise.all(written.map((w) => w.outputs.rollback()));
+    throw err;
   }
-  return { albumLoudness, gain, tracks };
 }
