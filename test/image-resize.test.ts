@@ -157,7 +157,13 @@ describe('encoders and metadata', () => {
     const small = await engine.resize(png, { width: 320, format: 'png', compressionLevel: 9 });
     expect(small.size).toBeLessThan(fast.size);
     expect(psnr(await sharpRgba(small.bytes!), src)).toBe(Infinity);
-    await expect(engine.resize(png, { width: 320, format: 'webp', lossless: true })).rejects.toMatchObject({ code: 'E_UNSUPPORTED' });
+    // Lossless WebP (VP8L written by sandcodec) is exact, alpha included, and read by libwebp.
+    const lossless = await engine.resize(png, { width: 320, format: 'webp', lossless: true });
+    expect((await sharp(lossless.bytes!).metadata()).format).toBe('webp');
+    expect(psnr(await sharpRgba(lossless.bytes!), src)).toBe(Infinity);
+    const sylvie = await engine.resize({ path: media('image', 'renpy-sylvie-rgba.png') }, { width: 456, format: 'webp', lossless: true });
+    const sylviePixels = await sharpRgba(sylvie.bytes!);
+    expect(Buffer.compare(Buffer.from(sylviePixels.data), Buffer.from((await sharpRgba(media('image', 'renpy-sylvie-rgba.png'))).data))).toBe(0);
     const hi = await engine.resize(png, { width: 320, format: 'webp', quality: 90 });
     const lo = await engine.resize(png, { width: 320, format: 'webp', quality: 20 });
     expect(lo.size).toBeLessThan(hi.size);

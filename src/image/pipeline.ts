@@ -18,6 +18,7 @@ import { convertToSrgb } from './icc.js';
 import { addMetadata } from './metadata.js';
 import { as12Bit, cmykPlanesToRgba } from './cmyk.js';
 import { applyOrientation, orientedSize, swapsAxes } from './orient.js';
+import { encodeWebpLossless } from './webp-lossless.js';
 import type { ImageJobInfo } from './spec.js';
 
 /** Decoder log lines that mean the picture is damaged even though FFmpeg exited 0. */
@@ -170,24 +171,37 @@ function decode(plan: ImagePlan, input: PlanInput, header: ImageHeader, lowres: 
 }
 
 function encode(plan: ImagePlan, frames: RgbaImage[], ctx: RunContext): Uint8Array[] {
+  const targets = plan.image.targets;
+  const out: Uint8Array[] = new Array(frames.length);
   const inputs: PlanInput[] = [];
   const inArgs: string[] = [];
   const outArgs: string[] = [];
+  const viaFFmpeg: number[] = [];
   frames.forEach((f, i) => {
+    const t = targets[i]!;
+    if (t.format === 'webp' && t.lossless) {
+      // The core's libwebp lossless encoder crashes; VP8L is written here instead.
+      out[i] = encodeWebpLossless(f.data, f.width, f.height);
+      return;
+    }
     const shared = new SharedArrayBuffer(f.data.length);
     new Uint8Array(shared).set(f.data);
     const name = `frame${i}.rgba`;
+    outArgs.push('-map', `${inputs.length}:v`, ...encodeArgs(t, isOpaque(f), `/job/out${i}`));
     inputs.push({ name, source: { type: 'shared', buffer: shared, byteLength: f.data.length } });
     inArgs.push(...rawInputArgs(f.width, f.height, `/job/${name}`));
-    outArgs.push('-map', `${i}:v`, ...encodeArgs(plan.image.targets[i]!, isOpaque(f), `/job/out${i}`));
+    viaFFmpeg.push(i);
   });
-  const encodePlan: FFmpegPlan = {
-    op: 'ffmpeg',
-    phase: `${plan.phase}: encode`,
-    inputs,
-    outputs: frames.map((_, i) => ({ name: `out${i}`, sink: { type: 'bytes' } })),
-    args: [...inArgs, ...outArgs],
-    limits: plan.limits,
-  };
-  return runPlan(encodePlan, ctx).outputs.map((o) => o.bytes!);
+  if (viaFFmpeg.length > 0) {
+    const encodePlan: FFmpegPlan = {
+      op: 'ffmpeg',
+      phase: `${plan.phase}: encode`,
+      inputs,
+      outputs: viaFFmpeg.map((i) => ({ name: `out${i}`, sink: { type: 'bytes' } })),
+      args: [...inArgs, ...outArgs],
+      limits: plan.limits,
+    };
+    runPlan(encodePlan, ctx).outputs.forEach((o, k) => (out[viaFFmpeg[k]!] = o.bytes!));
+  }
+  return out;
 }

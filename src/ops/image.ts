@@ -34,7 +34,7 @@ export interface ImageTarget {
   chromaSubsampling?: '4:2:0' | '4:4:4';
   /** PNG zlib level 0–9. Default 6. */
   compressionLevel?: number;
-  /** WebP lossless: not available (the core's libwebp lossless encoder crashes). */
+  /** WebP lossless (VP8L written by sandcodec: the core's libwebp lossless encoder crashes). Default false. */
   lossless?: boolean;
   /** '#rgb', '#rrggbb' or '#rrggbbaa'. Default opaque black. */
   background?: string;
@@ -98,11 +98,6 @@ export function resolveTarget(t: unknown, prefix: string, output: string): Image
   if (chroma !== '4:2:0' && chroma !== '4:4:4') throw new OptionsError(name('chromaSubsampling'), `must be '4:2:0' or '4:4:4', got ${String(chroma)}`);
   if (boolOption(name('progressive'), o.progressive, false)) {
     throw new UnsupportedError(`${name('progressive')}: progressive JPEG output is not available: FFmpeg 5.1's mjpeg encoder writes baseline JPEG only`);
-  }
-  if (format === 'webp' && boolOption(name('lossless'), o.lossless, false)) {
-    // Every libwebp lossless (VP8L) encode in @ffmpeg/core 0.12.10 dies with "memory access out of
-    // bounds" (any size, level or pixel format) and takes the core instance down with it.
-    throw new UnsupportedError(`${name('lossless')}: lossless WebP output is not available: the core's libwebp lossless encoder crashes`);
   }
   let position: Position;
   try {
