@@ -149,7 +149,18 @@ describe('encoders and metadata', () => {
       console.log(`JPEG q${quality}: sandcodec ${ours.size} B ${a.toFixed(2)} dB, sharp ${theirs.length} B ${b.toFixed(2)} dB`);
       expect(a).toBeGreaterThan(b - 3);
     }
-    await expect(engine.resize(png, { width: 320, format: 'jpeg', progressive: true })).rejects.toMatchObject({ code: 'E_UNSUPPORTED' });
+    // Progressive: the baseline scan transcoded, so libjpeg decodes the very same pixels.
+    for (const chromaSubsampling of ['4:2:0', '4:4:4'] as const) {
+      const base = await engine.resize({ path: media('image', 'coffee.png') }, { width: 301, format: 'jpeg', quality: 85, chromaSubsampling });
+      const prog = await engine.resize({ path: media('image', 'coffee.png') }, { width: 301, format: 'jpeg', quality: 85, chromaSubsampling, progressive: true, keepMetadata: true });
+      const meta = await sharp(prog.bytes!).metadata();
+      expect([meta.isProgressive, meta.width, meta.height, meta.orientation], chromaSubsampling).toEqual([true, 301, 201, 1]);
+      expect((await sharp(base.bytes!).metadata()).isProgressive).toBe(false);
+      expect(Buffer.compare(await sharp(base.bytes!).raw().toBuffer(), await sharp(prog.bytes!).raw().toBuffer()), chromaSubsampling).toBe(0);
+      // And it reads back through sandcodec's own decoder.
+      const ownDecode = async (jpg: Uint8Array) => sharpRgba((await engine.resize(jpg, { width: 301, format: 'png' })).bytes!);
+      expect(psnr(await ownDecode(prog.bytes!), await ownDecode(base.bytes!)), chromaSubsampling).toBe(Infinity);
+    }
   });
 
   it('PNG compression level; WebP lossless is exact, lossy quality trades size', async () => {

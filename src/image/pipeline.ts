@@ -19,6 +19,7 @@ import { addMetadata } from './metadata.js';
 import { as12Bit, cmykPlanesToRgba } from './cmyk.js';
 import { applyOrientation, orientedSize, swapsAxes } from './orient.js';
 import { encodeWebpLossless } from './webp-lossless.js';
+import { toProgressive } from './jpeg-progressive.js';
 import type { ImageJobInfo } from './spec.js';
 
 /** Decoder log lines that mean the picture is damaged even though FFmpeg exited 0. */
@@ -201,7 +202,11 @@ function encode(plan: ImagePlan, frames: RgbaImage[], ctx: RunContext): Uint8Arr
       args: [...inArgs, ...outArgs],
       limits: plan.limits,
     };
-    runPlan(encodePlan, ctx).outputs.forEach((o, k) => (out[viaFFmpeg[k]!] = o.bytes!));
+    runPlan(encodePlan, ctx).outputs.forEach((o, k) => {
+      const i = viaFFmpeg[k]!;
+      // FFmpeg 5.1's mjpeg encoder writes baseline only: its scan is transcoded, coefficients unchanged.
+      out[i] = targets[i]!.format === 'jpeg' && targets[i]!.progressive ? toProgressive(o.bytes!) : o.bytes!;
+    });
   }
   return out;
 }

@@ -22,6 +22,8 @@ export interface ImageTargetSpec {
   format: OutputFormat;
   /** JPEG and lossy WebP quality, 1–100. */
   quality: number;
+  /** JPEG: progressive scans (transcoded losslessly from the encoder's baseline output). */
+  progressive: boolean;
   /** JPEG chroma subsampling. */
   chroma: '4:2:0' | '4:4:4';
   /** PNG zlib level, 0–9. */

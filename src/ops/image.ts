@@ -1,7 +1,7 @@
 /**
  * Image options (checked up front, each failure naming its option) and image plans.
  */
-import { OptionsError, UnsupportedError } from '../errors.js';
+import { OptionsError } from '../errors.js';
 import { normalizePosition, FIT_MODES, type FitMode, type Position } from '../image/fit.js';
 import { OUTPUT_FORMATS, type ImageSpec, type ImageTargetSpec, type OutputFormat } from '../image/spec.js';
 import type { ResolvedInput } from '../io/input.js';
@@ -28,7 +28,7 @@ export interface ImageTarget {
   format?: OutputFormat;
   /** JPEG / lossy WebP quality 1–100. Default 80. */
   quality?: number;
-  /** JPEG: not available (FFmpeg 5.1's mjpeg encoder writes baseline only). */
+  /** JPEG: progressive scans. Default false (baseline). */
   progressive?: boolean;
   /** JPEG chroma subsampling: '4:2:0' (default) or '4:4:4'. */
   chromaSubsampling?: '4:2:0' | '4:4:4';
@@ -96,9 +96,6 @@ export function resolveTarget(t: unknown, prefix: string, output: string): Image
   if (!OUTPUT_FORMATS.includes(format)) throw new OptionsError(name('format'), `must be one of ${OUTPUT_FORMATS.join(', ')}, got ${String(format)}`);
   const chroma = o.chromaSubsampling ?? '4:2:0';
   if (chroma !== '4:2:0' && chroma !== '4:4:4') throw new OptionsError(name('chromaSubsampling'), `must be '4:2:0' or '4:4:4', got ${String(chroma)}`);
-  if (boolOption(name('progressive'), o.progressive, false)) {
-    throw new UnsupportedError(`${name('progressive')}: progressive JPEG output is not available: FFmpeg 5.1's mjpeg encoder writes baseline JPEG only`);
-  }
   let position: Position;
   try {
     position = normalizePosition(o.position);
@@ -116,6 +113,7 @@ export function resolveTarget(t: unknown, prefix: string, output: string): Image
     linearLight: boolOption(name('linearLight'), o.linearLight, false),
     format,
     quality: intOption(name('quality'), o.quality, 1, 100, 80),
+    progressive: boolOption(name('progressive'), o.progressive, false),
     chroma,
     compressionLevel: intOption(name('compressionLevel'), o.compressionLevel, 0, 9, 6),
     lossless: boolOption(name('lossless'), o.lossless, false),

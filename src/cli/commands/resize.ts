@@ -20,6 +20,8 @@ export const IMAGE_FLAGS = {
   'keep-metadata': { type: 'boolean' },
   'linear-light': { type: 'boolean' },
   'chroma-444': { type: 'boolean' },
+  progressive: { type: 'boolean' },
+  lossless: { type: 'boolean' },
   'compression-level': { type: 'string' },
   'max-pixels': { type: 'string' },
 } as const;
@@ -44,6 +46,8 @@ export function targetFlags(values: CommandContext['values']): ImageTarget {
   if (values['keep-metadata']) t.keepMetadata = true;
   if (values['linear-light']) t.linearLight = true;
   if (values['chroma-444']) t.chromaSubsampling = '4:4:4';
+  if (values.progressive) t.progressive = true;
+  if (values.lossless) t.lossless = true;
   const level = int('compression-level', values['compression-level']);
   if (level !== undefined) t.compressionLevel = level;
   return t;
