@@ -21,3 +21,12 @@ export type { PackageOptions, PackageResult, PackageFormat } from './ops/package
 export type { PackagedTrack } from './packaging/track.js';
 export type { ThumbnailOptions, ThumbnailResult, SpriteOptions } from './ops/thumbnails.js';
 export type { GenerateVideoOptions } from './ops/generate-video.js';
+export { FIT_MODES, POSITIONS } from './image/fit.js';
+export type { FitMode, Position } from './image/fit.js';
+export { OUTPUT_FORMATS } from './image/spec.js';
+export type { OutputFormat } from './image/spec.js';
+export { COVER_SIZES } from './ops/image-call.js';
+export type { ResizeImageOptions, ImageSetOptions, ImageSetResult, ResizeResult, ImageOutput, ImageSource } from './ops/image-call.js';
+export type { ImageTarget, ImageJobOptions } from './ops/image.js';
+export { RESIZE_KERNELS } from './kernels/resize-filters.js';
+export type { ResizeKernel } from './kernels/resize-filters.js';

@@ -131,6 +131,13 @@ describe('bad images', () => {
     await expect(engine.imageSet(jpg, [{ width: 10 }, { width: 0 }])).rejects.toMatchObject({ details: { option: 'targets[1].width' } });
   });
 
+  it('abort and progress', async () => {
+    await expect(engine.resize(jpg, { width: 64, signal: AbortSignal.abort() })).rejects.toMatchObject({ code: 'E_ABORTED' });
+    const events: Array<{ phase: string; ratio: number }> = [];
+    await engine.imageSet(jpg, [{ width: 64 }, { width: 32 }], { onProgress: (p) => events.push(p) });
+    expect(events.at(-1)).toMatchObject({ phase: 'image-set', ratio: 1 });
+  });
+
   it('the engine keeps working after bad images', async () => {
     const out = await engine.resize(await sharp(media('image', 'coffee.png')).toBuffer(), { width: 100, format: 'jpeg' });
     expect([out.width, out.height]).toEqual([100, 67]);

@@ -110,6 +110,8 @@ async function runImageJob(
     const started = performance.now();
     const result = await jobs.run(imagePlan(phase, input, job, specs, sinks, jobs.jobLimits));
     await outputs.commit();
+    // One job, no media time to report: a single closing event.
+    jobs.tracker.emit(phase, 1, 0, undefined);
     const info = result.image!;
     const images = info.outputs.map((o, i): ImageOutput => {
       const out = result.outputs[i]!;
