@@ -232,6 +232,28 @@ describe('engine.normalizeAlbum, policy limit through Opus', () => {
   }, 90_000);
 });
 
+describe('stale gain tags', () => {
+  it('gain tags of the source never reach the output: Opus gets R128 only, a track normalize drops album tags', async () => {
+    const src = join(dir, 'tagged-src.wav');
+    sineMaster(src, -22, 3);
+    const tagged = join(dir, 'tagged', 'a.flac');
+    await engine.normalizeAlbum([{ path: src }], { target: -20, preset: 'flac', outputs: [tagged] });
+    const before = (await engine.probe({ path: tagged })).tags;
+    expect(before.REPLAYGAIN_ALBUM_GAIN).toBeDefined();
+
+    const opus = join(dir, 'tagged-out.opus');
+    await engine.normalize({ path: tagged }, { preset: 'opus-96', output: opus });
+    const o = await engine.probe({ path: opus });
+    const opusTags = { ...o.tags, ...o.streams[0]!.tags };
+    expect(Object.keys(opusTags).filter((k) => /gain|peak/i.test(k))).toEqual(['R128_TRACK_GAIN']);
+
+    const flac = join(dir, 'tagged-out.flac');
+    await engine.normalize({ path: tagged }, { target: -16, preset: 'flac', output: flac });
+    const f = (await engine.probe({ path: flac })).tags;
+    expect(Object.keys(f).filter((k) => /gain|peak/i.test(k)).sort()).toEqual(['REPLAYGAIN_TRACK_GAIN', 'REPLAYGAIN_TRACK_PEAK']);
+  });
+});
+
 describe('normalize refuses what it cannot do', () => {
   it('digital silence: E_INPUT_INVALID, nothing written', async () => {
     const src = join(dir, 'silence.flac');

@@ -154,7 +154,7 @@ function encodePlan(input: ResolvedInput, audio: StreamInfo, preset: AudioPreset
     '-af', filterChain(audio, s),
     ...encoderArgs(preset, audio),
     '-map_metadata', '0',
-    ...tagArgs(s.tags, false),
+    ...tagArgs(s.tags),
     // The MP4 muxer drops tags it has no atom for unless told to write them as freeform items.
     ...(preset.format === 'ipod' ? ['-movflags', '+faststart+use_metadata_tags'] : []),
     '-f', preset.format,
@@ -268,9 +268,20 @@ function sameTags(a: Record<string, string>, b: Record<string, string>): boolean
   return keys.length === Object.keys(b).length && keys.every((k) => a[k] === b[k]);
 }
 
-function tagArgs(tags: Record<string, string>, stream: boolean): string[] {
-  // Ogg keeps comments per stream: a copied stream's old values would win over global ones.
-  return Object.entries(tags).flatMap(([k, v]) => [stream ? '-metadata:s:a:0' : '-metadata', `${k}=${v}`]);
+/** Every gain tag a source may carry; those not written anew are removed, never copied stale. */
+const GAIN_TAGS = [
+  'REPLAYGAIN_TRACK_GAIN', 'REPLAYGAIN_TRACK_PEAK', 'REPLAYGAIN_ALBUM_GAIN', 'REPLAYGAIN_ALBUM_PEAK',
+  'REPLAYGAIN_REFERENCE_LOUDNESS', 'R128_TRACK_GAIN', 'R128_ALBUM_GAIN',
+];
+
+/**
+ * `-metadata` arguments that set `tags` and clear the other gain tags (an empty value removes a
+ * key), at the file level and on the audio stream: Ogg keeps comments per stream, and a source's
+ * stream tags copied along would otherwise survive.
+ */
+function tagArgs(tags: Record<string, string>): string[] {
+  const all: Array<[string, string]> = [...GAIN_TAGS.filter((k) => !(k in tags)).map((k): [string, string] => [k, '']), ...Object.entries(tags)];
+  return ['-metadata', '-metadata:s:a:0'].flatMap((flag) => all.flatMap(([k, v]) => [flag, `${k}=${v}`]));
 }
 
 /** Rewrites the tags of a written output by a stream copy (no re-encode). */
@@ -290,7 +301,7 @@ async function retag(
   const name = `tagged.${preset.extension}`;
   const args = [
     '-xerror', '-i', `/job/${inPlan.name}`, '-map', '0', '-c', 'copy', '-map_metadata', '0',
-    ...tagArgs(tags, false), ...tagArgs(tags, true),
+    ...tagArgs(tags),
     ...(preset.format === 'ipod' ? ['-movflags', '+faststart+use_metadata_tags'] : []),
     '-f', preset.format, `/job/${name}`,
   ];
