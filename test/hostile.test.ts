@@ -215,6 +215,24 @@ describe('playlists and concat lists that point outside the job', () => {
     expect(requests).toEqual([]);
   });
 
+  it('lists and text are refused by their demuxer, before any entry is opened', async () => {
+    const refused: Array<[string, string, string]> = [
+      ['x.m3u8', `#EXTM3U\n#EXT-X-TARGETDURATION:10\n#EXTINF:5,\n${secret}\n#EXT-X-ENDLIST\n`, 'hls'],
+      ['x.ffconcat', `ffconcat version 1.0\nfile '${secret}'\n`, 'concat'],
+      ['notes.ans', 'plain text is not a video, whatever its extension says\n', 'tty'],
+    ];
+    for (const [name, text, demuxer] of refused) {
+      const err = await engine.probe({ data: new TextEncoder().encode(text), name }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(err, name).toBeInstanceOf(InputError);
+      expect((err as InputError).details.demuxer, name).toBe(demuxer);
+      expect((err as InputError).message).toContain('not accepted as media');
+    }
+    expect(requests).toEqual([]);
+  });
+
   it('a list read as a stream fails the same way', async () => {
     const text = `#EXTM3U\n#EXTINF:10,\nhttp://127.0.0.1:${port}/stream.ts\n`;
     const o = await outcome(engine.transcode({ stream: new Blob([text]).stream(), name: 'live.m3u8' }, { preset: 'flac' }));

@@ -241,6 +241,21 @@ export class FFmpegCore {
     this.call(() => this.raw.ffprobe(...args));
   }
 
+  /** The demuxers this build has, by FFmpeg name (e.g. `mov,mp4,m4a,3gp,3g2,mj2`). */
+  listDemuxers(): string[] {
+    const names: string[] = [];
+    this.setLogSink((line) => {
+      const m = /^\s*D[E ]?[d ]?\s+(\S+)\s/.exec(line);
+      if (m && m[1] !== '=') names.push(m[1]!);
+    });
+    try {
+      this.exec(['-hide_banner', '-loglevel', 'info', '-demuxers']);
+    } finally {
+      this.setLogSink(() => {});
+    }
+    return names;
+  }
+
   private call(fn: () => number): number {
     const sp = this.stackSave();
     this.heapRefused = false;

@@ -27,7 +27,8 @@ export class LogTail {
   constructor(private readonly max = 40) {}
 
   push(line: string): void {
-    const trimmed = line.trimEnd();
+    // The demuxer whitelist is hundreds of names long: keep the verdict, not the list.
+    const trimmed = line.trimEnd().replace(/(Format not on whitelist) '[^']*'/, '$1');
     if (!trimmed) return;
     this.lines.push(trimmed);
     if (this.lines.length > this.max) this.lines.shift();
@@ -41,4 +42,15 @@ export class LogTail {
   errors(): string[] {
     return this.lines.filter((l) => !/^\s*(size=|frame=|video:|\[out#|Stream mapping|Press \[q\])/.test(l));
   }
+}
+
+const NOT_WHITELISTED = /\[([\w,]+) @ [^\]]+\] Format not on whitelist/;
+
+/** The demuxer an input was refused with by the sandbox's whitelist, if that is what happened. */
+export function refusedDemuxer(lines: string[]): string | undefined {
+  for (const line of lines) {
+    const m = NOT_WHITELISTED.exec(line);
+    if (m) return m[1];
+  }
+  return undefined;
 }

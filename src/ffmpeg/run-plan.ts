@@ -15,7 +15,7 @@ import {
 } from '../errors.js';
 import { CANCEL, type JobOutputResult, type JobResult, type Plan, type PlanInput, type WorkerEvent } from '../plan.js';
 import type { FFmpegCore } from './core.js';
-import { LogTail, parseStats } from './log.js';
+import { LogTail, parseStats, refusedDemuxer } from './log.js';
 import { BufferSink, bytesSource, hostFileSink, hostFileSource, JobFS, OutputBudget, type ByteSink } from './sandbox-fs.js';
 
 /** Protocols a job may use. Everything else (http, tcp, data, concat:, crypto …) is refused. */
@@ -37,6 +37,8 @@ export function runPlan(plan: Plan, ctx: RunContext): JobResult {
   let mediaSeconds: number | null = null;
   let truncated: string | undefined;
   let framesSeen = false;
+  // Before the job's log sink goes in: listing the demuxers runs FFmpeg with a sink of its own.
+  const whitelist = formatWhitelist(core);
   core.setHeapBudget(plan.limits.maxHeapBytes);
   core.setLogSink((line) => {
     tail.push(line);
@@ -71,10 +73,10 @@ export function runPlan(plan: Plan, ctx: RunContext): JobResult {
     const started = performance.now();
     let probe: unknown;
     if (plan.op === 'probe') {
-      probe = runProbe(core, jobFs, plan.inputs[0].name, tail);
+      probe = runProbe(core, jobFs, plan.inputs[0].name, tail, whitelist);
     } else {
       // The log level is global to the instance and ffprobe lowers it: always set it per run.
-      const code = core.exec(['-hide_banner', '-loglevel', 'info', '-stats', '-stats_period', '0.25', ...sandboxArgs(plan.args)]);
+      const code = core.exec(['-hide_banner', '-loglevel', 'info', '-stats', '-stats_period', '0.25', ...sandboxArgs(plan.args, whitelist)]);
       throwIfStopped(cancelFlag, core, budget, plan, tail);
       if (code !== 0) throw classifyFailure(code, tail, plan.phase);
       // FFmpeg exits 0 on an input that ends early or holds nothing it could decode; a rendition
@@ -108,27 +110,57 @@ function openSource(input: PlanInput) {
   return bytesSource(new Uint8Array(source.buffer, 0, source.byteLength));
 }
 
-/** Forces the protocol whitelist onto every input, whatever the plan says. */
-function sandboxArgs(args: string[]): string[] {
+/**
+ * Demuxers an input may never be opened with: playlists and lists that name other files (hls,
+ * concat, imf-like manifests), network session descriptions, and the text-as-video `tty` demuxer
+ * that would make any text file "media". Each wins probing on its own kind of file, so the file
+ * is refused rather than read another way.
+ */
+const DENIED_DEMUXERS = new Set(['hls', 'concat', 'tty', 'sdp', 'rtp', 'rtsp', 'ffmetadata', 'webm_dash_manifest', 'lavfi']);
+
+let demuxerWhitelist: string | undefined;
+
+/** Every demuxer of the build but the denied ones, computed once per thread. */
+function formatWhitelist(core: FFmpegCore): string {
+  demuxerWhitelist ??= core
+    .listDemuxers()
+    .flatMap((name) => name.split(','))
+    .filter((name) => !DENIED_DEMUXERS.has(name))
+    .join(',');
+  return demuxerWhitelist;
+}
+
+/**
+ * Forces the protocol and demuxer whitelists onto every input, whatever the plan says. The one
+ * exception is a plan's own `-f lavfi` source (sample media), which reads no input bytes.
+ */
+function sandboxArgs(args: string[], whitelist: string): string[] {
   const out: string[] = [];
+  let inputFormat: string | undefined;
   for (let i = 0; i < args.length; i++) {
-    if (args[i] === '-protocol_whitelist') {
+    const arg = args[i]!;
+    if (arg === '-protocol_whitelist' || arg === '-format_whitelist') {
       i++;
       continue;
     }
-    if (args[i] === '-i') out.push('-protocol_whitelist', PROTOCOL_WHITELIST);
-    out.push(args[i]!);
+    if (arg === '-f') inputFormat = args[i + 1];
+    if (arg === '-i') {
+      out.push('-protocol_whitelist', PROTOCOL_WHITELIST);
+      if (inputFormat !== 'lavfi') out.push('-format_whitelist', whitelist);
+      inputFormat = undefined;
+    }
+    out.push(arg);
   }
   return out;
 }
 
 const PROBE_OUT = 'probe.json';
 
-function runProbe(core: FFmpegCore, jobFs: JobFS, inputName: string, tail: LogTail): unknown {
+function runProbe(core: FFmpegCore, jobFs: JobFS, inputName: string, tail: LogTail, whitelist: string): unknown {
   const sink = new BufferSink();
   jobFs.addOutput(PROBE_OUT, sink, new OutputBudget(16 * 1024 * 1024));
   core.ffprobe([
-    '-hide_banner', '-v', 'error', '-protocol_whitelist', PROTOCOL_WHITELIST,
+    '-hide_banner', '-v', 'error', '-protocol_whitelist', PROTOCOL_WHITELIST, '-format_whitelist', whitelist,
     '-print_format', 'json=c=1', '-show_format', '-show_streams', '-show_error',
     '-o', jobFs.path(PROBE_OUT), jobFs.path(inputName),
   ]);
@@ -140,6 +172,8 @@ function runProbe(core: FFmpegCore, jobFs: JobFS, inputName: string, tail: LogTa
     throw new InputError('the input is not readable media (the probe produced no result)', { log: tail.errors() });
   }
   if (parsed.error || !parsed.format) {
+    const refused = refusedDemuxer(tail.get());
+    if (refused) throw refusedError(refused, tail);
     const why = parsed.error?.string ?? 'unknown format';
     throw new InputError(`the input is not readable media: ${why}`, { log: tail.errors() });
   }
@@ -190,7 +224,16 @@ const INPUT_PATTERNS = [
 const UNSUPPORTED_PATTERNS = [/Unknown encoder|Encoder not found|Decoder \(codec .*\) not found|Unsupported codec/i];
 
 /** Decides whether a failed run was the input's fault, an unsupported feature, or FFmpeg's. */
+function refusedError(demuxer: string, tail: LogTail): InputError {
+  return new InputError(`the input is a ${demuxer} file (a playlist, file list or text), which is not accepted as media`, {
+    log: tail.errors(),
+    demuxer,
+  });
+}
+
 export function classifyFailure(code: number, tail: LogTail, phase: string): SandcodecError {
+  const refused = refusedDemuxer(tail.get());
+  if (refused) return refusedError(refused, tail);
   const log = tail.errors();
   const text = log.join('\n');
   const details = { log, exitCode: code };
