@@ -2,8 +2,8 @@
  * Embedded ICC profiles honoured: RGB matrix/TRC profiles (rXYZ/gXYZ/bXYZ + rTRC/gTRC/bTRC as
  * `curv` or `para`) and gray profiles (kTRC) are converted to sRGB in place: each channel through
  * its curve to linear, the 3×3 matrix to XYZ (D50 PCS), sRGB's inverse matrix, the sRGB curve.
- * A profile that is sRGB within rounding is left alone. CMYK profiles are reported `ignored`:
- * FFmpeg's mjpeg decoder has already turned the inks into RGB by the time pixels reach us.
+ * A profile that is sRGB within rounding is left alone. CMYK JPEGs never come here: their inks
+ * are decoded and converted by cmyk.ts and icc-lut.ts; any other profile is reported `ignored`.
  */
 import type { RgbaImage } from '../kernels/resize.js';
 import { linearToSrgb, SRGB_TO_XYZ_D50, srgbToLinear } from './icc-srgb.js';

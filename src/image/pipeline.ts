@@ -113,7 +113,8 @@ function readInput(input: PlanInput): Uint8Array {
 /**
  * The largest `lowres` level (decode at 1/2, 1/4, 1/8) whose output is still at least as large
  * as every target's resize size, so the kernel always finishes the job by downscaling.
- * CMYK JPEGs are decoded whole: FFmpeg converts their colour after the scaled IDCT.
+ * CMYK JPEGs are decoded whole: their 12-bit decoding trick (cmyk.ts) is kept to the one path
+ * that the tests compare with libvips.
  */
 function chooseLowres(header: ImageHeader, orientation: Orientation, fits: FitPlan[]): number {
   if (header.format !== 'jpeg' || header.jpeg?.components === 4) return 0;
