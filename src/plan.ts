@@ -4,6 +4,7 @@
  * nodes and nothing else. Plans can be logged and tested without running them.
  */
 import type { ImageJobInfo, ImageSpec } from './image/spec.js';
+import type { LoudnessMeasure } from './kernels/loudness-common.js';
 
 /** Where a job input's bytes come from. `shared` bytes are read in place, never copied. */
 export type InputSource =
@@ -71,15 +72,7 @@ export interface AnalysisSpec {
 /** What the worker measured, as plain data. */
 export interface AnalysisData {
   frames: number;
-  loudness?: {
-    integrated: number | null;
-    range: number | null;
-    truePeak: number;
-    samplePeak: number;
-    momentaryMax: number | null;
-    shortTermMax: number | null;
-    gating: { bins: number[]; counts: number[]; energies: number[] };
-  };
+  loudness?: LoudnessMeasure & { gating: { bins: number[]; counts: number[]; energies: number[] } };
   /** Min/max per pixel column, channel-interleaved per column. */
   peaks?: { data: Int16Array; length: number; channels: number };
 }

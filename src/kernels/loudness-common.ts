@@ -23,11 +23,12 @@ export interface LoudnessOptions {
 }
 
 /**
+ * One loudness measurement, the shape every layer shares (kernel, worker data, `engine.loudness`).
  * `null` means "not measurable": no gated block (silence, or under 400 ms of audio) for
  * `integrated`, no gated short-term value for `range`, no complete window for the maxima.
- * `-Infinity` means measured digital silence.
+ * `-Infinity` means measured digital silence (`truePeak`, `samplePeak`).
  */
-export interface LoudnessResult {
+export interface LoudnessMeasure {
   /** Gated programme loudness, LUFS (BS.1770-4). */
   integrated: number | null;
   /** Loudness range, LU (EBU Tech 3342). */
@@ -40,6 +41,10 @@ export interface LoudnessResult {
   momentaryMax: number | null;
   /** Highest 3 s loudness, evaluated every sub-block (≤ 5 ms), LUFS. */
   shortTermMax: number | null;
+}
+
+/** What the kernel's `finish` returns. */
+export interface LoudnessResult extends LoudnessMeasure {
   /** Frames measured. */
   frames: number;
 }

@@ -2,23 +2,11 @@
  * `loudness`: the BS.1770-4 / EBU R128 measurement of a file, and the gated loudness of several
  * programmes together (an album), from the kernel's gating histograms.
  */
+import type { LoudnessMeasure } from '../kernels/loudness-common.js';
 import type { AnalysisData } from '../plan.js';
 
-/** What `engine.loudness` returns. See LoudnessResult in kernels/loudness-common.ts for `null`. */
-export interface Loudness {
-  /** Gated programme loudness, LUFS; `null` for digital silence or under 400 ms of audio. */
-  integrated: number | null;
-  /** Loudness range, LU; `null` without a gated 3 s window. */
-  range: number | null;
-  /** dBTP (4× oversampled); `-Infinity` for digital silence. */
-  truePeak: number;
-  /** dBFS; `-Infinity` for digital silence. */
-  samplePeak: number;
-  /** Highest 400 ms loudness, LUFS. */
-  momentaryMax: number | null;
-  /** Highest 3 s loudness, LUFS. */
-  shortTermMax: number | null;
-}
+/** What `engine.loudness` returns. */
+export type Loudness = LoudnessMeasure;
 
 export type GatingHistogram = NonNullable<AnalysisData['loudness']>['gating'];
 

@@ -4,7 +4,10 @@
  *
  * Policies:
  * - `gain`: pure gain. A positive gain stops at the true-peak headroom (ceiling - true peak), as
- *   streaming services do, so a quiet master with high peaks lands under the target.
+ *   streaming services do, so a quiet master with high peaks lands under the target. The output
+ *   is measured again: a lossy encoder changes the loudness (an AAC lowpass takes away energy
+ *   K-weighting counts), so a miss is corrected by the measured error, up to the headroom the
+ *   output has left, and encoded again (at most twice).
  * - `limit`: the full gain plus a lookahead limiter run at 4× the sample rate (so it limits
  *   inter-sample peaks too) with a small safety margin. The output is measured again; if it is
  *   over the ceiling or off the target, the pass is redone with the measured error taken out.
@@ -55,7 +58,7 @@ export interface NormalizeResult {
   output: Loudness;
   /** The tags written into the output. */
   tags: Record<string, string>;
-  /** Encode passes made (`limit` redoes a pass that missed). */
+  /** Encode passes made: a pass that missed the target is redone (`gain`: at most 3 in all). */
   passes: number;
 }
 
@@ -98,6 +101,10 @@ const R128_REFERENCE = -23;
 const LIMIT_MARGIN_LOSSLESS = 0.3;
 const LIMIT_MARGIN_LOSSY = 0.8;
 const MAX_PASSES = 4;
+/** `gain`: the first pass and at most two corrections. */
+const MAX_GAIN_PASSES = 3;
+/** LU off the target (or dB over the ceiling) that a `gain` pass may miss by before a redo. */
+const GAIN_TOLERANCE = 0.2;
 /** alimiter's lowest limit (-24 dB). */
 const MIN_LIMIT_DB = -24;
 
@@ -190,6 +197,25 @@ interface WrittenTrack {
   result: Omit<NormalizeResult, 'path' | 'bytes' | 'size' | 'tags'>;
 }
 
+/**
+ * The gain of the next `gain` pass after one measured `m` at `gain`: the secant towards the
+ * target, raised no further than the output's true-peak headroom; a positive gain whose output
+ * went over the ceiling comes back down to it (never below no gain: `gain` does not attenuate
+ * for peaks). `undefined` when the pass is good enough: at the target, or at the headroom bound.
+ */
+function correctedGain(tried: readonly Tried[], m: Loudness, r: Resolved): number | undefined {
+  const gain = tried[tried.length - 1]!.gain;
+  const off = r.target - m.integrated!;
+  const headroom = r.ceiling - m.truePeak;
+  const overCeiling = gain > 0 && headroom < -GAIN_TOLERANCE;
+  if (Math.abs(off) <= GAIN_TOLERANCE && !overCeiling) return undefined;
+  let next = nextGain(tried, r.target);
+  if (next > gain) next = gain + Math.min(next - gain, Math.max(0, headroom));
+  if (gain > 0 && headroom < 0) next = Math.min(next, Math.max(0, gain + headroom));
+  // A step this small is the bound reached (or measurement noise), not a miss to correct.
+  return Math.abs(next - gain) > 0.05 ? next : undefined;
+}
+
 /** Writes one track with `gain` (and the limiter for `limit`), re-measures, redoes on a miss. */
 async function writeTrack(jobs: CallJobs, r: Resolved, t: TrackPlan): Promise<WrittenTrack> {
   const audio = primaryAudio(t.analysis.source)!;
@@ -205,9 +231,13 @@ async function writeTrack(jobs: CallJobs, r: Resolved, t: TrackPlan): Promise<Wr
     const tried: Tried[] = [];
     for (;;) {
       passes++;
-      // Predicted output, for the tags: the limiter takes the peaks down to its limit.
-      const outLoudness = r.policy === 'limit' && !t.fixedGain ? r.target : integrated + gain;
-      const outPeak = limitDb !== undefined ? Math.min(source.truePeak + gain, limitDb) : source.truePeak + gain;
+      // Predicted output, for the tags: the limiter takes the peaks down to its limit; a `gain`
+      // redo moves the last measured output by the change of gain.
+      const last = r.policy === 'gain' ? tried[tried.length - 1] : undefined;
+      const outLoudness = last ? last.loudness + gain - last.gain : r.policy === 'limit' && !t.fixedGain ? r.target : integrated + gain;
+      const outPeak = last
+        ? last.truePeak + gain - last.gain
+        : limitDb !== undefined ? Math.min(source.truePeak + gain, limitDb) : source.truePeak + gain;
       const tags = { ...gainTags(r.preset, 'TRACK', outLoudness, outPeak), ...t.albumTags };
       const settings: PassSettings = { gain, ...(limitDb !== undefined ? { limitDb } : {}), tags };
       // Most of the track's share goes to the first pass; a redo moves within what is left.
@@ -223,11 +253,19 @@ async function writeTrack(jobs: CallJobs, r: Resolved, t: TrackPlan): Promise<Wr
       const fixLoudness = !t.fixedGain && Math.abs(off) > 0.25;
       if (r.policy === 'limit' && limitDb !== undefined && (over > 0 || fixLoudness) && passes < MAX_PASSES) {
         if (fixLoudness && m.integrated !== null) {
-          tried.push({ gain, limitDb, loudness: m.integrated });
+          tried.push({ gain, limitDb, loudness: m.integrated, truePeak: m.truePeak });
           gain = nextGain(tried, r.target);
         }
         if (over > 0) limitDb -= over + 0.1;
         continue;
+      }
+      if (r.policy === 'gain' && !t.fixedGain && m.integrated !== null && passes < MAX_GAIN_PASSES) {
+        tried.push({ gain, limitDb: undefined, loudness: m.integrated, truePeak: m.truePeak });
+        const next = correctedGain(tried, m, r);
+        if (next !== undefined) {
+          gain = next;
+          continue;
+        }
       }
       return {
         outputs,
@@ -317,14 +355,17 @@ async function retag(
 
 interface Tried {
   gain: number;
-  limitDb: number;
+  /** Limiter ceiling of the pass; none for `gain`. */
+  limitDb: number | undefined;
   loudness: number;
+  truePeak: number;
 }
 
 /**
- * The next gain to try when a limited pass missed the target. Limiting makes the output loudness
- * grow slower than the gain, so after two passes the secant through them is used; until then (or
- * if the secant is unusable) the gain moves by the miss.
+ * The next gain to try when a pass missed the target. Limiting makes the output loudness grow
+ * slower than the gain (and a lossy encoder need not follow it exactly either), so after two passes
+ * the secant through them is used; until then (or if the secant is unusable) the gain moves by the
+ * miss.
  */
 function nextGain(tried: readonly Tried[], target: number): number {
   const last = tried[tried.length - 1]!;
