@@ -6,7 +6,7 @@
 import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createEngine, type Engine, type PackageResult, type ProbeResult } from '../dist/index.js';
+import { createEngine, type Engine, type PackageOptions, type PackageResult, type ProbeResult } from '../dist/index.js';
 import { checkPackage, type CheckedPackage } from './helpers/package-check.js';
 import { makeTempDir, media, removeTempDir } from './helpers/media.js';
 
@@ -32,12 +32,14 @@ const REAL = [
 beforeAll(async () => {
   engine = await createEngine({ workers: 2 });
   dir = await makeTempDir();
+  // An odd source made here: H.264 High 4:4:4 with every fifth frame missing (variable rate, 24.4 fps on average).
+  const odd = await engine.generateVideo({ seconds: 4, width: 320, height: 240, frameRate: 30, pixelFormat: 'yuv444p', variableFrameRate: true, output: join(dir, 'vfr-444.mp4') });
   await Promise.all(
-    REAL.map(async ({ file, fps, options }) => {
-      const path = media('video', file);
+    [...REAL, { file: 'vfr-444.mp4', fps: 24, options: { path: odd.path!, video: ['240p'], audio: ['aac-64'] } }].map(async ({ file, fps, options }) => {
+      const { path = media('video', file), ...packOptions } = options as Partial<PackageOptions> & { path?: string };
       const [source, result] = await Promise.all([
         engine.probe({ path }, { decode: true }),
-        engine.package({ path }, { segmentDuration: 2, outputDir: join(dir, file), ...options }),
+        engine.package({ path }, { segmentDuration: 2, outputDir: join(dir, file), ...packOptions }),
       ]);
       jobs.set(file, { file, fps, source, result, checked: checkPackage(result, 1 / fps) });
     }),
@@ -77,6 +79,21 @@ describe('real videos', () => {
     expect(existsSync(join(result.outputDir, 'manifest.mpd'))).toBe(false);
     expect(existsSync(result.hls!)).toBe(true);
     expect(result.frameRate).toBe(30);
+  });
+
+  it('packages variable-frame-rate 4:4:4 H.264 as constant-rate 4:2:0 with aligned GOPs', async () => {
+    const { source, result } = jobs.get('vfr-444.mp4')!;
+    expect(source.streams[0]!.profile).toBe('High 4:4:4 Predictive');
+    expect(source.streams[0]!.frameRate).not.toBe(30);
+    expect(result.frameRate).toBe(24);
+    // 4 s in 2 s segments of 48 frames (the source's dropped last frame may shorten the last one).
+    const seconds = result.video[0]!.segments.map((s) => s.duration / result.video[0]!.timescale);
+    expect(seconds[0]).toBe(2);
+    expect(seconds.length).toBe(2);
+    expect(seconds[1]).toBeGreaterThanOrEqual(2 - 1 / 24 - 1e-9);
+    const probe = await engine.probe({ data: jobs.get('vfr-444.mp4')!.checked.tracks[0]!.joined, name: 'v.mp4' });
+    expect(probe.streams[0]!.pixelFormat).toBe('yuv420p');
+    expect(probe.streams[0]!.profile).toBe('Main');
   });
 
   it('decodes every rendition back to the source duration', async () => {

@@ -16,9 +16,13 @@ export interface GenerateVideoOptions {
   frameRate?: number;
   /** Add a 440 Hz tone as AAC (default true). */
   audio?: boolean;
+  /** Chroma of the H.264 stream (default 4:2:0; 4:4:4 makes High 4:4:4 Predictive). */
+  pixelFormat?: 'yuv420p' | 'yuv444p';
+  /** Drop every fifth frame and keep the gaps: a variable-frame-rate stream (default false). */
+  variableFrameRate?: boolean;
 }
 
-export const GENERATE_VIDEO_KEYS = ['seconds', 'width', 'height', 'frameRate', 'audio'];
+export const GENERATE_VIDEO_KEYS = ['seconds', 'width', 'height', 'frameRate', 'audio', 'pixelFormat', 'variableFrameRate'];
 
 export interface ResolvedGenerateVideo {
   seconds: number;
@@ -26,6 +30,8 @@ export interface ResolvedGenerateVideo {
   height: number;
   frameRate: number;
   audio: boolean;
+  pixelFormat: 'yuv420p' | 'yuv444p';
+  variableFrameRate: boolean;
 }
 
 export function resolveGenerateVideo(o: GenerateVideoOptions): ResolvedGenerateVideo {
@@ -40,7 +46,11 @@ export function resolveGenerateVideo(o: GenerateVideoOptions): ResolvedGenerateV
   if (typeof frameRate !== 'number' || !(frameRate >= 1 && frameRate <= 120)) throw new OptionsError('frameRate', 'must be from 1 to 120');
   const audio = o.audio ?? true;
   if (typeof audio !== 'boolean') throw new OptionsError('audio', 'must be a boolean');
-  return { seconds, width, height, frameRate, audio };
+  const pixelFormat = o.pixelFormat ?? 'yuv420p';
+  if (pixelFormat !== 'yuv420p' && pixelFormat !== 'yuv444p') throw new OptionsError('pixelFormat', "must be 'yuv420p' or 'yuv444p'");
+  const variableFrameRate = o.variableFrameRate ?? false;
+  if (typeof variableFrameRate !== 'boolean') throw new OptionsError('variableFrameRate', 'must be a boolean');
+  return { seconds, width, height, frameRate, audio, pixelFormat, variableFrameRate };
 }
 
 export function generateVideoPlan(g: ResolvedGenerateVideo, sink: OutputSink, limits: JobLimits): FFmpegPlan {
@@ -48,7 +58,9 @@ export function generateVideoPlan(g: ResolvedGenerateVideo, sink: OutputSink, li
   const args = ['-f', 'lavfi', '-i', `testsrc2=size=${g.width}x${g.height}:rate=${g.frameRate}:duration=${g.seconds}`];
   if (g.audio) args.push('-f', 'lavfi', '-i', `sine=frequency=440:sample_rate=48000:duration=${g.seconds}`);
   // A near-lossless intermediate: the renditions made from it should not inherit its artefacts.
-  args.push('-map', '0:v', '-c:v', 'libx264', '-preset', 'ultrafast', '-crf', '12', '-pix_fmt', 'yuv420p');
+  args.push('-map', '0:v', '-c:v', 'libx264', '-preset', 'ultrafast', '-crf', '12', '-pix_fmt', g.pixelFormat);
+  // Dropped frames leave holes in the timestamps; `vfr` keeps them instead of duplicating frames.
+  if (g.variableFrameRate) args.push('-vf', "select='not(eq(mod(n\\,5)\\,4))'", '-fps_mode', 'vfr');
   if (g.audio) args.push('-map', '1:a', '-c:a', 'aac', '-b:a', '192000', '-ac', '2');
   args.push('-f', 'mp4', `/job/${name}`);
   return { op: 'ffmpeg', phase: 'generate', inputs: [], outputs: [{ name, sink }], args, limits };

@@ -161,16 +161,16 @@ export function videoTargets(rungs: VideoRung[], stream: StreamInfo): { targets:
   return { targets, skipped };
 }
 
-/** A constant output rate: the source's (common NTSC rates kept exact), at most 60, 30 when unknown. */
+/** A constant output rate: the source's, rounded (NTSC rates kept exact), at most 60, 30 when unknown. */
 export function outputFrameRate(stream: StreamInfo): { num: number; den: number } {
   const fps = stream.frameRate;
   if (!fps || !Number.isFinite(fps) || fps < 1) return { num: 30, den: 1 };
   if (fps > MAX_FRAME_RATE) return { num: MAX_FRAME_RATE, den: 1 };
   const ntsc = Math.round(fps * 1.001);
   if (!Number.isInteger(fps) && Math.abs(fps - ntsc / 1.001) < 0.002) return { num: ntsc * 1000, den: 1001 };
-  // Camera clocks report 30.02 or 29.99 for 30: a GOP of whole frames needs the nominal rate.
-  if (Math.abs(fps - Math.round(fps)) < 0.05) return { num: Math.round(fps), den: 1 };
-  return { num: Math.round(fps * 1000), den: 1000 };
+  // Camera clocks report 30.02 for 30, and a variable-rate stream averages to anything (24.41):
+  // whole frames per second keep GOPs of whole frames at every segment length.
+  return { num: Math.round(fps), den: 1 };
 }
 
 export interface PackageJobFiles {

@@ -71,7 +71,8 @@ async function* topLevel(fh: FileHandle): AsyncGenerator<{ type: string; start: 
   while (at + 8 <= size) {
     const head = await readAt(fh, at, Math.min(16, size - at));
     const header = readBoxHeader(head, 0, head.byteLength)!;
-    const boxSize = header.end === head.byteLength && head.byteLength < 16 ? size - at : header.end;
+    // Size 0 means "to the end of the file"; the header was read against 16 bytes only.
+    const boxSize = new DataView(head.buffer).getUint32(0) === 0 ? size - at : header.end;
     const end = at + boxSize;
     if (end > size) throw new Error(`the ${header.type} box at ${at} runs past the end of the file`);
     const wanted = header.type === 'ftyp' || header.type === 'moov' || header.type === 'moof';
