@@ -18,7 +18,7 @@ import { mpd } from '../packaging/dash.js';
 import { masterPlaylist, mediaPlaylist } from '../packaging/hls.js';
 import { PendingDir } from '../packaging/output-dir.js';
 import { PACKAGE_AUDIO, PACKAGE_AUDIO_NAMES, rungSize, VIDEO_LADDER, VIDEO_RUNG_NAMES, type PackageAudioPreset, type VideoRung } from '../packaging/presets.js';
-import { segmentFile } from '../packaging/segmenter.js';
+import { NoFragmentsError, segmentFile } from '../packaging/segmenter.js';
 import { describeTrack, type PackagedTrack } from '../packaging/track.js';
 import type { CallJobs } from './analyze.js';
 import type { ProbeResult, StreamInfo } from './probe-result.js';
@@ -281,13 +281,14 @@ export async function packageInput(jobs: CallJobs, input: ResolvedInput, options
     const plan = packagePlan(input, videoStream, audioStream, files, o.segmentDuration, fps ?? { num: 30, den: 1 }, o.x264Preset, jobs.jobLimits);
     jobs.tracker.emit('probe', 0, 0, undefined);
     const started = performance.now();
-    const encoded = await jobs.run(plan, jobs.tracker.phase('package', source.duration));
-    if (encoded.mediaSeconds === 0) throw new InputError('package: nothing was decoded from the input');
+    await jobs.run(plan, jobs.tracker.phase('package', source.duration));
 
     const frameRate = fps ? fps.num / fps.den : undefined;
     const chunk = async (id: string, kind: 'video' | 'audio', path: string, extra: { frameRate?: number; nominalBitrate?: number }) => {
       await mkdir(dir.path(id));
       const segmented = await segmentFile(path, { segmentDuration: o.segmentDuration, dir: dir.path(id) }).catch((err: Error) => {
+        // FFmpeg finished without a single fragment: the input held nothing it could decode.
+        if (err instanceof NoFragmentsError) throw new InputError(`package: nothing was decoded from the input for the ${id} rendition`);
         throw new InternalError(`package: cannot segment the ${id} rendition: ${err.message}`, {}, { cause: err });
       });
       await rm(path);

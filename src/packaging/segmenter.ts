@@ -41,6 +41,13 @@ export interface SegmentOptions {
   mediaPattern?: string;
 }
 
+/** The file has an init segment at most: the encoder wrote no sample. */
+export class NoFragmentsError extends Error {
+  constructor() {
+    super('the rendition holds no fragments');
+  }
+}
+
 export const INIT_NAME = 'init.mp4';
 export const MEDIA_PATTERN = 'seg-$Number$.m4s';
 
@@ -145,7 +152,7 @@ async function segmentHandle(fh: FileHandle, options: SegmentOptions): Promise<S
     expectedNext = dts;
   }
   await flush();
-  if (!track) throw new Error('the rendition holds no fragments');
+  if (!track) throw new NoFragmentsError();
   const initSize = initParts.reduce((n, p) => n + p.byteLength, 0);
   const duration = segments.reduce((n, s) => n + s.duration, 0);
   return { track, initFile: initName, initSize, segments, duration };
