@@ -43,10 +43,13 @@ export function runPlan(plan: Plan, ctx: RunContext): JobResult {
   core.setLogSink((line) => {
     tail.push(line);
     if (truncated === undefined && TRUNCATION_PATTERNS.some((re) => re.test(line))) truncated = line.trim();
+    // A video job's stats line can end at `fps=` (this build mangles that float): its frame
+    // count still tells that frames came out, though its time= is lost.
+    const frames = /frame=\s*(\d+)/.exec(line);
+    if (frames) framesSeen = frames[1] !== '0';
     const stats = parseStats(line);
     if (!stats) return;
     mediaSeconds = stats.seconds;
-    framesSeen = /frame=\s*[1-9]/.test(line);
     if (stats.seconds > plan.limits.maxDurationSeconds) {
       Atomics.compareExchange(cancelFlag, 0, CANCEL.none, CANCEL.duration);
     }
