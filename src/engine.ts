@@ -4,7 +4,7 @@
  * listener and per-call limits.
  */
 import { basename, extname, join } from 'node:path';
-import { InputError, LimitError, OptionsError, SandcodecError, InternalError } from './errors.js';
+import { AbortedError, InputError, LimitError, OptionsError, SandcodecError, InternalError } from './errors.js';
 import { resolveInput, type MediaInput, type ResolvedInput } from './io/input.js';
 import { OutputSet } from './io/output.js';
 import { analyzeInput, publicAnalysis, type AnalysisResult, type CallJobs } from './ops/analyze.js';
@@ -213,6 +213,8 @@ export class Engine {
     if (!loudness && !peaks) throw new OptionsError('loudness', 'is false and no peaks were asked: nothing to measure');
     return this.withInput(input, options, async (resolved, jobs) => {
       const result = await analyzeInput(jobs, resolved, { loudness, ...(peaks ? { peaks } : {}) });
+      // A measurement has no side effects: an abort raised by its last progress event still counts.
+      if (options.signal?.aborted) throw new AbortedError();
       return publicAnalysis(result);
     });
   }
@@ -378,7 +380,10 @@ export class Engine {
 
   private async run(plan: Plan, limits: Limits, options: CallOptions, onStats?: ReturnType<ProgressTracker['phase']>): Promise<JobResult> {
     try {
-      return await this.pool.run(plan, { signal: options.signal, timeoutMs: limits.timeoutMs, onEvent: onStats });
+      const result = await this.pool.run(plan, { signal: options.signal, timeoutMs: limits.timeoutMs, onEvent: onStats });
+      // An abort that lands as the job finishes still wins: nothing is committed after it.
+      if (options.signal?.aborted) throw new AbortedError();
+      return result;
     } catch (err) {
       if (err instanceof SandcodecError) throw err;
       throw new InternalError(`unexpected failure: ${(err as Error)?.message ?? String(err)}`, {}, { cause: err });
