@@ -11,7 +11,8 @@ import { parseMpd, parsePlaylist } from './helpers/manifests.js';
 import { checkPackage, type CheckedPackage } from './helpers/package-check.js';
 import { makeTempDir, media, removeTempDir } from './helpers/media.js';
 
-const SECONDS = 8;
+// The length the packaging issue names for a generated source: 15 segments per rendition.
+const SECONDS = 30;
 const SEGMENT = 2;
 const FPS = 30;
 
@@ -38,7 +39,7 @@ beforeAll(async () => {
   ]);
   checked = checkPackage(pkg, 1 / FPS);
   audioChecked = checkPackage(audioPkg, undefined);
-}, 120_000);
+}, 300_000);
 
 afterAll(async () => {
   await engine?.close();
