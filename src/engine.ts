@@ -169,24 +169,7 @@ export class Engine {
   async generate(options: GenerateOptions & CallOptions & { output?: string }): Promise<GenerateResult> {
     checkCallOptions(options, ['kind', 'seconds', 'sampleRate', 'channels', 'frequency', 'amplitude', 'preset', 'output']);
     const g = resolveGenerate(options);
-    const limits = this.limitsFor(options);
-    const outputs = new OutputSet();
-    let sink: OutputSink = { type: 'bytes' };
-    if (options.output !== undefined) {
-      if (typeof options.output !== 'string' || !options.output) throw new OptionsError('output', 'must be a non-empty path');
-      sink = { type: 'path', path: (await outputs.add(options.output)).tempPath };
-    }
-    const tracker = new ProgressTracker(options.onProgress);
-    try {
-      const result = await this.run(generatePlan(g, sink, jobLimits(limits)), limits, options, tracker.phase('generate', g.seconds));
-      await outputs.commit();
-      tracker.emit('generate', 1, g.seconds, undefined);
-      const out = result.outputs[0]!;
-      return { ...(options.output ? { path: outputs.files[0]!.finalPath } : { bytes: out.bytes! }), size: out.size, seconds: g.seconds };
-    } catch (err) {
-      await outputs.rollback();
-      throw err;
-    }
+    return this.generateWith((sink, limits) => generatePlan(g, sink, limits), g.seconds, options);
   }
 
   /** BS.1770-4 / EBU R128 loudness of the first audio stream, from one streamed decode. */
@@ -268,6 +251,19 @@ export class Engine {
   async generateVideo(options: GenerateVideoOptions & CallOptions & { output?: string } = {}): Promise<GenerateResult> {
     checkCallOptions(options, [...GENERATE_VIDEO_KEYS, 'output']);
     const g = resolveGenerateVideo(options);
+    return this.generateWith((sink, limits) => generateVideoPlan(g, sink, limits), g.seconds, options);
+  }
+
+  async close(): Promise<void> {
+    await this.pool.close();
+  }
+
+  /** Runs one sample-media plan to `output` (or to bytes), committing or rolling back the file. */
+  private async generateWith(
+    plan: (sink: OutputSink, limits: JobLimits) => Plan,
+    seconds: number,
+    options: CallOptions & { output?: string },
+  ): Promise<GenerateResult> {
     const limits = this.limitsFor(options);
     const outputs = new OutputSet();
     let sink: OutputSink = { type: 'bytes' };
@@ -277,18 +273,15 @@ export class Engine {
     }
     const tracker = new ProgressTracker(options.onProgress);
     try {
-      const result = await this.run(generateVideoPlan(g, sink, jobLimits(limits)), limits, options, tracker.phase('generate', g.seconds));
+      const result = await this.run(plan(sink, jobLimits(limits)), limits, options, tracker.phase('generate', seconds));
       await outputs.commit();
+      tracker.emit('generate', 1, seconds, undefined);
       const out = result.outputs[0]!;
-      return { ...(options.output ? { path: outputs.files[0]!.finalPath } : { bytes: out.bytes! }), size: out.size, seconds: g.seconds };
+      return { ...(options.output ? { path: outputs.files[0]!.finalPath } : { bytes: out.bytes! }), size: out.size, seconds };
     } catch (err) {
       await outputs.rollback();
       throw err;
     }
-  }
-
-  async close(): Promise<void> {
-    await this.pool.close();
   }
 
   private limitsFor(options: CallOptions): Limits {

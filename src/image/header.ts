@@ -5,6 +5,7 @@
  */
 import { inflateSync } from 'node:zlib';
 import { InputError, UnsupportedError } from '../errors.js';
+import { concatBytes } from '../util/bytes.js';
 
 export const IMAGE_FORMATS = Object.freeze(['jpeg', 'png', 'webp', 'gif', 'bmp', 'tiff'] as const);
 export type ImageFormat = (typeof IMAGE_FORMATS)[number];
@@ -124,7 +125,7 @@ function readJpeg(bytes: Uint8Array, view: DataView): ImageHeader {
     jpeg: { components: size.components, progressive: size.progressive, adobeTransform, sofAt: size.sofAt, sofMarker: size.sofMarker },
   };
   if (exif) header.exif = exif;
-  if (iccChunks.size > 0) header.icc = concat([...iccChunks.keys()].sort((a, b) => a - b).map((k) => iccChunks.get(k)!));
+  if (iccChunks.size > 0) header.icc = concatBytes([...iccChunks.keys()].sort((a, b) => a - b).map((k) => iccChunks.get(k)!));
   return header;
 }
 
@@ -239,15 +240,6 @@ function latin(bytes: Uint8Array, at: number, n: number): string {
   return String.fromCharCode(...bytes.subarray(at, at + n));
 }
 
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
 
 /** Formats FFmpeg cannot decode as a still here are refused up front. */
 export function checkDecodable(header: ImageHeader): void {

@@ -6,6 +6,7 @@
  * not change, so the pixels decode exactly as the baseline file's do.
  */
 import { InternalError } from '../errors.js';
+import { concatBytes } from '../util/bytes.js';
 
 const ZIGZAG_LENGTH = 64;
 
@@ -438,11 +439,5 @@ function writeProgressive(keep: Uint8Array[], sof: { height: number; width: numb
     parts.push(writer.finish());
   }
   parts.push(tail.length >= 2 ? tail : Uint8Array.of(0xff, 0xd9));
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  return concatBytes(parts);
 }

@@ -7,6 +7,7 @@ import { deflateSync } from 'node:zlib';
 import { minimalExif, uprightExif } from './exif.js';
 import { srgbProfile } from './icc-srgb.js';
 import type { OutputFormat } from './spec.js';
+import { concatBytes } from '../util/bytes.js';
 
 export function addMetadata(format: OutputFormat, file: Uint8Array, exif: Uint8Array | undefined): Uint8Array {
   const tiff = exif ? uprightExif(exif) : minimalExif();
@@ -16,15 +17,7 @@ export function addMetadata(format: OutputFormat, file: Uint8Array, exif: Uint8A
   return webpWith(file, tiff, icc);
 }
 
-function cat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
+const cat = (...parts: Uint8Array[]): Uint8Array => concatBytes(parts);
 
 const ascii = (s: string) => Uint8Array.from(s, (c) => c.charCodeAt(0));
 const be16 = (n: number) => Uint8Array.of(n >> 8, n & 255);
