@@ -1,13 +1,14 @@
 /**
- * Minimal WAV writer and reader for tests: 16-bit, 24-bit and 32-bit float PCM, interleaved.
+ * Minimal WAV writer and reader for tests: 8-bit (unsigned), 16-bit, 24-bit and 32-bit float PCM,
+ * interleaved.
  * Writing streams chunk by chunk so hours of audio never sit in memory; the reader parses the
  * WAVs the engine writes (PCM s16/s24 and float, with or without extensible headers).
  */
 import { openSync, writeSync, closeSync } from 'node:fs';
 
-export type WavFormat = 's16' | 's24' | 'f32';
+export type WavFormat = 'u8' | 's16' | 's24' | 'f32';
 
-const BYTES: Record<WavFormat, number> = { s16: 2, s24: 3, f32: 4 };
+const BYTES: Record<WavFormat, number> = { u8: 1, s16: 2, s24: 3, f32: 4 };
 
 function header(format: WavFormat, sampleRate: number, channels: number, frames: number): Buffer {
   const bps = BYTES[format];
@@ -31,6 +32,12 @@ function header(format: WavFormat, sampleRate: number, channels: number, frames:
 function encode(samples: Float32Array, format: WavFormat): Buffer {
   // Typed-array fast paths (little-endian hosts): hours of audio are written in seconds.
   if (format === 'f32') return Buffer.from(samples.buffer, samples.byteOffset, samples.byteLength);
+  if (format === 'u8') {
+    // 8-bit WAV is unsigned, centred on 128.
+    const pcm = new Uint8Array(samples.length);
+    for (let i = 0; i < samples.length; i++) pcm[i] = Math.max(0, Math.min(255, Math.round(samples[i]! * 128) + 128));
+    return Buffer.from(pcm.buffer);
+  }
   if (format === 's16') {
     const pcm = new Int16Array(samples.length);
     for (let i = 0; i < samples.length; i++) pcm[i] = Math.max(-32768, Math.min(32767, Math.round(samples[i]! * 32768)));
