@@ -8,8 +8,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEngine, VIDEO_LADDER, type Engine, type PackageResult, type ProbeResult } from '../dist/index.js';
 import { parseMpd, parsePlaylist } from './helpers/manifests.js';
+import { readInitSegment } from './helpers/mp4.js';
 import { checkPackage, type CheckedPackage } from './helpers/package-check.js';
 import { makeTempDir, media, removeTempDir } from './helpers/media.js';
+import { readWav } from './helpers/wav.js';
 
 // The length the packaging issue names for a generated source: 15 segments per rendition.
 const SECONDS = 30;
@@ -103,6 +105,30 @@ describe('video ladder', () => {
   });
 });
 
+describe('audio and video in sync', () => {
+  // The first picture presents at 0 (checked on every segment by checkPackage); here the audio:
+  // its edit list must trim the encoder's priming exactly, or the tone starts early or late.
+  const onset = (samples: Float32Array, channels: number) => {
+    let peak = 0;
+    for (let i = 0; i < samples.length; i++) peak = Math.max(peak, Math.abs(samples[i]!));
+    const at = samples.findIndex((x) => Math.abs(x) > peak / 2);
+    return Math.floor(at / channels);
+  };
+
+  it('trims exactly the AAC priming, so the tone starts where the source\'s does', async () => {
+    const wav = async (input: { path: string } | { data: Uint8Array; name: string }) => readWav((await engine.transcode(input, { preset: 'wav' })).bytes!);
+    const reference = await wav({ path: join(dir, 'source.mp4') });
+    const start = onset(reference.samples, reference.channels);
+    for (const a of checked.tracks.filter((t) => t.track.kind === 'audio')) {
+      expect(a.track.priming).toBe(1024);
+      const decoded = await wav({ data: a.joined, name: `${a.track.id}.mp4` });
+      expect(decoded.sampleRate).toBe(48000);
+      // The decoder emits the priming samples; a player drops the edit list's share of them.
+      expect(Math.abs(onset(decoded.samples, decoded.channels) - a.track.priming - start)).toBeLessThanOrEqual(16);
+    }
+  });
+});
+
 describe('manifests', () => {
   it('lists every video rendition once per audio group, with peak and average bandwidth', () => {
     const master = checked.master!;
@@ -152,6 +178,11 @@ describe('audio-only packaging', () => {
       ['opus-96', 'opus', 1, 48000],
       ['flac', 'flac', 1, 48000],
     ]);
+    // Encoder delay, trimmed by each init segment's edit list: AAC's priming frame, Opus's
+    // pre-skip (as its dOps states it); FLAC has none.
+    const preSkip = readInitSegment(readFileSync(join(audioPkg.outputDir, audioPkg.audio[2]!.init))).opusPreSkip;
+    expect(preSkip).toBe(312);
+    expect(audioPkg.audio.map((a) => a.priming)).toEqual([1024, 1024, preSkip, 0]);
   });
 
   it('lists the audio renditions as the variants, and one AdaptationSet per codec', () => {

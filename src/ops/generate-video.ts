@@ -5,6 +5,7 @@
  */
 import { OptionsError } from '../errors.js';
 import type { FFmpegPlan, JobLimits, OutputSink } from '../plan.js';
+import { AAC_ENCODER_ARGS } from '../presets/audio.js';
 
 export interface GenerateVideoOptions {
   /** Length in seconds (default 30). */
@@ -61,7 +62,7 @@ export function generateVideoPlan(g: ResolvedGenerateVideo, sink: OutputSink, li
   args.push('-map', '0:v', '-c:v', 'libx264', '-preset', 'ultrafast', '-crf', '12', '-pix_fmt', g.pixelFormat);
   // Dropped frames leave holes in the timestamps; `vfr` keeps them instead of duplicating frames.
   if (g.variableFrameRate) args.push('-vf', "select='not(eq(mod(n\\,5)\\,4))'", '-fps_mode', 'vfr');
-  if (g.audio) args.push('-map', '1:a', '-c:a', 'aac', '-b:a', '192000', '-ac', '2');
+  if (g.audio) args.push('-map', '1:a', '-c:a', 'aac', '-b:a', '192000', '-ac', '2', ...AAC_ENCODER_ARGS);
   args.push('-f', 'mp4', `/job/${name}`);
   return { op: 'ffmpeg', phase: 'generate', inputs: [], outputs: [{ name, sink }], args, limits };
 }

@@ -19,6 +19,7 @@ import { masterPlaylist, mediaPlaylist } from '../packaging/hls.js';
 import { PendingDir } from '../packaging/output-dir.js';
 import { PACKAGE_AUDIO, PACKAGE_AUDIO_NAMES, rungSize, VIDEO_LADDER, VIDEO_RUNG_NAMES, type PackageAudioPreset, type VideoRung } from '../packaging/presets.js';
 import { NoFragmentsError, segmentFile } from '../packaging/segmenter.js';
+import { AAC_ENCODER_ARGS } from '../presets/audio.js';
 import { describeTrack, type PackagedTrack } from '../packaging/track.js';
 import type { CallJobs } from './analyze.js';
 import type { ProbeResult, StreamInfo } from './probe-result.js';
@@ -218,11 +219,13 @@ export function packagePlan(
       args.push('-map', `0:${audio.index}`, '-vn', '-sn', '-dn', '-map_metadata', '-1', '-map_chapters', '-1', '-c:a', p.encoder);
       if (p.bitrate) args.push('-b:a', String(p.bitrate));
       if (p.codec === 'opus') args.push('-ar', '48000', '-vbr', 'constrained', '-application', 'audio');
-      else if (p.codec === 'aac') args.push('-ar', String(aacRate(audio.sampleRate)));
+      else if (p.codec === 'aac') args.push('-ar', String(aacRate(audio.sampleRate)), ...AAC_ENCODER_ARGS);
       else args.push('-strict', '-2', '-compression_level', '8');
       if ((audio.channels ?? 2) > 2) args.push('-ac', '2');
-      // Fragment length is irrelevant: the chunking stage cuts segments at sample level.
-      args.push('-f', 'mp4', '-movflags', '+empty_moov+default_base_moof+cmaf', '-frag_duration', '1000000', `/job/${f.name}`);
+      // Fragment length is irrelevant: the chunking stage cuts segments at sample level. The moov
+      // waits for the first fragment so that its edit list can state the encoder's priming
+      // (AAC 1024 samples, Opus pre-skip): players drop them and audio starts with the video.
+      args.push('-f', 'mp4', '-movflags', '+delay_moov+default_base_moof+cmaf', '-use_editlist', '1', '-frag_duration', '1000000', `/job/${f.name}`);
     }
   }
   return {

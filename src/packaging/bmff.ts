@@ -97,6 +97,11 @@ export interface TrackInfo {
   sampleRate?: number;
   /** avcC: bytes in each NAL unit's length prefix. */
   nalLengthSize?: number;
+  /**
+   * Media time the presentation starts at (the first edit's `media_time`, 0 without an edit
+   * list): an audio encoder's priming samples, which the player decodes and drops.
+   */
+  editMediaTime: number;
   defaults: { duration: number; size: number; flags: number };
 }
 
@@ -118,7 +123,7 @@ export function readInit(bytes: Uint8Array): TrackInfo {
   const stsd = find(bytes, ['mdia', 'minf', 'stbl', 'stsd'], trak)!;
   const entry = children(bytes, stsd.payload + 8, stsd.end)[0];
   if (!entry) throw new Error('bmff: empty stsd');
-  const info: TrackInfo = { trackId, handler, timescale, sampleEntry: entry.type, codecs: entry.type, defaults: { duration: 0, size: 0, flags: 0 } };
+  const info: TrackInfo = { trackId, handler, timescale, sampleEntry: entry.type, codecs: entry.type, editMediaTime: readEditMediaTime(bytes, trak), defaults: { duration: 0, size: 0, flags: 0 } };
   if (handler === 'vide') {
     // VisualSampleEntry: 6 reserved + 2 dref index + 16 pre-defined/reserved, then width, height.
     info.width = view.getUint16(entry.payload + 24);
@@ -159,6 +164,18 @@ export function readInit(bytes: Uint8Array): TrackInfo {
     };
   }
   return info;
+}
+
+/** The first edit's media time; an empty edit (-1) or no edit list reads as 0. */
+function readEditMediaTime(bytes: Uint8Array, trak: Box): number {
+  const elst = find(bytes, ['edts', 'elst'], trak);
+  if (!elst) return 0;
+  const view = dv(bytes);
+  const { version } = versionFlags(bytes, elst);
+  if (view.getUint32(elst.payload + 4) === 0) return 0;
+  const at = elst.payload + 8;
+  const mediaTime = version === 1 ? Number(view.getBigInt64(at + 8)) : view.getInt32(at + 4);
+  return Math.max(0, mediaTime);
 }
 
 const hex2 = (n: number) => n.toString(16).padStart(2, '0');

@@ -99,6 +99,7 @@ async function segmentHandle(fh: FileHandle, options: SegmentOptions): Promise<S
   let boundary = 0;
   let step = 0;
   let expectedNext: number | undefined;
+  let ctoShift: number | undefined;
 
   const flush = async () => {
     if (!pending || pending.samples.length === 0 || !track) return;
@@ -137,7 +138,9 @@ async function segmentHandle(fh: FileHandle, options: SegmentOptions): Promise<S
       throw new Error(`fragment ${fragment.sequence} starts at ${dts}, the previous one ended at ${expectedNext}`);
     }
     t0 ??= dts;
+    ctoShift ??= track.editMediaTime > 0 ? 0 : firstPresentation(fragment.samples);
     for (const sample of fragment.samples) {
+      sample.cto -= ctoShift;
       const rel = dts - t0;
       const sync = !(sample.flags & NON_SYNC);
       // Half a frame of tolerance: a boundary that falls between two frames belongs to the later.
@@ -156,6 +159,17 @@ async function segmentHandle(fh: FileHandle, options: SegmentOptions): Promise<S
   const initSize = initParts.reduce((n, p) => n + p.byteLength, 0);
   const duration = segments.reduce((n, s) => n + s.duration, 0);
   return { track, initFile: initName, initSize, segments, duration };
+}
+
+/** How far after its decode time the earliest picture of a run presents. */
+function firstPresentation(samples: readonly Sample[]): number {
+  let dts = 0;
+  let earliest = Infinity;
+  for (const s of samples) {
+    earliest = Math.min(earliest, dts + s.cto);
+    dts += s.duration;
+  }
+  return Number.isFinite(earliest) ? earliest : 0;
 }
 
 async function readSamples(fh: FileHandle, samples: readonly Sample[]): Promise<Uint8Array> {

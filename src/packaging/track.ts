@@ -15,8 +15,10 @@ export interface PackagedTrack {
   init: string;
   playlist: string;
   segments: SegmentInfo[];
-  /** Seconds, from the segments' sample durations. */
+  /** Seconds presented: the segments' sample durations less the samples the edit list trims. */
   duration: number;
+  /** Samples (in the timescale) the init segment's edit list trims from the start: encoder priming. */
+  priming: number;
   /** Peak bit/s over the segments (a short last segment does not count unless it is the only one). */
   bandwidth: number;
   /** Total bytes (init included) over the duration. */
@@ -39,7 +41,7 @@ export function describeTrack(
 ): PackagedTrack {
   const { track, segments } = segmented;
   const seconds = (s: SegmentInfo) => s.duration / track.timescale;
-  const duration = segmented.duration / track.timescale;
+  const duration = (segmented.duration - track.editMediaTime) / track.timescale;
   // A final sliver (say 0.2 s holding a whole IDR frame) would read as a burst no player sees.
   const counted = segments.filter((s, i) => segments.length === 1 || i < segments.length - 1 || seconds(s) >= targetSeconds / 2);
   const peak = Math.max(...counted.map((s) => (s.size * 8) / seconds(s)));
@@ -53,6 +55,7 @@ export function describeTrack(
     playlist: `${id}/playlist.m3u8`,
     segments,
     duration,
+    priming: track.editMediaTime,
     // The init segment counts in the average; the peak must never read lower than it.
     bandwidth: Math.ceil(Math.max(peak, (total * 8) / duration)),
     averageBandwidth: Math.ceil((total * 8) / duration),

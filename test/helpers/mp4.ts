@@ -46,6 +46,8 @@ export interface TestSample {
   duration: number;
   size: number;
   flags: number;
+  /** Composition time offset (signed in trun version 1). */
+  cto: number;
   offset: number;
 }
 
@@ -66,6 +68,7 @@ export function readSegment(bytes: Uint8Array): TestFragment & { topLevel: strin
   const tfdtValue = bytes[tfdt.body] === 1 ? Number(view.getBigUint64(tfdt.body + 4)) : view.getUint32(tfdt.body + 4);
   const trun = child(bytes, traf, 'trun');
   const flags = view.getUint32(trun.body) & 0xffffff;
+  const signed = bytes[trun.body] === 1;
   const count = view.getUint32(trun.body + 4);
   let p = trun.body + 8;
   let data = moof.start;
@@ -74,11 +77,11 @@ export function readSegment(bytes: Uint8Array): TestFragment & { topLevel: strin
   if (flags & 4) p += 4;
   const samples: TestSample[] = [];
   for (let i = 0; i < count; i++) {
-    const s: TestSample = { duration: 0, size: 0, flags: 0, offset: data };
+    const s: TestSample = { duration: 0, size: 0, flags: 0, cto: 0, offset: data };
     if (flags & 0x100) (s.duration = view.getUint32(p)), (p += 4);
     if (flags & 0x200) (s.size = view.getUint32(p)), (p += 4);
     if (flags & 0x400) (s.flags = view.getUint32(p)), (p += 4);
-    if (flags & 0x800) p += 4;
+    if (flags & 0x800) (s.cto = signed ? view.getInt32(p) : view.getUint32(p)), (p += 4);
     data += s.size;
     samples.push(s);
   }
@@ -93,6 +96,10 @@ export interface TestInit {
   /** avc1.PPCCLL from the SPS bytes. */
   avcCodec?: string;
   nalLengthSize?: number;
+  /** The single edit's media_time; undefined without an edit list. */
+  editMediaTime?: number;
+  /** dOps PreSkip of an Opus entry. */
+  opusPreSkip?: number;
 }
 
 export function readInitSegment(bytes: Uint8Array): TestInit {
@@ -102,6 +109,17 @@ export function readInitSegment(bytes: Uint8Array): TestInit {
   const stsd = path(bytes, ['moov', 'trak', 'mdia', 'minf', 'stbl', 'stsd']);
   const entry = walk(bytes, stsd.body + 8, stsd.end)[0]!;
   const init: TestInit = { timescale, entry: entry.type };
+  const trak = path(bytes, ['moov', 'trak']);
+  const edts = walk(bytes, trak.body, trak.end).find((b) => b.type === 'edts');
+  if (edts) {
+    const elst = child(bytes, edts, 'elst');
+    if (view.getUint32(elst.body + 4) !== 1) throw new Error('expected a single edit');
+    init.editMediaTime = bytes[elst.body] === 1 ? Number(view.getBigInt64(elst.body + 16)) : view.getInt32(elst.body + 12);
+  }
+  if (entry.type === 'Opus') {
+    const dOps = walk(bytes, entry.body + 28, entry.end).find((b) => b.type === 'dOps')!;
+    init.opusPreSkip = view.getUint16(dOps.body + 2);
+  }
   if (entry.type === 'avc1') {
     init.width = view.getUint16(entry.body + 24);
     init.height = view.getUint16(entry.body + 26);

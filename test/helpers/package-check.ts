@@ -33,7 +33,11 @@ export function checkTrack(dir: string, track: PackagedTrack, target: number, fr
     // The codec string is the SPS's profile, constraint flags and level, whatever the manifests say.
     expect(track.codecs.toLowerCase()).toBe(init.avcCodec);
     expect([init.width, init.height]).toEqual([track.width, track.height]);
+    // Timing is carried by tfdt and signed composition offsets, not by an edit list.
+    expect(init.editMediaTime).toBeUndefined();
   }
+  // The edit list trims exactly the samples the track reports as priming.
+  expect(init.editMediaTime ?? 0).toBe(track.priming);
   const parts: Uint8Array[] = [initBytes];
   const starts: number[] = [];
   let expected: number | undefined;
@@ -62,13 +66,18 @@ export function checkTrack(dir: string, track: PackagedTrack, target: number, fr
       expect(types.find((t) => VCL.has(t)), `segment ${seg.number} of ${track.id} starts with an IDR`).toBe(IDR);
       // No other IDR inside the segment: GOPs are exactly one segment long.
       for (const s of frag.samples.slice(1)) expect(s.flags & 0x10000).not.toBe(0);
+      // The IDR presents first, at the segment's decode time: B-frame reordering delays nothing.
+      let dts = frag.tfdt;
+      const presented = frag.samples.map((s) => ((dts += s.duration), dts - s.duration + s.cto));
+      expect(Math.min(...presented), `segment ${seg.number} of ${track.id} presents from its tfdt`).toBe(frag.tfdt);
+      expect(presented[0]).toBe(frag.tfdt);
     }
     parts.push(bytes);
   });
   const joined = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
   let at = 0;
   for (const p of parts) (joined.set(p, at), (at += p.byteLength));
-  expect(total / track.timescale).toBeCloseTo(track.duration, 6);
+  expect((total - track.priming) / track.timescale).toBeCloseTo(track.duration, 6);
   return { track, joined, starts, seconds: total / track.timescale };
 }
 
