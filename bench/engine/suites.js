@@ -67,33 +67,77 @@ export async function ladderVsSeparate(ctx) {
   };
 }
 
-/** `jobs` identical transcodes of `source` submitted at once to a fresh engine of `workers` workers. */
-export async function poolThroughput(ctx, workers, { jobs, preset, source }) {
-  const engine = await createEngine({ workers });
+/**
+ * `jobs` identical transcodes of `source` submitted at once, to a 1-worker and a 2-worker engine
+ * in alternation (1 then 2, then 2 then 1, …) so that both pools see the same machine; the ratio
+ * is the median of each round's. With `native`, the same jobs run as native FFmpeg processes,
+ * one at a time and two at a time, in alternation too: the 2-vs-1 ratio this machine gives this
+ * very workload when nothing of the engine is involved.
+ */
+export async function poolThroughput(ctx, { jobs, preset, source, rounds }) {
+  const engines = new Map([[1, await createEngine({ workers: 1 })], [2, await createEngine({ workers: 2 })]]);
   try {
-    // One tiny job per worker first, so every worker has its core and the batch measures work.
-    await Promise.all(Array.from({ length: workers }, () => engine.transcode(ctx.tiny, { preset: 'wav' })));
-    const run = await sample(async () => {
+    for (const [workers, engine] of engines) {
+      // Every worker gets its core and runs the real job once before anything is timed.
+      await Promise.all(Array.from({ length: workers }, () => engine.transcode({ path: source }, { preset })));
+    }
+    const batch = async (engine) => {
+      globalThis.gc?.();
       // CPU time of the whole process (every thread): with the wall time it shows how many
       // threads were really running at once, whatever the machine's other load allowed.
       const cpu = process.cpuUsage();
       const wall = performance.now();
       await Promise.all(Array.from({ length: jobs }, () => engine.transcode({ path: source }, { preset })));
+      const wallMs = performance.now() - wall;
       const used = process.cpuUsage(cpu);
       const cpuMs = (used.user + used.system) / 1000;
-      return { cpuMsPerJob: cpuMs / jobs, busyThreads: cpuMs / (performance.now() - wall) };
-    }, ctx.budget.pool);
+      return { wallMs, cpuMsPerJob: cpuMs / jobs, busyThreads: cpuMs / wallMs };
+    };
+    const runs = { 1: [], 2: [] };
+    for (let r = 0; r < rounds; r++) {
+      for (const workers of r % 2 ? [2, 1] : [1, 2]) runs[workers].push(await batch(engines.get(workers)));
+      ctx.log(`  round ${r + 1}: 1 worker ${runs[1].at(-1).wallMs.toFixed(0)} ms, 2 workers ${runs[2].at(-1).wallMs.toFixed(0)} ms`);
+    }
+    const summary = (workers) => {
+      const wallMs = median(runs[workers].map((b) => b.wallMs));
+      return {
+        workers,
+        wallMs,
+        n: runs[workers].length,
+        jobsPerSecond: jobs / (wallMs / 1000),
+        cpuMsPerJob: medianOf(runs[workers], 'cpuMsPerJob'),
+        busyThreads: medianOf(runs[workers], 'busyThreads'),
+      };
+    };
+    const result = {
+      one: summary(1),
+      two: summary(2),
+      ratio: median(runs[1].map((b, i) => b.wallMs / runs[2][i].wallMs)),
+    };
+    if (!ctx.native) return result;
+
+    const audio = (await engines.get(1).probe({ path: source })).streams.find((s) => s.type === 'audio');
+    const args = (i) => nativeArgs(source, audio, AUDIO_PRESETS[preset], join(ctx.dir, `pool-native-${i}.m4a`));
+    const nativeBatch = async (concurrency) => {
+      let next = 0;
+      const started = performance.now();
+      await Promise.all(Array.from({ length: concurrency }, async () => {
+        while (next < jobs) await runNative(args(next++));
+      }));
+      return performance.now() - started;
+    };
+    const native = { 1: [], 2: [] };
+    for (let r = 0; r < rounds; r++) for (const c of r % 2 ? [2, 1] : [1, 2]) native[c].push(await nativeBatch(c));
     return {
-      workers,
-      jobs,
-      wallMs: run.ms,
-      n: run.samples.length,
-      jobsPerSecond: jobs / (run.ms / 1000),
-      cpuMsPerJob: medianOf(run.extras, 'cpuMsPerJob'),
-      busyThreads: medianOf(run.extras, 'busyThreads'),
+      ...result,
+      native: {
+        oneMs: median(native[1]),
+        twoMs: median(native[2]),
+        ratio: median(native[1].map((ms, i) => ms / native[2][i])),
+      },
     };
   } finally {
-    await engine.close();
+    for (const engine of engines.values()) await engine.close();
   }
 }
 
