@@ -26,6 +26,9 @@ let checked: CheckedPackage;
 let music: ProbeResult;
 let audioPkg: PackageResult;
 let audioChecked: CheckedPackage;
+let late: PackageResult;
+let lateChecked: CheckedPackage;
+const LATE_AUDIO = 0.5;
 
 beforeAll(async () => {
   engine = await createEngine({ workers: 2 });
@@ -33,14 +36,20 @@ beforeAll(async () => {
   const generated = await engine.generateVideo({ seconds: SECONDS, width: 640, height: 360, frameRate: FPS, output: join(dir, 'source.mp4') });
   const musicPath = media('audio', 'illurock.opus');
   const audioJob = engine.package({ path: musicPath }, { audioOnly: true, audio: ['aac-128', 'aac-64', 'opus-96', 'flac'], segmentDuration: 4, outputDir: join(dir, 'music') });
-  [source, pkg, music, audioPkg] = await Promise.all([
+  // The tone starts half a second after the picture, as some cameras write their files.
+  const lateJob = engine
+    .generateVideo({ seconds: 6, width: 320, height: 180, frameRate: FPS, audioDelay: LATE_AUDIO, output: join(dir, 'late.mp4') })
+    .then((g) => engine.package({ path: g.path! }, { video: ['240p'], audio: ['aac-128'], segmentDuration: SEGMENT, outputDir: join(dir, 'late') }));
+  [source, pkg, music, audioPkg, late] = await Promise.all([
     engine.probe({ path: generated.path! }, { decode: true }),
     engine.package({ path: generated.path! }, { video: ['720p', '360p', '240p'], audio: ['aac-128', 'aac-64'], segmentDuration: SEGMENT, outputDir: join(dir, 'out') }),
     engine.probe({ path: musicPath }, { decode: true }),
     audioJob,
+    lateJob,
   ]);
   checked = checkPackage(pkg, 1 / FPS);
   audioChecked = checkPackage(audioPkg, undefined);
+  lateChecked = checkPackage(late, 1 / FPS);
 }, 300_000);
 
 afterAll(async () => {
@@ -73,7 +82,8 @@ describe('video ladder', () => {
     for (const t of video) for (const s of t.track.segments) expect(s.duration / t.track.timescale).toBeCloseTo(SEGMENT, 9);
     // Audio segments end within one AAC frame of each video boundary.
     for (const a of checked.tracks.filter((t) => t.track.kind === 'audio')) {
-      a.starts.forEach((start, i) => expect(Math.abs(start / a.track.timescale - i * SEGMENT)).toBeLessThan(1024 / a.track.timescale));
+      // Presentation times: every tfdt after the first is late by the priming the edit trims.
+      a.starts.forEach((start, i) => expect(Math.abs((start - (i ? a.track.priming : 0)) / a.track.timescale - i * SEGMENT)).toBeLessThan(1024 / a.track.timescale));
     }
   });
 
@@ -106,26 +116,43 @@ describe('video ladder', () => {
 });
 
 describe('audio and video in sync', () => {
-  // The first picture presents at 0 (checked on every segment by checkPackage); here the audio:
-  // its edit list must trim the encoder's priming exactly, or the tone starts early or late.
-  const onset = (samples: Float32Array, channels: number) => {
+  // The first picture presents at 0 (checkPackage checks every segment's IDR against its tfdt);
+  // the tone must present where the source has it, through the edit list and the start offset.
+  const onsetSeconds = async (t: CheckedPackage['tracks'][number]) => {
+    const decoded = readWav((await engine.transcode({ data: t.joined, name: `${t.track.id}.mp4` }, { preset: 'wav' })).bytes!);
     let peak = 0;
-    for (let i = 0; i < samples.length; i++) peak = Math.max(peak, Math.abs(samples[i]!));
-    const at = samples.findIndex((x) => Math.abs(x) > peak / 2);
-    return Math.floor(at / channels);
+    for (const x of decoded.samples) peak = Math.max(peak, Math.abs(x));
+    const at = Math.floor(decoded.samples.findIndex((x) => Math.abs(x) > peak / 2) / decoded.channels);
+    // The decoder hands out every sample, priming included; the player drops the priming and
+    // shows the next sample at the track's start.
+    return t.track.start + (at - t.track.priming) / decoded.sampleRate;
   };
 
-  it('trims exactly the AAC priming, so the tone starts where the source\'s does', async () => {
-    const wav = async (input: { path: string } | { data: Uint8Array; name: string }) => readWav((await engine.transcode(input, { preset: 'wav' })).bytes!);
-    const reference = await wav({ path: join(dir, 'source.mp4') });
-    const start = onset(reference.samples, reference.channels);
+  it('trims exactly the AAC priming, so the tone starts with the picture', async () => {
+    const reference = readWav((await engine.transcode({ path: join(dir, 'source.mp4') }, { preset: 'wav' })).bytes!);
+    const sourceOnset = reference.samples.findIndex((x) => Math.abs(x) > 0.05) / reference.channels / reference.sampleRate;
+    expect(sourceOnset).toBeLessThan(0.001);
     for (const a of checked.tracks.filter((t) => t.track.kind === 'audio')) {
       expect(a.track.priming).toBe(1024);
-      const decoded = await wav({ data: a.joined, name: `${a.track.id}.mp4` });
-      expect(decoded.sampleRate).toBe(48000);
-      // The decoder emits the priming samples; a player drops the edit list's share of them.
-      expect(Math.abs(onset(decoded.samples, decoded.channels) - a.track.priming - start)).toBeLessThanOrEqual(16);
+      expect(a.track.start).toBeCloseTo(0, 9);
+      expect(Math.abs((await onsetSeconds(a)) - sourceOnset)).toBeLessThan(0.001);
     }
+    for (const v of pkg.video) expect(v.start).toBe(0);
+  });
+
+  it('keeps a late start: tone half a second after the first picture, in tfdt', async () => {
+    const [video] = late.video;
+    const [audio] = lateChecked.tracks.filter((t) => t.track.kind === 'audio');
+    expect(video!.start).toBe(0);
+    expect(lateChecked.tracks[0]!.starts[0]).toBe(0);
+    // The track starts early enough to hold its priming before the tone.
+    expect(audio!.track.start).toBeGreaterThan(LATE_AUDIO - 0.05);
+    expect(audio!.track.start).toBeLessThan(LATE_AUDIO);
+    expect(Math.abs((await onsetSeconds(audio!)) - LATE_AUDIO)).toBeLessThan(0.001);
+    // Both tracks cut at the same instants: audio segments end within a frame of the video's.
+    const videoEnds = video!.segments.map((s) => (s.start + s.duration) / video!.timescale);
+    const audioEnds = audio!.track.segments.map((s) => (s.start + s.duration - audio!.track.priming) / audio!.track.timescale);
+    audioEnds.slice(0, -1).forEach((end, i) => expect(Math.abs(end - videoEnds[i]!)).toBeLessThan(1024 / 48000));
   });
 });
 
@@ -165,7 +192,7 @@ describe('manifests', () => {
       expect(rep.timeline.map((_, i) => rep.media.replace('$Number$', String(i + 1)))).toEqual(pl.segments.map((s) => `${rep.id}/${s.uri}`));
     }
     expect(readdirSync(pkg.outputDir).sort()).toEqual(['240p', '360p', 'aac-128', 'aac-64', 'manifest.mpd', 'master.m3u8']);
-    expect(readdirSync(dir).sort()).toEqual(['music', 'out', 'source.mp4']);
+    expect(readdirSync(dir).sort()).toEqual(['late', 'late.mp4', 'music', 'out', 'source.mp4']);
   });
 });
 

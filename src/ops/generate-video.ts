@@ -21,9 +21,11 @@ export interface GenerateVideoOptions {
   pixelFormat?: 'yuv420p' | 'yuv444p';
   /** Drop every fifth frame and keep the gaps: a variable-frame-rate stream (default false). */
   variableFrameRate?: boolean;
+  /** Seconds of picture before the tone starts, as some cameras write their files (default 0). */
+  audioDelay?: number;
 }
 
-export const GENERATE_VIDEO_KEYS = ['seconds', 'width', 'height', 'frameRate', 'audio', 'pixelFormat', 'variableFrameRate'];
+export const GENERATE_VIDEO_KEYS = ['seconds', 'width', 'height', 'frameRate', 'audio', 'pixelFormat', 'variableFrameRate', 'audioDelay'];
 
 export interface ResolvedGenerateVideo {
   seconds: number;
@@ -33,6 +35,7 @@ export interface ResolvedGenerateVideo {
   audio: boolean;
   pixelFormat: 'yuv420p' | 'yuv444p';
   variableFrameRate: boolean;
+  audioDelay: number;
 }
 
 export function resolveGenerateVideo(o: GenerateVideoOptions): ResolvedGenerateVideo {
@@ -51,13 +54,18 @@ export function resolveGenerateVideo(o: GenerateVideoOptions): ResolvedGenerateV
   if (pixelFormat !== 'yuv420p' && pixelFormat !== 'yuv444p') throw new OptionsError('pixelFormat', "must be 'yuv420p' or 'yuv444p'");
   const variableFrameRate = o.variableFrameRate ?? false;
   if (typeof variableFrameRate !== 'boolean') throw new OptionsError('variableFrameRate', 'must be a boolean');
-  return { seconds, width, height, frameRate, audio, pixelFormat, variableFrameRate };
+  const audioDelay = o.audioDelay ?? 0;
+  if (typeof audioDelay !== 'number' || !(audioDelay >= 0 && audioDelay < seconds)) throw new OptionsError('audioDelay', 'must be a number of seconds from 0 to less than seconds');
+  return { seconds, width, height, frameRate, audio, pixelFormat, variableFrameRate, audioDelay };
 }
 
 export function generateVideoPlan(g: ResolvedGenerateVideo, sink: OutputSink, limits: JobLimits): FFmpegPlan {
   const name = 'generated.mp4';
   const args = ['-f', 'lavfi', '-i', `testsrc2=size=${g.width}x${g.height}:rate=${g.frameRate}:duration=${g.seconds}`];
-  if (g.audio) args.push('-f', 'lavfi', '-i', `sine=frequency=440:sample_rate=48000:duration=${g.seconds}`);
+  if (g.audio) {
+    if (g.audioDelay > 0) args.push('-itsoffset', String(g.audioDelay));
+    args.push('-f', 'lavfi', '-i', `sine=frequency=440:sample_rate=48000:duration=${g.seconds - g.audioDelay}`);
+  }
   // A near-lossless intermediate: the renditions made from it should not inherit its artefacts.
   args.push('-map', '0:v', '-c:v', 'libx264', '-preset', 'ultrafast', '-crf', '12', '-pix_fmt', g.pixelFormat);
   // Dropped frames leave holes in the timestamps; `vfr` keeps them instead of duplicating frames.

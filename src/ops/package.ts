@@ -208,7 +208,9 @@ export function packagePlan(
         '-g', String(gop), '-keyint_min', String(gop), '-sc_threshold', '0',
         '-force_key_frames', `expr:gte(t,n_forced*${segmentDuration})`, '-forced-idr', '1',
         '-x264-params', 'open-gop=0:scenecut=0',
-        '-f', 'mp4', '-movflags', '+frag_keyframe+empty_moov+default_base_moof+cmaf',
+        // The moov waits for the first fragment so that its edit list states where the track
+        // starts; the chunking stage turns that into tfdt and composition offsets.
+        '-f', 'mp4', '-movflags', '+frag_keyframe+delay_moov+default_base_moof+cmaf', '-use_editlist', '1',
         `/job/${f.name}`,
       );
     });
@@ -223,9 +225,13 @@ export function packagePlan(
       else args.push('-strict', '-2', '-compression_level', '8');
       if ((audio.channels ?? 2) > 2) args.push('-ac', '2');
       // Fragment length is irrelevant: the chunking stage cuts segments at sample level. The moov
-      // waits for the first fragment so that its edit list can state the encoder's priming
-      // (AAC 1024 samples, Opus pre-skip): players drop them and audio starts with the video.
-      args.push('-f', 'mp4', '-movflags', '+delay_moov+default_base_moof+cmaf', '-use_editlist', '1', '-frag_duration', '1000000', `/job/${f.name}`);
+      // waits for the first fragment so that its edit list can state where the track starts and
+      // the encoder's priming (AAC 1024 samples, Opus pre-skip), in the track's own ticks.
+      args.push(
+        '-f', 'mp4', '-movflags', '+delay_moov+default_base_moof+cmaf', '-use_editlist', '1',
+        '-movie_timescale', String(p.codec === 'aac' ? aacRate(audio.sampleRate) : p.codec === 'opus' ? 48000 : (audio.sampleRate ?? 48000)),
+        '-frag_duration', '1000000', `/job/${f.name}`,
+      );
     }
   }
   return {
@@ -311,7 +317,7 @@ export async function packageInput(jobs: CallJobs, input: ResolvedInput, options
     const elapsedMs = performance.now() - started;
     await dir.commit();
     jobs.tracker.emit('package', 1, source.duration ?? 0, undefined);
-    const duration = Math.max(...[...video, ...audio].map((t) => t.duration));
+    const duration = Math.max(...[...video, ...audio].map((t) => t.start + t.duration));
     const rel = (p: string) => `${dir.finalPath}/${p}`;
     return {
       source,

@@ -3,6 +3,7 @@
  * read what manifests need from the sample entries, and a writer for the boxes of a media
  * segment. Pure functions over `Uint8Array`s; files are read by the caller.
  */
+import { concatBytes } from '../util/bytes.js';
 
 export interface Box {
   type: string;
@@ -98,10 +99,12 @@ export interface TrackInfo {
   /** avcC: bytes in each NAL unit's length prefix. */
   nalLengthSize?: number;
   /**
-   * Media time the presentation starts at (the first edit's `media_time`, 0 without an edit
-   * list): an audio encoder's priming samples, which the player decodes and drops.
+   * The edit list, reduced to what FFmpeg writes: leading empty edits delay the track
+   * (`startOffset`, converted to the track's timescale), then one edit starts the media at
+   * `editMediaTime` (priming samples or the B-frame delay; 0 without an edit list).
    */
   editMediaTime: number;
+  startOffset: number;
   defaults: { duration: number; size: number; flags: number };
 }
 
@@ -123,7 +126,7 @@ export function readInit(bytes: Uint8Array): TrackInfo {
   const stsd = find(bytes, ['mdia', 'minf', 'stbl', 'stsd'], trak)!;
   const entry = children(bytes, stsd.payload + 8, stsd.end)[0];
   if (!entry) throw new Error('bmff: empty stsd');
-  const info: TrackInfo = { trackId, handler, timescale, sampleEntry: entry.type, codecs: entry.type, editMediaTime: readEditMediaTime(bytes, trak), defaults: { duration: 0, size: 0, flags: 0 } };
+  const info: TrackInfo = { trackId, handler, timescale, sampleEntry: entry.type, codecs: entry.type, ...readEdits(bytes, moov, trak, timescale), defaults: { duration: 0, size: 0, flags: 0 } };
   if (handler === 'vide') {
     // VisualSampleEntry: 6 reserved + 2 dref index + 16 pre-defined/reserved, then width, height.
     info.width = view.getUint16(entry.payload + 24);
@@ -166,16 +169,59 @@ export function readInit(bytes: Uint8Array): TrackInfo {
   return info;
 }
 
-/** The first edit's media time; an empty edit (-1) or no edit list reads as 0. */
-function readEditMediaTime(bytes: Uint8Array, trak: Box): number {
+/**
+ * Leading empty edits (media_time -1) add up to the track's start offset; the first real edit's
+ * media_time is where its media starts. Later edits (none from FFmpeg's muxer) are not used.
+ */
+function readEdits(bytes: Uint8Array, moov: Box, trak: Box, timescale: number): { editMediaTime: number; startOffset: number } {
   const elst = find(bytes, ['edts', 'elst'], trak);
-  if (!elst) return 0;
+  if (!elst) return { editMediaTime: 0, startOffset: 0 };
   const view = dv(bytes);
+  const mvhd = find(bytes, ['mvhd'], moov);
+  if (!mvhd) throw new Error('bmff: no mvhd box');
+  const movieTimescale = view.getUint32(mvhd.payload + 4 + (versionFlags(bytes, mvhd).version === 1 ? 16 : 8));
   const { version } = versionFlags(bytes, elst);
-  if (view.getUint32(elst.payload + 4) === 0) return 0;
-  const at = elst.payload + 8;
-  const mediaTime = version === 1 ? Number(view.getBigInt64(at + 8)) : view.getInt32(at + 4);
-  return Math.max(0, mediaTime);
+  const count = view.getUint32(elst.payload + 4);
+  const entrySize = version === 1 ? 20 : 12;
+  let empty = 0;
+  for (let i = 0; i < count; i++) {
+    const at = elst.payload + 8 + i * entrySize;
+    if (at + entrySize > elst.end) throw new Error('bmff: elst shorter than its entry count');
+    const duration = version === 1 ? Number(view.getBigUint64(at)) : view.getUint32(at);
+    const mediaTime = version === 1 ? Number(view.getBigInt64(at + 8)) : view.getInt32(at + 4);
+    if (mediaTime === -1) {
+      empty += duration;
+      continue;
+    }
+    return { editMediaTime: Math.max(0, mediaTime), startOffset: Math.round((empty * timescale) / movieTimescale) };
+  }
+  return { editMediaTime: 0, startOffset: Math.round((empty * timescale) / movieTimescale) };
+}
+
+/**
+ * The init segment with its track's edit list replaced by the one CMAF players handle: a single
+ * edit starting the media at `mediaTime` (MSE's ISO BMFF byte-stream format requires exactly this
+ * form), or no edit list at all when `mediaTime` is 0. Start offsets move into `tfdt` instead.
+ */
+export function withSingleEdit(init: Uint8Array, mediaTime: number): Uint8Array {
+  const top = children(init);
+  const moov = top.find((b) => b.type === 'moov');
+  if (!moov) throw new Error('bmff: no moov box');
+  const slice = (b: Box) => init.subarray(b.start, b.end);
+  const edts = mediaTime > 0
+    ? box('edts', fullBox('elst', 0, 0, u32s(1, 0, mediaTime, 0x10000)))
+    : undefined;
+  const moovParts = children(init, moov.payload, moov.end).map((child) => {
+    if (child.type !== 'trak') return slice(child);
+    const parts: Uint8Array[] = [];
+    for (const b of children(init, child.payload, child.end)) {
+      if (b.type === 'edts') continue;
+      parts.push(slice(b));
+      if (b.type === 'tkhd' && edts) parts.push(edts);
+    }
+    return box('trak', ...parts);
+  });
+  return concatBytes(top.map((b) => (b === moov ? box('moov', ...moovParts) : slice(b))));
 }
 
 const hex2 = (n: number) => n.toString(16).padStart(2, '0');

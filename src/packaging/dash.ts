@@ -11,7 +11,7 @@ const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').repl
 
 export function mpd(video: PackagedTrack[], audio: PackagedTrack[]): string {
   const all = [...video, ...audio];
-  const duration = Math.max(...all.map((t) => t.duration));
+  const duration = Math.max(...all.map((t) => t.start + t.duration));
   const maxSegment = Math.max(...all.flatMap((t) => t.segments.map((s) => s.duration / t.timescale)));
   const out = [
     '<?xml version="1.0" encoding="UTF-8"?>',

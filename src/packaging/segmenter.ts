@@ -2,14 +2,18 @@
  * The chunking stage: reads one rendition's fragmented MP4 as FFmpeg wrote it (fragments of any
  * length), and writes a CMAF track: the init segment (ftyp + moov) and one media segment per
  * `segmentDuration` (styp + moof + mdat, one fragment each). Boundaries are measured on the
- * samples' decode times: video segments start on a sync sample at or after each boundary (the
- * encoder placed IDR frames there), audio ones on the first frame at or after it, so every
+ * samples' presentation times: video segments start on a sync sample at or after each boundary
+ * (the encoder placed IDR frames there), audio ones on the first frame at or after it, so every
  * rendition of a ladder cuts at the same instants and drift never accumulates.
+ * Timing follows CMAF: a track's start offset (the empty edit FFmpeg writes when a stream starts
+ * after the others) moves into every `tfdt`; video composition offsets are shifted (signed, trun
+ * version 1) so that each IDR frame presents at its decode time, with no B-frame delay; an audio
+ * init segment keeps a single edit that trims the encoder's priming samples.
  * Reads through a file handle: memory holds one segment, whatever the file's length.
  */
-import { open, writeFile, type FileHandle } from 'node:fs/promises';
+import { open, stat, writeFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fragmentHeader, readBoxHeader, readInit, readMoof, styp, NON_SYNC, type Sample, type TrackInfo } from './bmff.js';
+import { fragmentHeader, readBoxHeader, readInit, readMoof, styp, withSingleEdit, NON_SYNC, type Sample, type TrackInfo } from './bmff.js';
 
 export interface SegmentInfo {
   /** 1-based, as in the segment's file name and `$Number$`. */
@@ -29,6 +33,8 @@ export interface SegmentedTrack {
   segments: SegmentInfo[];
   /** Sum of the segments' durations, in the track's timescale. */
   duration: number;
+  /** Samples the init segment's edit list trims from the start (encoder priming), in the timescale. */
+  priming: number;
 }
 
 export interface SegmentOptions {
@@ -95,11 +101,12 @@ async function segmentHandle(fh: FileHandle, options: SegmentOptions): Promise<S
   let track: TrackInfo | undefined;
   const segments: SegmentInfo[] = [];
   let pending: { start: number; samples: Sample[] } | undefined;
-  let t0: number | undefined;
+  // The first boundary is one segment in: a track's first segment starts with the track.
   let boundary = 0;
   let step = 0;
   let expectedNext: number | undefined;
   let ctoShift: number | undefined;
+  let priming = 0;
 
   const flush = async () => {
     if (!pending || pending.samples.length === 0 || !track) return;
@@ -128,8 +135,12 @@ async function segmentHandle(fh: FileHandle, options: SegmentOptions): Promise<S
     if (!track) {
       const init = concat(initParts);
       track = readInit(init);
-      await writeFile(join(options.dir, initName), init);
+      // Video drops its edit list (the B-frame delay goes into the composition offsets); audio
+      // keeps the priming trim.
+      priming = track.handler === 'vide' ? 0 : track.editMediaTime;
+      await writeFile(join(options.dir, initName), withSingleEdit(init, priming));
       step = Math.round(options.segmentDuration * track.timescale);
+      boundary = step;
     }
     const fragment = readMoof(box.bytes!, box.start, track);
     let dts = fragment.baseDecodeTime;
@@ -137,17 +148,19 @@ async function segmentHandle(fh: FileHandle, options: SegmentOptions): Promise<S
       // The muxer's decode times are authoritative; a jump means samples are missing or repeated.
       throw new Error(`fragment ${fragment.sequence} starts at ${dts}, the previous one ended at ${expectedNext}`);
     }
-    t0 ??= dts;
-    ctoShift ??= track.editMediaTime > 0 ? 0 : firstPresentation(fragment.samples);
+    ctoShift ??= track.handler === 'vide' ? firstPresentation(fragment.samples) : 0;
     for (const sample of fragment.samples) {
       sample.cto -= ctoShift;
-      const rel = dts - t0;
+      const out = dts + track.startOffset;
+      // Presentation time: an IDR frame presents at its decode time once shifted; audio is late
+      // by its priming until the edit trims it.
+      const shown = out - priming;
       const sync = !(sample.flags & NON_SYNC);
       // Half a frame of tolerance: a boundary that falls between two frames belongs to the later.
-      if (pending && sync && rel + sample.duration / 2 >= boundary) await flush();
+      if (pending && sync && shown + sample.duration / 2 >= boundary) await flush();
       if (!pending) {
-        pending = { start: dts, samples: [] };
-        while (boundary <= rel + sample.duration / 2) boundary += step;
+        pending = { start: out, samples: [] };
+        while (boundary <= shown + sample.duration / 2) boundary += step;
       }
       pending.samples.push(sample);
       dts += sample.duration;
@@ -156,9 +169,9 @@ async function segmentHandle(fh: FileHandle, options: SegmentOptions): Promise<S
   }
   await flush();
   if (!track) throw new NoFragmentsError();
-  const initSize = initParts.reduce((n, p) => n + p.byteLength, 0);
+  const { size: initSize } = await stat(join(options.dir, initName));
   const duration = segments.reduce((n, s) => n + s.duration, 0);
-  return { track, initFile: initName, initSize, segments, duration };
+  return { track, initFile: initName, initSize, segments, duration, priming };
 }
 
 /** How far after its decode time the earliest picture of a run presents. */

@@ -15,6 +15,8 @@ export interface PackagedTrack {
   init: string;
   playlist: string;
   segments: SegmentInfo[];
+  /** Seconds from the start of the presentation to the track's first presented sample. */
+  start: number;
   /** Seconds presented: the segments' sample durations less the samples the edit list trims. */
   duration: number;
   /** Samples (in the timescale) the init segment's edit list trims from the start: encoder priming. */
@@ -41,7 +43,7 @@ export function describeTrack(
 ): PackagedTrack {
   const { track, segments } = segmented;
   const seconds = (s: SegmentInfo) => s.duration / track.timescale;
-  const duration = (segmented.duration - track.editMediaTime) / track.timescale;
+  const duration = (segmented.duration - segmented.priming) / track.timescale;
   // A final sliver (say 0.2 s holding a whole IDR frame) would read as a burst no player sees.
   const counted = segments.filter((s, i) => segments.length === 1 || i < segments.length - 1 || seconds(s) >= targetSeconds / 2);
   const peak = Math.max(...counted.map((s) => (s.size * 8) / seconds(s)));
@@ -54,8 +56,10 @@ export function describeTrack(
     init: `${id}/${segmented.initFile}`,
     playlist: `${id}/playlist.m3u8`,
     segments,
+    // The samples the edit trims are never shown: the first shown one presents at the first tfdt.
+    start: (segments[0]?.start ?? 0) / track.timescale,
     duration,
-    priming: track.editMediaTime,
+    priming: segmented.priming,
     // The init segment counts in the average; the peak must never read lower than it.
     bandwidth: Math.ceil(Math.max(peak, (total * 8) / duration)),
     averageBandwidth: Math.ceil((total * 8) / duration),
