@@ -151,6 +151,24 @@ describe('abort', () => {
 });
 
 describe('progress', () => {
+  it('measures speed as media time over the job\'s wall time, also where FFmpeg\'s own speed= is garbled', async () => {
+    // A multi-output video run: this build prints speed=8.32x there for a job running at 0.32x.
+    const source = await engine.generateVideo({ seconds: 6, width: 640, height: 360, output: join(dir, 'speed-source.mp4') });
+    const events: Array<{ at: number; p: Progress }> = [];
+    await engine.package({ path: source.path! }, { video: ['360p', '240p'], audio: ['aac-128'], outputDir: join(dir, 'speed-pkg'), onProgress: (p) => events.push({ at: performance.now(), p: { ...p } }) });
+    // The package job starts right after the probe phase's last event.
+    const start = events.filter((e) => e.p.phase === 'probe').at(-1)!.at;
+    const measured = events.filter((e) => e.p.phase === 'package' && e.p.seconds >= 1 && e.p.speed !== undefined);
+    expect(measured.length).toBeGreaterThan(2);
+    for (const e of measured) {
+      // Both clocks start within a message hop of each other: the product must give back the
+      // media time, within a factor that no garbled digit fits in.
+      const implied = (e.p.speed! * (e.at - start)) / 1000;
+      expect(implied / e.p.seconds).toBeGreaterThan(0.5);
+      expect(implied / e.p.seconds).toBeLessThan(2);
+    }
+  });
+
   it('reports { phase, ratio, seconds, speed } with ratio monotonic in [0, 1], ending at 1', async () => {
     const events: Progress[] = [];
     const source = { path: join(mediaDir, 'audio', 'renpyallstars.ogg') };

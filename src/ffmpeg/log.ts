@@ -1,25 +1,22 @@
 /**
- * Reading FFmpeg's log: a bounded tail for error details, and the `time=`/`speed=` of its stats
- * lines for progress. The core's own progress ratio is wrong in 0.12.10 (DESIGN.md), so progress
- * is always computed from `time=` and the probed duration.
+ * Reading FFmpeg's log: a bounded tail for error details, and the `time=` of its stats lines for
+ * progress. The core's own progress ratio is wrong in 0.12.10 (DESIGN.md), so progress is always
+ * computed from `time=` and the probed duration. The line's `speed=` is not read: this build
+ * mangles the floats it prints there (`speed=8.32x` for 0.32x on multi-output video runs), so
+ * the speed is measured by the caller instead.
  */
 
 export interface StatsLine {
   seconds: number;
-  speed: number | undefined;
 }
 
 const TIME_RE = /time=\s*(-?)(\d+):(\d{2}):(\d{2}(?:\.\d+)?)/;
-const SPEED_RE = /speed=\s*([\d.]+)x/;
 
 /** Parses one FFmpeg stats line (`size= … time=00:00:03.52 bitrate= … speed=41.2x`). */
 export function parseStats(line: string): StatsLine | undefined {
   const t = TIME_RE.exec(line);
   if (!t) return undefined;
-  const seconds = t[1] === '-' ? 0 : Number(t[2]) * 3600 + Number(t[3]) * 60 + Number(t[4]);
-  const s = SPEED_RE.exec(line);
-  const speed = s ? Number(s[1]) : undefined;
-  return { seconds, speed: Number.isFinite(speed) ? speed : undefined };
+  return { seconds: t[1] === '-' ? 0 : Number(t[2]) * 3600 + Number(t[3]) * 60 + Number(t[4]) };
 }
 
 export class LogTail {

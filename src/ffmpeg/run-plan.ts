@@ -37,6 +37,7 @@ export function runPlan(plan: Plan, ctx: RunContext): JobResult {
   let mediaSeconds: number | null = null;
   let truncated: string | undefined;
   let framesSeen = false;
+  let started = 0;
   // Before the job's log sink goes in: listing the demuxers runs FFmpeg with a sink of its own.
   const whitelist = formatWhitelist(core);
   core.setHeapBudget(plan.limits.maxHeapBytes);
@@ -56,7 +57,9 @@ export function runPlan(plan: Plan, ctx: RunContext): JobResult {
     const now = Date.now();
     if (now - lastEmit >= 50) {
       lastEmit = now;
-      emit({ type: 'stats', seconds: stats.seconds, speed: stats.speed });
+      // FFmpeg's own definition of speed (media time over wall time), measured here.
+      const elapsed = (performance.now() - started) / 1000;
+      emit({ type: 'stats', seconds: stats.seconds, speed: elapsed > 0 && stats.seconds > 0 ? stats.seconds / elapsed : undefined });
     }
   });
 
@@ -73,7 +76,7 @@ export function runPlan(plan: Plan, ctx: RunContext): JobResult {
       jobFs.addOutput(output.name, sink, output.sink.type === 'analysis' ? new OutputBudget(Infinity) : budget);
     }
 
-    const started = performance.now();
+    started = performance.now();
     let probe: unknown;
     if (plan.op === 'probe') {
       probe = runProbe(core, jobFs, plan.inputs[0].name, tail, whitelist);
