@@ -23,10 +23,12 @@ const pattern = testPattern(320, 240);
 const patternAlpha = testPattern(160, 120, true);
 
 describe('image decode: JPEG', () => {
+  // YCbCr planes are converted the way libjpeg does it (fancy upsampling, its fixed-point matrix):
+  // only the IDCTs differ from libvips' libjpeg-turbo, about 60 dB.
   for (const [label, opts, minDb] of [
-    ['baseline 4:2:0', { chromaSubsampling: '4:2:0' }, 33],
-    ['baseline 4:4:4', { chromaSubsampling: '4:4:4' }, 38],
-    ['progressive 4:2:0', { progressive: true }, 33],
+    ['baseline 4:2:0', { chromaSubsampling: '4:2:0' }, 55],
+    ['baseline 4:4:4', { chromaSubsampling: '4:4:4' }, 55],
+    ['progressive 4:2:0', { progressive: true }, 55],
   ] as const) {
     it(`${label} matches libvips' decode`, async () => {
       const jpg = await rawSharp(pattern).jpeg({ quality: 90, ...opts }).toBuffer();
@@ -40,7 +42,7 @@ describe('image decode: JPEG', () => {
     const file = media('image', 'renpy-washington.jpg');
     const ours = await decoded(new Uint8Array(await sharp(file).toBuffer()), 1280);
     expect([ours.width, ours.height]).toEqual([1280, 720]);
-    expect(psnr(ours, await sharpRgba(file))).toBeGreaterThan(33);
+    expect(psnr(ours, await sharpRgba(file))).toBeGreaterThan(38);
   });
 
   it('grayscale', async () => {
@@ -49,7 +51,7 @@ describe('image decode: JPEG', () => {
     const px = pixel(ours, 100, 100);
     expect(px[0]).toBe(px[1]);
     expect(px[1]).toBe(px[2]);
-    expect(psnr(ours, await sharpRgba(jpg))).toBeGreaterThan(38);
+    expect(psnr(ours, await sharpRgba(jpg))).toBeGreaterThan(60);
   });
 
   it('CMYK (Adobe inverted) with a CMYK profile: inks converted through its A2B0 table like libvips does', async () => {

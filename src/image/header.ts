@@ -28,6 +28,10 @@ export interface ImageHeader {
     /** Byte offset of the SOF marker, and its type (0xc0…0xcf). */
     sofAt: number;
     sofMarker: number;
+    /** Bits per sample, and each component's id and sampling factors (H << 4 | V), from the SOF. */
+    precision: number;
+    componentIds: number[];
+    sampling: number[];
   };
 }
 
@@ -78,7 +82,7 @@ function need(view: DataView, end: number, format: string): void {
 /** Markers up to the first SOS: SOF for size, APP1 Exif, APP2 ICC_PROFILE chunks, APP14 Adobe. */
 function readJpeg(bytes: Uint8Array, view: DataView): ImageHeader {
   let at = 2;
-  let size: { width: number; height: number; components: number; progressive: boolean; sofAt: number; sofMarker: number } | undefined;
+  let size: { width: number; height: number; components: number; progressive: boolean; sofAt: number; sofMarker: number; precision: number; componentIds: number[]; sampling: number[] } | undefined;
   let exif: Uint8Array | undefined;
   let adobeTransform: number | null = null;
   const iccChunks = new Map<number, Uint8Array>();
@@ -105,7 +109,14 @@ function readJpeg(bytes: Uint8Array, view: DataView): ImageHeader {
         progressive: marker === 0xc2 || marker === 0xc6 || marker === 0xca || marker === 0xce,
         sofAt: at,
         sofMarker: marker,
+        precision: seg[0]!,
+        componentIds: [],
+        sampling: [],
       };
+      for (let c = 0; c < size.components && 8 + 3 * c <= seg.length; c++) {
+        size.componentIds.push(seg[6 + 3 * c]!);
+        size.sampling.push(seg[7 + 3 * c]!);
+      }
     } else if (marker === 0xe1 && seg.length > 14 && latin(seg, 0, 6) === 'Exif\0\0') {
       exif ??= seg.subarray(6);
     } else if (marker === 0xe2 && seg.length > 14 && latin(seg, 0, 12) === 'ICC_PROFILE\0') {
@@ -122,7 +133,16 @@ function readJpeg(bytes: Uint8Array, view: DataView): ImageHeader {
     format: 'jpeg',
     width: size.width,
     height: size.height,
-    jpeg: { components: size.components, progressive: size.progressive, adobeTransform, sofAt: size.sofAt, sofMarker: size.sofMarker },
+    jpeg: {
+      components: size.components,
+      progressive: size.progressive,
+      adobeTransform,
+      sofAt: size.sofAt,
+      sofMarker: size.sofMarker,
+      precision: size.precision,
+      componentIds: size.componentIds,
+      sampling: size.sampling,
+    },
   };
   if (exif) header.exif = exif;
   if (iccChunks.size > 0) header.icc = concatBytes([...iccChunks.keys()].sort((a, b) => a - b).map((k) => iccChunks.get(k)!));

@@ -1,7 +1,8 @@
 /**
  * The worker side of an image plan, in one task: header (size checked against maxPixels before
  * any decode buffer exists) → decode to RGBA8 with the FFmpeg core (JPEG shrink-on-load via the
- * decoder's `lowres`) → colour to sRGB → EXIF orientation → resize with the wasm kernel, once per
+ * decoder's `lowres`; YCbCr JPEGs come out as planes, converted libjpeg-style in jpeg-color.ts)
+ * → colour to sRGB → EXIF orientation → resize with the wasm kernel, once per
  * target from one decoded source → crop/letterbox/flatten → one FFmpeg run encoding every target.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -19,6 +20,7 @@ import { addMetadata } from './metadata.js';
 import { as12Bit, cmykPlanesToRgba } from './cmyk.js';
 import { applyOrientation, orientedSize, swapsAxes } from './orient.js';
 import { encodeWebpLossless } from './webp-lossless.js';
+import { jpegLayout, jpegPlanesToRgba, LAYOUT_PIX_FMT, planesSize } from './jpeg-color.js';
 import { toProgressive } from './jpeg-progressive.js';
 import type { ImageJobInfo } from './spec.js';
 
@@ -49,10 +51,15 @@ export function runImagePlan(plan: ImagePlan, ctx: RunContext): JobResult {
   let icc: ImageJobInfo['source']['icc'];
   if (cmyk) {
     const source: PlanInput['source'] = sharedBytes(as12Bit(bytes, header));
-    const planes = decode(plan, { ...input, source }, header, 0, ctx, 'yuva444p16le', 8);
+    const planes = decode(plan, { ...input, source }, header, 0, ctx, 'yuva444p16le', header.width * header.height * 8);
     ({ image: decoded, icc } = cmykPlanesToRgba(planes, header));
   } else {
-    decoded = { data: decode(plan, input, header, lowres, ctx, 'rgba', 4), width: Math.ceil(header.width / (1 << lowres)), height: Math.ceil(header.height / (1 << lowres)) };
+    const width = Math.ceil(header.width / (1 << lowres));
+    const height = Math.ceil(header.height / (1 << lowres));
+    const layout = jpegLayout(header);
+    decoded = layout
+      ? jpegPlanesToRgba(decode(plan, input, header, lowres, ctx, LAYOUT_PIX_FMT[layout], planesSize(layout, width, height)), layout, width, height)
+      : { data: decode(plan, input, header, lowres, ctx, 'rgba', width * height * 4), width, height };
     icc = 'none';
   }
   const decodeMs = performance.now() - started;
@@ -138,8 +145,8 @@ function sharedBytes(bytes: Uint8Array): PlanInput['source'] {
   return { type: 'shared', buffer, byteLength: bytes.length };
 }
 
-/** Decodes the first frame to raw `pixFmt` bytes (`bytesPerPixel` each) at 1/2^lowres. */
-function decode(plan: ImagePlan, input: PlanInput, header: ImageHeader, lowres: number, ctx: RunContext, pixFmt: string, bytesPerPixel: number): Uint8Array {
+/** Decodes the first frame to raw `pixFmt` bytes (`expectedBytes` of them) at 1/2^lowres. */
+function decode(plan: ImagePlan, input: PlanInput, header: ImageHeader, lowres: number, ctx: RunContext, pixFmt: string, expectedBytes: number): Uint8Array {
   const inName = `in.${header.format}`;
   const outName = 'decoded.rgba';
   const decodePlan: FFmpegPlan = {
@@ -166,7 +173,7 @@ function decode(plan: ImagePlan, input: PlanInput, header: ImageHeader, lowres: 
   const width = Math.ceil(header.width / (1 << lowres));
   const height = Math.ceil(header.height / (1 << lowres));
   const data = result.outputs[0]!.bytes!;
-  if (data.length !== width * height * bytesPerPixel) {
+  if (data.length !== expectedBytes) {
     throw new InputError(`${plan.phase}: the image decoded to ${data.length} bytes, not the ${width}×${height} its header states`);
   }
   return data;

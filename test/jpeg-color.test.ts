@@ -1,0 +1,88 @@
+/**
+ * The YCbCr → RGBA conversion of decoded JPEG planes against a reference written apart from it:
+ * libjpeg's fancy upsampling taken sample by sample from its definition, and the JFIF matrix in
+ * floating point. Odd sizes and one-sample-wide chroma included.
+ */
+import { describe, expect, it } from 'vitest';
+import { jpegPlanesToRgba, planesSize, type JpegLayout } from '../dist/image/jpeg-color.js';
+
+function random(seed: number) {
+  return () => {
+    seed ^= seed << 13;
+    seed ^= seed >>> 17;
+    seed ^= seed << 5;
+    return (seed >>> 0) & 255;
+  };
+}
+
+function reference(planes: Uint8Array, layout: JpegLayout, width: number, height: number): Uint8Array {
+  const cw = layout === '444' ? width : Math.ceil(width / 2);
+  const ch = layout === '420' ? Math.ceil(height / 2) : height;
+  const out = new Uint8Array(width * height * 4);
+  const c = (plane: number, x: number, y: number) => planes[width * height + plane * cw * ch + y * cw + x]!;
+  const chroma = (plane: number, x: number, y: number): number => {
+    if (layout === '444') return c(plane, x, y);
+    const i = x >> 1;
+    // The horizontal neighbour: left of the sample for even x, right for odd x, edges repeated.
+    const j = x & 1 ? Math.min(i + 1, cw - 1) : Math.max(i - 1, 0);
+    if (layout === '422') {
+      return x & 1 ? (3 * c(plane, i, y) + c(plane, j, y) + 2) >> 2 : (3 * c(plane, i, y) + c(plane, j, y) + 1) >> 2;
+    }
+    const near = y >> 1;
+    const far = y & 1 ? Math.min(near + 1, ch - 1) : Math.max(near - 1, 0);
+    const col = (k: number) => 3 * c(plane, k, near) + c(plane, k, far);
+    return (3 * col(i) + col(j) + (x & 1 ? 7 : 8)) >> 4;
+  };
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const l = planes[y * width + x]!;
+      const o = (y * width + x) * 4;
+      if (layout === 'gray') {
+        out.set([l, l, l, 255], o);
+        continue;
+      }
+      const cb = chroma(0, x, y) - 128;
+      const cr = chroma(1, x, y) - 128;
+      const clamp = (v: number) => Math.min(255, Math.max(0, Math.round(v)));
+      out.set([clamp(l + 1.402 * cr), clamp(l - 0.344136 * cb - 0.714136 * cr), clamp(l + 1.772 * cb), 255], o);
+    }
+  }
+  return out;
+}
+
+describe('JPEG planes to RGBA', () => {
+  for (const layout of ['420', '422', '444', 'gray'] as const) {
+    it.each([
+      [17, 11],
+      [64, 48],
+      [1, 1],
+      [2, 3],
+      [3, 2],
+    ])(`${layout}: %d×%d matches the reference within 1 per channel`, (width, height) => {
+      const next = random(width * 131 + height);
+      const planes = Uint8Array.from({ length: planesSize(layout, width, height) }, next);
+      const ours = jpegPlanesToRgba(planes, layout, width, height);
+      expect([ours.width, ours.height]).toEqual([width, height]);
+      const want = reference(planes, layout, width, height);
+      let worst = 0;
+      for (let i = 0; i < want.length; i++) worst = Math.max(worst, Math.abs(ours.data[i]! - want[i]!));
+      expect(worst).toBeLessThanOrEqual(1);
+    });
+  }
+
+  it('keeps neutral grey neutral and a flat colour flat', () => {
+    const width = 9;
+    const height = 7;
+    const planes = new Uint8Array(planesSize('420', width, height));
+    planes.fill(100, 0, width * height);
+    planes.fill(128, width * height);
+    const grey = jpegPlanesToRgba(planes, '420', width, height).data;
+    for (let i = 0; i < grey.length; i += 4) expect([...grey.subarray(i, i + 4)]).toEqual([100, 100, 100, 255]);
+    // Y 76, Cb 85, Cr 255 is the JFIF coding of pure red.
+    planes.fill(76, 0, width * height);
+    planes.fill(85, width * height, width * height + 5 * 4);
+    planes.fill(255, width * height + 5 * 4);
+    const red = jpegPlanesToRgba(planes, '420', width, height).data;
+    for (let i = 0; i < red.length; i += 4) expect([...red.subarray(i, i + 3)]).toEqual([254, 0, 0]);
+  });
+});
