@@ -13,6 +13,7 @@
  */
 import { open, stat, writeFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
+import { concatBytes } from '../util/bytes.js';
 import { fragmentHeader, readBoxHeader, readInit, readMoof, styp, withSingleEdit, NON_SYNC, type Sample, type TrackInfo } from './bmff.js';
 
 export interface SegmentInfo {
@@ -101,7 +102,6 @@ async function segmentHandle(fh: FileHandle, options: SegmentOptions): Promise<S
   let track: TrackInfo | undefined;
   const segments: SegmentInfo[] = [];
   let pending: { start: number; samples: Sample[] } | undefined;
-  // The first boundary is one segment in: a track's first segment starts with the track.
   let boundary = 0;
   let step = 0;
   let expectedNext: number | undefined;
@@ -133,13 +133,15 @@ async function segmentHandle(fh: FileHandle, options: SegmentOptions): Promise<S
     }
     if (box.type !== 'moof') continue;
     if (!track) {
-      const init = concat(initParts);
+      const init = concatBytes(initParts);
       track = readInit(init);
       // Video drops its edit list (the B-frame delay goes into the composition offsets); audio
       // keeps the priming trim.
       priming = track.handler === 'vide' ? 0 : track.editMediaTime;
       await writeFile(join(options.dir, initName), withSingleEdit(init, priming));
       step = Math.round(options.segmentDuration * track.timescale);
+      // The first boundary is one segment in: a track's first segment starts with the track,
+      // priming included.
       boundary = step;
     }
     const fragment = readMoof(box.bytes!, box.start, track);
@@ -201,12 +203,5 @@ async function readSamples(fh: FileHandle, samples: readonly Sample[]): Promise<
     at += chunk.byteLength;
     i = j;
   }
-  return out;
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
-  let at = 0;
-  for (const p of parts) (out.set(p, at), (at += p.byteLength));
   return out;
 }
