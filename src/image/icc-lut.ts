@@ -5,6 +5,7 @@
  * Without a usable profile the inks are mixed naively: R = (1 − C)(1 − K), as decoders do.
  */
 import { linearToSrgb, SRGB_TO_XYZ_D50, D50 } from './icc-srgb.js';
+import { invert3 } from './matrix3.js';
 
 type Curve = (v: number) => number;
 
@@ -231,7 +232,7 @@ export function cmykToSrgb(planes: Uint8Array[], pixels: number, icc: Uint8Array
     }
     return 'ignored';
   }
-  const toSrgb = invert(SRGB_TO_XYZ_D50);
+  const toSrgb = invert3(SRGB_TO_XYZ_D50);
   const ENC = 4096;
   const encode = Uint8Array.from({ length: ENC + 1 }, (_, i) => Math.round(linearToSrgb(i / ENC) * 255));
   const index = (v: number) => (v <= 0 ? 0 : v >= 1 ? ENC : Math.round(v * ENC));
@@ -268,13 +269,4 @@ export function cmykToSrgb(planes: Uint8Array[], pixels: number, icc: Uint8Array
     out[i * 4 + 3] = 255;
   }
   return 'converted';
-}
-
-function invert(m: readonly number[]): number[] {
-  const [a, b, c, d, e, f, g, h, i] = m as [number, number, number, number, number, number, number, number, number];
-  const A = e * i - f * h;
-  const B = -(d * i - f * g);
-  const C = d * h - e * g;
-  const det = a * A + b * B + c * C;
-  return [A / det, -(b * i - c * h) / det, (b * f - c * e) / det, B / det, (a * i - c * g) / det, -(a * f - c * d) / det, C / det, -(a * h - b * g) / det, (a * e - b * d) / det];
 }

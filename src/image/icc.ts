@@ -7,6 +7,7 @@
  */
 import type { RgbaImage } from '../kernels/resize.js';
 import { linearToSrgb, SRGB_TO_XYZ_D50, srgbToLinear } from './icc-srgb.js';
+import { invert3, multiply3 } from './matrix3.js';
 
 type Curve = (v: number) => number;
 
@@ -80,21 +81,6 @@ function readCurve(b: Uint8Array | undefined): Curve | undefined {
   return undefined;
 }
 
-function invert3(m: readonly number[]): number[] {
-  const [a, b, c, d, e, f, g, h, i] = m as [number, number, number, number, number, number, number, number, number];
-  const A = e * i - f * h;
-  const B = -(d * i - f * g);
-  const C = d * h - e * g;
-  const det = a * A + b * B + c * C;
-  return [A / det, -(b * i - c * h) / det, (b * f - c * e) / det, B / det, (a * i - c * g) / det, -(a * f - c * d) / det, C / det, -(a * h - b * g) / det, (a * e - b * d) / det];
-}
-
-function multiply(x: readonly number[], y: readonly number[]): number[] {
-  const out = new Array<number>(9);
-  for (let r = 0; r < 3; r++) for (let c = 0; c < 3; c++) out[r * 3 + c] = x[r * 3]! * y[c]! + x[r * 3 + 1]! * y[3 + c]! + x[r * 3 + 2]! * y[6 + c]!;
-  return out;
-}
-
 export type IccOutcome = 'srgb' | 'converted' | 'ignored';
 
 /** Converts `img` (RGBA8, in place) from the embedded profile to sRGB. */
@@ -113,7 +99,7 @@ export function convertToSrgb(img: RgbaImage, icc: Uint8Array): IccOutcome {
   const curves = ['rTRC', 'gTRC', 'bTRC'].map((t) => readCurve(profile.tags.get(t)));
   if (!r || !g || !b || curves.some((c) => !c)) return 'ignored';
   const toXyz = [r[0], g[0], b[0], r[1], g[1], b[1], r[2], g[2], b[2]];
-  const m = multiply(invert3(SRGB_TO_XYZ_D50), toXyz);
+  const m = multiply3(invert3(SRGB_TO_XYZ_D50), toXyz);
   return applyLuts(img, curves as Curve[], m);
 }
 
