@@ -7,6 +7,7 @@
  */
 import { InternalError } from '../errors.js';
 import { concatBytes } from '../util/bytes.js';
+import { codeLengths } from './huffman-lengths.js';
 
 const ZIGZAG_LENGTH = 64;
 
@@ -178,7 +179,7 @@ function buildTable(freq: Uint32Array): { bits: Uint8Array; values: Uint8Array; 
   if (symbols.length === 0) symbols.push(0);
   // A reserved dummy symbol (256) takes the longest code, which is then the all-ones one.
   const counts = [...symbols.map((s) => freq[s]! || 1), 1];
-  const lengths = huffmanLengths(counts, 16);
+  const lengths = Array.from(codeLengths(counts, 16));
   const dummy = lengths.length - 1;
   const max = Math.max(...lengths);
   if (lengths[dummy]! < max) {
@@ -199,31 +200,6 @@ function buildTable(freq: Uint32Array): { bits: Uint8Array; values: Uint8Array; 
     size[s] = l;
   }
   return { bits, values: Uint8Array.from(order.map((o) => o.s)), code, size };
-}
-
-function huffmanLengths(counts: number[], limit: number): number[] {
-  const n = counts.length;
-  for (let floor = 1; ; floor *= 2) {
-    const weight = counts.map((c) => Math.max(c, floor));
-    const parent = new Array<number>(n).fill(-1);
-    const queue = weight.map((_, i) => i).sort((a, b) => weight[a]! - weight[b]!);
-    const merged: number[] = [];
-    const take = (): number => (merged.length === 0 || (queue.length > 0 && weight[queue[0]!]! <= weight[merged[0]!]!) ? queue.shift()! : merged.shift()!);
-    while (queue.length + merged.length > 1) {
-      const a = take();
-      const b = take();
-      weight.push(weight[a]! + weight[b]!);
-      parent.push(-1);
-      parent[a] = parent[b] = weight.length - 1;
-      merged.push(weight.length - 1);
-    }
-    const lengths = counts.map((_, leaf) => {
-      let d = 0;
-      for (let node = leaf; parent[node]! >= 0; node = parent[node]!) d++;
-      return Math.max(1, d);
-    });
-    if (Math.max(...lengths) <= limit) return lengths;
-  }
 }
 
 function segment(marker: number, body: number[] | Uint8Array): Uint8Array {
