@@ -177,15 +177,7 @@ export class JobFS {
     node.node_ops = { ...node.node_ops, setattr: () => { throw new fs.ErrnoError(EBADF); } };
     node.stream_ops = {
       llseek: (stream: Stream, offset: number, whence: number) => seek(fs, stream, offset, whence, source.size),
-      read: (_stream: Stream, heap: Int8Array, offset: number, length: number, position: number) => {
-        if (position >= source.size) return 0;
-        const view = new Uint8Array(heap.buffer, heap.byteOffset + offset, Math.min(length, source.size - position));
-        try {
-          return source.read(view, position);
-        } catch {
-          throw new fs.ErrnoError(EIO);
-        }
-      },
+      read: readOp(fs, () => source.size, (view, position) => source.read(view, position)),
       write: () => {
         throw new fs.ErrnoError(EBADF);
       },
@@ -210,15 +202,7 @@ export class JobFS {
     };
     node.stream_ops = {
       llseek: (stream: Stream, offset: number, whence: number) => seek(fs, stream, offset, whence, sink.written),
-      read: (_stream: Stream, heap: Int8Array, offset: number, length: number, position: number) => {
-        if (position >= sink.written) return 0;
-        const view = new Uint8Array(heap.buffer, heap.byteOffset + offset, Math.min(length, sink.written - position));
-        try {
-          return sink.read(view, position);
-        } catch {
-          throw new fs.ErrnoError(EIO);
-        }
-      },
+      read: readOp(fs, () => sink.written, (view, position) => sink.read(view, position)),
       write: (_stream: Stream, heap: Int8Array, offset: number, length: number, position: number) => {
         const grows = Math.max(0, position + length - sink.written);
         if (budget.used + grows > budget.max) {
@@ -251,6 +235,20 @@ export class JobFS {
     }
     JobFS.clear(this.fs);
   }
+}
+
+/** A node's `read`: up to `length` bytes at `position` into the wasm heap, host errors as EIO. */
+function readOp(fs: EmscriptenFS, size: () => number, read: (view: Uint8Array, position: number) => number) {
+  return (_stream: Stream, heap: Int8Array, offset: number, length: number, position: number): number => {
+    const end = size();
+    if (position >= end) return 0;
+    const view = new Uint8Array(heap.buffer, heap.byteOffset + offset, Math.min(length, end - position));
+    try {
+      return read(view, position);
+    } catch {
+      throw new fs.ErrnoError(EIO);
+    }
+  };
 }
 
 function seek(fs: EmscriptenFS, stream: Stream, offset: number, whence: number, size: number): number {
