@@ -42,7 +42,13 @@ async function measure(variant, cover, photo) {
     const { createEngine } = await import('../dist/index.js');
     const engine = await createEngine({ workers: 1 });
     const shrinkOnLoad = variant === 'sandcodec';
-    await time('cover', () => engine.imageSet(cover, SET.map((width) => ({ width, format: 'jpeg', quality: 80 })), { shrinkOnLoad }));
+    await time('cover', () =>
+      engine.imageSet(
+        cover,
+        SET.map((width) => ({ width, format: 'jpeg', quality: 80 })),
+        { shrinkOnLoad },
+      ),
+    );
     await time('photo', () => engine.resize(photo, { width: 1024, format: 'jpeg', quality: 80, shrinkOnLoad }));
     await engine.close();
   } else {
@@ -74,10 +80,14 @@ try {
     const base = await sharp(file).resize(width, height, { fit: 'fill' }).removeAlpha().raw().toBuffer();
     let seed = 0x9e3779b9;
     for (let i = 0; i < base.length; i++) {
-      seed ^= seed << 13; seed ^= seed >>> 17; seed ^= seed << 5;
+      seed ^= seed << 13;
+      seed ^= seed >>> 17;
+      seed ^= seed << 5;
       base[i] = Math.max(0, Math.min(255, base[i] + ((seed & 15) - 8)));
     }
-    return sharp(base, { raw: { width, height, channels: 3 } }).jpeg({ quality: 92 }).toBuffer();
+    return sharp(base, { raw: { width, height, channels: 3 } })
+      .jpeg({ quality: 92 })
+      .toBuffer();
   };
   const coverPath = join(dir, 'cover-3000.jpg');
   const photoPath = join(dir, 'photo-12mp.jpg');
@@ -105,7 +115,11 @@ try {
 
   const fmt = (t) => (t ? `${t.median.toFixed(0)} (${t.min.toFixed(0)})` : '—');
   const cpu = cpus()[0]?.model ?? 'unknown CPU';
-  console.log(`Machine: ${cpu}, ${cpus().length} cores, ${(totalmem() / 1024 ** 3).toFixed(1)} GiB, Node ${process.version}; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}; ${runs} runs after a 3 s warm-up, one worker / sharp.concurrency(1)\n`);
+  console.log(
+    `Machine: ${cpu}, ${cpus().length} cores, ${(totalmem() / 1024 ** 3).toFixed(1)} GiB, Node ${process.version}; load average ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}; ${runs} runs after a 3 s warm-up, one worker / sharp.concurrency(1)\n`,
+  );
   console.log('| engine | 3000×3000 JPEG → 640/300/64 JPEG set, ms median (fastest) | 12 MP JPEG → 1024 px JPEG, ms median (fastest) |');
   console.log('| --- | --- | --- |');
   for (const [variant] of variants) {
@@ -116,7 +130,9 @@ try {
   const ratio = (a, b, k) => (results[a]?.[k] && results[b]?.[k] ? (results[a][k].median / results[b][k].median).toFixed(2) : '—');
   console.log(`\nsandcodec / native sharp: cover set ${ratio('sandcodec', 'sharp', 'cover')}×, 12 MP ${ratio('sandcodec', 'sharp', 'photo')}×`);
   console.log(`sandcodec / sharp-wasm32: cover set ${ratio('sandcodec', 'sharp-wasm32', 'cover')}×, 12 MP ${ratio('sandcodec', 'sharp-wasm32', 'photo')}×`);
-  console.log(`shrink-on-load: without / with = cover set ${ratio('sandcodec-noshrink', 'sandcodec', 'cover')}×, 12 MP ${ratio('sandcodec-noshrink', 'sandcodec', 'photo')}×`);
+  console.log(
+    `shrink-on-load: without / with = cover set ${ratio('sandcodec-noshrink', 'sandcodec', 'cover')}×, 12 MP ${ratio('sandcodec-noshrink', 'sandcodec', 'photo')}×`,
+  );
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

@@ -76,7 +76,10 @@ async function kernelRun(samples, variant) {
 }
 
 const rows = [];
-for (const [name, make] of [['white noise', noise], ['programme-like', programme]]) {
+for (const [name, make] of [
+  ['white noise', noise],
+  ['programme-like', programme],
+]) {
   const samples = make(SECONDS);
   const seconds = samples.length / 2 / SR;
   const simd = await measure('simd', () => kernelRun(samples, 'simd'), quick ? 5 : 15);
@@ -85,11 +88,15 @@ for (const [name, make] of [['white noise', noise], ['programme-like', programme
   if (withReference) {
     // The reference is plain f64 JavaScript and much slower: time 10 s of the input.
     const part = samples.subarray(0, 10 * SR * 2);
-    const t = await measure('reference', () => {
-      const m = new LoudnessReference({ sampleRate: SR, channels: 2 });
-      m.push(part);
-      return m.finish();
-    }, 2);
+    const t = await measure(
+      'reference',
+      () => {
+        const m = new LoudnessReference({ sampleRate: SR, channels: 2 });
+        m.push(part);
+        return m.finish();
+      },
+      2,
+    );
     ref = { wall: t.wall * (seconds / 10), cpu: t.cpu * (seconds / 10) };
   }
   const x = (ms) => (seconds * 1000) / ms;
@@ -99,8 +106,10 @@ for (const [name, make] of [['white noise', noise], ['programme-like', programme
 
 const fmt = (n) => (Number.isFinite(n) ? `${n.toFixed(0)}×` : '—');
 const cpu = cpus()[0]?.model ?? 'unknown CPU';
-console.log(`Loudness kernel, 48 kHz stereo with true peak, × realtime — ${cpu}, ${cpus().length} cores, ` +
-  `${(totalmem() / 2 ** 30).toFixed(1)} GiB, Node ${process.version}\n`);
+console.log(
+  `Loudness kernel, 48 kHz stereo with true peak, × realtime — ${cpu}, ${cpus().length} cores, ` +
+    `${(totalmem() / 2 ** 30).toFixed(1)} GiB, Node ${process.version}\n`,
+);
 console.log('| signal | SIMD | scalar | TS reference | SIMD (CPU) | scalar (CPU) | reference (CPU) |');
 console.log('|---|---:|---:|---:|---:|---:|---:|');
 for (const [name, ...v] of rows) console.log(`| ${name} | ${v.map(fmt).join(' | ')} |`);

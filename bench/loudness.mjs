@@ -96,14 +96,20 @@ try {
 const x = (ms) => (Number.isFinite(ms) ? `${((SECONDS * 1000) / ms).toFixed(0)}×` : '—');
 const s = (ms) => (Number.isFinite(ms) ? `${(ms / 1000).toFixed(2)} s` : '—');
 const ratio = (a, b) => (Number.isFinite(a) && Number.isFinite(b) ? `${(b / a).toFixed(2)}×` : '—');
-console.log(`engine.loudness vs native ffmpeg ebur128=peak=true — ${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores, ` +
-  `${(totalmem() / 2 ** 30).toFixed(1)} GiB, Node ${process.version}, ${native ?? 'no native ffmpeg'}; ` +
-  `load average ${load0.toFixed(1)} → ${loadavg()[0].toFixed(1)}; median of ${RUNS}\n`);
-console.log('| file | engine wall | native wall | engine speed-up (wall) | engine CPU | native CPU | speed-up (CPU) | engine × realtime | I engine / native | TP engine / native |');
+console.log(
+  `engine.loudness vs native ffmpeg ebur128=peak=true — ${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores, ` +
+    `${(totalmem() / 2 ** 30).toFixed(1)} GiB, Node ${process.version}, ${native ?? 'no native ffmpeg'}; ` +
+    `load average ${load0.toFixed(1)} → ${loadavg()[0].toFixed(1)}; median of ${RUNS}\n`,
+);
+console.log(
+  '| file | engine wall | native wall | engine speed-up (wall) | engine CPU | native CPU | speed-up (CPU) | engine × realtime | I engine / native | TP engine / native |',
+);
 console.log('|---|---:|---:|---:|---:|---:|---:|---:|---|---|');
 for (const r of rows) {
-  console.log(`| ${r.label} | ${s(r.ew)} | ${s(r.nw)} | ${ratio(r.ew, r.nw)} | ${s(r.ec)} | ${s(r.nc)} | ${ratio(r.ec, r.nc)} | ${x(r.ew)} | ` +
-    `${r.integrated?.toFixed(2)} / ${Number.isFinite(r.nI) ? r.nI.toFixed(1) : '—'} LUFS | ${r.tp.toFixed(2)} / ${Number.isFinite(r.nTp) ? r.nTp.toFixed(1) : '—'} dBTP |`);
+  console.log(
+    `| ${r.label} | ${s(r.ew)} | ${s(r.nw)} | ${ratio(r.ew, r.nw)} | ${s(r.ec)} | ${s(r.nc)} | ${ratio(r.ec, r.nc)} | ${x(r.ew)} | ` +
+      `${r.integrated?.toFixed(2)} / ${Number.isFinite(r.nI) ? r.nI.toFixed(1) : '—'} LUFS | ${r.tp.toFixed(2)} / ${Number.isFinite(r.nTp) ? r.nTp.toFixed(1) : '—'} dBTP |`,
+  );
 }
 console.log('\nEngine wall time is the whole call (probe job + decode-and-measure job); native wall time includes spawning the process.');
 console.log('CPU: this process (its worker threads included) vs the native child. Native FFmpeg prints its results to 0.1.\n');

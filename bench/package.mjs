@@ -49,7 +49,16 @@ try {
     video: targets.map((target, i) => ({ target, name: `v${i}.mp4`, path: join(dir, `native-v${i}.mp4`) })),
     audio: resolved.audio.map((preset, i) => ({ preset, name: `a${i}.mp4`, path: join(dir, `native-a${i}.mp4`) })),
   };
-  const plan = packagePlan({ source: { type: 'path', path: source }, ext: 'mp4', size: 0, label: source, release: async () => {} }, video, audio, files, SEGMENT, outputFrameRate(video), resolved.x264Preset, { maxOutputBytes: 0, maxHeapBytes: 0, maxDurationSeconds: 0 });
+  const plan = packagePlan(
+    { source: { type: 'path', path: source }, ext: 'mp4', size: 0, label: source, release: async () => {} },
+    video,
+    audio,
+    files,
+    SEGMENT,
+    outputFrameRate(video),
+    resolved.x264Preset,
+    { maxOutputBytes: 0, maxHeapBytes: 0, maxDurationSeconds: 0 },
+  );
   const hostPath = (arg) => (arg === `/job/${plan.inputs[0].name}` ? source : arg.startsWith('/job/') ? join(dir, `native-${arg.slice(5)}`) : arg);
   const args = plan.args.map(hostPath);
   const nativeVersion = nativeFfmpegVersion();
@@ -58,7 +67,23 @@ try {
   if (nativeVersion) {
     for (let i = 0; i < RUNS; i++) {
       const started = performance.now();
-      await runNative(['-nostdin', '-y', '-hide_banner', '-loglevel', 'error', '-filter_threads', '1', '-filter_complex_threads', '1', '-threads', '1', ...args.slice(0, 3), '-threads', '1', ...args.slice(3)]);
+      await runNative([
+        '-nostdin',
+        '-y',
+        '-hide_banner',
+        '-loglevel',
+        'error',
+        '-filter_threads',
+        '1',
+        '-filter_complex_threads',
+        '1',
+        '-threads',
+        '1',
+        ...args.slice(0, 3),
+        '-threads',
+        '1',
+        ...args.slice(3),
+      ]);
       nativeTimes.push((performance.now() - started) / 1000);
       // The TypeScript chunking stage alone, over the native encoder's files.
       const chunkStart = performance.now();
@@ -76,14 +101,21 @@ try {
   const n = nativeTimes.length ? median(nativeTimes) : undefined;
   const bytes = [...result.video, ...result.audio].reduce((sum, t) => sum + t.segments.reduce((s, x) => s + x.size, 0), 0);
   console.log(`## Packaging — ${new Date().toISOString().slice(0, 10)}`);
-  console.log(`${machine.cpu}, ${machine.cores} cores, ${machine.ramGiB} GiB, Node ${machine.node}, ${nativeVersion ?? 'no native ffmpeg'}; load average ${loadStart} → ${loadAverage()}; median of ${RUNS}`);
+  console.log(
+    `${machine.cpu}, ${machine.cores} cores, ${machine.ramGiB} GiB, Node ${machine.node}, ${nativeVersion ?? 'no native ffmpeg'}; load average ${loadStart} → ${loadAverage()}; median of ${RUNS}`,
+  );
   console.log('');
   console.log(`| job | engine wall | engine × realtime | native wall | native × realtime | engine / native |`);
   console.log(`|---|---:|---:|---:|---:|---:|`);
-  console.log(`| ${SECONDS} s 1080p30 testsrc2 + tone → ${result.video.map((v) => v.id).join(', ')} + ${AUDIO.join(', ')}, ${SEGMENT} s segments, HLS + DASH | ${e.toFixed(1)} s | ${(SECONDS / e).toFixed(2)}× | ${n ? `${n.toFixed(1)} s` : '-'} | ${n ? `${(SECONDS / n).toFixed(2)}×` : '-'} | ${n ? `${(e / n).toFixed(2)}×` : '-'} |`);
+  console.log(
+    `| ${SECONDS} s 1080p30 testsrc2 + tone → ${result.video.map((v) => v.id).join(', ')} + ${AUDIO.join(', ')}, ${SEGMENT} s segments, HLS + DASH | ${e.toFixed(1)} s | ${(SECONDS / e).toFixed(2)}× | ${n ? `${n.toFixed(1)} s` : '-'} | ${n ? `${(SECONDS / n).toFixed(2)}×` : '-'} | ${n ? `${(e / n).toFixed(2)}×` : '-'} |`,
+  );
   console.log('');
-  if (chunkTimes.length) console.log(`TypeScript chunking stage alone (5 renditions → ${result.video[0].segments.length} segments each): ${median(chunkTimes).toFixed(2)} s`);
-  console.log(`Renditions: ${[...result.video, ...result.audio].map((t) => `${t.id} ${t.codecs} avg ${(t.averageBandwidth / 1000).toFixed(0)} / peak ${(t.bandwidth / 1000).toFixed(0)} kbit/s`).join('; ')}; ${(bytes / 1024 ** 2).toFixed(1)} MiB of segments`);
+  if (chunkTimes.length)
+    console.log(`TypeScript chunking stage alone (5 renditions → ${result.video[0].segments.length} segments each): ${median(chunkTimes).toFixed(2)} s`);
+  console.log(
+    `Renditions: ${[...result.video, ...result.audio].map((t) => `${t.id} ${t.codecs} avg ${(t.averageBandwidth / 1000).toFixed(0)} / peak ${(t.bandwidth / 1000).toFixed(0)} kbit/s`).join('; ')}; ${(bytes / 1024 ** 2).toFixed(1)} MiB of segments`,
+  );
   console.log(`Source: ${(statSync(source).size / 1024 ** 2).toFixed(1)} MiB H.264 (ultrafast, crf 12) + AAC, made by engine.generateVideo`);
 } finally {
   await engine.close();

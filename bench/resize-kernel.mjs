@@ -76,12 +76,22 @@ for (const kernel of kernels) {
   }
   // The cover-art set: one decoded 3000² image, one Resizer, three sizes.
   const src = image([3000, 3000]);
-  const set = (r) => () => coverSizes.forEach((width) => r.resize({ width, kernel }));
+  const set = (r) => () =>
+    coverSizes.forEach((width) => {
+      r.resize({ width, kernel });
+    });
   const n = quick ? 3 : 10;
   const s = await measure('simd', set(new Resizer(src, { variant: 'simd' })), n);
   const sc = await measure('scalar', set(new Resizer(src, { variant: 'scalar' })), n);
   const ref = withReference
-    ? await measure('reference', () => coverSizes.forEach((w) => resizeRgbaReference(src, { width: w, height: w, kernel })), 1)
+    ? await measure(
+        'reference',
+        () =>
+          coverSizes.forEach((w) => {
+            resizeRgbaReference(src, { width: w, height: w, kernel });
+          }),
+        1,
+      )
     : { p50: NaN, min: NaN };
   rows.push(['3000×3000 → 640 + 300 + 64 (one Resizer)', kernel, s, sc, ref]);
 }
@@ -89,8 +99,10 @@ for (const kernel of kernels) {
 const fmt = (n, d = 1) => (Number.isFinite(n) ? n.toFixed(d) : '—');
 const cell = (m) => `${fmt(m.p50)} (${fmt(m.min)})`;
 const cpu = cpus()[0]?.model ?? 'unknown CPU';
-console.log(`Resize kernel — ${cpu}, ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, Node ${process.version}, ` +
-  `load average ${load0.toFixed(1)} → ${loadavg()[0].toFixed(1)}\n`);
+console.log(
+  `Resize kernel — ${cpu}, ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, Node ${process.version}, ` +
+    `load average ${load0.toFixed(1)} → ${loadavg()[0].toFixed(1)}\n`,
+);
 console.log('Median ms (fastest run in brackets).\n');
 console.log('| case | kernel | SIMD | scalar | TS reference | scalar/SIMD | reference/SIMD |');
 console.log('|---|---|---:|---:|---:|---:|---:|');

@@ -12,8 +12,8 @@ import { fileURLToPath } from 'node:url';
 import { AUDIO_PRESET_NAMES, createEngine } from '../dist/index.js';
 import { describeMachine, loadAverage, nativeFfmpegVersion } from './engine/machine.js';
 import { setDeadline } from './engine/measure.js';
-import { ms, table, verdict, writeEngineSection, x } from './engine/report.js';
 import { threadScaling } from './engine/parallel.js';
+import { ms, table, verdict, writeEngineSection, x } from './engine/report.js';
 import { abortLatency, ladderVsSeparate, perJobOverhead, poolThroughput, realtimePerPreset } from './engine/suites.js';
 
 const quick = process.argv.includes('--quick');
@@ -113,32 +113,35 @@ try {
     return `${table([`run (${SECONDS} s source → files, 1 worker)`, 'wall ms', 'n'], rows)}\n\nSeparate / ladder: **${x(r.ratio)}** (median of the per-iteration ratios; the two runs alternate so that both see the same load). The ladder saves ${count - 1} probes and ${count - 1} decodes of the source; the encoders' work is the same.`;
   });
 
-  await section(`Pool throughput: ${POOL.jobs} × ${POOL.preset} of a ${POOL.seconds} s music FLAC submitted at once, 1- and 2-worker pools in alternation`, async () => {
-    const pool = { ...POOL, source: poolSource };
-    const before = await threadScaling(quick ? 10_000_000 : undefined);
-    const { one, two, ratio, native } = await poolThroughput(ctx, pool);
-    log(`  1 worker: ${one.jobsPerSecond.toFixed(3)} jobs/s; 2 workers: ${two.jobsPerSecond.toFixed(3)} jobs/s`);
-    const after = await threadScaling(quick ? 10_000_000 : undefined);
-    log(`  plain JS loop, 2 vs 1 threads: ${before.ratio.toFixed(2)}× before, ${after.ratio.toFixed(2)}× after`);
-    const rows = [one, two].map((r) => [
-      `${r.workers} worker${r.workers > 1 ? 's' : ''}`,
-      ms(r.wallMs),
-      r.jobsPerSecond.toFixed(3),
-      ms(r.cpuMsPerJob),
-      r.busyThreads.toFixed(2),
-      String(r.n),
-    ]);
-    const nativeNote = native
-      ? `Native FFmpeg, the same ${POOL.jobs} jobs as single-threaded processes, one at a time vs two at a time (alternating too): ${ms(native.oneMs)} ms vs ${ms(native.twoMs)} ms, **${x(native.ratio)}** — what this machine gives this workload outside the engine.`
-      : 'native ffmpeg not on PATH: no native 2-vs-1 reference in this run.';
-    return [
-      table(['pool', 'batch wall ms', 'jobs/s', 'CPU ms per job', 'threads busy (CPU / wall)', 'rounds'], rows),
-      '',
-      `2 vs 1 workers: **${x(ratio)}** (median of the rounds' ratios; target ≥ ${TARGET_POOL_RATIO}×: ${verdict(ratio >= TARGET_POOL_RATIO)}).`,
-      '',
-      `References in the same run. ${nativeNote} A plain JavaScript loop in 2 threads vs 1 did ${x(before.ratio)} the work per second just before the pool batches and ${x(after.ratio)} just after (2.00× on ${machine.cores} idle cores). "Threads busy" is the process's CPU time over the batch's wall time: about 2 when both workers really ran at once; "CPU ms per job" staying flat from 1 to 2 workers means the jobs did not get more expensive by sharing the pool.`,
-    ].join('\n');
-  });
+  await section(
+    `Pool throughput: ${POOL.jobs} × ${POOL.preset} of a ${POOL.seconds} s music FLAC submitted at once, 1- and 2-worker pools in alternation`,
+    async () => {
+      const pool = { ...POOL, source: poolSource };
+      const before = await threadScaling(quick ? 10_000_000 : undefined);
+      const { one, two, ratio, native } = await poolThroughput(ctx, pool);
+      log(`  1 worker: ${one.jobsPerSecond.toFixed(3)} jobs/s; 2 workers: ${two.jobsPerSecond.toFixed(3)} jobs/s`);
+      const after = await threadScaling(quick ? 10_000_000 : undefined);
+      log(`  plain JS loop, 2 vs 1 threads: ${before.ratio.toFixed(2)}× before, ${after.ratio.toFixed(2)}× after`);
+      const rows = [one, two].map((r) => [
+        `${r.workers} worker${r.workers > 1 ? 's' : ''}`,
+        ms(r.wallMs),
+        r.jobsPerSecond.toFixed(3),
+        ms(r.cpuMsPerJob),
+        r.busyThreads.toFixed(2),
+        String(r.n),
+      ]);
+      const nativeNote = native
+        ? `Native FFmpeg, the same ${POOL.jobs} jobs as single-threaded processes, one at a time vs two at a time (alternating too): ${ms(native.oneMs)} ms vs ${ms(native.twoMs)} ms, **${x(native.ratio)}** — what this machine gives this workload outside the engine.`
+        : 'native ffmpeg not on PATH: no native 2-vs-1 reference in this run.';
+      return [
+        table(['pool', 'batch wall ms', 'jobs/s', 'CPU ms per job', 'threads busy (CPU / wall)', 'rounds'], rows),
+        '',
+        `2 vs 1 workers: **${x(ratio)}** (median of the rounds' ratios; target ≥ ${TARGET_POOL_RATIO}×: ${verdict(ratio >= TARGET_POOL_RATIO)}).`,
+        '',
+        `References in the same run. ${nativeNote} A plain JavaScript loop in 2 threads vs 1 did ${x(before.ratio)} the work per second just before the pool batches and ${x(after.ratio)} just after (2.00× on ${machine.cores} idle cores). "Threads busy" is the process's CPU time over the batch's wall time: about 2 when both workers really ran at once; "CPU ms per job" staying flat from 1 to 2 workers means the jobs did not get more expensive by sharing the pool.`,
+      ].join('\n');
+    },
+  );
 
   await section('Per-job overhead (0.1 s wav → wav, tinybench)', async () => {
     const { rows, cold, coldErrors } = await perJobOverhead(ctx);

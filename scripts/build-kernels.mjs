@@ -23,11 +23,10 @@ for (const name of kernels) {
   const entry = join(root, 'assembly', name, 'index.ts');
   for (const variant of ['simd', 'scalar']) {
     const out = join(outDir, `${name}.${variant}.wasm`);
-    const args = [asc, entry, '-o', out, '-O3', '--noAssert', '--runtime', 'stub', '--initialMemory', '1',
-      ...(variant === 'simd' ? ['--enable', 'simd'] : [])];
+    const args = [asc, entry, '-o', out, '-O3', '--noAssert', '--runtime', 'stub', '--initialMemory', '1', ...(variant === 'simd' ? ['--enable', 'simd'] : [])];
     execFileSync(process.execPath, args, { stdio: 'inherit', cwd: root });
   }
   record.kernels[name] = ['simd', 'scalar'];
 }
-writeFileSync(join(outDir, 'build.json'), JSON.stringify(record, null, 2) + '\n');
+writeFileSync(join(outDir, 'build.json'), `${JSON.stringify(record, null, 2)}\n`);
 console.log(`kernels: ${kernels.length ? kernels.join(', ') : '(none)'} → ${outDir}`);

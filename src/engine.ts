@@ -4,28 +4,45 @@
  * listener and per-call limits.
  */
 import { basename, extname, join } from 'node:path';
-import { AbortedError, InputError, LimitError, OptionsError, SandcodecError, InternalError } from './errors.js';
-import { resolveInput, type MediaInput, type ResolvedInput } from './io/input.js';
+import { AbortedError, InputError, InternalError, LimitError, OptionsError, SandcodecError } from './errors.js';
+import { type MediaInput, type ResolvedInput, resolveInput } from './io/input.js';
 import { OutputSet } from './io/output.js';
-import { analyzeInput, publicAnalysis, type AnalysisResult, type CallJobs } from './ops/analyze.js';
-import { generatePlan, resolveGenerate, type GenerateOptions } from './ops/generate.js';
-import { TARGET_KEYS, type ImageTarget } from './ops/image.js';
-import { IMAGE_SET_OPTION_KEYS, imageSetCall, imageStem, RESIZE_OPTION_KEYS, resizeCall, type ImageSetOptions, type ImageSetResult, type ResizeImageOptions, type ResizeResult } from './ops/image-call.js';
+import { type AnalysisResult, analyzeInput, type CallJobs, publicAnalysis } from './ops/analyze.js';
+import { type GenerateOptions, generatePlan, resolveGenerate } from './ops/generate.js';
+import { GENERATE_VIDEO_KEYS, type GenerateVideoOptions, generateVideoPlan, resolveGenerateVideo } from './ops/generate-video.js';
+import { type ImageTarget, TARGET_KEYS } from './ops/image.js';
+import {
+  IMAGE_SET_OPTION_KEYS,
+  type ImageSetOptions,
+  type ImageSetResult,
+  imageSetCall,
+  imageStem,
+  RESIZE_OPTION_KEYS,
+  type ResizeImageOptions,
+  type ResizeResult,
+  resizeCall,
+} from './ops/image-call.js';
 import { ladderPlan, type RenditionTarget } from './ops/ladder.js';
-import { PACKAGE_OPTION_KEYS, packageInput, type PackageOptions, type PackageResult } from './ops/package.js';
-import { THUMBNAIL_OPTION_KEYS, thumbnailsInput, type ThumbnailOptions, type ThumbnailResult } from './ops/thumbnails.js';
-import { GENERATE_VIDEO_KEYS, generateVideoPlan, resolveGenerateVideo, type GenerateVideoOptions } from './ops/generate-video.js';
 import type { Loudness } from './ops/loudness.js';
-import { normalizeAlbum, normalizeTrack, type AlbumNormalizeOptions, type AlbumNormalizeResult, type NormalizeOptions, type NormalizeResult } from './ops/normalize.js';
+import {
+  type AlbumNormalizeOptions,
+  type AlbumNormalizeResult,
+  type NormalizeOptions,
+  type NormalizeResult,
+  normalizeAlbum,
+  normalizeTrack,
+} from './ops/normalize.js';
+import { PACKAGE_OPTION_KEYS, type PackageOptions, type PackageResult, packageInput } from './ops/package.js';
 import { resolvePeaks } from './ops/peaks.js';
-import type { PeaksOptions, Waveform } from './ops/waveform.js';
 import { decodePlan, probePlan } from './ops/probe.js';
-import { parseProbe, primaryAudio, type ProbeResult } from './ops/probe-result.js';
-import { resolveEngineOptions, resolveLimits, type EngineOptions, type Limits, type ResolvedEngineOptions } from './options.js';
+import { type ProbeResult, parseProbe, primaryAudio } from './ops/probe-result.js';
+import { THUMBNAIL_OPTION_KEYS, type ThumbnailOptions, type ThumbnailResult, thumbnailsInput } from './ops/thumbnails.js';
+import type { PeaksOptions, Waveform } from './ops/waveform.js';
+import { type EngineOptions, type Limits, type ResolvedEngineOptions, resolveEngineOptions, resolveLimits } from './options.js';
 import type { JobLimits, JobResult, OutputSink, Plan } from './plan.js';
 import { JobPool } from './pool/pool.js';
-import { AUDIO_PRESET_NAMES, getAudioPreset, type AudioPreset } from './presets/audio.js';
-import { ProgressTracker, type ProgressListener } from './progress.js';
+import { AUDIO_PRESET_NAMES, type AudioPreset, getAudioPreset } from './presets/audio.js';
+import { type ProgressListener, ProgressTracker } from './progress.js';
 
 export interface CallOptions {
   signal?: AbortSignal;
@@ -333,10 +350,14 @@ export class Engine {
     try {
       const source = await this.probeResolved(resolved, limits, options);
       if (source.duration !== null && source.duration > limits.maxDurationSeconds) {
-        throw new LimitError('maxDurationSeconds', `the input plays ${source.duration.toFixed(1)} s, longer than maxDurationSeconds (${limits.maxDurationSeconds} s)`, {
-          max: limits.maxDurationSeconds,
-          actual: source.duration,
-        });
+        throw new LimitError(
+          'maxDurationSeconds',
+          `the input plays ${source.duration.toFixed(1)} s, longer than maxDurationSeconds (${limits.maxDurationSeconds} s)`,
+          {
+            max: limits.maxDurationSeconds,
+            actual: source.duration,
+          },
+        );
       }
       tracker.emit('probe', 0, 0, undefined);
       const targets: RenditionTarget[] = [];

@@ -45,7 +45,7 @@ const MIN_HEAP = 64 * 1024 ** 2;
 
 /** Shows a rejected value as the caller wrote it (JSON would print NaN and Infinity as null). */
 function show(value: unknown): string {
-  return typeof value === 'number' || typeof value === 'bigint' ? String(value) : JSON.stringify(value) ?? String(value);
+  return typeof value === 'number' || typeof value === 'bigint' ? String(value) : (JSON.stringify(value) ?? String(value));
 }
 
 function intInRange(option: string, value: unknown, min: number, max = Number.MAX_SAFE_INTEGER): number {

@@ -7,9 +7,7 @@ import type { ImageJobInfo, ImageSpec } from './image/spec.js';
 import type { LoudnessMeasure } from './kernels/loudness-common.js';
 
 /** Where a job input's bytes come from. `shared` bytes are read in place, never copied. */
-export type InputSource =
-  | { type: 'path'; path: string }
-  | { type: 'shared'; buffer: SharedArrayBuffer; byteLength: number };
+export type InputSource = { type: 'path'; path: string } | { type: 'shared'; buffer: SharedArrayBuffer; byteLength: number };
 
 /** Where a job output's bytes go: a host file (a temporary name the engine commits) or back. */
 export type OutputSink = { type: 'path'; path: string } | { type: 'bytes' } | { type: 'analysis' };
@@ -90,9 +88,7 @@ export interface ImagePlan {
 export type Plan = FFmpegPlan | ProbePlan | AnalyzePlan | ImagePlan;
 
 /** What a worker sends back on its progress port while a job runs. */
-export type WorkerEvent =
-  | { type: 'started' }
-  | { type: 'stats'; seconds: number; speed: number | undefined };
+export type WorkerEvent = { type: 'started' } | { type: 'stats'; seconds: number; speed: number | undefined };
 
 export interface JobOutputResult {
   name: string;

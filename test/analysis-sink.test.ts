@@ -51,8 +51,12 @@ describe('AnalysisSink', () => {
     expect(got.frames).toBe(pcm.length / channels);
     const { gating, ...loudness } = got.loudness!;
     expect(loudness).toEqual({
-      integrated: want.integrated, range: want.range, truePeak: want.truePeak, samplePeak: want.samplePeak,
-      momentaryMax: want.momentaryMax, shortTermMax: want.shortTermMax,
+      integrated: want.integrated,
+      range: want.range,
+      truePeak: want.truePeak,
+      samplePeak: want.samplePeak,
+      momentaryMax: want.momentaryMax,
+      shortTermMax: want.shortTermMax,
     });
     expect(gating.bins.length).toBeGreaterThan(0);
     expect(got.peaks!.length).toBe(Math.ceil(pcm.length / channels / 1000));

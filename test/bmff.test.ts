@@ -87,7 +87,13 @@ describe('boxes', () => {
     expect(fragment.baseDecodeTime).toBe(2 ** 33);
     // Data starts right after the mdat header that follows the moof.
     let at = 1000 + header.byteLength;
-    expect(fragment.samples).toEqual(samples.map((s) => ({ ...s, offset: (at += s.size) - s.size })));
+    expect(fragment.samples).toEqual(
+      samples.map((s) => {
+        const offset = at;
+        at += s.size;
+        return { ...s, offset };
+      }),
+    );
     const mdatSize = new DataView(header.buffer, header.byteOffset).getUint32(moof.byteLength);
     expect(mdatSize).toBe(8 + 1120);
   });
@@ -108,7 +114,10 @@ describe('chunking', () => {
           samples.push({ duration: 1001, size: 10, flags: keys.has(f) ? 0x02000000 : 0x01010000, cto: 0, offset: 0 });
         }
         const header = fragmentHeader(parts.length, 1, start * 1001, samples);
-        parts.push(header, new Uint8Array(samples.length * 10).map((_, i) => (start * 10 + i) & 0xff));
+        parts.push(
+          header,
+          new Uint8Array(samples.length * 10).map((_, i) => (start * 10 + i) & 0xff),
+        );
       }
       const file = join(dir, 'in.mp4');
       writeFileSync(file, Buffer.concat(parts));

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AbortedError, createEngine, SandcodecError, type Engine, type Progress } from '../dist/index.js';
+import { AbortedError, createEngine, type Engine, type Progress, SandcodecError } from '../dist/index.js';
 
 const mediaDir = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'shared', 'media');
 
@@ -76,7 +76,11 @@ describe('abort', () => {
     const events: Progress[] = [];
     const calls = [
       () => engine.generate({ kind: 'music', seconds: 3600, signal: controller.signal, onProgress: (p) => events.push(p) }),
-      () => engine.transcode({ path: join(mediaDir, 'audio', 'renpyallstars.ogg') }, { preset: 'flac', signal: controller.signal, onProgress: (p) => events.push(p) }),
+      () =>
+        engine.transcode(
+          { path: join(mediaDir, 'audio', 'renpyallstars.ogg') },
+          { preset: 'flac', signal: controller.signal, onProgress: (p) => events.push(p) },
+        ),
       () => engine.probe({ path: join(mediaDir, 'audio', 'loop_amen.flac') }, { decode: true, signal: controller.signal }),
       () => engine.ladder({ path: join(mediaDir, 'audio', 'loop_amen.flac') }, ['flac', 'wav'], { outputDir: dir, signal: controller.signal }),
     ];
@@ -151,11 +155,19 @@ describe('abort', () => {
 });
 
 describe('progress', () => {
-  it('measures speed as media time over the job\'s wall time, also where FFmpeg\'s own speed= is garbled', async () => {
+  it("measures speed as media time over the job's wall time, also where FFmpeg's own speed= is garbled", async () => {
     // A multi-output video run: this build prints speed=8.32x there for a job running at 0.32x.
     const source = await engine.generateVideo({ seconds: 6, width: 640, height: 360, output: join(dir, 'speed-source.mp4') });
     const events: Array<{ at: number; p: Progress }> = [];
-    await engine.package({ path: source.path! }, { video: ['360p', '240p'], audio: ['aac-128'], outputDir: join(dir, 'speed-pkg'), onProgress: (p) => events.push({ at: performance.now(), p: { ...p } }) });
+    await engine.package(
+      { path: source.path! },
+      {
+        video: ['360p', '240p'],
+        audio: ['aac-128'],
+        outputDir: join(dir, 'speed-pkg'),
+        onProgress: (p) => events.push({ at: performance.now(), p: { ...p } }),
+      },
+    );
     // The package job starts right after the probe phase's last event.
     const start = events.filter((e) => e.p.phase === 'probe').at(-1)!.at;
     const measured = events.filter((e) => e.p.phase === 'package' && e.p.seconds >= 1 && e.p.speed !== undefined);

@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AUDIO_PRESET_NAMES, createEngine, EXIT_STATUS, type Engine, type LadderResult, type ProbeResult, type TranscodeResult } from '../dist/index.js';
+import { AUDIO_PRESET_NAMES, createEngine, type Engine, EXIT_STATUS, type LadderResult, type ProbeResult, type TranscodeResult } from '../dist/index.js';
 import { makeTempDir, media, removeTempDir, repoRoot } from './helpers/media.js';
 
 const BIN = join(repoRoot, 'dist', 'cli', 'main.js');
@@ -99,7 +99,12 @@ describe('usage errors', () => {
   });
 
   it('answers in JSON with --json, unknown flags and missing arguments included', async () => {
-    for (const args of [['frobnicate', '--json'], ['probe', '--json', '--bogus', 'x'], ['transcode', 'in.flac', '--json'], ['ladder', 'in.flac', '-o', dir, '--json']]) {
+    for (const args of [
+      ['frobnicate', '--json'],
+      ['probe', '--json', '--bogus', 'x'],
+      ['transcode', 'in.flac', '--json'],
+      ['ladder', 'in.flac', '-o', dir, '--json'],
+    ]) {
       const run = await sandcodec(args);
       expect(run.status, args.join(' ')).toBe(2);
       expect((JSON.parse(run.stdout) as { error: { code: string } }).error.code).toBe('E_OPTIONS');
@@ -177,7 +182,10 @@ describe('sandcodec ladder', () => {
     const run = await sandcodec(['ladder', media('audio', 'loop_amen.flac'), '-o', out, '--presets', 'flac,mp3-320', '--json']);
     expect(run.status, run.stderr).toBe(0);
     const result = JSON.parse(run.stdout) as LadderResult;
-    expect(result.renditions.map((r) => [r.preset, r.codec])).toEqual([['flac', 'flac'], ['mp3-320', 'mp3']]);
+    expect(result.renditions.map((r) => [r.preset, r.codec])).toEqual([
+      ['flac', 'flac'],
+      ['mp3-320', 'mp3'],
+    ]);
     for (const r of result.renditions) expect(existsSync(r.path!)).toBe(true);
     expect(result.realtimeFactor).toBeGreaterThan(0);
   });

@@ -11,7 +11,9 @@ import {
   AbortedError,
   ClosedError,
   createEngine,
+  type Engine,
   ERROR_CODES,
+  type ErrorCode,
   EXIT_STATUS,
   FFmpegError,
   fromErrorData,
@@ -26,8 +28,6 @@ import {
   TimeoutError,
   toErrorData,
   UnsupportedError,
-  type Engine,
-  type ErrorCode,
 } from '../dist/index.js';
 
 const mediaDir = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'shared', 'media');
@@ -132,9 +132,7 @@ describe('errors raised in a worker', () => {
 
   it('an output limit hit inside FFmpeg arrives as a LimitError naming maxOutputBytes', async () => {
     const output = join(dir, 'tone.wav');
-    const err = await engine
-      .generate({ kind: 'sine', seconds: 5, preset: 'wav', output, limits: { maxOutputBytes: 50_000 } })
-      .catch((e: unknown) => e);
+    const err = await engine.generate({ kind: 'sine', seconds: 5, preset: 'wav', output, limits: { maxOutputBytes: 50_000 } }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(LimitError);
     expect((err as LimitError).limit).toBe('maxOutputBytes');
     expect((err as LimitError).details).toMatchObject({ limit: 'maxOutputBytes', max: 50_000 });

@@ -4,14 +4,15 @@
  * SandcodecError — never another error, never a crash — nothing outside the job is read, no
  * request leaves the process, and the same pool keeps serving afterwards.
  */
-import { createServer, type Server } from 'node:http';
+
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createEngine, InputError, SandcodecError, type Engine, type MediaInput } from '../dist/index.js';
+import { createEngine, type Engine, InputError, type MediaInput, SandcodecError } from '../dist/index.js';
 
 const mediaDir = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'shared', 'media');
 
@@ -146,7 +147,12 @@ describe('damaged real files', () => {
   });
 
   it('rejects an empty input and 64 KiB of random bytes as E_INPUT_INVALID', async () => {
-    for (const input of [new Uint8Array(0), { data: new Uint8Array(0), name: 'x.wav' }, seededBytes(65536, 7), { data: seededBytes(65536, 8), name: 'x.mp3' }]) {
+    for (const input of [
+      new Uint8Array(0),
+      { data: new Uint8Array(0), name: 'x.wav' },
+      seededBytes(65536, 7),
+      { data: seededBytes(65536, 8), name: 'x.mp3' },
+    ]) {
       for (const call of [() => engine.probe(input), () => engine.transcode(input, { preset: 'flac' })]) {
         const o = await outcome(call());
         expect(o.ok).toBe(false);

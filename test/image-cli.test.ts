@@ -29,7 +29,24 @@ afterAll(() => removeTempDir(dir));
 describe('sandcodec resize / cover', () => {
   it('resize: cover crop to a square JPEG, format from the extension', async () => {
     const out = join(dir, 'washington.jpg');
-    const run = await sandcodec(['resize', media('image', 'renpy-washington.jpg'), '-o', out, '--width', '320', '--height', '320', '--fit', 'cover', '--position', 'top', '--kernel', 'mitchell', '--quality', '85']);
+    const run = await sandcodec([
+      'resize',
+      media('image', 'renpy-washington.jpg'),
+      '-o',
+      out,
+      '--width',
+      '320',
+      '--height',
+      '320',
+      '--fit',
+      'cover',
+      '--position',
+      'top',
+      '--kernel',
+      'mitchell',
+      '--quality',
+      '85',
+    ]);
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toMatch(/jpeg 320×320/);
     const meta = await sharp(out).metadata();
@@ -38,7 +55,22 @@ describe('sandcodec resize / cover', () => {
 
   it('resize: contain on a transparent background to WebP, --no-enlarge, --json', async () => {
     const out = join(dir, 'sylvie.webp');
-    const run = await sandcodec(['resize', media('image', 'renpy-sylvie-rgba.png'), '-o', out, '--width', '2000', '--height', '2000', '--fit', 'contain', '--background', '#00000000', '--no-enlarge', '--json']);
+    const run = await sandcodec([
+      'resize',
+      media('image', 'renpy-sylvie-rgba.png'),
+      '-o',
+      out,
+      '--width',
+      '2000',
+      '--height',
+      '2000',
+      '--fit',
+      'contain',
+      '--background',
+      '#00000000',
+      '--no-enlarge',
+      '--json',
+    ]);
     expect(run.code, run.stderr).toBe(0);
     const result = JSON.parse(run.stdout) as { width: number; height: number; format: string; source: { width: number } };
     expect(result).toMatchObject({ format: 'webp', width: 456, height: 700, source: { width: 456 } });
@@ -62,7 +94,19 @@ describe('sandcodec resize / cover', () => {
     const gif = await sandcodec(['resize', media('image', 'coffee.png'), '-o', join(dir, 'x.gif'), '--width', '10']);
     expect(gif.code).toBe(2);
     expect(gif.stderr).toMatch(/E_OPTIONS/);
-    const fit = await sandcodec(['resize', media('image', 'coffee.png'), '-o', join(dir, 'x.png'), '--width', '10', '--height', '10', '--fit', 'squash', '--json']);
+    const fit = await sandcodec([
+      'resize',
+      media('image', 'coffee.png'),
+      '-o',
+      join(dir, 'x.png'),
+      '--width',
+      '10',
+      '--height',
+      '10',
+      '--fit',
+      'squash',
+      '--json',
+    ]);
     expect(fit.code).toBe(2);
     expect(JSON.parse(fit.stdout)).toMatchObject({ error: { code: 'E_OPTIONS' } });
     const notImage = await sandcodec(['resize', media('audio', 'loop_amen.flac'), '-o', join(dir, 'x.png'), '--width', '10']);

@@ -4,7 +4,7 @@
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEngine, type Engine } from '../dist/index.js';
-import { bmp, psnr, quadrants, rawSharp, sharpRgba, testPattern, pixel, type Raw } from './helpers/image.js';
+import { bmp, pixel, psnr, quadrants, type Raw, rawSharp, sharpRgba, testPattern } from './helpers/image.js';
 import { media } from './helpers/media.js';
 
 let engine: Engine;
@@ -31,7 +31,9 @@ describe('image decode: JPEG', () => {
     ['progressive 4:2:0', { progressive: true }, 55],
   ] as const) {
     it(`${label} matches libvips' decode`, async () => {
-      const jpg = await rawSharp(pattern).jpeg({ quality: 90, ...opts }).toBuffer();
+      const jpg = await rawSharp(pattern)
+        .jpeg({ quality: 90, ...opts })
+        .toBuffer();
       const ours = await decoded(jpg, 320);
       expect(ours.source).toMatchObject({ format: 'jpeg', width: 320, height: 240, orientation: 1, icc: 'none' });
       expect(psnr(ours, await sharpRgba(jpg))).toBeGreaterThan(minDb);
@@ -71,8 +73,16 @@ describe('image decode: JPEG', () => {
     // libvips falls back to its own CMYK profile: same picture, other colours.
     expect(psnr(ours, await sharpRgba(jpg))).toBeGreaterThan(14);
     // White paper stays white, full black stays dark.
-    const paper = await rawSharp({ data: new Uint8Array(64 * 64 * 4).fill(255), width: 64, height: 64 }).removeAlpha().toColourspace('cmyk').jpeg().toBuffer();
-    expect(pixel(await decoded(paper, 64), 32, 32).slice(0, 3).every((v) => v >= 250)).toBe(true);
+    const paper = await rawSharp({ data: new Uint8Array(64 * 64 * 4).fill(255), width: 64, height: 64 })
+      .removeAlpha()
+      .toColourspace('cmyk')
+      .jpeg()
+      .toBuffer();
+    expect(
+      pixel(await decoded(paper, 64), 32, 32)
+        .slice(0, 3)
+        .every((v) => v >= 250),
+    ).toBe(true);
   });
 });
 
@@ -142,7 +152,9 @@ describe('image decode: EXIF orientation and ICC', () => {
     const upright = await rawSharp(q).png().toBuffer();
     for (let o = 1; o <= 8; o++) {
       // sharp writes the tag; the stored pixels are the upright image un-done by orientation o.
-      const stored = await sharp(upright).rotate(o >= 5 ? -90 : 0).toBuffer();
+      const stored = await sharp(upright)
+        .rotate(o >= 5 ? -90 : 0)
+        .toBuffer();
       const storedFlipped = await orientStored(stored, o);
       const jpg = await sharp(storedFlipped).withMetadata({ orientation: o }).jpeg({ quality: 95 }).toBuffer();
       expect((await sharp(jpg).metadata()).orientation).toBe(o);
@@ -151,8 +163,17 @@ describe('image decode: EXIF orientation and ICC', () => {
       expect([ours.width, ours.height], `orientation ${o}`).toEqual([64, 32]);
       // Quadrant centres: red top-left, green top-right, blue bottom-left, white bottom-right.
       const centres = [pixel(ours, 16, 8), pixel(ours, 48, 8), pixel(ours, 16, 24), pixel(ours, 48, 24)];
-      const expected = [[255, 0, 0], [0, 255, 0], [0, 0, 255], [255, 255, 255]];
-      centres.forEach((c, i) => expected[i]!.forEach((v, ch) => expect(Math.abs(c[ch]! - v), `orientation ${o} quadrant ${i}`).toBeLessThan(40)));
+      const expected = [
+        [255, 0, 0],
+        [0, 255, 0],
+        [0, 0, 255],
+        [255, 255, 255],
+      ];
+      centres.forEach((c, i) => {
+        expected[i]!.forEach((v, ch) => {
+expect(Math.abs(c[ch]! - v), `orientation ${o} quadrant ${i}`).toBeLessThan(40);
+});
+      });
       expect(psnr(ours, q), `orientation ${o}`).toBeGreaterThan(20);
     }
   });
@@ -180,13 +201,21 @@ describe('image decode: EXIF orientation and ICC', () => {
 async function orientStored(img: Buffer, o: number): Promise<Buffer> {
   // Inverse of the display transform: 2 flop, 3 rotate 180, 4 flip; 5–8 from a -90° rotation.
   switch (o) {
-    case 2: return sharp(img).flop().toBuffer();
-    case 3: return sharp(img).rotate(180).toBuffer();
-    case 4: return sharp(img).flip().toBuffer();
-    case 5: return sharp(img).flip().toBuffer(); // transpose of upright = rotate -90 then flip
-    case 6: return Promise.resolve(img);
-    case 7: return sharp(img).flop().toBuffer();
-    case 8: return sharp(img).rotate(180).toBuffer();
-    default: return Promise.resolve(img);
+    case 2:
+      return sharp(img).flop().toBuffer();
+    case 3:
+      return sharp(img).rotate(180).toBuffer();
+    case 4:
+      return sharp(img).flip().toBuffer();
+    case 5:
+      return sharp(img).flip().toBuffer(); // transpose of upright = rotate -90 then flip
+    case 6:
+      return Promise.resolve(img);
+    case 7:
+      return sharp(img).flop().toBuffer();
+    case 8:
+      return sharp(img).rotate(180).toBuffer();
+    default:
+      return Promise.resolve(img);
   }
 }

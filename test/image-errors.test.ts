@@ -57,7 +57,10 @@ describe('bad images', () => {
     // Random bytes over the middle of the PNG's compressed data.
     const bad = Buffer.from(png);
     let seed = 7;
-    for (let i = 200; i < bad.length - 200; i += 3) bad[i] = (seed = (seed * 1103515245 + 12345) & 0xffff) & 255;
+    for (let i = 200; i < bad.length - 200; i += 3) {
+      seed = (seed * 1103515245 + 12345) & 0xffff;
+      bad[i] = seed & 255;
+    }
     await expectRefused(bad, 'E_INPUT_INVALID');
     // Garbage over the middle of a JPEG's entropy-coded data.
     const badJpg = Buffer.from(jpg);

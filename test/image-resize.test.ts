@@ -75,7 +75,10 @@ describe('fit modes and output sizes', () => {
     expect(await engine.resize(widePng, { width: 200, height: 200, fit: 'inside', format: 'png' })).toMatchObject({ width: 200, height: 100 });
     expect(await engine.resize(widePng, { width: 100, height: 100, fit: 'outside', format: 'png' })).toMatchObject({ width: 200, height: 100 });
     expect(await engine.resize(widePng, { width: 1000, withoutEnlargement: true, format: 'png' })).toMatchObject({ width: 400, height: 200 });
-    expect(await engine.resize(widePng, { width: 800, height: 800, fit: 'cover', withoutEnlargement: true, format: 'png' })).toMatchObject({ width: 400, height: 200 });
+    expect(await engine.resize(widePng, { width: 800, height: 800, fit: 'cover', withoutEnlargement: true, format: 'png' })).toMatchObject({
+      width: 400,
+      height: 200,
+    });
     expect(await engine.resize(widePng, { width: 1000, format: 'png' })).toMatchObject({ width: 1000, height: 500 });
   });
 
@@ -90,7 +93,11 @@ describe('fit modes and output sizes', () => {
 
 describe('quality', () => {
   it('downscales match the lanczos3 TypeScript oracle (PSNR ≥ 40 dB), alpha compared premultiplied', async () => {
-    for (const [name, width, linearLight] of [['coffee.png', 300, false], ['astronaut.png', 160, true], ['renpy-sylvie-rgba.png', 200, false]] as const) {
+    for (const [name, width, linearLight] of [
+      ['coffee.png', 300, false],
+      ['astronaut.png', 160, true],
+      ['renpy-sylvie-rgba.png', 200, false],
+    ] as const) {
       const source = await sharpRgba(media('image', name));
       const { img } = await pngOut({ path: media('image', name) }, { width, linearLight });
       const oracle = resizeRgbaReference(source, { width: img.width, height: img.height, kernel: 'lanczos3', linearLight });
@@ -99,7 +106,11 @@ describe('quality', () => {
   });
 
   it('downscales are close to libvips lanczos3 (numbers recorded in BENCHMARKS.md)', async () => {
-    for (const [name, width, minDb] of [['coffee.png', 300, 45], ['astronaut.png', 200, 45], ['renpy-sylvie-rgba.png', 200, 45]] as const) {
+    for (const [name, width, minDb] of [
+      ['coffee.png', 300, 45],
+      ['astronaut.png', 200, 45],
+      ['renpy-sylvie-rgba.png', 200, 45],
+    ] as const) {
       const { img } = await pngOut({ path: media('image', name) }, { width });
       const vips = await sharpRgba(await sharp(media('image', name)).resize(img.width, img.height, { kernel: 'lanczos3', fit: 'fill' }).png().toBuffer());
       const db = psnr(img, vips);
@@ -143,7 +154,10 @@ describe('encoders and metadata', () => {
     const s444 = sofSampling(full.bytes!);
     expect(s444.every((f) => f === s444[0])).toBe(true);
     // The same quality means about the same fidelity as libjpeg (mozjpeg) in sharp.
-    for (const [ours, quality] of [[q90, 90], [q30, 30]] as const) {
+    for (const [ours, quality] of [
+      [q90, 90],
+      [q30, 30],
+    ] as const) {
       const theirs = await rawSharp(src).jpeg({ quality, chromaSubsampling: '4:2:0' }).toBuffer();
       const [a, b] = [psnr(await sharpRgba(ours.bytes!), src), psnr(await sharpRgba(theirs), src)];
       console.log(`JPEG q${quality}: sandcodec ${ours.size} B ${a.toFixed(2)} dB, sharp ${theirs.length} B ${b.toFixed(2)} dB`);
@@ -152,7 +166,10 @@ describe('encoders and metadata', () => {
     // Progressive: the baseline scan transcoded, so libjpeg decodes the very same pixels.
     for (const chromaSubsampling of ['4:2:0', '4:4:4'] as const) {
       const base = await engine.resize({ path: media('image', 'coffee.png') }, { width: 301, format: 'jpeg', quality: 85, chromaSubsampling });
-      const prog = await engine.resize({ path: media('image', 'coffee.png') }, { width: 301, format: 'jpeg', quality: 85, chromaSubsampling, progressive: true, keepMetadata: true });
+      const prog = await engine.resize(
+        { path: media('image', 'coffee.png') },
+        { width: 301, format: 'jpeg', quality: 85, chromaSubsampling, progressive: true, keepMetadata: true },
+      );
       const meta = await sharp(prog.bytes!).metadata();
       expect([meta.isProgressive, meta.width, meta.height, meta.orientation], chromaSubsampling).toEqual([true, 301, 201, 1]);
       expect((await sharp(base.bytes!).metadata()).isProgressive).toBe(false);
@@ -205,17 +222,33 @@ describe('encoders and metadata', () => {
 describe('cover-art set', () => {
   it('640, 300 and 64 px JPEG from one decode of a 3000×3000 upload, written to a directory', async () => {
     const upload = await sharp(media('image', 'astronaut.png')).resize(3000, 3000).jpeg({ quality: 92 }).toBuffer();
-    const set = await engine.imageSet({ data: upload, name: 'album.jpg' }, [640, 300, 64].map((width) => ({ width, format: 'jpeg' as const })), { outputDir: dir! });
+    const set = await engine.imageSet(
+      { data: upload, name: 'album.jpg' },
+      [640, 300, 64].map((width) => ({ width, format: 'jpeg' as const })),
+      { outputDir: dir! },
+    );
     expect(set.lowres).toBe(2);
-    expect(set.images.map((i) => [i.width, i.height, i.format])).toEqual([[640, 640, 'jpeg'], [300, 300, 'jpeg'], [64, 64, 'jpeg']]);
+    expect(set.images.map((i) => [i.width, i.height, i.format])).toEqual([
+      [640, 640, 'jpeg'],
+      [300, 300, 'jpeg'],
+      [64, 64, 'jpeg'],
+    ]);
     const files = (await readdir(dir!)).filter((f) => f.startsWith('album-')).sort();
     expect(files).toEqual(['album-300.jpg', 'album-64.jpg', 'album-640.jpg']);
     for (const image of set.images) {
       const meta = await sharp(image.path!).metadata();
       expect([meta.width, meta.height, meta.format]).toEqual([image.width, image.height, 'jpeg']);
     }
-    const mixed = await engine.imageSet(upload, [{ width: 640, format: 'jpeg' }, { width: 300, format: 'webp' }, { width: 64, height: 32, format: 'png' }]);
-    expect(mixed.images.map((i) => [i.format, i.width, i.height])).toEqual([['jpeg', 640, 640], ['webp', 300, 300], ['png', 64, 32]]);
+    const mixed = await engine.imageSet(upload, [
+      { width: 640, format: 'jpeg' },
+      { width: 300, format: 'webp' },
+      { width: 64, height: 32, format: 'png' },
+    ]);
+    expect(mixed.images.map((i) => [i.format, i.width, i.height])).toEqual([
+      ['jpeg', 640, 640],
+      ['webp', 300, 300],
+      ['png', 64, 32],
+    ]);
     expect((await sharp(mixed.images[1]!.bytes!).metadata()).format).toBe('webp');
   });
 });

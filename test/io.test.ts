@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { crc32, deflateSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createEngine, SandcodecError, type Engine, type MediaInput } from '../dist/index.js';
+import { createEngine, type Engine, type MediaInput, SandcodecError } from '../dist/index.js';
 import { makeTempDir, media, removeTempDir } from './helpers/media.js';
 
 const SOURCE = media('audio', 'loop_amen.flac');
@@ -222,7 +222,10 @@ describe('no partial output after a failure', () => {
     const seen = new Set<string>();
     const job = engine.ladder({ path: corrupt }, ['wav', 'flac', 'mp3-320'], {
       outputDir: out,
-      onProgress: () => readdirSync(out).forEach((f) => seen.add(f)),
+      onProgress: () =>
+        readdirSync(out).forEach((f) => {
+          seen.add(f);
+        }),
     });
     await expectCode(job, 'E_INPUT_INVALID');
     // While the job ran (if it ran long enough to report progress), outputs had temporary names.

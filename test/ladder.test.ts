@@ -11,8 +11,8 @@ import {
   createEngine,
   type Engine,
   type LadderResult,
-  type Progress,
   type ProbeResult,
+  type Progress,
   type Rendition,
 } from '../dist/index.js';
 import { makeTempDir, media, removeTempDir } from './helpers/media.js';

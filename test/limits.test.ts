@@ -8,17 +8,9 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  AbortedError,
-  createEngine,
-  LimitError,
-  QueueFullError,
-  TimeoutError,
-  type Engine,
-  type Progress,
-} from '../dist/index.js';
 import { compileCore, FFmpegCore } from '../dist/ffmpeg/core.js';
 import { runPlan } from '../dist/ffmpeg/run-plan.js';
+import { AbortedError, createEngine, type Engine, LimitError, type Progress, QueueFullError, TimeoutError } from '../dist/index.js';
 import type { FFmpegPlan } from '../dist/plan.js';
 
 const MiB = 1024 ** 2;

@@ -4,13 +4,7 @@
 // resolved next to dist/kernels/loudness.js): run `npm run build` first.
 import { describe, expect, it } from 'vitest';
 import { OptionsError } from '../dist/errors.js';
-import {
-  LoudnessMeter,
-  type LoudnessOptions,
-  type LoudnessResult,
-  kWeightingCoefficients,
-  timingGrid,
-} from '../dist/kernels/loudness.js';
+import { kWeightingCoefficients, LoudnessMeter, type LoudnessOptions, type LoudnessResult, timingGrid } from '../dist/kernels/loudness.js';
 import { LoudnessReference } from '../dist/kernels/loudness-reference.js';
 
 const VARIANTS = ['simd', 'scalar'] as const;
@@ -29,7 +23,10 @@ const generated = new Map<string, Float32Array>();
 function sineSegments(sampleRate: number, segments: readonly Segment[], freq = 1000): Float32Array {
   const key = JSON.stringify([sampleRate, segments, freq]);
   let out = generated.get(key);
-  if (!out) generated.set(key, (out = synthesise(sampleRate, segments, freq)));
+  if (!out) {
+    out = synthesise(sampleRate, segments, freq);
+    generated.set(key, out);
+  }
   return out;
 }
 
@@ -123,17 +120,20 @@ function near(actual: number | null, expected: number, tolerance: number): void 
 describe('K-weighting', () => {
   // BS.1770-4 Annex 1, Tables 1 and 2 (48 kHz).
   const TABLE = [
-    1.53512485958697, -2.69169618940638, 1.19839281085285, -1.69065929318241, 0.73248077421585,
-    1.0, -2.0, 1.0, -1.99004745483398, 0.99007225036621,
+    1.53512485958697, -2.69169618940638, 1.19839281085285, -1.69065929318241, 0.73248077421585, 1.0, -2.0, 1.0, -1.99004745483398, 0.99007225036621,
   ];
 
   it('derives the BS.1770-4 table at 48 kHz, in TypeScript and in both kernel builds', async () => {
     const { shelf, highPass } = kWeightingCoefficients(48000);
     const ts = [shelf.b0, shelf.b1, shelf.b2, shelf.a1, shelf.a2, highPass.b0, highPass.b1, highPass.b2, highPass.a1, highPass.a2];
-    ts.forEach((v, i) => expect(Math.abs(v - TABLE[i]!)).toBeLessThan(1e-6));
+    ts.forEach((v, i) => {
+      expect(Math.abs(v - TABLE[i]!)).toBeLessThan(1e-6);
+    });
     for (const variant of VARIANTS) {
       const meter = await LoudnessMeter.create({ sampleRate: 48000, channels: 2, variant });
-      meter.coefficients.forEach((v, i) => expect(Math.abs(v - TABLE[i]!)).toBeLessThan(1e-6));
+      meter.coefficients.forEach((v, i) => {
+        expect(Math.abs(v - TABLE[i]!)).toBeLessThan(1e-6);
+      });
     }
   });
 
@@ -154,7 +154,9 @@ describe('K-weighting', () => {
       const { shelf, highPass } = kWeightingCoefficients(sampleRate);
       const ts = [shelf.b0, shelf.b1, shelf.b2, shelf.a1, shelf.a2, highPass.b0, highPass.b1, highPass.b2, highPass.a1, highPass.a2];
       const meter = await LoudnessMeter.create({ sampleRate, channels: 1 });
-      meter.coefficients.forEach((v, i) => expect(Math.abs(v - ts[i]!)).toBeLessThan(1e-12));
+      meter.coefficients.forEach((v, i) => {
+        expect(Math.abs(v - ts[i]!)).toBeLessThan(1e-12);
+      });
     }
   });
 
@@ -226,7 +228,9 @@ describe('EBU Tech 3341 (synthesised)', () => {
     }).flat();
     const trace = await intervalMaxima(sineSegments(sr, segments), opts, 6);
     expect(trace).toHaveLength(20);
-    trace.forEach((p, k) => near(p.shortTerm, -38 + k, 0.1));
+    trace.forEach((p, k) => {
+      near(p.shortTerm, -38 + k, 0.1);
+    });
   });
 
   it('case 12: M stays at -23.0 after 1 s for a 0.18 s / 0.22 s level alternation', async () => {
@@ -259,7 +263,9 @@ describe('EBU Tech 3341 (synthesised)', () => {
     }).flat();
     const trace = await intervalMaxima(sineSegments(sr, segments), opts, 0.8);
     expect(trace).toHaveLength(20);
-    trace.forEach((p, k) => near(p.momentary, -38 + k, 0.1));
+    trace.forEach((p, k) => {
+      near(p.momentary, -38 + k, 0.1);
+    });
   });
 
   // Cases 15-19: fs/4 sines with a phase offset (so samples miss the crests), 0.1 s Hann tapers.
@@ -268,8 +274,7 @@ describe('EBU Tech 3341 (synthesised)', () => {
     const taper = Math.round(0.1 * sampleRate);
     const out = new Float32Array(n * 2);
     for (let i = 0; i < n; i++) {
-      const w = i < taper ? 0.5 - 0.5 * Math.cos((Math.PI * i) / taper)
-        : i >= n - taper ? 0.5 - 0.5 * Math.cos((Math.PI * (n - 1 - i)) / taper) : 1;
+      const w = i < taper ? 0.5 - 0.5 * Math.cos((Math.PI * i) / taper) : i >= n - taper ? 0.5 - 0.5 * Math.cos((Math.PI * (n - 1 - i)) / taper) : 1;
       const v = amplitude * w * Math.sin((Math.PI / 2) * i + (phaseDeg * Math.PI) / 180);
       out[2 * i] = v;
       out[2 * i + 1] = v;
@@ -425,11 +430,14 @@ describe('SIMD, scalar and the TypeScript reference agree', () => {
         // Frame-by-frame pushes are slow in JS; the short prefix still crosses sub-block,
         // hop and window boundaries.
         const input = chunk === 1 ? samples.subarray(0, Math.round(options.channels * options.sampleRate * 3.5)) : samples;
-        const want = chunk === 1 ? (() => {
-          const r = new LoudnessReference(options);
-          r.push(input);
-          return r.finish();
-        })() : expected;
+        const want =
+          chunk === 1
+            ? (() => {
+                const r = new LoudnessReference(options);
+                r.push(input);
+                return r.finish();
+              })()
+            : expected;
         const results: LoudnessResult[] = [];
         for (const variant of VARIANTS) {
           const r = await measure(input, { ...options, variant }, chunk);

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEngine, type Engine, type Loudness } from '../dist/index.js';
 import { LoudnessReference } from '../dist/kernels/loudness-reference.js';
 import { makeTempDir, mediaDir, removeTempDir } from './helpers/media.js';
-import { dbfs, readWav, sineFill, writeWav, type WavFormat } from './helpers/wav.js';
+import { dbfs, readWav, sineFill, type WavFormat, writeWav } from './helpers/wav.js';
 
 let engine: Engine;
 let dir: string;
@@ -119,7 +119,10 @@ describe('engine.loudness on generated files', () => {
 });
 
 describe('EBU Tech 3341 through the whole engine', () => {
-  for (const [n, level] of [[1, -23], [2, -33]] as const) {
+  for (const [n, level] of [
+    [1, -23],
+    [2, -33],
+  ] as const) {
     it(`case ${n}: stereo 1 kHz at ${level} dBFS, 20 s → M, S, I = ${level} ±0.1`, async () => {
       const path = await sineFile(`tech3341-${n}.wav`, 'f32', 48000, [dbfs(level), dbfs(level)], 20);
       const m = await engine.loudness({ path });
@@ -144,7 +147,14 @@ describe('the real files of ../shared/media/audio', () => {
     const ref = new LoudnessReference({ sampleRate, channels });
     ref.push(samples);
     const r = ref.finish();
-    return { integrated: r.integrated, range: r.range, truePeak: r.truePeak, samplePeak: r.samplePeak, momentaryMax: r.momentaryMax, shortTermMax: r.shortTermMax };
+    return {
+      integrated: r.integrated,
+      range: r.range,
+      truePeak: r.truePeak,
+      samplePeak: r.samplePeak,
+      momentaryMax: r.momentaryMax,
+      shortTermMax: r.shortTermMax,
+    };
   }
 
   for (const file of readdirSync(join(mediaDir, 'audio'))) {
@@ -215,7 +225,10 @@ describe('call options', () => {
 
   it('maxDurationSeconds refuses a longer input with E_LIMIT', async () => {
     const path = join(mediaDir, 'audio', 'renpyallstars.ogg');
-    await expect(engine.loudness({ path }, { limits: { maxDurationSeconds: 10 } })).rejects.toMatchObject({ code: 'E_LIMIT', details: { limit: 'maxDurationSeconds' } });
+    await expect(engine.loudness({ path }, { limits: { maxDurationSeconds: 10 } })).rejects.toMatchObject({
+      code: 'E_LIMIT',
+      details: { limit: 'maxDurationSeconds' },
+    });
   });
 
   it('a video file: the first audio stream is measured', async () => {
@@ -250,7 +263,9 @@ describe('bounded memory', () => {
     const tenMinutes = await peakRss(short);
     const twoHours = await peakRss(long);
     const mib = (n: number) => (n / 1024 ** 2).toFixed(1);
-    console.log(`loudness of 2 h mono 8 kHz WAV: ${(twoHours.ms / 1000).toFixed(1)} s; peak RSS ${mib(twoHours.peak)} MiB (10 min file: ${mib(tenMinutes.peak)} MiB)`);
+    console.log(
+      `loudness of 2 h mono 8 kHz WAV: ${(twoHours.ms / 1000).toFixed(1)} s; peak RSS ${mib(twoHours.peak)} MiB (10 min file: ${mib(tenMinutes.peak)} MiB)`,
+    );
     expect(Math.abs(twoHours.m.integrated! - (-20 - 10 * Math.log10(2)))).toBeLessThan(0.1);
     expect(twoHours.m.integrated).toBeCloseTo(tenMinutes.m.integrated!, 3);
     // 2 h of f32 PCM would be 230 MB; growth with duration stays a small fraction of that.

@@ -62,7 +62,7 @@ describe('engine.normalize, policy gain', () => {
     // ReplayGain 2.0: the gain to -18 LUFS of the output as measured, and its true peak.
     expect(tags.REPLAYGAIN_TRACK_GAIN).toBe(`${(-18 - after.integrated!).toFixed(2)} dB`);
     expect(tags.REPLAYGAIN_TRACK_GAIN).toMatch(/^(1\.99|2\.00|2\.01) dB$/);
-    expect(tags.REPLAYGAIN_TRACK_PEAK).toBe(Math.pow(10, after.truePeak / 20).toFixed(6));
+    expect(tags.REPLAYGAIN_TRACK_PEAK).toBe((10 ** (after.truePeak / 20)).toFixed(6));
     expect(r.tags).toEqual({ REPLAYGAIN_TRACK_GAIN: tags.REPLAYGAIN_TRACK_GAIN, REPLAYGAIN_TRACK_PEAK: tags.REPLAYGAIN_TRACK_PEAK });
   });
 
@@ -118,7 +118,7 @@ describe('engine.normalize, policy gain', () => {
     const probe = await engine.probe({ path: out });
     const tags = { ...probe.tags, ...probe.streams[0]!.tags };
     expect(tags.REPLAYGAIN_TRACK_GAIN).toBe(`${(-18 - after.integrated!).toFixed(2)} dB`);
-    expect(tags.REPLAYGAIN_TRACK_PEAK).toBe(Math.pow(10, after.truePeak / 20).toFixed(6));
+    expect(tags.REPLAYGAIN_TRACK_PEAK).toBe((10 ** (after.truePeak / 20)).toFixed(6));
     expect(r.tags).toEqual({ REPLAYGAIN_TRACK_GAIN: tags.REPLAYGAIN_TRACK_GAIN, REPLAYGAIN_TRACK_PEAK: tags.REPLAYGAIN_TRACK_PEAK });
   }, 90_000);
 
@@ -145,7 +145,7 @@ describe('engine.normalize, policy limit', () => {
     expect(after.truePeak).toBeLessThanOrEqual(-1 + 0.1);
     expect(r.output).toEqual(after);
     expect(r.gain).toBeGreaterThan(10);
-    const probe = await engine.probe({ path: out, }, { decode: true });
+    const probe = await engine.probe({ path: out }, { decode: true });
     expect(Math.abs(probe.decodedDuration! - 12)).toBeLessThan(0.05);
   }, 90_000);
 
@@ -203,7 +203,10 @@ describe('engine.normalizeAlbum', () => {
     });
     const whole = await engine.loudness({ path: joined });
     const outputs = tracks.map((_, i) => join(dir, 'album-out', `${i}.flac`));
-    const r = await engine.normalizeAlbum(tracks.map((path) => ({ path })), { target: -16, preset: 'flac', outputs });
+    const r = await engine.normalizeAlbum(
+      tracks.map((path) => ({ path })),
+      { target: -16, preset: 'flac', outputs },
+    );
     expect(Math.abs(r.albumLoudness - whole.integrated!)).toBeLessThan(0.1);
     // All three tracks pass the album's relative gate (about -32 LUFS): the album loudness is the
     // energy mean of equally long tracks, not the mean of their loudness (-24).
@@ -211,7 +214,9 @@ describe('engine.normalizeAlbum', () => {
     expect(Math.abs(r.albumLoudness - energyMean)).toBeLessThan(0.05);
     expect(r.gain).toBeCloseTo(-16 - r.albumLoudness, 6);
     const measured = await Promise.all(outputs.map((path) => engine.loudness({ path })));
-    measured.forEach((m, i) => expect(Math.abs(m.integrated! - (levels[i]! + r.gain))).toBeLessThan(0.1));
+    measured.forEach((m, i) => {
+      expect(Math.abs(m.integrated! - (levels[i]! + r.gain))).toBeLessThan(0.1);
+    });
     const tags = await Promise.all(outputs.map(async (path) => (await engine.probe({ path })).tags));
     // The album tags come from the written tracks gated together: here, the planned album level.
     const albumGain = parseFloat(tags[0]!.REPLAYGAIN_ALBUM_GAIN!);
@@ -238,7 +243,9 @@ describe('engine.normalizeAlbum, policy limit through Opus', () => {
     const tags = await Promise.all(outputs.map(async (path) => (await engine.probe({ path })).streams[0]!.tags));
     expect(tags[0]!.R128_ALBUM_GAIN).toBeDefined();
     expect(tags[1]!.R128_ALBUM_GAIN).toBe(tags[0]!.R128_ALBUM_GAIN);
-    tags.forEach((t, i) => expect(t.R128_TRACK_GAIN).toBe(String(Math.round((-23 - measured[i]!.integrated!) * 256))));
+    tags.forEach((t, i) => {
+      expect(t.R128_TRACK_GAIN).toBe(String(Math.round((-23 - measured[i]!.integrated!) * 256)));
+    });
 
     // The second track's encode fails (its output outgrows maxOutputBytes, which the first one
     // fits): the album fails, and the first track, already written, is not left behind.
@@ -248,11 +255,13 @@ describe('engine.normalizeAlbum, policy limit through Opus', () => {
     const [smallSize, bigSize] = await Promise.all([sizeOf(small), sizeOf(a)]);
     expect(bigSize).toBeGreaterThan(smallSize * 2);
     const failing = [join(dir, 'album-fail', 'a.flac'), join(dir, 'album-fail', 'b.flac')];
-    await expect(engine.normalizeAlbum([{ path: small }, { path: a }], {
-      preset: 'flac',
-      outputs: failing,
-      limits: { maxOutputBytes: Math.round((smallSize + bigSize) / 2) },
-    })).rejects.toMatchObject({ code: 'E_LIMIT', details: { limit: 'maxOutputBytes' } });
+    await expect(
+      engine.normalizeAlbum([{ path: small }, { path: a }], {
+        preset: 'flac',
+        outputs: failing,
+        limits: { maxOutputBytes: Math.round((smallSize + bigSize) / 2) },
+      }),
+    ).rejects.toMatchObject({ code: 'E_LIMIT', details: { limit: 'maxOutputBytes' } });
     const { existsSync } = await import('node:fs');
     expect(failing.some((f) => existsSync(f))).toBe(false);
     expect(existsSync(join(dir, 'album-fail'))).toBe(false);
@@ -277,7 +286,11 @@ describe('stale gain tags', () => {
     const flac = join(dir, 'tagged-out.flac');
     await engine.normalize({ path: tagged }, { target: -16, preset: 'flac', output: flac });
     const f = (await engine.probe({ path: flac })).tags;
-    expect(Object.keys(f).filter((k) => /gain|peak/i.test(k)).sort()).toEqual(['REPLAYGAIN_TRACK_GAIN', 'REPLAYGAIN_TRACK_PEAK']);
+    expect(
+      Object.keys(f)
+        .filter((k) => /gain|peak/i.test(k))
+        .sort(),
+    ).toEqual(['REPLAYGAIN_TRACK_GAIN', 'REPLAYGAIN_TRACK_PEAK']);
   });
 });
 
@@ -296,6 +309,8 @@ describe('normalize refuses what it cannot do', () => {
     await expect(engine.normalize({ path: src }, { preset: 'nope' })).rejects.toMatchObject({ code: 'E_OPTIONS', details: { option: 'preset' } });
     await expect(engine.normalize({ path: src }, { preset: 'flac', policy: 'clip' as 'gain' })).rejects.toMatchObject({ details: { option: 'policy' } });
     await expect(engine.normalize({ path: src }, { preset: 'flac', truePeak: 3 })).rejects.toMatchObject({ details: { option: 'truePeak' } });
-    await expect(engine.normalizeAlbum([{ path: src }], { preset: 'flac', outputs: ['a.flac', 'b.flac'] })).rejects.toMatchObject({ details: { option: 'outputs' } });
+    await expect(engine.normalizeAlbum([{ path: src }], { preset: 'flac', outputs: ['a.flac', 'b.flac'] })).rejects.toMatchObject({
+      details: { option: 'outputs' },
+    });
   });
 });

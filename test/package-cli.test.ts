@@ -28,9 +28,28 @@ afterAll(async () => {
 describe('sandcodec package', () => {
   it('writes the DASH package asked for and reports it as JSON', () => {
     const out = join(dir, 'pkg');
-    const run = sandcodec(['package', media('video', 'realshort-h264-aac.mp4'), '-o', out, '--format', 'dash', '--ladder', '360p', '--audio', 'aac-64', '--segment-duration', '1', '--json']);
+    const run = sandcodec([
+      'package',
+      media('video', 'realshort-h264-aac.mp4'),
+      '-o',
+      out,
+      '--format',
+      'dash',
+      '--ladder',
+      '360p',
+      '--audio',
+      'aac-64',
+      '--segment-duration',
+      '1',
+      '--json',
+    ]);
     expect(run.status, run.stderr).toBe(0);
-    const report = JSON.parse(run.stdout) as { dash: string; hls?: string; video: Array<{ id: string; segments: number; codecs: string }>; audio: Array<{ id: string }> };
+    const report = JSON.parse(run.stdout) as {
+      dash: string;
+      hls?: string;
+      video: Array<{ id: string; segments: number; codecs: string }>;
+      audio: Array<{ id: string }>;
+    };
     expect(report.hls).toBeUndefined();
     expect(report.dash).toBe(join(out, 'manifest.mpd'));
     expect(report.video.map((v) => [v.id, v.segments])).toEqual([['240p', 2]]);

@@ -7,8 +7,8 @@ import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEngine, type Engine, type PackageOptions, type PackageResult, type ProbeResult } from '../dist/index.js';
-import { checkPackage, type CheckedPackage } from './helpers/package-check.js';
 import { makeTempDir, media, removeTempDir } from './helpers/media.js';
+import { type CheckedPackage, checkPackage } from './helpers/package-check.js';
 
 let engine: Engine;
 let dir: string;
@@ -33,7 +33,15 @@ beforeAll(async () => {
   engine = await createEngine({ workers: 2 });
   dir = await makeTempDir();
   // An odd source made here: H.264 High 4:4:4 with every fifth frame missing (variable rate, 24.4 fps on average).
-  const odd = await engine.generateVideo({ seconds: 4, width: 320, height: 240, frameRate: 30, pixelFormat: 'yuv444p', variableFrameRate: true, output: join(dir, 'vfr-444.mp4') });
+  const odd = await engine.generateVideo({
+    seconds: 4,
+    width: 320,
+    height: 240,
+    frameRate: 30,
+    pixelFormat: 'yuv444p',
+    variableFrameRate: true,
+    output: join(dir, 'vfr-444.mp4'),
+  });
   await Promise.all(
     [...REAL, { file: 'vfr-444.mp4', fps: 24, options: { path: odd.path!, video: ['240p'], audio: ['aac-64'] } }].map(async ({ file, fps, options }) => {
       const { path = media('video', file), ...packOptions } = options as Partial<PackageOptions> & { path?: string };
@@ -105,7 +113,7 @@ describe('real videos', () => {
         expect(probe.streams[0]!.codec).toBe(t.kind === 'video' ? 'h264' : 'aac');
         // The source's own decoded length (audio first, else video): within a frame, plus AAC priming.
         const reference = job.source.decodedDuration!;
-        const slack = t.kind === 'video' ? 1 / job.fps : 2 * 1024 / (sourceStream.sampleRate ?? 48000);
+        const slack = t.kind === 'video' ? 1 / job.fps : (2 * 1024) / (sourceStream.sampleRate ?? 48000);
         expect(Math.abs(probe.decodedDuration! - reference), `${job.file} ${t.id}`).toBeLessThanOrEqual(slack + 0.05);
       });
     }
@@ -121,19 +129,27 @@ describe('failures', () => {
   });
 
   it('refuses audioOnly on a source without audio (E_UNSUPPORTED)', async () => {
-    await expect(engine.package({ path: media('video', 'gem-anim-1-mjpeg.mov') }, { audioOnly: true, outputDir: outputDir() })).rejects.toMatchObject({ code: 'E_UNSUPPORTED' });
+    await expect(engine.package({ path: media('video', 'gem-anim-1-mjpeg.mov') }, { audioOnly: true, outputDir: outputDir() })).rejects.toMatchObject({
+      code: 'E_UNSUPPORTED',
+    });
   });
 
   it('refuses bytes that are not media (E_INPUT_INVALID)', async () => {
     const junk = join(dir, 'junk.mp4');
-    writeFileSync(junk, new Uint8Array(4096).map((_, i) => (i * 7919) % 251));
+    writeFileSync(
+      junk,
+      new Uint8Array(4096).map((_, i) => (i * 7919) % 251),
+    );
     await expect(engine.package({ path: junk }, { outputDir: outputDir() })).rejects.toMatchObject({ code: 'E_INPUT_INVALID' });
     expect(existsSync(join(dir, 'failed'))).toBe(false);
   });
 
   it('enforces the input resolution and duration limits (E_LIMIT naming the limit)', async () => {
     const path = media('video', 'oa4-launch-vp8-vorbis.webm');
-    await expect(engine.package({ path }, { maxPixels: 320 * 240, outputDir: outputDir() })).rejects.toMatchObject({ code: 'E_LIMIT', details: { limit: 'maxPixels' } });
+    await expect(engine.package({ path }, { maxPixels: 320 * 240, outputDir: outputDir() })).rejects.toMatchObject({
+      code: 'E_LIMIT',
+      details: { limit: 'maxPixels' },
+    });
     await expect(engine.package({ path }, { outputDir: outputDir(), limits: { maxDurationSeconds: 5 } })).rejects.toMatchObject({
       code: 'E_LIMIT',
       details: { limit: 'maxDurationSeconds' },
@@ -142,8 +158,14 @@ describe('failures', () => {
 
   it('rejects bad options by name (E_OPTIONS)', async () => {
     const path = media('video', 'realshort-h264-aac.mp4');
-    await expect(engine.package({ path }, { video: ['999p'], outputDir: outputDir() })).rejects.toMatchObject({ code: 'E_OPTIONS', details: { option: 'video' } });
-    await expect(engine.package({ path }, { segmentDuration: 0, outputDir: outputDir() })).rejects.toMatchObject({ code: 'E_OPTIONS', details: { option: 'segmentDuration' } });
+    await expect(engine.package({ path }, { video: ['999p'], outputDir: outputDir() })).rejects.toMatchObject({
+      code: 'E_OPTIONS',
+      details: { option: 'video' },
+    });
+    await expect(engine.package({ path }, { segmentDuration: 0, outputDir: outputDir() })).rejects.toMatchObject({
+      code: 'E_OPTIONS',
+      details: { option: 'segmentDuration' },
+    });
     await expect(engine.package({ path }, { formats: ['smooth' as 'hls'], outputDir: outputDir() })).rejects.toMatchObject({ code: 'E_OPTIONS' });
   });
 

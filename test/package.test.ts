@@ -6,11 +6,11 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createEngine, VIDEO_LADDER, type Engine, type PackageResult, type ProbeResult } from '../dist/index.js';
+import { createEngine, type Engine, type PackageResult, type ProbeResult, VIDEO_LADDER } from '../dist/index.js';
 import { parseMpd, parsePlaylist } from './helpers/manifests.js';
-import { readInitSegment } from './helpers/mp4.js';
-import { checkPackage, type CheckedPackage } from './helpers/package-check.js';
 import { makeTempDir, media, removeTempDir } from './helpers/media.js';
+import { readInitSegment } from './helpers/mp4.js';
+import { type CheckedPackage, checkPackage } from './helpers/package-check.js';
 import { readWav } from './helpers/wav.js';
 
 // The length the packaging issue names for a generated source: 15 segments per rendition.
@@ -35,14 +35,20 @@ beforeAll(async () => {
   dir = await makeTempDir();
   const generated = await engine.generateVideo({ seconds: SECONDS, width: 640, height: 360, frameRate: FPS, output: join(dir, 'source.mp4') });
   const musicPath = media('audio', 'illurock.opus');
-  const audioJob = engine.package({ path: musicPath }, { audioOnly: true, audio: ['aac-128', 'aac-64', 'opus-96', 'flac'], segmentDuration: 4, outputDir: join(dir, 'music') });
+  const audioJob = engine.package(
+    { path: musicPath },
+    { audioOnly: true, audio: ['aac-128', 'aac-64', 'opus-96', 'flac'], segmentDuration: 4, outputDir: join(dir, 'music') },
+  );
   // The tone starts half a second after the picture, as some cameras write their files.
   const lateJob = engine
     .generateVideo({ seconds: 6, width: 320, height: 180, frameRate: FPS, audioDelay: LATE_AUDIO, output: join(dir, 'late.mp4') })
     .then((g) => engine.package({ path: g.path! }, { video: ['240p'], audio: ['aac-128'], segmentDuration: SEGMENT, outputDir: join(dir, 'late') }));
   [source, pkg, music, audioPkg, late] = await Promise.all([
     engine.probe({ path: generated.path! }, { decode: true }),
-    engine.package({ path: generated.path! }, { video: ['720p', '360p', '240p'], audio: ['aac-128', 'aac-64'], segmentDuration: SEGMENT, outputDir: join(dir, 'out') }),
+    engine.package(
+      { path: generated.path! },
+      { video: ['720p', '360p', '240p'], audio: ['aac-128', 'aac-64'], segmentDuration: SEGMENT, outputDir: join(dir, 'out') },
+    ),
     engine.probe({ path: musicPath }, { decode: true }),
     audioJob,
     lateJob,
@@ -67,7 +73,7 @@ describe('video ladder', () => {
     expect(pkg.frameRate).toBe(FPS);
   });
 
-  it('encodes H.264 with each rung\'s profile (codec string read from the SPS)', () => {
+  it("encodes H.264 with each rung's profile (codec string read from the SPS)", () => {
     for (const v of pkg.video) {
       const profile = VIDEO_LADDER[v.id]!.profile;
       expect(v.codecs.slice(0, 7)).toBe(profile === 'high' ? 'avc1.64' : 'avc1.4d');
@@ -83,7 +89,9 @@ describe('video ladder', () => {
     // Audio segments end within one AAC frame of each video boundary.
     for (const a of checked.tracks.filter((t) => t.track.kind === 'audio')) {
       // Presentation times: every tfdt after the first is late by the priming the edit trims.
-      a.starts.forEach((start, i) => expect(Math.abs((start - (i ? a.track.priming : 0)) / a.track.timescale - i * SEGMENT)).toBeLessThan(1024 / a.track.timescale));
+      a.starts.forEach((start, i) => {
+        expect(Math.abs((start - (i ? a.track.priming : 0)) / a.track.timescale - i * SEGMENT)).toBeLessThan(1024 / a.track.timescale);
+      });
     }
   });
 
@@ -109,7 +117,7 @@ describe('video ladder', () => {
       } else {
         expect(stream.codec).toBe('aac');
         // AAC adds its priming frame and pads the last one: within two frames.
-        expect(Math.abs(probe.decodedDuration! - SECONDS)).toBeLessThan(2 * 1024 / 48000 + 0.001);
+        expect(Math.abs(probe.decodedDuration! - SECONDS)).toBeLessThan((2 * 1024) / 48000 + 0.001);
       }
     });
   });
@@ -152,7 +160,9 @@ describe('audio and video in sync', () => {
     // Both tracks cut at the same instants: audio segments end within a frame of the video's.
     const videoEnds = video!.segments.map((s) => (s.start + s.duration) / video!.timescale);
     const audioEnds = audio!.track.segments.map((s) => (s.start + s.duration - audio!.track.priming) / audio!.track.timescale);
-    audioEnds.slice(0, -1).forEach((end, i) => expect(Math.abs(end - videoEnds[i]!)).toBeLessThan(1024 / 48000));
+    audioEnds.slice(0, -1).forEach((end, i) => {
+      expect(Math.abs(end - videoEnds[i]!)).toBeLessThan(1024 / 48000);
+    });
   });
 });
 
@@ -175,7 +185,7 @@ describe('manifests', () => {
     }
   });
 
-  it('states the segments\' measured durations (TARGETDURATION, EXTINF, SegmentTimeline)', () => {
+  it("states the segments' measured durations (TARGETDURATION, EXTINF, SegmentTimeline)", () => {
     const pl = parsePlaylist(readFileSync(join(pkg.outputDir, '360p', 'playlist.m3u8'), 'utf8'));
     expect(pl.tags.get('#EXT-X-TARGETDURATION')).toEqual([String(SEGMENT)]);
     expect(pl.segments.map((s) => s.duration)).toEqual(Array(SECONDS / SEGMENT).fill(SEGMENT));
@@ -223,7 +233,7 @@ describe('audio-only packaging', () => {
     expect(sets).toBe(3);
   });
 
-  it('holds the nominal bitrates and decodes back to the music\'s length', async () => {
+  it("holds the nominal bitrates and decodes back to the music's length", async () => {
     for (const a of audioPkg.audio.filter((t) => t.nominalBitrate)) {
       expect(a.averageBandwidth / a.nominalBitrate!).toBeGreaterThan(0.85);
       expect(a.averageBandwidth / a.nominalBitrate!).toBeLessThan(1.15);

@@ -89,7 +89,10 @@ describe('engine.peaks', () => {
   });
 
   it('refuses bad options with E_OPTIONS naming the option', async () => {
-    await expect(engine.peaks({ path: media('audio', 'loop_amen.flac') }, { bits: 12 as 8 })).rejects.toMatchObject({ code: 'E_OPTIONS', details: { option: 'bits' } });
+    await expect(engine.peaks({ path: media('audio', 'loop_amen.flac') }, { bits: 12 as 8 })).rejects.toMatchObject({
+      code: 'E_OPTIONS',
+      details: { option: 'bits' },
+    });
     await expect(engine.peaks({ path: media('audio', 'loop_amen.flac') }, { pixelsPerSecond: 0 })).rejects.toMatchObject({ code: 'E_OPTIONS' });
   });
 });

@@ -73,7 +73,16 @@ const EXPECTED: Record<Kind, Record<string, Expected>> = {
       seconds: 1.2,
       tags: { major_brand: 'isom', creation_time: '2014-11-05T13:51:33.000000Z' },
       streams: [
-        { type: 'video', codec: 'h264', profile: 'High', width: 320, height: 240, pixelFormat: 'yuv420p', frameRate: 30, tags: { handler_name: 'VideoHandle' } },
+        {
+          type: 'video',
+          codec: 'h264',
+          profile: 'High',
+          width: 320,
+          height: 240,
+          pixelFormat: 'yuv420p',
+          frameRate: 30,
+          tags: { handler_name: 'VideoHandle' },
+        },
         audio('aac', 48000, 1, { profile: 'LC', tags: { handler_name: 'SoundHandle' } }),
       ],
     },
@@ -90,7 +99,9 @@ const EXPECTED: Record<Kind, Record<string, Expected>> = {
       format: 'mov,mp4,m4a,3gp,3g2,mj2',
       seconds: 3,
       tags: { creation_time: '2001-01-26T15:11:30.000000Z' },
-      streams: [{ type: 'video', codec: 'mjpeg', width: 256, height: 256, pixelFormat: 'yuvj422p', frameRate: 30, tags: { handler_name: 'Apple Video Media Handler' } }],
+      streams: [
+        { type: 'video', codec: 'mjpeg', width: 256, height: 256, pixelFormat: 'yuvj422p', frameRate: 30, tags: { handler_name: 'Apple Video Media Handler' } },
+      ],
     },
   },
   image: {
@@ -158,7 +169,9 @@ describe('probe on the real media corpus', () => {
         expect(result.size).toBe(bytes.byteLength);
         expect(result.tags).toMatchObject(expected.tags ?? {});
         expect(result.streams).toHaveLength(expected.streams.length);
-        expected.streams.forEach((s, i) => checkStream(result.streams[i]!, s, i));
+        expected.streams.forEach((s, i) => {
+          checkStream(result.streams[i]!, s, i);
+        });
 
         if (expected.seconds !== undefined) {
           // The README rounds to one or two digits.

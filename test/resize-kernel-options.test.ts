@@ -2,7 +2,7 @@
 // limit) and the expected shape. Imports the built modules: build first.
 import { describe, expect, it } from 'vitest';
 import { LimitError, OptionsError } from '../dist/errors.js';
-import { DEFAULT_MAX_PIXELS, Resizer, resizeRgba, type ResizeOptions } from '../dist/kernels/resize.js';
+import { DEFAULT_MAX_PIXELS, type ResizeOptions, Resizer, resizeRgba } from '../dist/kernels/resize.js';
 
 const src = { data: new Uint8Array(8 * 6 * 4).fill(200), width: 8, height: 6 };
 
@@ -39,9 +39,7 @@ describe('resize options', () => {
     expect(optionsError(() => new Resizer(null as never)).details.option).toBe('src');
     expect(optionsError(() => new Resizer({ ...src, width: 0 })).message).toBe('src.width: must be a positive integer, got 0');
     expect(optionsError(() => new Resizer({ ...src, data: [1, 2, 3] as never })).details.option).toBe('src.data');
-    expect(optionsError(() => new Resizer({ ...src, data: new Uint8Array(10) })).message).toBe(
-      'src.data: must hold width × height × 4 = 192 bytes, got 10',
-    );
+    expect(optionsError(() => new Resizer({ ...src, data: new Uint8Array(10) })).message).toBe('src.data: must hold width × height × 4 = 192 bytes, got 10');
   });
 
   it('accepts a Uint8ClampedArray source', () => {

@@ -4,9 +4,9 @@
 // identity at the same size. Imports the built modules (the wasm files are resolved next to
 // dist/kernels/resize.js): build first (`npx tsc -p tsconfig.json && node scripts/build-kernels.mjs`).
 import { describe, expect, it } from 'vitest';
+import { RESIZE_KERNELS, type ResizeKernel, Resizer, resizeRgba, simdSupported } from '../dist/kernels/resize.js';
 import { axisWeights } from '../dist/kernels/resize-filters.js';
 import { resizeRgbaReference } from '../dist/kernels/resize-reference.js';
-import { RESIZE_KERNELS, Resizer, resizeRgba, simdSupported, type ResizeKernel } from '../dist/kernels/resize.js';
 import { media } from './helpers/media.js';
 import { readPng } from './helpers/png.js';
 
@@ -119,7 +119,9 @@ interface Diff {
  */
 function diff(a: Rgba, b: Rgba): Diff {
   expect([a.width, a.height]).toEqual([b.width, b.height]);
-  let max = 0, differing = 0, compared = 0;
+  let max = 0,
+    differing = 0,
+    compared = 0;
   for (let i = 0; i < a.data.length; i += 4) {
     const visible = a.data[i + 3]! > 0 && b.data[i + 3]! > 0;
     for (let c = visible ? 0 : 3; c < 4; c++) {
@@ -171,7 +173,13 @@ describe('resize kernel tables', () => {
 
   it('normalises every row and stretches support only when reducing', () => {
     for (const kernel of RESIZE_KERNELS) {
-      for (const [inSize, outSize] of [[997, 211], [37, 150], [3000, 64], [5, 1], [1, 9]] as const) {
+      for (const [inSize, outSize] of [
+        [997, 211],
+        [37, 150],
+        [3000, 64],
+        [5, 1],
+        [1, 9],
+      ] as const) {
         const w = axisWeights(inSize, outSize, kernel);
         for (let i = 0; i < outSize; i++) {
           let sum = 0;
@@ -346,7 +354,10 @@ describe('resize kernel properties', () => {
     const src = { data: new Uint8Array(40 * 30 * 4), width: 40, height: 30 };
     for (let i = 0; i < src.data.length; i += 4) src.data.set([12, 200, 77, 255], i);
     for (const kernel of RESIZE_KERNELS) {
-      for (const [width, height] of [[13, 7], [91, 64]]) {
+      for (const [width, height] of [
+        [13, 7],
+        [91, 64],
+      ] as const) {
         const out = resizeRgba(src, { width, height, kernel });
         expect(diff(out, { data: out.data.map((_, i) => [12, 200, 77, 255][i % 4]!), width, height }).max).toBe(0);
       }
@@ -356,7 +367,13 @@ describe('resize kernel properties', () => {
   it('reuses one Resizer for several sizes with the same results as fresh ones', () => {
     const src = testCard(300, 300, true);
     const r = new Resizer(src);
-    const sizes = [[64, 64], [211, 150], [7, 300], [300, 300], [64, 64]] as const;
+    const sizes = [
+      [64, 64],
+      [211, 150],
+      [7, 300],
+      [300, 300],
+      [64, 64],
+    ] as const;
     for (const [width, height] of sizes) {
       const again = r.resize({ width, height, kernel: 'mitchell' });
       expect(sameBytes(again.data, resizeRgba(src, { width, height, kernel: 'mitchell' }).data), `${width}×${height}`).toBe(true);

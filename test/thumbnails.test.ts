@@ -19,9 +19,15 @@ beforeAll(async () => {
   dir = await makeTempDir();
   [webm, mjpeg] = await Promise.all([
     // 640x360, a thumbnail every 2 s on 3x2 sheets.
-    engine.thumbnails({ path: media('video', 'oa4-launch-vp8-vorbis.webm') }, { outputDir: join(dir, 'webm'), every: 2, sprite: { columns: 3, rows: 2, width: 160 } }),
+    engine.thumbnails(
+      { path: media('video', 'oa4-launch-vp8-vorbis.webm') },
+      { outputDir: join(dir, 'webm'), every: 2, sprite: { columns: 3, rows: 2, width: 160 } },
+    ),
     // 3 s at 256x256, a thumbnail every 0.5 s on 2x2 sheets: six cells over two sheets.
-    engine.thumbnails({ path: media('video', 'gem-anim-1-mjpeg.mov') }, { outputDir: join(dir, 'mjpeg'), every: 0.5, width: 128, sprite: { columns: 2, rows: 2, width: 64 } }),
+    engine.thumbnails(
+      { path: media('video', 'gem-anim-1-mjpeg.mov') },
+      { outputDir: join(dir, 'mjpeg'), every: 0.5, width: 128, sprite: { columns: 2, rows: 2, width: 64 } },
+    ),
   ]);
 }, 60_000);
 

@@ -5,7 +5,9 @@ import { availableParallelism, loadavg, totalmem } from 'node:os';
 
 function cpuModel() {
   try {
-    const line = readFileSync('/proc/cpuinfo', 'utf8').split('\n').find((l) => l.startsWith('model name'));
+    const line = readFileSync('/proc/cpuinfo', 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('model name'));
     return line ? line.split(':')[1].trim() : 'unknown';
   } catch {
     return 'unknown';
@@ -13,14 +15,19 @@ function cpuModel() {
 }
 
 export function loadAverage() {
-  return loadavg().map((l) => l.toFixed(2)).join(' / ');
+  return loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' / ');
 }
 
 /** `ffmpeg -version`'s first line, or undefined when no `ffmpeg` is on PATH. */
 export function nativeFfmpegVersion() {
   const probe = spawnSync('ffmpeg', ['-hide_banner', '-version'], { encoding: 'utf8' });
   if (probe.error || probe.status !== 0) return undefined;
-  return probe.stdout.split('\n')[0].replace(/ Copyright.*/, '').trim();
+  return probe.stdout
+    .split('\n')[0]
+    .replace(/ Copyright.*/, '')
+    .trim();
 }
 
 export function describeMachine() {

@@ -13,11 +13,15 @@ parentPort.postMessage({ ms: performance.now() - started, x });
 
 function runThreads(threads, iterations) {
   const started = performance.now();
-  const runs = Array.from({ length: threads }, () => new Promise((resolve, reject) => {
-    const worker = new Worker(LOOP, { eval: true, workerData: iterations });
-    worker.once('message', resolve);
-    worker.once('error', reject);
-  }));
+  const runs = Array.from(
+    { length: threads },
+    () =>
+      new Promise((resolve, reject) => {
+        const worker = new Worker(LOOP, { eval: true, workerData: iterations });
+        worker.once('message', resolve);
+        worker.once('error', reject);
+      }),
+  );
   return Promise.all(runs).then(() => performance.now() - started);
 }
 

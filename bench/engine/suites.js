@@ -2,7 +2,7 @@
 // formatting is left to run.js.
 import { join } from 'node:path';
 import { Bench } from 'tinybench';
-import { AUDIO_PRESETS, AUDIO_PRESET_NAMES, createEngine } from '../../dist/index.js';
+import { AUDIO_PRESET_NAMES, AUDIO_PRESETS, createEngine } from '../../dist/index.js';
 import { median, medianOf, sample } from './measure.js';
 import { nativeArgs, runNative } from './native.js';
 
@@ -12,13 +12,10 @@ export async function realtimePerPreset(ctx) {
   for (const name of AUDIO_PRESET_NAMES) {
     const preset = AUDIO_PRESETS[name];
     const output = join(ctx.dir, `rt.${name}.${preset.extension}`);
-    const engineRun = await sample(
-      async () => {
-        const r = await ctx.engine.transcode({ path: ctx.source }, { preset: name, output });
-        return { jobMs: r.elapsedMs };
-      },
-      ctx.budget.preset,
-    );
+    const engineRun = await sample(async () => {
+      const r = await ctx.engine.transcode({ path: ctx.source }, { preset: name, output });
+      return { jobMs: r.elapsedMs };
+    }, ctx.budget.preset);
     let native;
     if (ctx.native) {
       const args = nativeArgs(ctx.source, ctx.audio, preset, join(ctx.dir, `native.${name}.${preset.extension}`));
@@ -75,7 +72,10 @@ export async function ladderVsSeparate(ctx) {
  * very workload when nothing of the engine is involved.
  */
 export async function poolThroughput(ctx, { jobs, preset, source, rounds }) {
-  const engines = new Map([[1, await createEngine({ workers: 1 })], [2, await createEngine({ workers: 2 })]]);
+  const engines = new Map([
+    [1, await createEngine({ workers: 1 })],
+    [2, await createEngine({ workers: 2 })],
+  ]);
   try {
     for (const [workers, engine] of engines) {
       // Every worker gets its core and runs the real job once before anything is timed.
@@ -121,9 +121,11 @@ export async function poolThroughput(ctx, { jobs, preset, source, rounds }) {
     const nativeBatch = async (concurrency) => {
       let next = 0;
       const started = performance.now();
-      await Promise.all(Array.from({ length: concurrency }, async () => {
-        while (next < jobs) await runNative(args(next++));
-      }));
+      await Promise.all(
+        Array.from({ length: concurrency }, async () => {
+          while (next < jobs) await runNative(args(next++));
+        }),
+      );
       return performance.now() - started;
     };
     const native = { 1: [], 2: [] };
@@ -151,16 +153,19 @@ export async function perJobOverhead(ctx) {
   const bench = new Bench({ name: 'per-job overhead', time: ctx.quick ? 300 : 1500, iterations: ctx.quick ? 5 : 20, warmupTime: 250, warmupIterations: 8 });
   bench
     .add('transcode 0.1 s wav → wav, bytes → bytes, warm core', () => engine.transcode(ctx.tiny, { preset: 'wav' }), { async: true })
-    .add('transcode 0.1 s wav → wav, file → file, warm core', () => engine.transcode({ path: ctx.tinyPath }, { preset: 'wav', output: tinyOut }), { async: true })
+    .add('transcode 0.1 s wav → wav, file → file, warm core', () => engine.transcode({ path: ctx.tinyPath }, { preset: 'wav', output: tinyOut }), {
+      async: true,
+    })
     .add('probe 0.1 s wav (one job), warm core', () => engine.probe(ctx.tiny), { async: true })
     .add('transcode 0.1 s wav → wav right after a failed job (fresh core)', () => engine.transcode(ctx.tiny, { preset: 'wav' }), {
       async: true,
-      beforeEach: () => engine.probe(garbage).then(
-        () => {
-          throw new Error('the garbage input was accepted');
-        },
-        () => undefined,
-      ),
+      beforeEach: () =>
+        engine.probe(garbage).then(
+          () => {
+            throw new Error('the garbage input was accepted');
+          },
+          () => undefined,
+        ),
     });
   await bench.run();
   const rows = bench.tasks.map((task) => {

@@ -2,11 +2,11 @@
  * Command-line parsing and validation with node:util's parseArgs. Every mistake becomes an
  * `E_OPTIONS` error naming the flag, so usage errors exit with status 2 like any bad option.
  */
-import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { OptionsError } from '../errors.js';
 import type { Limits } from '../options.js';
-import { IMAGE_FLAGS } from './commands/resize.js';
 import { PACKAGE_FLAGS } from './commands/package.js';
+import { IMAGE_FLAGS } from './commands/resize.js';
 import { THUMBNAIL_FLAGS } from './commands/thumbnails.js';
 
 type OptionSpecs = NonNullable<ParseArgsConfig['options']>;
@@ -240,7 +240,10 @@ export function byteCount(flag: string, text: string): number {
 
 /** A comma-separated list, e.g. `--presets vorbis-96,opus-160`. */
 export function list(flag: string, text: string): string[] {
-  const items = text.split(',').map((s) => s.trim()).filter(Boolean);
+  const items = text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   if (items.length === 0) throw new OptionsError(flag, 'must name at least one item');
   return items;
 }

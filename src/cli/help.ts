@@ -1,18 +1,20 @@
 /** The CLI's --help texts. */
 import { AUDIO_PRESET_NAMES } from '../presets/audio.js';
-import { COMMANDS, usage, type CommandName } from './args.js';
+import { COMMANDS, type CommandName, usage } from './args.js';
 
 const SUMMARY: Record<CommandName, string> = {
   probe: 'show the format and streams of a media file (--decode also measures the decoded duration)',
-  transcode: 'encode the audio of IN to OUT; the preset follows OUT\'s extension unless --preset is given',
+  transcode: "encode the audio of IN to OUT; the preset follows OUT's extension unless --preset is given",
   ladder: 'encode several presets from one decode of IN into DIR (--output), e.g. --presets vorbis-96,opus-160',
   presets: 'list the audio presets',
   loudness: 'measure EBU R128 loudness: integrated (LUFS), range (LU), true peak (dBTP), sample peak, max momentary and short-term',
-  normalize: 'write IN to OUT at --target LUFS (default -14) under --true-peak dBTP (default -1); --policy gain|limit; --album A B C -o DIR gives a set one gain',
+  normalize:
+    'write IN to OUT at --target LUFS (default -14) under --true-peak dBTP (default -1); --policy gain|limit; --album A B C -o DIR gives a set one gain',
   peaks: 'write waveform peaks of IN as audiowaveform JSON (version 2) to OUT; --pixels-per-second N (default 20), --bits 8|16',
   demo: 'generate 30 s of music-like audio and encode the full ladder into DIR (default ./out)',
-  resize: "resize an image to OUT (.jpg, .png, .webp); --fit fill|contain|cover|inside|outside, --position centre|top|top-left|…, --kernel lanczos3|…",
-  package: 'package IN for adaptive streaming into DIR: H.264 ladder (--ladder 1080p,720p,480p,360p) and audio (--audio aac-128,aac-64) as CMAF segments; --format hls|dash|both, --segment-duration S, --audio-only',
+  resize: 'resize an image to OUT (.jpg, .png, .webp); --fit fill|contain|cover|inside|outside, --position centre|top|top-left|…, --kernel lanczos3|…',
+  package:
+    'package IN for adaptive streaming into DIR: H.264 ladder (--ladder 1080p,720p,480p,360p) and audio (--audio aac-128,aac-64) as CMAF segments; --format hls|dash|both, --segment-duration S, --audio-only',
   thumbnails: 'write a poster, an image every --every S seconds (default 10) and storyboard sprites (--sprite 10x10 --width 160) with a WebVTT track into DIR',
   cover: 'write a cover-art set (default 640, 300, 64 px JPEG) of IN into DIR from one decode; --sizes 640,300,64',
 };

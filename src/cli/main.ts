@@ -6,18 +6,18 @@
 import { readFileSync } from 'node:fs';
 import { createEngine, type Engine } from '../engine.js';
 import { AbortedError, EXIT_STATUS, InternalError, SandcodecError } from '../errors.js';
-import { parseCommandLine, wantsJson, type CommandName } from './args.js';
+import { type CommandName, parseCommandLine, wantsJson } from './args.js';
 import { coverCommand } from './commands/cover.js';
 import { demoCommand } from './commands/demo.js';
 import { ladderCommand } from './commands/ladder.js';
-import { packageCommand } from './commands/package.js';
-import { thumbnailsCommand } from './commands/thumbnails.js';
 import { loudnessCommand } from './commands/loudness.js';
 import { normalizeCommand } from './commands/normalize.js';
+import { packageCommand } from './commands/package.js';
 import { peaksCommand } from './commands/peaks.js';
 import { presetsCommand } from './commands/presets.js';
-import { resizeCommand } from './commands/resize.js';
 import { probeCommand } from './commands/probe.js';
+import { resizeCommand } from './commands/resize.js';
+import { thumbnailsCommand } from './commands/thumbnails.js';
 import { transcodeCommand } from './commands/transcode.js';
 import type { Command, CommandContext } from './context.js';
 import { helpText } from './help.js';
@@ -85,7 +85,11 @@ async function main(argv: string[]): Promise<number> {
     return EXIT_STATUS[error.code];
   } finally {
     process.off('SIGINT', onSigint);
-    if (engine) await engine.then((e) => e.close(), () => undefined);
+    if (engine)
+      await engine.then(
+        (e) => e.close(),
+        () => undefined,
+      );
   }
 }
 

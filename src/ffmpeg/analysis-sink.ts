@@ -20,12 +20,8 @@ export class AnalysisSink implements ByteSink {
   private staged = 0;
 
   static async create(spec: AnalysisSpec): Promise<AnalysisSink> {
-    const meter = spec.weights
-      ? await LoudnessMeter.create({ sampleRate: spec.sampleRate, channels: spec.channels, weights: spec.weights })
-      : undefined;
-    const peaks = spec.peaks
-      ? new PeaksAccumulator(spec.channels, spec.peaks.samplesPerPixel, spec.peaks.bits, spec.peaks.splitChannels)
-      : undefined;
+    const meter = spec.weights ? await LoudnessMeter.create({ sampleRate: spec.sampleRate, channels: spec.channels, weights: spec.weights }) : undefined;
+    const peaks = spec.peaks ? new PeaksAccumulator(spec.channels, spec.peaks.samplesPerPixel, spec.peaks.bits, spec.peaks.splitChannels) : undefined;
     return new AnalysisSink(spec.channels, meter, peaks);
   }
 

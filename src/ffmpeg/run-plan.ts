@@ -3,20 +3,11 @@
  * runs ffprobe or ffmpeg, classifies a failure into a typed error, and always tears the job
  * directory down. Runs on a worker thread; nothing here touches the pool.
  */
-import {
-  AbortedError,
-  FFmpegError,
-  InputError,
-  InternalError,
-  LimitError,
-  SandcodecError,
-  TimeoutError,
-  UnsupportedError,
-} from '../errors.js';
+import { AbortedError, FFmpegError, InputError, InternalError, LimitError, type SandcodecError, TimeoutError, UnsupportedError } from '../errors.js';
 import { CANCEL, type JobOutputResult, type JobResult, type Plan, type PlanInput, type WorkerEvent } from '../plan.js';
 import type { FFmpegCore } from './core.js';
 import { LogTail, parseStats, refusedDemuxer } from './log.js';
-import { BufferSink, bytesSource, hostFileSink, hostFileSource, JobFS, OutputBudget, type ByteSink } from './sandbox-fs.js';
+import { BufferSink, type ByteSink, bytesSource, hostFileSink, hostFileSource, JobFS, OutputBudget } from './sandbox-fs.js';
 
 /** Protocols a job may use. Everything else (http, tcp, data, concat:, crypto …) is refused. */
 const PROTOCOL_WHITELIST = 'file,pipe';
@@ -166,9 +157,21 @@ function runProbe(core: FFmpegCore, jobFs: JobFS, inputName: string, tail: LogTa
   const sink = new BufferSink();
   jobFs.addOutput(PROBE_OUT, sink, new OutputBudget(16 * 1024 * 1024));
   core.ffprobe([
-    '-hide_banner', '-v', 'error', '-protocol_whitelist', PROTOCOL_WHITELIST, '-format_whitelist', whitelist,
-    '-print_format', 'json=c=1', '-show_format', '-show_streams', '-show_error',
-    '-o', jobFs.path(PROBE_OUT), jobFs.path(inputName),
+    '-hide_banner',
+    '-v',
+    'error',
+    '-protocol_whitelist',
+    PROTOCOL_WHITELIST,
+    '-format_whitelist',
+    whitelist,
+    '-print_format',
+    'json=c=1',
+    '-show_format',
+    '-show_streams',
+    '-show_error',
+    '-o',
+    jobFs.path(PROBE_OUT),
+    jobFs.path(inputName),
   ]);
   const text = new TextDecoder().decode(sink.bytes());
   let parsed: { format?: unknown; streams?: unknown[]; error?: { string?: string } };
@@ -243,7 +246,11 @@ export function classifyFailure(code: number, tail: LogTail, phase: string): San
   const log = tail.errors();
   const text = log.join('\n');
   const details = { log, exitCode: code };
-  const last = log.filter((l) => !/^\s/.test(l)).slice(-2).join(' / ') || `exit ${code}`;
+  const last =
+    log
+      .filter((l) => !/^\s/.test(l))
+      .slice(-2)
+      .join(' / ') || `exit ${code}`;
   if (UNSUPPORTED_PATTERNS.some((re) => re.test(text))) return new UnsupportedError(`${phase}: ${last}`, details);
   if (INPUT_PATTERNS.some((re) => re.test(text))) return new InputError(`${phase}: the input could not be decoded: ${last}`, details);
   return new FFmpegError(`${phase}: FFmpeg failed: ${last}`, details);

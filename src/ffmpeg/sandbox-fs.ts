@@ -4,7 +4,7 @@
  * file descriptor or one JS buffer that the caller chose — no NODEFS, no host paths — and file
  * contents never live in the wasm heap, so a 1 GB input keeps the heap at its base size.
  */
-import { closeSync, ftruncateSync, fstatSync, openSync, readSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, ftruncateSync, openSync, readSync, writeSync } from 'node:fs';
 import { IOError } from '../errors.js';
 import type { EmscriptenFS, EmscriptenNode } from './core.js';
 
@@ -174,10 +174,19 @@ export class JobFS {
     node.usedBytes = source.size;
     const fs = this.fs;
     this.closers.push(() => source.close());
-    node.node_ops = { ...node.node_ops, setattr: () => { throw new fs.ErrnoError(EBADF); } };
+    node.node_ops = {
+      ...node.node_ops,
+      setattr: () => {
+        throw new fs.ErrnoError(EBADF);
+      },
+    };
     node.stream_ops = {
       llseek: (stream: Stream, offset: number, whence: number) => seek(fs, stream, offset, whence, source.size),
-      read: readOp(fs, () => source.size, (view, position) => source.read(view, position)),
+      read: readOp(
+        fs,
+        () => source.size,
+        (view, position) => source.read(view, position),
+      ),
       write: () => {
         throw new fs.ErrnoError(EBADF);
       },
@@ -202,7 +211,11 @@ export class JobFS {
     };
     node.stream_ops = {
       llseek: (stream: Stream, offset: number, whence: number) => seek(fs, stream, offset, whence, sink.written),
-      read: readOp(fs, () => sink.written, (view, position) => sink.read(view, position)),
+      read: readOp(
+        fs,
+        () => sink.written,
+        (view, position) => sink.read(view, position),
+      ),
       write: (_stream: Stream, heap: Int8Array, offset: number, length: number, position: number) => {
         const grows = Math.max(0, position + length - sink.written);
         if (budget.used + grows > budget.max) {

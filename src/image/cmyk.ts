@@ -27,7 +27,7 @@ export function cmykPlanesToRgba(raw: Uint8Array, header: ImageHeader): { image:
     const plane = new Uint8Array(n);
     for (let i = 0; i < n; i++) {
       const v = (samples[p * n + i]! >> 4) - 1920;
-      plane[i] = v < 0 ? 0 : v > 255 ? 255 : v;
+      plane[i] = Math.min(255, Math.max(0, v));
     }
     return plane;
   }) as [Uint8Array, Uint8Array, Uint8Array, Uint8Array];

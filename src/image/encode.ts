@@ -20,18 +20,56 @@ export function encodeArgs(t: ImageTargetSpec, opaque: boolean, outPath: string)
   switch (t.format) {
     case 'jpeg':
       return [
-        ...common, '-c:v', 'mjpeg', '-qmin', '1', '-qmax', '31', '-q:v', String(jpegQscale(t.quality)),
-        '-huffman', 'optimal', '-pix_fmt', t.chroma === '4:4:4' ? 'yuvj444p' : 'yuvj420p', '-f', 'mjpeg', outPath,
+        ...common,
+        '-c:v',
+        'mjpeg',
+        '-qmin',
+        '1',
+        '-qmax',
+        '31',
+        '-q:v',
+        String(jpegQscale(t.quality)),
+        '-huffman',
+        'optimal',
+        '-pix_fmt',
+        t.chroma === '4:4:4' ? 'yuvj444p' : 'yuvj420p',
+        '-f',
+        'mjpeg',
+        outPath,
       ];
     case 'png':
       return [
-        ...common, '-c:v', 'png', '-compression_level', String(t.compressionLevel), '-pred', 'mixed',
-        '-pix_fmt', opaque ? 'rgb24' : 'rgba', '-f', 'image2', '-update', '1', outPath,
+        ...common,
+        '-c:v',
+        'png',
+        '-compression_level',
+        String(t.compressionLevel),
+        '-pred',
+        'mixed',
+        '-pix_fmt',
+        opaque ? 'rgb24' : 'rgba',
+        '-f',
+        'image2',
+        '-update',
+        '1',
+        outPath,
       ];
     case 'webp':
       return [
-        ...common, '-c:v', 'libwebp', '-lossless', t.lossless ? '1' : '0', '-quality', String(t.lossless ? 100 : t.quality),
-        '-compression_level', '4', '-pix_fmt', opaque && !t.lossless ? 'yuv420p' : 'bgra', '-f', 'webp', outPath,
+        ...common,
+        '-c:v',
+        'libwebp',
+        '-lossless',
+        t.lossless ? '1' : '0',
+        '-quality',
+        String(t.lossless ? 100 : t.quality),
+        '-compression_level',
+        '4',
+        '-pix_fmt',
+        opaque && !t.lossless ? 'yuv420p' : 'bgra',
+        '-f',
+        'webp',
+        outPath,
       ];
   }
 }

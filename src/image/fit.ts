@@ -13,9 +13,7 @@ import { OptionsError } from '../errors.js';
 export const FIT_MODES = Object.freeze(['fill', 'contain', 'cover', 'inside', 'outside'] as const);
 export type FitMode = (typeof FIT_MODES)[number];
 
-export const POSITIONS = Object.freeze([
-  'centre', 'top', 'right', 'bottom', 'left', 'top-left', 'top-right', 'bottom-left', 'bottom-right',
-] as const);
+export const POSITIONS = Object.freeze(['centre', 'top', 'right', 'bottom', 'left', 'top-left', 'top-right', 'bottom-left', 'bottom-right'] as const);
 export type Position = (typeof POSITIONS)[number];
 
 export interface FitRequest {
@@ -49,7 +47,11 @@ export interface FitPlan {
 export function normalizePosition(value: unknown): Position {
   if (value === undefined) return 'centre';
   if (typeof value !== 'string') throw new OptionsError('position', `must be one of ${POSITIONS.join(', ')}`);
-  const words = value.toLowerCase().replace(/center/g, 'centre').split(/[\s_-]+/).filter(Boolean);
+  const words = value
+    .toLowerCase()
+    .replace(/center/g, 'centre')
+    .split(/[\s_-]+/)
+    .filter(Boolean);
   const v = words.includes('top') ? 'top' : words.includes('bottom') ? 'bottom' : '';
   const h = words.includes('left') ? 'left' : words.includes('right') ? 'right' : '';
   const known = words.every((w) => ['top', 'bottom', 'left', 'right', 'centre'].includes(w));

@@ -82,7 +82,19 @@ function need(view: DataView, end: number, format: string): void {
 /** Markers up to the first SOS: SOF for size, APP1 Exif, APP2 ICC_PROFILE chunks, APP14 Adobe. */
 function readJpeg(bytes: Uint8Array, view: DataView): ImageHeader {
   let at = 2;
-  let size: { width: number; height: number; components: number; progressive: boolean; sofAt: number; sofMarker: number; precision: number; componentIds: number[]; sampling: number[] } | undefined;
+  let size:
+    | {
+        width: number;
+        height: number;
+        components: number;
+        progressive: boolean;
+        sofAt: number;
+        sofMarker: number;
+        precision: number;
+        componentIds: number[];
+        sampling: number[];
+      }
+    | undefined;
   let exif: Uint8Array | undefined;
   let adobeTransform: number | null = null;
   const iccChunks = new Map<number, Uint8Array>();
@@ -259,7 +271,6 @@ function stripExifPrefix(data: Uint8Array): Uint8Array {
 function latin(bytes: Uint8Array, at: number, n: number): string {
   return String.fromCharCode(...bytes.subarray(at, at + n));
 }
-
 
 /** Formats FFmpeg cannot decode as a still here are refused up front. */
 export function checkDecodable(header: ImageHeader): void {

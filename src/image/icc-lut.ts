@@ -4,7 +4,7 @@
  * matrix → B). The PCS result (Lab or XYZ, D50) goes to linear sRGB and through the sRGB curve.
  * Without a usable profile the inks are mixed naively: R = (1 − C)(1 − K), as decoders do.
  */
-import { linearToSrgb, SRGB_TO_XYZ_D50, D50 } from './icc-srgb.js';
+import { D50, linearToSrgb, SRGB_TO_XYZ_D50 } from './icc-srgb.js';
 import { invert3 } from './matrix3.js';
 
 type Curve = (v: number) => number;
@@ -115,11 +115,12 @@ function parseLut(b: Uint8Array, pcs: string): Pipeline {
     grid: [points, points, points, points],
     clut,
     post: ([x, y, z]) => [outCurves[0]!(x), outCurves[1]!(y), outCurves[2]!(z)],
-    toXyz: pcs === 'Lab '
-      ? wide
-        ? ([L, a, bb]) => labToXyz((L * 65535 * 100) / 65280, (a * 65535) / 256 - 128, (bb * 65535) / 256 - 128)
-        : ([L, a, bb]) => labToXyz(L * 100, a * 255 - 128, bb * 255 - 128)
-      : ([x, y, z]) => [(x * 65535) / 32768, (y * 65535) / 32768, (z * 65535) / 32768],
+    toXyz:
+      pcs === 'Lab '
+        ? wide
+          ? ([L, a, bb]) => labToXyz((L * 65535 * 100) / 65280, (a * 65535) / 256 - 128, (bb * 65535) / 256 - 128)
+          : ([L, a, bb]) => labToXyz(L * 100, a * 255 - 128, bb * 255 - 128)
+        : ([x, y, z]) => [(x * 65535) / 32768, (y * 65535) / 32768, (z * 65535) / 32768],
   };
 }
 
@@ -165,9 +166,10 @@ function parseMab(b: Uint8Array, pcs: string): Pipeline {
       }
       return [bCurves[0]!(r[0]), bCurves[1]!(r[1]), bCurves[2]!(r[2])];
     },
-    toXyz: pcs === 'Lab '
-      ? ([L, a, bb]) => labToXyz(L * 100, a * 255 - 128, bb * 255 - 128)
-      : ([x, y, z]) => [(x * 65535) / 32768, (y * 65535) / 32768, (z * 65535) / 32768],
+    toXyz:
+      pcs === 'Lab '
+        ? ([L, a, bb]) => labToXyz(L * 100, a * 255 - 128, bb * 255 - 128)
+        : ([x, y, z]) => [(x * 65535) / 32768, (y * 65535) / 32768, (z * 65535) / 32768],
   };
 }
 
@@ -194,9 +196,9 @@ function interpolate(p: Pipeline, input: number[], out: Float64Array): void {
       offset += (idx[d]! + (grid[d]! > 1 ? hi : 0)) * stride[d]!;
     }
     if (w === 0) continue;
-    out[0] += w * clut[offset]!;
-    out[1] += w * clut[offset + 1]!;
-    out[2] += w * clut[offset + 2]!;
+    out[0]! += w * clut[offset]!;
+    out[1]! += w * clut[offset + 1]!;
+    out[2]! += w * clut[offset + 2]!;
   }
 }
 
@@ -243,7 +245,11 @@ export function cmykToSrgb(planes: Uint8Array[], pixels: number, icc: Uint8Array
   const input = [0, 0, 0, 0];
   // Black point compensation (as lcms does it, in XYZ): the darkest the inks reach maps to sRGB
   // black, so shadows keep their detail instead of turning into a lifted grey.
-  interpolate(pipeline, pipeline.inputCurves.map((curve) => curve(1)), acc);
+  interpolate(
+    pipeline,
+    pipeline.inputCurves.map((curve) => curve(1)),
+    acc,
+  );
   const black = pipeline.toXyz(pipeline.post([acc[0]!, acc[1]!, acc[2]!]));
   const bpc = black.map((b, i) => ({ offset: b, scale: D50[i]! / (D50[i]! - b) }));
   for (let i = 0; i < pixels; i++) {

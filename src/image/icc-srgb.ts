@@ -5,9 +5,7 @@
 
 /** sRGB primaries adapted to the D50 PCS (Bradford), columns r, g, b: linear sRGB → XYZ(D50). */
 export const SRGB_TO_XYZ_D50: readonly number[] = Object.freeze([
-  0.4360747, 0.3850649, 0.1430804,
-  0.2225045, 0.7168786, 0.0606169,
-  0.0139322, 0.0971045, 0.7141733,
+  0.4360747, 0.3850649, 0.1430804, 0.2225045, 0.7168786, 0.0606169, 0.0139322, 0.0971045, 0.7141733,
 ]);
 
 export const D50 = Object.freeze([0.9642, 1.0, 0.8249]);
@@ -65,7 +63,10 @@ function buildProfile(): Uint8Array {
     ['bXYZ', xyz(m[2]!, m[5]!, m[8]!)],
     ['rTRC', curve],
   ];
-  const shared: Array<[string, string]> = [['gTRC', 'rTRC'], ['bTRC', 'rTRC']];
+  const shared: Array<[string, string]> = [
+    ['gTRC', 'rTRC'],
+    ['bTRC', 'rTRC'],
+  ];
   const tableSize = 4 + (tags.length + shared.length) * 12;
   const offsets = new Map<string, [number, number]>();
   let at = 128 + tableSize;

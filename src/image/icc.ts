@@ -71,11 +71,16 @@ function readCurve(b: Uint8Array | undefined): Curve | undefined {
     const p = Array.from({ length: k }, (_, i) => v.getInt32(12 + i * 4) / 65536);
     const [g, a = 1, bb = 0, c = 0, d = 0, e = 0, f = 0] = p as [number, ...number[]];
     switch (fn) {
-      case 0: return (x) => x ** g;
-      case 1: return (x) => (x >= -bb / a ? (a * x + bb) ** g : 0);
-      case 2: return (x) => (x >= -bb / a ? (a * x + bb) ** g + c : c);
-      case 3: return (x) => (x >= d ? (a * x + bb) ** g : c * x);
-      default: return (x) => (x >= d ? (a * x + bb) ** g + e : c * x + f);
+      case 0:
+        return (x) => x ** g;
+      case 1:
+        return (x) => (x >= -bb / a ? (a * x + bb) ** g : 0);
+      case 2:
+        return (x) => (x >= -bb / a ? (a * x + bb) ** g + c : c);
+      case 3:
+        return (x) => (x >= d ? (a * x + bb) ** g : c * x);
+      default:
+        return (x) => (x >= d ? (a * x + bb) ** g + e : c * x + f);
     }
   }
   return undefined;

@@ -21,7 +21,7 @@ export const LAYOUT_PIX_FMT: Readonly<Record<JpegLayout, string>> = Object.freez
  */
 export function jpegLayout(header: ImageHeader): JpegLayout | undefined {
   const j = header.jpeg;
-  if (!j || j.precision !== 8) return undefined;
+  if (j?.precision !== 8) return undefined;
   if (j.components === 1) return 'gray';
   if (j.components !== 3 || j.sampling.length !== 3 || j.adobeTransform === 0) return undefined;
   // FFmpeg treats components named R, G, B as RGB whatever the markers say.

@@ -55,7 +55,10 @@ class BitReader {
   private bits = 0;
   /** Set when a marker (other than stuffing) was reached. */
   marker = -1;
-  constructor(private readonly data: Uint8Array, public pos: number) {}
+  constructor(
+    private readonly data: Uint8Array,
+    public pos: number,
+  ) {}
 
   bit(): number {
     if (this.bits === 0) {
@@ -228,7 +231,18 @@ export function toProgressive(jpeg: Uint8Array): Uint8Array {
     if (marker === 0xc0 || marker === 0xc1) {
       const n = body[5]!;
       const comps: Component[] = [];
-      for (let i = 0; i < n; i++) comps.push({ id: body[6 + i * 3]!, h: body[7 + i * 3]! >> 4, v: body[7 + i * 3]! & 15, tq: body[8 + i * 3]!, bw: 0, bh: 0, usedW: 0, usedH: 0, coefs: new Int16Array(0) });
+      for (let i = 0; i < n; i++)
+        comps.push({
+          id: body[6 + i * 3]!,
+          h: body[7 + i * 3]! >> 4,
+          v: body[7 + i * 3]! & 15,
+          tq: body[8 + i * 3]!,
+          bw: 0,
+          bh: 0,
+          usedW: 0,
+          usedH: 0,
+          coefs: new Int16Array(0),
+        });
       sof = { height: (body[1]! << 8) | body[2]!, width: (body[3]! << 8) | body[4]!, comps, body };
     } else if (marker === 0xc4) {
       for (let p = 0; p < body.length; ) {
@@ -363,12 +377,23 @@ function writeProgressive(keep: Uint8Array[], sof: { height: number; width: numb
   const dcBuilt = dcFreq.map(buildTable);
   const dcWriter = new ScanWriter(false, dcFreq, dcBuilt);
   dcScan(dcWriter);
-  parts.push(segment(0xc4, dcBuilt.flatMap((t, i) => [0x00 | i, ...t.bits, ...t.values])));
+  parts.push(
+    segment(
+      0xc4,
+      dcBuilt.flatMap((t, i) => [0x00 | i, ...t.bits, ...t.values]),
+    ),
+  );
   parts.push(segment(0xda, [comps.length, ...comps.flatMap((c, ci) => [c.id, dcTableOf(ci) << 4]), 0, 0, 0]));
   parts.push(dcWriter.finish());
 
   // AC bands, one component per scan: luma's low band first (a recognisable picture early).
-  const bands: Array<[number, number, number]> = comps.length === 1 ? [[0, 1, 5], [0, 6, 63]] : [[0, 1, 5], ...comps.slice(1).map((_, i): [number, number, number] => [i + 1, 1, 63]), [0, 6, 63]];
+  const bands: Array<[number, number, number]> =
+    comps.length === 1
+      ? [
+          [0, 1, 5],
+          [0, 6, 63],
+        ]
+      : [[0, 1, 5], ...comps.slice(1).map((_, i): [number, number, number] => [i + 1, 1, 63]), [0, 6, 63]];
   for (const [ci, ss, se] of bands) {
     const c = comps[ci]!;
     const acScan = (w: ScanWriter) => {

@@ -4,10 +4,10 @@
  * file: JPEG APP1/APP2 after SOI, PNG eXIf/iCCP after IHDR, WebP EXIF/ICCP with a VP8X header.
  */
 import { deflateSync } from 'node:zlib';
+import { concatBytes } from '../util/bytes.js';
 import { minimalExif, uprightExif } from './exif.js';
 import { srgbProfile } from './icc-srgb.js';
 import type { OutputFormat } from './spec.js';
-import { concatBytes } from '../util/bytes.js';
 
 export function addMetadata(format: OutputFormat, file: Uint8Array, exif: Uint8Array | undefined): Uint8Array {
   const tiff = exif ? uprightExif(exif) : minimalExif();

@@ -28,13 +28,34 @@ export function applyOrientation(img: RgbaImage, o: Orientation): RgbaImage {
       let x: number;
       let y: number;
       switch (o) {
-        case 2: x = w - 1 - X; y = Y; break;
-        case 3: x = w - 1 - X; y = h - 1 - Y; break;
-        case 4: x = X; y = h - 1 - Y; break;
-        case 5: x = Y; y = X; break;
-        case 6: x = Y; y = h - 1 - X; break;
-        case 7: x = w - 1 - Y; y = h - 1 - X; break;
-        default: x = w - 1 - Y; y = X; break; // 8
+        case 2:
+          x = w - 1 - X;
+          y = Y;
+          break;
+        case 3:
+          x = w - 1 - X;
+          y = h - 1 - Y;
+          break;
+        case 4:
+          x = X;
+          y = h - 1 - Y;
+          break;
+        case 5:
+          x = Y;
+          y = X;
+          break;
+        case 6:
+          x = Y;
+          y = h - 1 - X;
+          break;
+        case 7:
+          x = w - 1 - Y;
+          y = h - 1 - X;
+          break;
+        default:
+          x = w - 1 - Y;
+          y = X;
+          break; // 8
       }
       dst[Y * W + X] = src[y * w + x]!;
     }

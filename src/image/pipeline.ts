@@ -7,22 +7,22 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { InputError, LimitError } from '../errors.js';
-import { runPlan, type RunContext } from '../ffmpeg/run-plan.js';
+import { type RunContext, runPlan } from '../ffmpeg/run-plan.js';
 import { Resizer, type RgbaImage } from '../kernels/resize.js';
 import type { FFmpegPlan, ImagePlan, JobOutputResult, JobResult, PlanInput } from '../plan.js';
+import { as12Bit, cmykPlanesToRgba } from './cmyk.js';
 import { crop, flatten, isOpaque, letterbox } from './compose.js';
 import { encodeArgs, rawInputArgs } from './encode.js';
 import { exifOrientation, type Orientation } from './exif.js';
-import { planFit, type FitPlan } from './fit.js';
-import { checkDecodable, readImageHeader, type ImageHeader } from './header.js';
+import { type FitPlan, planFit } from './fit.js';
+import { checkDecodable, type ImageHeader, readImageHeader } from './header.js';
 import { convertToSrgb } from './icc.js';
-import { addMetadata } from './metadata.js';
-import { as12Bit, cmykPlanesToRgba } from './cmyk.js';
-import { applyOrientation, orientedSize, swapsAxes } from './orient.js';
-import { encodeWebpLossless } from './webp-lossless.js';
 import { jpegLayout, jpegPlanesToRgba, LAYOUT_PIX_FMT, planesSize } from './jpeg-color.js';
 import { toProgressive } from './jpeg-progressive.js';
+import { addMetadata } from './metadata.js';
+import { applyOrientation, orientedSize, swapsAxes } from './orient.js';
 import type { ImageJobInfo } from './spec.js';
+import { encodeWebpLossless } from './webp-lossless.js';
 
 /** Decoder log lines that mean the picture is damaged even though FFmpeg exited 0. */
 const DAMAGE_PATTERNS = [/overread/i, /error count/i, /(?:mjpeg|png|webp|gif|bmp|tiff).*(?:invalid|error|corrupt)/i, /Incomplete/i];
@@ -70,9 +70,16 @@ export function runImagePlan(plan: ImagePlan, ctx: RunContext): JobResult {
   const resizer = new Resizer(decoded, { maxPixels: Math.max(spec.maxPixels, decoded.width * decoded.height) });
   const frames = spec.targets.map((t, i) => {
     const fit = fits[i]!;
-    let img = fit.resize.width === decoded.width && fit.resize.height === decoded.height
-      ? decoded
-      : resizer.resize({ width: fit.resize.width, height: fit.resize.height, kernel: t.kernel, linearLight: t.linearLight, maxPixels: Number.MAX_SAFE_INTEGER });
+    let img =
+      fit.resize.width === decoded.width && fit.resize.height === decoded.height
+        ? decoded
+        : resizer.resize({
+            width: fit.resize.width,
+            height: fit.resize.height,
+            kernel: t.kernel,
+            linearLight: t.linearLight,
+            maxPixels: Number.MAX_SAFE_INTEGER,
+          });
     if (fit.crop) img = crop(img, fit.crop);
     if (fit.canvas) img = letterbox(img, fit.canvas, t.background);
     if (t.format === 'jpeg') img = flatten(img, t.background);
@@ -160,9 +167,19 @@ function decode(plan: ImagePlan, input: PlanInput, header: ImageHeader, lowres: 
       '-noautorotate',
       // CRCs checked and any bitstream error fatal: a damaged file fails instead of decoding to garbage.
       // (TIFF and BMP decoders treat unknown tags as errors under `explode`: CRCs only there.)
-      '-err_detect', header.format === 'tiff' || header.format === 'bmp' ? 'crccheck' : 'crccheck+explode',
-      '-i', `/job/${inName}`, '-frames:v', '1', '-sws_flags', 'bicubic+accurate_rnd+full_chroma_int',
-      '-f', 'rawvideo', '-pix_fmt', pixFmt, `/job/${outName}`,
+      '-err_detect',
+      header.format === 'tiff' || header.format === 'bmp' ? 'crccheck' : 'crccheck+explode',
+      '-i',
+      `/job/${inName}`,
+      '-frames:v',
+      '1',
+      '-sws_flags',
+      'bicubic+accurate_rnd+full_chroma_int',
+      '-f',
+      'rawvideo',
+      '-pix_fmt',
+      pixFmt,
+      `/job/${outName}`,
     ],
     // The decoded frame is an intermediate: it may be as large as maxPixels allows.
     limits: { ...plan.limits, maxOutputBytes: Number.MAX_SAFE_INTEGER },

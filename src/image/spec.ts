@@ -3,8 +3,8 @@
  * (worker): one decoded source, any number of sized and encoded outputs.
  */
 import type { ResizeKernel } from '../kernels/resize-filters.js';
-import type { ImageFormat } from './header.js';
 import type { FitMode, Position } from './fit.js';
+import type { ImageFormat } from './header.js';
 
 export const OUTPUT_FORMATS = Object.freeze(['jpeg', 'png', 'webp'] as const);
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];

@@ -8,9 +8,8 @@ import { createWriteStream } from 'node:fs';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { extname, join } from 'node:path';
-import { Readable } from 'node:stream';
+import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { Transform } from 'node:stream';
 import { AbortedError, InputError, IOError, LimitError, OptionsError } from '../errors.js';
 import type { InputSource } from '../plan.js';
 
@@ -73,7 +72,7 @@ function checkSize(size: number, maxInputBytes: number, label: string): void {
 
 async function fromPath(path: unknown, maxInputBytes: number): Promise<ResolvedInput> {
   if (typeof path !== 'string' || path.length === 0) throw new OptionsError('input.path', 'must be a non-empty string');
-  let info;
+  let info: Awaited<ReturnType<typeof stat>>;
   try {
     info = await stat(path);
   } catch (err) {
@@ -99,12 +98,7 @@ function fromBytes(bytes: Uint8Array, name: string, maxInputBytes: number): Reso
   };
 }
 
-async function fromStream(
-  stream: Readable | ReadableStream<Uint8Array>,
-  name: string,
-  maxInputBytes: number,
-  signal?: AbortSignal,
-): Promise<ResolvedInput> {
+async function fromStream(stream: Readable | ReadableStream<Uint8Array>, name: string, maxInputBytes: number, signal?: AbortSignal): Promise<ResolvedInput> {
   const dir = await mkdtemp(join(tmpdir(), 'sandcodec-in-'));
   const path = join(dir, 'input');
   const release = () => rm(dir, { recursive: true, force: true });

@@ -5,13 +5,13 @@
  * input and it is ~50× slower than the kernel; do not use it for production measurement.
  */
 import {
+  energyToLufs,
   type IntervalMaxima,
+  kWeightingCoefficients,
   type LoudnessOptions,
   type LoudnessResult,
-  TRUE_PEAK_PHASES,
-  energyToLufs,
-  kWeightingCoefficients,
   resolveLoudnessOptions,
+  TRUE_PEAK_PHASES,
   timingGrid,
 } from './loudness-common.js';
 
@@ -180,7 +180,10 @@ export class LoudnessReference {
     const absGated = this.shortTerms.filter((e) => energyToLufs(e) > -70);
     if (absGated.length === 0) return null;
     const threshold = energyToLufs(mean(absGated)) - 20;
-    const gated = absGated.map(energyToLufs).filter((l) => l > threshold).sort((a, b) => a - b);
+    const gated = absGated
+      .map(energyToLufs)
+      .filter((l) => l > threshold)
+      .sort((a, b) => a - b);
     if (gated.length === 0) return null;
     const at = (p: number) => gated[Math.floor((gated.length - 1) * p + 0.5)]!;
     return at(0.95) - at(0.1);

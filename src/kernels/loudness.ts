@@ -10,24 +10,17 @@
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { InternalError, UnsupportedError } from '../errors.js';
-import {
-  type IntervalMaxima,
-  type LoudnessOptions,
-  type LoudnessResult,
-  type LoudnessVariant,
-  orNull,
-  resolveLoudnessOptions,
-} from './loudness-common.js';
+import { type IntervalMaxima, type LoudnessOptions, type LoudnessResult, type LoudnessVariant, orNull, resolveLoudnessOptions } from './loudness-common.js';
 
 export {
-  DEFAULT_CHANNEL_WEIGHTS,
-  kWeightingCoefficients,
-  timingGrid,
   type Biquad,
+  DEFAULT_CHANNEL_WEIGHTS,
   type IntervalMaxima,
+  kWeightingCoefficients,
   type LoudnessOptions,
   type LoudnessResult,
   type LoudnessVariant,
+  timingGrid,
 } from './loudness-common.js';
 
 // The repo's `lib` (ES2023, no DOM) has no WebAssembly typings; name only what is used here.
@@ -68,9 +61,7 @@ interface LoudnessExports {
 }
 
 // (module (func (result v128) i32.const 0 i8x16.splat i8x16.popcnt)) — the wasm-feature-detect probe.
-const SIMD_PROBE = new Uint8Array([
-  0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 10, 1, 8, 0, 65, 0, 253, 15, 253, 98, 11,
-]);
+const SIMD_PROBE = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 10, 1, 8, 0, 65, 0, 253, 15, 253, 98, 11]);
 
 let simd: boolean | undefined;
 
@@ -93,9 +84,7 @@ function loadModule(variant: LoudnessVariant): Promise<WasmModule> {
   let mod = modules.get(variant);
   if (!mod) {
     // Literal URLs, one per file, so bundlers that rewrite `new URL(…, import.meta.url)` see both.
-    const url = variant === 'simd'
-      ? new URL('./wasm/loudness.simd.wasm', import.meta.url)
-      : new URL('./wasm/loudness.scalar.wasm', import.meta.url);
+    const url = variant === 'simd' ? new URL('./wasm/loudness.simd.wasm', import.meta.url) : new URL('./wasm/loudness.scalar.wasm', import.meta.url);
     mod = readFile(fileURLToPath(url)).then(
       (bytes) => WebAssembly.compile(bytes),
       (cause: unknown) => {
@@ -149,7 +138,9 @@ export class LoudnessMeter {
     const k = instance.exports as LoudnessExports;
     const status = k.init(o.sampleRate, o.channels);
     if (status !== 0) throw new InternalError(`loudness kernel init failed: ${INIT_ERRORS[status] ?? status}`);
-    o.weights.forEach((w, c) => k.setWeight(c, w));
+    o.weights.forEach((w, c) => {
+      k.setWeight(c, w);
+    });
     return new LoudnessMeter(k, o.sampleRate, o.channels, o.weights, variant);
   }
 
@@ -194,7 +185,7 @@ export class LoudnessMeter {
       this.carried = 0;
     }
     const whole = Math.floor((samples.length - off) / ch);
-    for (let done = 0; done < whole;) {
+    for (let done = 0; done < whole; ) {
       const n = Math.min(this.capacity, whole - done);
       this.run(samples, off + done * ch, n);
       done += n;

@@ -8,15 +8,7 @@
  * and the rest renormalised to sum to 1, so edges keep their brightness.
  */
 
-export const RESIZE_KERNELS = Object.freeze([
-  'nearest',
-  'box',
-  'linear',
-  'catmull-rom',
-  'mitchell',
-  'lanczos2',
-  'lanczos3',
-] as const);
+export const RESIZE_KERNELS = Object.freeze(['nearest', 'box', 'linear', 'catmull-rom', 'mitchell', 'lanczos2', 'lanczos3'] as const);
 
 export type ResizeKernel = (typeof RESIZE_KERNELS)[number];
 
@@ -122,9 +114,9 @@ export function axisWeights(inSize: number, outSize: number, kernel: ResizeKerne
       count[i] = 1;
       weights[row] = 1;
     } else {
-      for (let k = 0; k < hi - lo; k++) weights[row + k] /= sum;
+      for (let k = 0; k < hi - lo; k++) weights[row + k]! /= sum;
     }
-    taps = Math.max(taps, count[i]);
+    taps = Math.max(taps, count[i]!);
   }
   if (taps === maxTaps) return { inSize, outSize, start, count, weights, taps };
   // Repack to the widest row actually used so the kernel's stride wastes nothing.

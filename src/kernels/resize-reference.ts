@@ -7,7 +7,7 @@
  * pass → un-premultiply → clamp, encode and round. A pixel whose alpha rounds to 0
  * comes out as 0,0,0,0.
  */
-import { axisWeights, DEFAULT_RESIZE_KERNEL, type AxisWeights, type ResizeKernel, type RgbaImage } from './resize-filters.js';
+import { type AxisWeights, axisWeights, DEFAULT_RESIZE_KERNEL, type ResizeKernel, type RgbaImage } from './resize-filters.js';
 import { linearToSrgb, srgbToLinear } from './resize-srgb.js';
 
 export { RESIZE_KERNELS, type ResizeKernel, type RgbaImage } from './resize-filters.js';

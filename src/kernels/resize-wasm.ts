@@ -31,9 +31,7 @@ export interface ResizeExports {
 }
 
 // (module (func (result v128) i32.const 0 i8x16.splat i8x16.popcnt)) — the wasm-feature-detect probe.
-const SIMD_PROBE = new Uint8Array([
-  0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 10, 1, 8, 0, 65, 0, 253, 15, 253, 98, 11,
-]);
+const SIMD_PROBE = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 10, 1, 8, 0, 65, 0, 253, 15, 253, 98, 11]);
 
 let simd: boolean | undefined;
 
@@ -55,9 +53,7 @@ const modules = new Map<ResizeVariant, WasmModule>();
 
 function wasmUrl(variant: ResizeVariant): URL {
   // Literal URLs, one per file, so bundlers that rewrite `new URL(…, import.meta.url)` see both.
-  return variant === 'simd'
-    ? new URL('./wasm/resize.simd.wasm', import.meta.url)
-    : new URL('./wasm/resize.scalar.wasm', import.meta.url);
+  return variant === 'simd' ? new URL('./wasm/resize.simd.wasm', import.meta.url) : new URL('./wasm/resize.scalar.wasm', import.meta.url);
 }
 
 export function resizeModule(variant: ResizeVariant): WasmModule {

@@ -15,14 +15,14 @@
  *                  | y bounds, y weights | destination RGBA8
  */
 import { LimitError } from '../errors.js';
-import { axisWeights, type AxisWeights, type RgbaImage } from './resize-filters.js';
+import { type AxisWeights, axisWeights, type RgbaImage } from './resize-filters.js';
 import { checkSource, checkVariant, planResize, type ResizeOptions, type ResizerOptions } from './resize-options.js';
-import { decodeLut, encodeLut, ENCODE_LUT_SIZE } from './resize-srgb.js';
-import { instantiateResize, resolveVariant, type ResizeExports, type ResizeVariant } from './resize-wasm.js';
+import { decodeLut, ENCODE_LUT_SIZE, encodeLut } from './resize-srgb.js';
+import { instantiateResize, type ResizeExports, type ResizeVariant, resolveVariant } from './resize-wasm.js';
 
-export { RESIZE_KERNELS, DEFAULT_RESIZE_KERNEL, type ResizeKernel, type RgbaImage } from './resize-filters.js';
+export { DEFAULT_RESIZE_KERNEL, RESIZE_KERNELS, type ResizeKernel, type RgbaImage } from './resize-filters.js';
 export { DEFAULT_MAX_PIXELS, PASS_ORDERS, type PassOrder, type ResizeOptions, type ResizerOptions } from './resize-options.js';
-export { simdSupported, type ResizeVariant } from './resize-wasm.js';
+export { type ResizeVariant, simdSupported } from './resize-wasm.js';
 
 const PAGE = 65536;
 /** wasm32 addresses 4 GiB; V8 allows that many pages. */
@@ -30,8 +30,27 @@ const MAX_MEMORY = 65536 * PAGE;
 
 /** Descriptor field indices (u32), mirroring the D_* offsets in assembly/resize/index.ts. */
 const DESC = Object.freeze({
-  src: 0, srcW: 1, dst: 2, dstW: 3, ring: 4, ringRows: 5, rowA: 6, rowB: 7, ptrs: 8, xb: 9, xw: 10, xTaps: 11,
-  yb: 12, yw: 13, yTaps: 14, toLinear: 15, toSrgb: 16, hFirst: 17, filled: 18, rowC: 19, bytes: 20 * 4,
+  src: 0,
+  srcW: 1,
+  dst: 2,
+  dstW: 3,
+  ring: 4,
+  ringRows: 5,
+  rowA: 6,
+  rowB: 7,
+  ptrs: 8,
+  xb: 9,
+  xw: 10,
+  xTaps: 11,
+  yb: 12,
+  yw: 13,
+  yTaps: 14,
+  toLinear: 15,
+  toSrgb: 16,
+  hFirst: 17,
+  filled: 18,
+  rowC: 19,
+  bytes: 20 * 4,
 });
 
 /**

@@ -9,9 +9,9 @@ import type { AnalysisData, AnalyzePlan, JobLimits, JobResult, Plan, WorkerEvent
 import type { ProgressTracker } from '../progress.js';
 import { channelWeights } from './channel-weights.js';
 import type { Loudness } from './loudness.js';
-import { samplesPerPixel, type ResolvedPeaks } from './peaks.js';
-import { primaryAudio, type ProbeResult, type StreamInfo } from './probe-result.js';
+import { type ResolvedPeaks, samplesPerPixel } from './peaks.js';
 import { planInput } from './probe.js';
+import { type ProbeResult, primaryAudio, type StreamInfo } from './probe-result.js';
 import { toWaveform, type Waveform } from './waveform.js';
 
 /** What an engine call hands the operation modules: its job runner, bound to the call. */
@@ -58,7 +58,22 @@ export function analyzePlan(input: ResolvedInput, audio: StreamInfo, want: { lou
     inputs: [inPlan],
     outputs: [{ name: 'pcm', sink: { type: 'analysis' } }],
     // -ar/-ac pin the PCM to what the worker's meter was created for, whatever the decoder does.
-    args: ['-xerror', '-i', `/job/${inPlan.name}`, '-map', `0:${audio.index}`, '-c:a', 'pcm_f32le', '-ar', String(sampleRate), '-ac', String(channels), '-f', 'f32le', '/job/pcm'],
+    args: [
+      '-xerror',
+      '-i',
+      `/job/${inPlan.name}`,
+      '-map',
+      `0:${audio.index}`,
+      '-c:a',
+      'pcm_f32le',
+      '-ar',
+      String(sampleRate),
+      '-ac',
+      String(channels),
+      '-f',
+      'f32le',
+      '/job/pcm',
+    ],
     analysis: {
       sampleRate,
       channels,
@@ -96,10 +111,14 @@ export async function analyzeInput(
   const audio = primaryAudio(source);
   if (!audio) throw new UnsupportedError(`the input has no audio stream (found: ${source.streams.map((s) => s.type).join(', ') || 'nothing'})`);
   if (source.duration !== null && source.duration > jobs.limits.maxDurationSeconds) {
-    throw new LimitError('maxDurationSeconds', `the input plays ${source.duration.toFixed(1)} s, longer than maxDurationSeconds (${jobs.limits.maxDurationSeconds} s)`, {
-      max: jobs.limits.maxDurationSeconds,
-      actual: source.duration,
-    });
+    throw new LimitError(
+      'maxDurationSeconds',
+      `the input plays ${source.duration.toFixed(1)} s, longer than maxDurationSeconds (${jobs.limits.maxDurationSeconds} s)`,
+      {
+        max: jobs.limits.maxDurationSeconds,
+        actual: source.duration,
+      },
+    );
   }
   const plan = analyzePlan(input, audio, want, jobs.jobLimits);
   const result = await jobs.run(plan, spanHandler(jobs, span, source.duration));

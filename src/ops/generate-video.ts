@@ -43,7 +43,10 @@ export function resolveGenerateVideo(o: GenerateVideoOptions): ResolvedGenerateV
   if (typeof seconds !== 'number' || !(seconds > 0 && seconds <= 3600)) throw new OptionsError('seconds', 'must be a number of seconds from 0 to 3600');
   const width = o.width ?? 1280;
   const height = o.height ?? 720;
-  for (const [name, v] of [['width', width], ['height', height]] as const) {
+  for (const [name, v] of [
+    ['width', width],
+    ['height', height],
+  ] as const) {
     if (!Number.isInteger(v) || v < 16 || v > 4096 || v % 2) throw new OptionsError(name, 'must be an even integer from 16 to 4096');
   }
   const frameRate = o.frameRate ?? 30;
@@ -55,7 +58,8 @@ export function resolveGenerateVideo(o: GenerateVideoOptions): ResolvedGenerateV
   const variableFrameRate = o.variableFrameRate ?? false;
   if (typeof variableFrameRate !== 'boolean') throw new OptionsError('variableFrameRate', 'must be a boolean');
   const audioDelay = o.audioDelay ?? 0;
-  if (typeof audioDelay !== 'number' || !(audioDelay >= 0 && audioDelay < seconds)) throw new OptionsError('audioDelay', 'must be a number of seconds from 0 to less than seconds');
+  if (typeof audioDelay !== 'number' || !(audioDelay >= 0 && audioDelay < seconds))
+    throw new OptionsError('audioDelay', 'must be a number of seconds from 0 to less than seconds');
   return { seconds, width, height, frameRate, audio, pixelFormat, variableFrameRate, audioDelay };
 }
 

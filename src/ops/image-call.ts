@@ -10,7 +10,7 @@ import type { ResolvedInput } from '../io/input.js';
 import { OutputSet } from '../io/output.js';
 import type { OutputSink } from '../plan.js';
 import type { CallJobs } from './analyze.js';
-import { EXTENSIONS, formatFromPath, imagePlan, resolveImageJob, resolveTarget, type ImageJobOptions, type ImageTarget } from './image.js';
+import { EXTENSIONS, formatFromPath, type ImageJobOptions, type ImageTarget, imagePlan, resolveImageJob, resolveTarget } from './image.js';
 
 export interface ResizeImageOptions extends ImageTarget, ImageJobOptions {
   /** Host path to write; without it the image comes back as `bytes`. The format defaults to its extension. */
@@ -75,7 +75,13 @@ export async function resizeCall(jobs: CallJobs, input: ResolvedInput, options: 
   return { ...images[0]!, ...rest };
 }
 
-export async function imageSetCall(jobs: CallJobs, input: ResolvedInput, targets: ImageTarget[], options: ImageSetOptions, stemHint: string): Promise<ImageSetResult> {
+export async function imageSetCall(
+  jobs: CallJobs,
+  input: ResolvedInput,
+  targets: ImageTarget[],
+  options: ImageSetOptions,
+  stemHint: string,
+): Promise<ImageSetResult> {
   if (!Array.isArray(targets) || targets.length === 0) throw new OptionsError('targets', 'must be a non-empty array of image targets');
   let destinations: string[] | undefined;
   if (options.outputDir !== undefined) {
@@ -83,7 +89,8 @@ export async function imageSetCall(jobs: CallJobs, input: ResolvedInput, targets
     const stem = options.baseName ?? stemHint;
     if (!/^[^/\\\0]+$/.test(stem)) throw new OptionsError('baseName', 'must be a file name without slashes');
     destinations = targets.map((t, i) => {
-      const size = t?.width !== undefined && t.width === t.height ? String(t.width) : [t?.width ?? '', t?.height ?? ''].filter((v) => v !== '').join('x') || String(i);
+      const size =
+        t?.width !== undefined && t.width === t.height ? String(t.width) : [t?.width ?? '', t?.height ?? ''].filter((v) => v !== '').join('x') || String(i);
       return join(options.outputDir!, `${stem}-${size}.${EXTENSIONS[t?.format ?? 'jpeg'] ?? 'jpg'}`);
     });
     if (new Set(destinations).size !== destinations.length) throw new OptionsError('targets', 'two targets would write the same file name');

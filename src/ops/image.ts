@@ -2,8 +2,8 @@
  * Image options (checked up front, each failure naming its option) and image plans.
  */
 import { OptionsError } from '../errors.js';
-import { normalizePosition, FIT_MODES, type FitMode, type Position } from '../image/fit.js';
-import { OUTPUT_FORMATS, type ImageSpec, type ImageTargetSpec, type OutputFormat } from '../image/spec.js';
+import { FIT_MODES, type FitMode, normalizePosition, type Position } from '../image/fit.js';
+import { type ImageSpec, type ImageTargetSpec, OUTPUT_FORMATS, type OutputFormat } from '../image/spec.js';
 import type { ResolvedInput } from '../io/input.js';
 import { DEFAULT_RESIZE_KERNEL, RESIZE_KERNELS, type ResizeKernel } from '../kernels/resize-filters.js';
 import type { ImagePlan, JobLimits, OutputSink } from '../plan.js';
@@ -50,13 +50,27 @@ export interface ImageJobOptions {
 }
 
 export const TARGET_KEYS = [
-  'width', 'height', 'fit', 'position', 'withoutEnlargement', 'kernel', 'linearLight', 'format', 'quality', 'progressive',
-  'chromaSubsampling', 'compressionLevel', 'lossless', 'background', 'keepMetadata',
+  'width',
+  'height',
+  'fit',
+  'position',
+  'withoutEnlargement',
+  'kernel',
+  'linearLight',
+  'format',
+  'quality',
+  'progressive',
+  'chromaSubsampling',
+  'compressionLevel',
+  'lossless',
+  'background',
+  'keepMetadata',
 ];
 
 function intOption(name: string, v: unknown, min: number, max: number, fallback: number): number {
   if (v === undefined) return fallback;
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) throw new OptionsError(name, `must be an integer from ${min} to ${max}, got ${String(v)}`);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max)
+    throw new OptionsError(name, `must be an integer from ${min} to ${max}, got ${String(v)}`);
   return v;
 }
 

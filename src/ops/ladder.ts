@@ -3,11 +3,11 @@
  * encodes every rendition from the same decoded audio, each to its own output file.
  */
 import { UnsupportedError } from '../errors.js';
-import { encoderArgs, type AudioPreset } from '../presets/audio.js';
-import type { FFmpegPlan, JobLimits, OutputSink } from '../plan.js';
 import type { ResolvedInput } from '../io/input.js';
-import { primaryAudio, type ProbeResult } from './probe-result.js';
+import type { FFmpegPlan, JobLimits, OutputSink } from '../plan.js';
+import { type AudioPreset, encoderArgs } from '../presets/audio.js';
 import { planInput } from './probe.js';
+import { type ProbeResult, primaryAudio } from './probe-result.js';
 
 export interface RenditionTarget {
   preset: AudioPreset;
@@ -18,23 +18,20 @@ export function outputName(preset: AudioPreset, index: number): string {
   return `out${index}.${preset.extension}`;
 }
 
-export function ladderPlan(
-  phase: string,
-  input: ResolvedInput,
-  probe: ProbeResult,
-  targets: RenditionTarget[],
-  limits: JobLimits,
-): FFmpegPlan {
+export function ladderPlan(phase: string, input: ResolvedInput, probe: ProbeResult, targets: RenditionTarget[], limits: JobLimits): FFmpegPlan {
   const audio = primaryAudio(probe);
   if (!audio) throw new UnsupportedError(`the input has no audio stream (found: ${probe.streams.map((s) => s.type).join(', ') || 'nothing'})`);
   const inPlan = planInput(input);
   const args = ['-xerror', '-i', `/job/${inPlan.name}`];
   targets.forEach((t, i) => {
     args.push(
-      '-map', `0:${audio.index}`,
+      '-map',
+      `0:${audio.index}`,
       ...encoderArgs(t.preset, audio),
-      '-map_metadata', '0',
-      '-f', t.preset.format,
+      '-map_metadata',
+      '0',
+      '-f',
+      t.preset.format,
       ...(t.preset.format === 'ipod' ? ['-movflags', '+faststart'] : []),
       `/job/${outputName(t.preset, i)}`,
     );

@@ -13,14 +13,14 @@
  *   over the ceiling or off the target, the pass is redone with the measured error taken out.
  */
 import { InputError, OptionsError, UnsupportedError } from '../errors.js';
-import { resolveInput, type ResolvedInput } from '../io/input.js';
+import { type ResolvedInput, resolveInput } from '../io/input.js';
 import { OutputSet } from '../io/output.js';
 import type { FFmpegPlan, OutputSink } from '../plan.js';
-import { encoderArgs, getAudioPreset, AUDIO_PRESET_NAMES, type AudioPreset } from '../presets/audio.js';
-import { analyzeInput, spanHandler, type CallJobs, type DetailedAnalysis } from './analyze.js';
+import { AUDIO_PRESET_NAMES, type AudioPreset, encoderArgs, getAudioPreset } from '../presets/audio.js';
+import { analyzeInput, type CallJobs, type DetailedAnalysis, spanHandler } from './analyze.js';
 import { gatedLoudness, type Loudness } from './loudness.js';
-import { primaryAudio, type StreamInfo } from './probe-result.js';
 import { planInput } from './probe.js';
+import { primaryAudio, type StreamInfo } from './probe-result.js';
 
 export type NormalizePolicy = 'gain' | 'limit';
 
@@ -119,7 +119,7 @@ export function gainTags(preset: AudioPreset, kind: 'TRACK' | 'ALBUM', loudness:
   if (preset.codec === 'pcm') return {};
   return {
     [`REPLAYGAIN_${kind}_GAIN`]: `${(REPLAYGAIN_REFERENCE - loudness).toFixed(2)} dB`,
-    [`REPLAYGAIN_${kind}_PEAK`]: Math.pow(10, peakDb / 20).toFixed(6),
+    [`REPLAYGAIN_${kind}_PEAK`]: (10 ** (peakDb / 20)).toFixed(6),
   };
 }
 
@@ -140,14 +140,10 @@ function filterChain(audio: StreamInfo, s: PassSettings): string {
   const parts = [`volume=${s.gain.toFixed(4)}dB:precision=double`];
   if (s.limitDb !== undefined) {
     const rate = audio.sampleRate ?? 48000;
-    const limit = Math.pow(10, Math.max(MIN_LIMIT_DB, s.limitDb) / 20);
+    const limit = 10 ** (Math.max(MIN_LIMIT_DB, s.limitDb) / 20);
     // At 4× the rate the limiter's sample peaks are (nearly) the true peaks; `level=0` turns off
     // alimiter's default auto-level, which would otherwise push the output back up to the limit.
-    parts.push(
-      `aresample=${rate * 4}`,
-      `alimiter=limit=${limit.toFixed(6)}:attack=5:release=50:level=0:latency=1`,
-      `aresample=${rate}`,
-    );
+    parts.push(`aresample=${rate * 4}`, `alimiter=limit=${limit.toFixed(6)}:attack=5:release=50:level=0:latency=1`, `aresample=${rate}`);
   }
   return parts.join(',');
 }
@@ -156,15 +152,21 @@ function encodePlan(input: ResolvedInput, audio: StreamInfo, preset: AudioPreset
   const inPlan = planInput(input);
   const name = `out.${preset.extension}`;
   const args = [
-    '-xerror', '-i', `/job/${inPlan.name}`,
-    '-map', `0:${audio.index}`,
-    '-af', filterChain(audio, s),
+    '-xerror',
+    '-i',
+    `/job/${inPlan.name}`,
+    '-map',
+    `0:${audio.index}`,
+    '-af',
+    filterChain(audio, s),
     ...encoderArgs(preset, audio),
-    '-map_metadata', '0',
+    '-map_metadata',
+    '0',
     ...tagArgs(s.tags),
     // The MP4 muxer drops tags it has no atom for unless told to write them as freeform items.
     ...(preset.format === 'ipod' ? ['-movflags', '+faststart+use_metadata_tags'] : []),
-    '-f', preset.format,
+    '-f',
+    preset.format,
     `/job/${name}`,
   ];
   return { op: 'ffmpeg', phase: 'normalize', inputs: [inPlan], outputs: [{ name, sink }], args, limits: jobs.jobLimits };
@@ -235,17 +237,19 @@ async function writeTrack(jobs: CallJobs, r: Resolved, t: TrackPlan): Promise<Wr
       // redo moves the last measured output by the change of gain.
       const last = r.policy === 'gain' ? tried[tried.length - 1] : undefined;
       const outLoudness = last ? last.loudness + gain - last.gain : r.policy === 'limit' && !t.fixedGain ? r.target : integrated + gain;
-      const outPeak = last
-        ? last.truePeak + gain - last.gain
-        : limitDb !== undefined ? Math.min(source.truePeak + gain, limitDb) : source.truePeak + gain;
+      const outPeak = last ? last.truePeak + gain - last.gain : limitDb !== undefined ? Math.min(source.truePeak + gain, limitDb) : source.truePeak + gain;
       const tags = { ...gainTags(r.preset, 'TRACK', outLoudness, outPeak), ...t.albumTags };
       const settings: PassSettings = { gain, ...(limitDb !== undefined ? { limitDb } : {}), tags };
       // Most of the track's share goes to the first pass; a redo moves within what is left.
       const { from, to } = t.span;
       const mid = from + (to - from) * 0.8;
-      const result = await jobs.run(encodePlan(t.input, audio, r.preset, settings, sink, jobs), spanHandler(jobs, { phase: 'normalize', from, to: mid }, t.analysis.duration));
+      const result = await jobs.run(
+        encodePlan(t.input, audio, r.preset, settings, sink, jobs),
+        spanHandler(jobs, { phase: 'normalize', from, to: mid }, t.analysis.duration),
+      );
       const out = result.outputs[0]!;
-      const written = sink.type === 'path' ? await resolveInput({ path: sink.path }, Number.MAX_SAFE_INTEGER) : await resolveInput(out.bytes!, Number.MAX_SAFE_INTEGER);
+      const written =
+        sink.type === 'path' ? await resolveInput({ path: sink.path }, Number.MAX_SAFE_INTEGER) : await resolveInput(out.bytes!, Number.MAX_SAFE_INTEGER);
       const measured = await analyzeInput(jobs, written, { loudness: true }, { phase: 'verify', from: mid, to }).finally(() => written.release());
       const m = measured.loudness!;
       const over = m.truePeak - r.ceiling;
@@ -308,8 +312,13 @@ function sameTags(a: Record<string, string>, b: Record<string, string>): boolean
 
 /** Every gain tag a source may carry; those not written anew are removed, never copied stale. */
 const GAIN_TAGS = [
-  'REPLAYGAIN_TRACK_GAIN', 'REPLAYGAIN_TRACK_PEAK', 'REPLAYGAIN_ALBUM_GAIN', 'REPLAYGAIN_ALBUM_PEAK',
-  'REPLAYGAIN_REFERENCE_LOUDNESS', 'R128_TRACK_GAIN', 'R128_ALBUM_GAIN',
+  'REPLAYGAIN_TRACK_GAIN',
+  'REPLAYGAIN_TRACK_PEAK',
+  'REPLAYGAIN_ALBUM_GAIN',
+  'REPLAYGAIN_ALBUM_PEAK',
+  'REPLAYGAIN_REFERENCE_LOUDNESS',
+  'R128_TRACK_GAIN',
+  'R128_ALBUM_GAIN',
 ];
 
 /**
@@ -338,10 +347,20 @@ async function retag(
   const inPlan = planInput(source);
   const name = `tagged.${preset.extension}`;
   const args = [
-    '-xerror', '-i', `/job/${inPlan.name}`, '-map', '0', '-c', 'copy', '-map_metadata', '0',
+    '-xerror',
+    '-i',
+    `/job/${inPlan.name}`,
+    '-map',
+    '0',
+    '-c',
+    'copy',
+    '-map_metadata',
+    '0',
     ...tagArgs(tags),
     ...(preset.format === 'ipod' ? ['-movflags', '+faststart+use_metadata_tags'] : []),
-    '-f', preset.format, `/job/${name}`,
+    '-f',
+    preset.format,
+    `/job/${name}`,
   ];
   const plan: FFmpegPlan = { op: 'ffmpeg', phase: 'normalize', inputs: [inPlan], outputs: [{ name, sink: target }], args, limits: jobs.jobLimits };
   try {
@@ -395,7 +414,15 @@ export async function normalizeTrack(jobs: CallJobs, input: ResolvedInput, optio
   const { integrated, truePeak } = analysis.loudness!;
   const wanted = r.target - integrated!;
   const gain = r.policy === 'gain' ? headroomGain(wanted, truePeak, r.ceiling) : wanted;
-  const w = await writeTrack(jobs, r, { input, analysis, gain, albumTags: {}, fixedGain: false, span: { from: 0.2, to: 1 }, ...(options.output ? { destination: options.output } : {}) });
+  const w = await writeTrack(jobs, r, {
+    input,
+    analysis,
+    gain,
+    albumTags: {},
+    fixedGain: false,
+    span: { from: 0.2, to: 1 },
+    ...(options.output ? { destination: options.output } : {}),
+  });
   try {
     const result = await finishTrack(jobs, r, w, {});
     await w.outputs.commit();
@@ -415,8 +442,11 @@ export async function normalizeAlbum(jobs: CallJobs, inputs: ResolvedInput[], op
   const r = resolveNormalize(options);
   const outputs = options.outputs;
   if (outputs !== undefined) {
-    if (!Array.isArray(outputs) || outputs.length !== inputs.length) throw new OptionsError('outputs', `must be an array of ${inputs.length} paths, one per input`);
-    outputs.forEach((o, i) => checkOutput(`outputs[${i}]`, o));
+    if (!Array.isArray(outputs) || outputs.length !== inputs.length)
+      throw new OptionsError('outputs', `must be an array of ${inputs.length} paths, one per input`);
+    outputs.forEach((o, i) => {
+      checkOutput(`outputs[${i}]`, o);
+    });
     if (new Set(outputs).size !== outputs.length) throw new OptionsError('outputs', 'must not name a path twice');
   }
   const analyses: DetailedAnalysis[] = [];
@@ -442,21 +472,22 @@ export async function normalizeAlbum(jobs: CallJobs, inputs: ResolvedInput[], op
         // A silent track of an album keeps the album gain; only its own track tags are meaningless.
         analysis.loudness.integrated = albumLoudness;
       }
-      written.push(await writeTrack(jobs, r, {
-        input,
-        analysis,
-        gain,
-        albumTags,
-        fixedGain: true,
-        span: { from: 0.2 + 0.8 * i * share, to: 0.2 + 0.8 * (i + 1) * share },
-        ...(outputs ? { destination: outputs[i]! } : {}),
-      }));
+      written.push(
+        await writeTrack(jobs, r, {
+          input,
+          analysis,
+          gain,
+          albumTags,
+          fixedGain: true,
+          span: { from: 0.2 + 0.8 * i * share, to: 0.2 + 0.8 * (i + 1) * share },
+          ...(outputs ? { destination: outputs[i]! } : {}),
+        }),
+      );
     }
     // The album tags, too, from what was written: all outputs' blocks gated together.
     const measuredAlbum = gatedLoudness(written.map((w) => w.gating!));
-    const measuredTags = measuredAlbum === null
-      ? albumTags
-      : gainTags(r.preset, 'ALBUM', measuredAlbum, Math.max(...written.map((w) => w.result.output.truePeak)));
+    const measuredTags =
+      measuredAlbum === null ? albumTags : gainTags(r.preset, 'ALBUM', measuredAlbum, Math.max(...written.map((w) => w.result.output.truePeak)));
     const tracks: NormalizeResult[] = [];
     for (const w of written) tracks.push(await finishTrack(jobs, r, w, measuredTags));
     // All or nothing: a track that failed leaves none of the album behind.

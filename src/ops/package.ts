@@ -9,21 +9,20 @@
  *    at the same segment files.
  * Everything goes to a temporary directory that is renamed into place on success.
  */
-import { rm } from 'node:fs/promises';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { InputError, InternalError, LimitError, OptionsError, UnsupportedError } from '../errors.js';
 import type { ResolvedInput } from '../io/input.js';
-import type { FFmpegPlan, JobLimits } from '../plan.js';
 import { mpd } from '../packaging/dash.js';
 import { masterPlaylist, mediaPlaylist } from '../packaging/hls.js';
 import { PendingDir } from '../packaging/output-dir.js';
-import { PACKAGE_AUDIO, PACKAGE_AUDIO_NAMES, rungSize, VIDEO_LADDER, VIDEO_RUNG_NAMES, type PackageAudioPreset, type VideoRung } from '../packaging/presets.js';
+import { PACKAGE_AUDIO, PACKAGE_AUDIO_NAMES, type PackageAudioPreset, rungSize, VIDEO_LADDER, VIDEO_RUNG_NAMES, type VideoRung } from '../packaging/presets.js';
 import { NoFragmentsError, segmentFile } from '../packaging/segmenter.js';
-import { AAC_ENCODER_ARGS } from '../presets/audio.js';
 import { describeTrack, type PackagedTrack } from '../packaging/track.js';
+import type { FFmpegPlan, JobLimits } from '../plan.js';
+import { AAC_ENCODER_ARGS } from '../presets/audio.js';
 import type { CallJobs } from './analyze.js';
-import type { ProbeResult, StreamInfo } from './probe-result.js';
 import { planInput } from './probe.js';
+import type { ProbeResult, StreamInfo } from './probe-result.js';
 
 export type PackageFormat = 'hls' | 'dash';
 
@@ -97,9 +96,11 @@ export function resolvePackage(o: PackageOptions): ResolvedPackage {
   if (video.length === 0 && audio.length === 0) throw new OptionsError('video', 'and audio are both empty: nothing to package');
   if (audioOnly && audio.length === 0) throw new OptionsError('audio', 'must name at least one rendition with audioOnly');
   const segmentDuration = o.segmentDuration ?? 4;
-  if (typeof segmentDuration !== 'number' || !(segmentDuration >= 1 && segmentDuration <= 30)) throw new OptionsError('segmentDuration', 'must be a number of seconds from 1 to 30');
+  if (typeof segmentDuration !== 'number' || !(segmentDuration >= 1 && segmentDuration <= 30))
+    throw new OptionsError('segmentDuration', 'must be a number of seconds from 1 to 30');
   const formats = o.formats ?? ['hls', 'dash'];
-  if (!Array.isArray(formats) || formats.length === 0 || formats.some((f) => f !== 'hls' && f !== 'dash')) throw new OptionsError('formats', "must be a non-empty array of 'hls' and/or 'dash'");
+  if (!Array.isArray(formats) || formats.length === 0 || formats.some((f) => f !== 'hls' && f !== 'dash'))
+    throw new OptionsError('formats', "must be a non-empty array of 'hls' and/or 'dash'");
   const x264Preset = o.x264Preset ?? 'veryfast';
   if (!X264_PRESETS.includes(x264Preset)) throw new OptionsError('x264Preset', `must be one of ${X264_PRESETS.join(', ')}`);
   const maxPixels = o.maxPixels ?? DEFAULT_MAX_PIXELS;
@@ -137,7 +138,10 @@ export function videoTargets(rungs: VideoRung[], stream: StreamInfo): { targets:
   if (fitting.length === 0 && rungs.length > 0) {
     // Smaller than every rung asked: one rendition at the source's own size, on the smallest rung's settings.
     const smallest = rungs.reduce((a, b) => (a.size < b.size ? a : b));
-    skipped.splice(skipped.findIndex((s) => s.rung === smallest.name), 1);
+    skipped.splice(
+      skipped.findIndex((s) => s.rung === smallest.name),
+      1,
+    );
     fitting.push(smallest);
   }
   const targets: VideoTarget[] = [];
@@ -196,21 +200,55 @@ export function packagePlan(
   if (video && files.video.length) {
     const n = files.video.length;
     const graph = [`[0:${video.index}]fps=${fps.num}/${fps.den},format=yuv420p,split=${n}${files.video.map((_, i) => `[s${i}]`).join('')}`];
-    files.video.forEach((f, i) => graph.push(`[s${i}]scale=${f.target.width}:${f.target.height}:flags=bicubic,setsar=1[v${i}]`));
+    files.video.forEach((f, i) => {
+      graph.push(`[s${i}]scale=${f.target.width}:${f.target.height}:flags=bicubic,setsar=1[v${i}]`);
+    });
     args.push('-filter_complex', graph.join(';'));
     files.video.forEach((f, i) => {
       const t = f.target;
       args.push(
-        '-map', `[v${i}]`, '-an', '-sn', '-dn', '-map_metadata', '-1', '-map_chapters', '-1',
-        '-c:v', 'libx264', '-preset', x264Preset, '-profile:v', t.rung.profile,
-        '-b:v', String(t.bitrate), '-maxrate', String(t.maxrate), '-bufsize', String(t.bufsize),
+        '-map',
+        `[v${i}]`,
+        '-an',
+        '-sn',
+        '-dn',
+        '-map_metadata',
+        '-1',
+        '-map_chapters',
+        '-1',
+        '-c:v',
+        'libx264',
+        '-preset',
+        x264Preset,
+        '-profile:v',
+        t.rung.profile,
+        '-b:v',
+        String(t.bitrate),
+        '-maxrate',
+        String(t.maxrate),
+        '-bufsize',
+        String(t.bufsize),
         // Fixed closed GOPs: an IDR at every segment boundary and nowhere else.
-        '-g', String(gop), '-keyint_min', String(gop), '-sc_threshold', '0',
-        '-force_key_frames', `expr:gte(t,n_forced*${segmentDuration})`, '-forced-idr', '1',
-        '-x264-params', 'open-gop=0:scenecut=0',
+        '-g',
+        String(gop),
+        '-keyint_min',
+        String(gop),
+        '-sc_threshold',
+        '0',
+        '-force_key_frames',
+        `expr:gte(t,n_forced*${segmentDuration})`,
+        '-forced-idr',
+        '1',
+        '-x264-params',
+        'open-gop=0:scenecut=0',
         // The moov waits for the first fragment so that its edit list states where the track
         // starts; the chunking stage turns that into tfdt and composition offsets.
-        '-f', 'mp4', '-movflags', '+frag_keyframe+delay_moov+default_base_moof+cmaf', '-use_editlist', '1',
+        '-f',
+        'mp4',
+        '-movflags',
+        '+frag_keyframe+delay_moov+default_base_moof+cmaf',
+        '-use_editlist',
+        '1',
         `/job/${f.name}`,
       );
     });
@@ -228,9 +266,17 @@ export function packagePlan(
       // waits for the first fragment so that its edit list can state where the track starts and
       // the encoder's priming (AAC 1024 samples, Opus pre-skip), in the track's own ticks.
       args.push(
-        '-f', 'mp4', '-movflags', '+delay_moov+default_base_moof+cmaf', '-use_editlist', '1',
-        '-movie_timescale', String(p.codec === 'aac' ? aacRate(audio.sampleRate) : p.codec === 'opus' ? 48000 : (audio.sampleRate ?? 48000)),
-        '-frag_duration', '1000000', `/job/${f.name}`,
+        '-f',
+        'mp4',
+        '-movflags',
+        '+delay_moov+default_base_moof+cmaf',
+        '-use_editlist',
+        '1',
+        '-movie_timescale',
+        String(p.codec === 'aac' ? aacRate(audio.sampleRate) : p.codec === 'opus' ? 48000 : (audio.sampleRate ?? 48000)),
+        '-frag_duration',
+        '1000000',
+        `/job/${f.name}`,
       );
     }
   }
@@ -255,10 +301,14 @@ export async function packageInput(jobs: CallJobs, input: ResolvedInput, options
   const o = resolvePackage(options);
   const source = await jobs.probe(input);
   if (source.duration !== null && source.duration > jobs.limits.maxDurationSeconds) {
-    throw new LimitError('maxDurationSeconds', `the input plays ${source.duration.toFixed(1)} s, longer than maxDurationSeconds (${jobs.limits.maxDurationSeconds} s)`, {
-      max: jobs.limits.maxDurationSeconds,
-      actual: source.duration,
-    });
+    throw new LimitError(
+      'maxDurationSeconds',
+      `the input plays ${source.duration.toFixed(1)} s, longer than maxDurationSeconds (${jobs.limits.maxDurationSeconds} s)`,
+      {
+        max: jobs.limits.maxDurationSeconds,
+        actual: source.duration,
+      },
+    );
   }
   const videoStream = o.audioOnly ? undefined : source.streams.find((s) => s.type === 'video' && !s.attachedPicture);
   const audioStream = source.streams.find((s) => s.type === 'audio');
@@ -271,7 +321,10 @@ export async function packageInput(jobs: CallJobs, input: ResolvedInput, options
     if (!videoStream.width || !videoStream.height) throw new InputError('the video stream does not state its picture size');
     const pixels = videoStream.width * videoStream.height;
     if (pixels > o.maxPixels) {
-      throw new LimitError('maxPixels', `the input is ${videoStream.width}x${videoStream.height}, more than maxPixels (${o.maxPixels})`, { max: o.maxPixels, actual: pixels });
+      throw new LimitError('maxPixels', `the input is ${videoStream.width}x${videoStream.height}, more than maxPixels (${o.maxPixels})`, {
+        max: o.maxPixels,
+        actual: pixels,
+      });
     }
   }
   const { targets, skipped } = videoStream ? videoTargets(o.video, videoStream) : { targets: [], skipped: [] };
@@ -304,7 +357,8 @@ export async function packageInput(jobs: CallJobs, input: ResolvedInput, options
       return describeTrack(id, kind, segmented, o.segmentDuration, extra);
     };
     const video: PackagedTrack[] = [];
-    for (const f of files.video) video.push(await chunk(f.target.id, 'video', f.path, { ...(frameRate ? { frameRate } : {}), nominalBitrate: f.target.bitrate }));
+    for (const f of files.video)
+      video.push(await chunk(f.target.id, 'video', f.path, { ...(frameRate ? { frameRate } : {}), nominalBitrate: f.target.bitrate }));
     const audio: PackagedTrack[] = [];
     for (const f of files.audio) audio.push(await chunk(f.preset.name, 'audio', f.path, f.preset.bitrate ? { nominalBitrate: f.preset.bitrate } : {}));
     await rm(work, { recursive: true });

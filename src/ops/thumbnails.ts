@@ -8,11 +8,11 @@
 import { readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { InputError, OptionsError, UnsupportedError } from '../errors.js';
 import type { ResolvedInput } from '../io/input.js';
-import type { FFmpegPlan } from '../plan.js';
 import { PendingDir } from '../packaging/output-dir.js';
+import type { FFmpegPlan } from '../plan.js';
 import type { CallJobs } from './analyze.js';
-import type { ProbeResult } from './probe-result.js';
 import { planInput } from './probe.js';
+import type { ProbeResult } from './probe-result.js';
 
 export interface SpriteOptions {
   /** Thumbnails per row (default 10). */
@@ -59,9 +59,11 @@ function resolve(o: ThumbnailOptions): Resolved {
   const every = o.every ?? 10;
   if (typeof every !== 'number' || !(every >= 0.1 && every <= 3600)) throw new OptionsError('every', 'must be a number of seconds from 0.1 to 3600');
   const width = o.width ?? 320;
-  if (width !== false && !(Number.isInteger(width) && width >= 16 && width <= 4096)) throw new OptionsError('width', 'must be an integer from 16 to 4096, or false');
+  if (width !== false && !(Number.isInteger(width) && width >= 16 && width <= 4096))
+    throw new OptionsError('width', 'must be an integer from 16 to 4096, or false');
   const poster = o.poster;
-  if (poster !== undefined && poster !== false && !(typeof poster === 'number' && poster >= 0)) throw new OptionsError('poster', 'must be a time in seconds, or false');
+  if (poster !== undefined && poster !== false && !(typeof poster === 'number' && poster >= 0))
+    throw new OptionsError('poster', 'must be a time in seconds, or false');
   let sprite: Resolved['sprite'] = false;
   if (o.sprite !== false) {
     const s = o.sprite ?? {};
@@ -112,11 +114,9 @@ export async function thumbnailsInput(jobs: CallJobs, input: ResolvedInput, opti
     const counted = imageSize ?? { width: 16, height: even(16 * aspect) };
     // Spares: the fps filter may round one more frame out of the last partial interval.
     const spare = count + 1;
-    {
-      branches.push('images');
-      outs.push(['-map', '[images]', '-q:v', '3', '-start_number', '1', '-f', 'image2', '/job/thumb-%04d.jpg']);
-      for (let i = 1; i <= spare; i++) names.push(`thumb-${String(i).padStart(4, '0')}.jpg`);
-    }
+    branches.push('images');
+    outs.push(['-map', '[images]', '-q:v', '3', '-start_number', '1', '-f', 'image2', '/job/thumb-%04d.jpg']);
+    for (let i = 1; i <= spare; i++) names.push(`thumb-${String(i).padStart(4, '0')}.jpg`);
     const tile = o.sprite === false ? undefined : { ...o.sprite, height: even(o.sprite.width * aspect), w: even(o.sprite.width) };
     if (tile) {
       branches.push('sprite');
@@ -198,4 +198,3 @@ export function storyboardVtt(count: number, every: number, duration: number, ti
   }
   return lines.join('\n');
 }
-

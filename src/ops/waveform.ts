@@ -52,7 +52,8 @@ export class PeaksAccumulator {
       const end = Math.min(frames, i + spp - this.inColumn);
       if (this.split) {
         for (let c = 0; c < ch; c++) {
-          let lo = min[c]!, hi = max[c]!;
+          let lo = min[c]!,
+            hi = max[c]!;
           for (let f = i; f < end; f++) {
             const v = samples[f * ch + c]!;
             if (v < lo) lo = v;
@@ -63,7 +64,8 @@ export class PeaksAccumulator {
         }
       } else {
         // Channels are mixed to one by their mean, as audiowaveform does without --split-channels.
-        let lo = min[0]!, hi = max[0]!;
+        let lo = min[0]!,
+          hi = max[0]!;
         const inv = 1 / ch;
         for (let f = i; f < end; f++) {
           let v = 0;
@@ -121,12 +123,7 @@ export interface PeaksOptions {
   splitChannels?: boolean;
 }
 
-export function toWaveform(
-  peaks: { data: Int16Array; length: number; channels: number },
-  sampleRate: number,
-  samplesPerPixel: number,
-  bits: 8 | 16,
-): Waveform {
+export function toWaveform(peaks: { data: Int16Array; length: number; channels: number }, sampleRate: number, samplesPerPixel: number, bits: 8 | 16): Waveform {
   return {
     version: 2,
     channels: peaks.channels,

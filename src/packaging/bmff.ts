@@ -126,7 +126,15 @@ export function readInit(bytes: Uint8Array): TrackInfo {
   const stsd = find(bytes, ['mdia', 'minf', 'stbl', 'stsd'], trak)!;
   const entry = children(bytes, stsd.payload + 8, stsd.end)[0];
   if (!entry) throw new Error('bmff: empty stsd');
-  const info: TrackInfo = { trackId, handler, timescale, sampleEntry: entry.type, codecs: entry.type, ...readEdits(bytes, moov, trak, timescale), defaults: { duration: 0, size: 0, flags: 0 } };
+  const info: TrackInfo = {
+    trackId,
+    handler,
+    timescale,
+    sampleEntry: entry.type,
+    codecs: entry.type,
+    ...readEdits(bytes, moov, trak, timescale),
+    defaults: { duration: 0, size: 0, flags: 0 },
+  };
   if (handler === 'vide') {
     // VisualSampleEntry: 6 reserved + 2 dref index + 16 pre-defined/reserved, then width, height.
     info.width = view.getUint16(entry.payload + 24);
@@ -150,8 +158,7 @@ export function readInit(bytes: Uint8Array): TrackInfo {
       info.codecs = aac.codecs;
       // MP4 writers put 2 in the entry whatever the layout; the AudioSpecificConfig says what it is.
       if (aac.channels) info.channels = aac.channels;
-    }
-    else if (entry.type === 'Opus') {
+    } else if (entry.type === 'Opus') {
       info.codecs = 'opus';
       // The entry's channel count is fixed at 2 by some muxers; dOps has the real one.
       if (dOps) info.channels = bytes[dOps.payload + 1];
@@ -208,9 +215,7 @@ export function withSingleEdit(init: Uint8Array, mediaTime: number): Uint8Array 
   const moov = top.find((b) => b.type === 'moov');
   if (!moov) throw new Error('bmff: no moov box');
   const slice = (b: Box) => init.subarray(b.start, b.end);
-  const edts = mediaTime > 0
-    ? box('edts', fullBox('elst', 0, 0, u32s(1, 0, mediaTime, 0x10000)))
-    : undefined;
+  const edts = mediaTime > 0 ? box('edts', fullBox('elst', 0, 0, u32s(1, 0, mediaTime, 0x10000))) : undefined;
   const moovParts = children(init, moov.payload, moov.end).map((child) => {
     if (child.type !== 'trak') return slice(child);
     const parts: Uint8Array[] = [];
@@ -362,8 +367,14 @@ export function readMoof(moof: Uint8Array, moofOffset: number, track: TrackInfo)
   let defDuration = track.defaults.duration;
   let defSize = track.defaults.size;
   let defFlags = track.defaults.flags;
-  if (th.flags & TFHD_DEFAULT_DURATION) (defDuration = view.getUint32(at)), (at += 4);
-  if (th.flags & TFHD_DEFAULT_SIZE) (defSize = view.getUint32(at)), (at += 4);
+  if (th.flags & TFHD_DEFAULT_DURATION) {
+    defDuration = view.getUint32(at);
+    at += 4;
+  }
+  if (th.flags & TFHD_DEFAULT_SIZE) {
+    defSize = view.getUint32(at);
+    at += 4;
+  }
   if (th.flags & TFHD_DEFAULT_FLAGS) defFlags = view.getUint32(at);
   void TFHD_DEFAULT_BASE_IS_MOOF; // one traf per moof: its data base is the moof either way
   const tfdt = find(moof, ['tfdt'], traf);
@@ -376,16 +387,33 @@ export function readMoof(moof: Uint8Array, moofOffset: number, track: TrackInfo)
     let p = trun.payload + 4;
     const count = view.getUint32(p);
     p += 4;
-    if (flags & TRUN_DATA_OFFSET) (dataAt = base + view.getInt32(p)), (p += 4);
+    if (flags & TRUN_DATA_OFFSET) {
+      dataAt = base + view.getInt32(p);
+      p += 4;
+    }
     let firstFlags: number | undefined;
-    if (flags & TRUN_FIRST_FLAGS) (firstFlags = view.getUint32(p)), (p += 4);
+    if (flags & TRUN_FIRST_FLAGS) {
+      firstFlags = view.getUint32(p);
+      p += 4;
+    }
     for (let i = 0; i < count; i++) {
       const s: Sample = { duration: defDuration, size: defSize, flags: defFlags, cto: 0, offset: dataAt };
-      if (flags & TRUN_DURATION) (s.duration = view.getUint32(p)), (p += 4);
-      if (flags & TRUN_SIZE) (s.size = view.getUint32(p)), (p += 4);
-      if (flags & TRUN_FLAGS) (s.flags = view.getUint32(p)), (p += 4);
-      else if (i === 0 && firstFlags !== undefined) s.flags = firstFlags;
-      if (flags & TRUN_CTO) (s.cto = version === 0 ? view.getUint32(p) : view.getInt32(p)), (p += 4);
+      if (flags & TRUN_DURATION) {
+        s.duration = view.getUint32(p);
+        p += 4;
+      }
+      if (flags & TRUN_SIZE) {
+        s.size = view.getUint32(p);
+        p += 4;
+      }
+      if (flags & TRUN_FLAGS) {
+        s.flags = view.getUint32(p);
+        p += 4;
+      } else if (i === 0 && firstFlags !== undefined) s.flags = firstFlags;
+      if (flags & TRUN_CTO) {
+        s.cto = version === 0 ? view.getUint32(p) : view.getInt32(p);
+        p += 4;
+      }
       dataAt += s.size;
       samples.push(s);
     }
@@ -402,7 +430,10 @@ export function box(type: string, ...parts: Uint8Array[]): Uint8Array {
   view.setUint32(0, size);
   for (let i = 0; i < 4; i++) out[4 + i] = type.charCodeAt(i);
   let at = 8;
-  for (const p of parts) (out.set(p, at), (at += p.byteLength));
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.byteLength;
+  }
   return out;
 }
 
@@ -415,7 +446,9 @@ export function fullBox(type: string, version: number, flags: number, ...parts: 
 function u32s(...values: number[]): Uint8Array {
   const out = new Uint8Array(values.length * 4);
   const view = dv(out);
-  values.forEach((v, i) => view.setUint32(i * 4, v >>> 0));
+  values.forEach((v, i) => {
+    view.setUint32(i * 4, v >>> 0);
+  });
   return out;
 }
 
@@ -423,7 +456,10 @@ function u32s(...values: number[]): Uint8Array {
 export function styp(): Uint8Array {
   // Major brand, minor version 0, compatible brands.
   const brands = ['msdh', '\0\0\0\0', 'msdh', 'msix'];
-  return box('styp', Uint8Array.from(brands.join(''), (c) => c.charCodeAt(0)));
+  return box(
+    'styp',
+    Uint8Array.from(brands.join(''), (c) => c.charCodeAt(0)),
+  );
 }
 
 /**

@@ -52,7 +52,10 @@ export function mpd(video: PackagedTrack[], audio: PackagedTrack[]): string {
 
 function template(t: PackagedTrack, indent: string): string[] {
   const media = `${t.id}/${t.segments[0]!.file.replace(/\d+(?=\.m4s$)/, '$Number$')}`;
-  const lines = [`${indent}<SegmentTemplate timescale="${t.timescale}" initialization="${esc(t.init)}" media="${esc(media)}" startNumber="1">`, `${indent}  <SegmentTimeline>`];
+  const lines = [
+    `${indent}<SegmentTemplate timescale="${t.timescale}" initialization="${esc(t.init)}" media="${esc(media)}" startNumber="1">`,
+    `${indent}  <SegmentTimeline>`,
+  ];
   // Runs of equal durations collapse into one S with a repeat count.
   let i = 0;
   while (i < t.segments.length) {

@@ -11,10 +11,10 @@
  * init segment keeps a single edit that trims the encoder's priming samples.
  * Reads through a file handle: memory holds one segment, whatever the file's length.
  */
-import { open, stat, writeFile, type FileHandle } from 'node:fs/promises';
+import { type FileHandle, open, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { concatBytes } from '../util/bytes.js';
-import { fragmentHeader, readBoxHeader, readInit, readMoof, styp, withSingleEdit, NON_SYNC, type Sample, type TrackInfo } from './bmff.js';
+import { fragmentHeader, NON_SYNC, readBoxHeader, readInit, readMoof, type Sample, styp, type TrackInfo, withSingleEdit } from './bmff.js';
 
 export interface SegmentInfo {
   /** 1-based, as in the segment's file name and `$Number$`. */

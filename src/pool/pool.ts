@@ -6,15 +6,7 @@
  */
 import { MessageChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
-import {
-  AbortedError,
-  ClosedError,
-  fromErrorData,
-  InternalError,
-  QueueFullError,
-  SandcodecError,
-  TimeoutError,
-} from '../errors.js';
+import { AbortedError, ClosedError, fromErrorData, InternalError, QueueFullError, type SandcodecError, TimeoutError } from '../errors.js';
 import { compileCore } from '../ffmpeg/core.js';
 import { CANCEL, type JobResult, type Plan, type WorkerEvent } from '../plan.js';
 import type { Task, TaskResult, WorkerInit } from './protocol.js';

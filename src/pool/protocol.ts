@@ -1,7 +1,8 @@
 /** The messages between the engine and its workers. */
+
+import type { MessagePort } from 'node:worker_threads';
 import type { ErrorData } from '../errors.js';
 import type { JobResult, Plan } from '../plan.js';
-import type { MessagePort } from 'node:worker_threads';
 
 export interface WorkerInit {
   /** The compiled FFmpeg core, shared by every worker of the process. */

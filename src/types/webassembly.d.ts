@@ -1,10 +1,10 @@
 // Node 20 has the WebAssembly JS API, but @types/node 20 does not declare it (TypeScript only
 // ships it in the DOM libs). The subset sandcodec uses:
 declare namespace WebAssembly {
-  type ImportValue = Function | Global | Memory | Table | number;
+  type ImportValue = ((...args: never[]) => unknown) | Global | Memory | Table | number;
   type ModuleImports = Record<string, ImportValue>;
   type Imports = Record<string, ModuleImports>;
-  type ExportValue = Function | Global | Memory | Table;
+  type ExportValue = ((...args: never[]) => unknown) | Global | Memory | Table;
   type Exports = Record<string, ExportValue>;
   type BufferSource = ArrayBufferView | ArrayBuffer;
 

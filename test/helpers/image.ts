@@ -55,20 +55,26 @@ export function ssim(a: Raw, b: Raw): number {
   const W = 8;
   for (let by = 0; by + W <= a.height; by += 4) {
     for (let bx = 0; bx + W <= a.width; bx += 4) {
-      let mx = 0, my = 0, vx = 0, vy = 0, cxy = 0;
-      for (let j = 0; j < W; j++) for (let i = 0; i < W; i++) {
-        const k = (by + j) * a.width + bx + i;
-        mx += x[k]!;
-        my += y[k]!;
-      }
+      let mx = 0,
+        my = 0,
+        vx = 0,
+        vy = 0,
+        cxy = 0;
+      for (let j = 0; j < W; j++)
+        for (let i = 0; i < W; i++) {
+          const k = (by + j) * a.width + bx + i;
+          mx += x[k]!;
+          my += y[k]!;
+        }
       mx /= W * W;
       my /= W * W;
-      for (let j = 0; j < W; j++) for (let i = 0; i < W; i++) {
-        const k = (by + j) * a.width + bx + i;
-        vx += (x[k]! - mx) ** 2;
-        vy += (y[k]! - my) ** 2;
-        cxy += (x[k]! - mx) * (y[k]! - my);
-      }
+      for (let j = 0; j < W; j++)
+        for (let i = 0; i < W; i++) {
+          const k = (by + j) * a.width + bx + i;
+          vx += (x[k]! - mx) ** 2;
+          vy += (y[k]! - my) ** 2;
+          cxy += (x[k]! - mx) * (y[k]! - my);
+        }
       const d = W * W - 1;
       sum += ((2 * mx * my + C1) * (2 * (cxy / d) + C2)) / ((mx * mx + my * my + C1) * (vx / d + vy / d + C2));
       n++;
@@ -94,7 +100,12 @@ export function testPattern(width: number, height: number, alpha = false): Raw {
 
 /** Four solid quadrants (red, green, blue, white): crops and orientations are unambiguous. */
 export function quadrants(width: number, height: number): Raw {
-  const colours = [[255, 0, 0], [0, 255, 0], [0, 0, 255], [255, 255, 255]];
+  const colours = [
+    [255, 0, 0],
+    [0, 255, 0],
+    [0, 0, 255],
+    [255, 255, 255],
+  ];
   const data = new Uint8Array(width * height * 4);
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {

@@ -15,7 +15,10 @@ export function attributes(list: string): Record<string, string> {
 }
 
 export function parsePlaylist(text: string): Playlist {
-  const lines = text.split('\n').map((l) => l.trim()).filter(Boolean);
+  const lines = text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
   if (lines[0] !== '#EXTM3U') throw new Error('not an m3u8');
   const pl: Playlist = { tags: new Map(), segments: [], variants: [], media: [] };
   let extinf: number | undefined;

@@ -73,15 +73,30 @@ export function readSegment(bytes: Uint8Array): TestFragment & { topLevel: strin
   let p = trun.body + 8;
   let data = moof.start;
   if (!(tfhdFlags & 0x20000)) throw new Error('expected default-base-is-moof');
-  if (flags & 1) (data += view.getInt32(p)), (p += 4);
+  if (flags & 1) {
+    data += view.getInt32(p);
+    p += 4;
+  }
   if (flags & 4) p += 4;
   const samples: TestSample[] = [];
   for (let i = 0; i < count; i++) {
     const s: TestSample = { duration: 0, size: 0, flags: 0, cto: 0, offset: data };
-    if (flags & 0x100) (s.duration = view.getUint32(p)), (p += 4);
-    if (flags & 0x200) (s.size = view.getUint32(p)), (p += 4);
-    if (flags & 0x400) (s.flags = view.getUint32(p)), (p += 4);
-    if (flags & 0x800) (s.cto = signed ? view.getInt32(p) : view.getUint32(p)), (p += 4);
+    if (flags & 0x100) {
+      s.duration = view.getUint32(p);
+      p += 4;
+    }
+    if (flags & 0x200) {
+      s.size = view.getUint32(p);
+      p += 4;
+    }
+    if (flags & 0x400) {
+      s.flags = view.getUint32(p);
+      p += 4;
+    }
+    if (flags & 0x800) {
+      s.cto = signed ? view.getInt32(p) : view.getUint32(p);
+      p += 4;
+    }
     data += s.size;
     samples.push(s);
   }

@@ -8,7 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'vitest';
 import type { PackagedTrack, PackageResult } from '../../dist/index.js';
-import { isoSeconds, parseMpd, parsePlaylist, type Mpd, type Playlist } from './manifests.js';
+import { isoSeconds, type Mpd, type Playlist, parseMpd, parsePlaylist } from './manifests.js';
 import { nalTypes, readInitSegment, readSegment, walk } from './mp4.js';
 
 export interface CheckedTrack {
@@ -68,12 +68,19 @@ export function checkTrack(dir: string, track: PackagedTrack, target: number, fr
       const first = frag.samples[0]!;
       expect(first.flags & 0x10000, `segment ${seg.number} of ${track.id} starts on a sync sample`).toBe(0);
       const types = nalTypes(bytes.subarray(first.offset, first.offset + first.size), init.nalLengthSize!);
-      expect(types.find((t) => VCL.has(t)), `segment ${seg.number} of ${track.id} starts with an IDR`).toBe(IDR);
+      expect(
+        types.find((t) => VCL.has(t)),
+        `segment ${seg.number} of ${track.id} starts with an IDR`,
+      ).toBe(IDR);
       // No other IDR inside the segment: GOPs are exactly one segment long.
       for (const s of frag.samples.slice(1)) expect(s.flags & 0x10000).not.toBe(0);
       // The IDR presents first, at the segment's decode time: B-frame reordering delays nothing.
       let dts = frag.tfdt;
-      const presented = frag.samples.map((s) => ((dts += s.duration), dts - s.duration + s.cto));
+      const presented = frag.samples.map((s) => {
+        const at = dts + s.cto;
+        dts += s.duration;
+        return at;
+      });
       expect(Math.min(...presented), `segment ${seg.number} of ${track.id} presents from its tfdt`).toBe(frag.tfdt);
       expect(presented[0]).toBe(frag.tfdt);
     }
@@ -81,7 +88,10 @@ export function checkTrack(dir: string, track: PackagedTrack, target: number, fr
   });
   const joined = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
   let at = 0;
-  for (const p of parts) (joined.set(p, at), (at += p.byteLength));
+  for (const p of parts) {
+    joined.set(p, at);
+    at += p.byteLength;
+  }
   expect((total - track.priming) / track.timescale).toBeCloseTo(track.duration, 6);
   return { track, joined, starts, seconds: total / track.timescale };
 }
@@ -146,7 +156,9 @@ export function checkPackage(result: PackageResult, frameSeconds: number | undef
       const checked = tracks.find((c) => c.track === t)!;
       expect(rep.timeline.map((s) => s.t)).toEqual(checked.starts);
       expect(rep.timeline.map((s) => s.d)).toEqual(t.segments.map((s) => s.duration));
-      rep.timeline.forEach((_, i) => expect(existsSync(join(dir, rep.media.replace('$Number$', String(rep.startNumber + i))))).toBe(true));
+      rep.timeline.forEach((_, i) => {
+        expect(existsSync(join(dir, rep.media.replace('$Number$', String(rep.startNumber + i))))).toBe(true);
+      });
     }
   }
   return out;

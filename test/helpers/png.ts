@@ -24,7 +24,9 @@ export function decodePng(file: Uint8Array): DecodedPng {
   SIGNATURE.forEach((b, i) => {
     if (file[i] !== b) throw new Error('not a PNG');
   });
-  let width = 0, height = 0, channels = 0;
+  let width = 0,
+    height = 0,
+    channels = 0;
   const idat: Uint8Array[] = [];
   for (let at = 8; at < file.length; ) {
     const length = view.getUint32(at);
@@ -65,12 +67,23 @@ function unfilter(raw: Uint8Array, stride: number, height: number, bpp: number):
       const c = x >= bpp && y > 0 ? out[row - stride + x - bpp]! : 0;
       let predictor: number;
       switch (filter) {
-        case 0: predictor = 0; break;
-        case 1: predictor = a; break;
-        case 2: predictor = b; break;
-        case 3: predictor = (a + b) >> 1; break;
-        case 4: predictor = paeth(a, b, c); break;
-        default: throw new Error(`bad PNG filter type ${filter} on row ${y}`);
+        case 0:
+          predictor = 0;
+          break;
+        case 1:
+          predictor = a;
+          break;
+        case 2:
+          predictor = b;
+          break;
+        case 3:
+          predictor = (a + b) >> 1;
+          break;
+        case 4:
+          predictor = paeth(a, b, c);
+          break;
+        default:
+          throw new Error(`bad PNG filter type ${filter} on row ${y}`);
       }
       out[row + x] = (line[x]! + predictor) & 255;
     }
@@ -80,7 +93,9 @@ function unfilter(raw: Uint8Array, stride: number, height: number, bpp: number):
 
 function paeth(a: number, b: number, c: number): number {
   const p = a + b - c;
-  const pa = Math.abs(p - a), pb = Math.abs(p - b), pc = Math.abs(p - c);
+  const pa = Math.abs(p - a),
+    pb = Math.abs(p - b),
+    pc = Math.abs(p - c);
   if (pa <= pb && pa <= pc) return a;
   return pb <= pc ? b : c;
 }

@@ -4,7 +4,7 @@
  * Writing streams chunk by chunk so hours of audio never sit in memory; the reader parses the
  * WAVs the engine writes (PCM s16/s24 and float, with or without extensible headers).
  */
-import { openSync, writeSync, closeSync } from 'node:fs';
+import { closeSync, openSync, writeSync } from 'node:fs';
 
 export type WavFormat = 'u8' | 's16' | 's24' | 'f32';
 
@@ -98,7 +98,7 @@ export function sineFill(sampleRate: number, frequency: number, amplitudes: read
   };
 }
 
-export const dbfs = (db: number) => Math.pow(10, db / 20);
+export const dbfs = (db: number) => 10 ** (db / 20);
 
 export interface DecodedWav {
   sampleRate: number;

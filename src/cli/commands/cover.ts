@@ -2,13 +2,15 @@
 import { OptionsError } from '../../errors.js';
 import type { OutputFormat } from '../../image/spec.js';
 import { COVER_SIZES } from '../../ops/image-call.js';
-import { callLimits, printJson, withProgress, type CommandContext } from '../context.js';
+import { type CommandContext, callLimits, printJson, withProgress } from '../context.js';
 import { formatBytes } from '../format.js';
 import { describeSet, maxPixelsFlag, targetFlags } from './resize.js';
 
 export function parseSizes(value: unknown): number[] {
   if (value === undefined) return [...COVER_SIZES];
-  const sizes = String(value).split(',').map((s) => Number(s.trim()));
+  const sizes = String(value)
+    .split(',')
+    .map((s) => Number(s.trim()));
   if (sizes.length === 0 || sizes.some((n) => !Number.isInteger(n) || n < 1)) {
     throw new OptionsError('--sizes', `must be a comma-separated list of pixel sizes, e.g. 640,300,64; got ${JSON.stringify(value)}`);
   }
@@ -23,12 +25,23 @@ export async function coverCommand(ctx: CommandContext): Promise<void> {
   const targets = sizes.map((size) => ({ ...targetFlags(ctx.values), width: size, height: size, format }));
   const engine = await ctx.engine();
   const result = await withProgress(ctx, 'cover', (progress) =>
-    engine.imageSet({ path: input }, targets, { outputDir: ctx.values.output as string, ...maxPixelsFlag(ctx.values), signal: ctx.signal, ...callLimits(ctx), ...progress }),
+    engine.imageSet({ path: input }, targets, {
+      outputDir: ctx.values.output as string,
+      ...maxPixelsFlag(ctx.values),
+      signal: ctx.signal,
+      ...callLimits(ctx),
+      ...progress,
+    }),
   );
   if (ctx.common.json) {
     printJson(ctx, result);
     return;
   }
   const { images, ...rest } = result;
-  ctx.print(describeSet(rest, images.map((i) => `${i.path} (${i.format} ${i.width}×${i.height}, ${formatBytes(i.size)})`)));
+  ctx.print(
+    describeSet(
+      rest,
+      images.map((i) => `${i.path} (${i.format} ${i.width}×${i.height}, ${formatBytes(i.size)})`),
+    ),
+  );
 }

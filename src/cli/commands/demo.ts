@@ -5,7 +5,7 @@
  */
 import { join } from 'node:path';
 import { positive } from '../args.js';
-import { callLimits, printJson, withProgress, type CommandContext } from '../context.js';
+import { type CommandContext, callLimits, printJson, withProgress } from '../context.js';
 import { formatHz, formatSeconds } from '../format.js';
 import { ladderSummary, renditionTable } from './ladder.js';
 
@@ -30,7 +30,9 @@ export async function demoCommand(ctx: CommandContext): Promise<void> {
   const source = await engine.probe({ path: sourcePath }, call);
   const audio = source.streams.find((s) => s.type === 'audio');
   step(`source  ${sourcePath}`);
-  step(`        ${source.format}, ${formatSeconds(source.duration, 2)}, ${formatHz(audio?.sampleRate)}, ${audio?.channels ?? '?'} ch${audio?.channelLayout ? ` (${audio.channelLayout})` : ''}, ${audio?.codec ?? '?'}`);
+  step(
+    `        ${source.format}, ${formatSeconds(source.duration, 2)}, ${formatHz(audio?.sampleRate)}, ${audio?.channels ?? '?'} ch${audio?.channelLayout ? ` (${audio.channelLayout})` : ''}, ${audio?.codec ?? '?'}`,
+  );
   step('');
 
   const ladder = await withProgress(ctx, 'ladder', (onProgress) =>

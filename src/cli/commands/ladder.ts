@@ -3,7 +3,7 @@ import { basename, extname } from 'node:path';
 import type { LadderResult } from '../../engine.js';
 import { getAudioPreset } from '../../presets/audio.js';
 import { list } from '../args.js';
-import { callLimits, printJson, withProgress, type CommandContext } from '../context.js';
+import { type CommandContext, callLimits, printJson, withProgress } from '../context.js';
 import { formatBytes, formatDeviation, formatFactor, formatKbps, formatSeconds, table } from '../format.js';
 
 export async function ladderCommand(ctx: CommandContext): Promise<void> {

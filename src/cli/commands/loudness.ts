@@ -1,6 +1,6 @@
 /** `sandcodec loudness FILE [--json]`: EBU R128 / BS.1770-4 loudness of the first audio stream. */
 import type { Loudness } from '../../ops/loudness.js';
-import { callLimits, withProgress, type CommandContext } from '../context.js';
+import { type CommandContext, callLimits, withProgress } from '../context.js';
 import { formatLevel } from '../format.js';
 
 /** The `--json` shape: exactly these keys, in this order (`-Infinity` prints as `null`). */

@@ -7,7 +7,7 @@ import { OptionsError } from '../../errors.js';
 import type { NormalizeOptions, NormalizePolicy, NormalizeResult } from '../../ops/normalize.js';
 import { getAudioPreset } from '../../presets/audio.js';
 import { finite } from '../args.js';
-import { callLimits, printJson, withProgress, type CommandContext } from '../context.js';
+import { type CommandContext, callLimits, printJson, withProgress } from '../context.js';
 import { formatBytes, formatGain, formatLevel } from '../format.js';
 import { presetFor } from './transcode.js';
 
@@ -32,7 +32,11 @@ function describe(r: NormalizeResult, label: string, album = false): string[] {
     `  source  ${formatLevel(r.source.integrated, 'LUFS')}, true peak ${formatLevel(r.source.truePeak, 'dBTP')}`,
     `  gain    ${formatGain(r.gain)}${bound ? ' (stopped at the true-peak headroom)' : ''}${r.passes > 1 ? `, ${r.passes} passes` : ''}`,
     `  output  ${formatLevel(r.output.integrated, 'LUFS')}, true peak ${formatLevel(r.output.truePeak, 'dBTP')}`,
-    `  tags    ${Object.entries(r.tags).map(([k, v]) => `${k}=${v}`).join(', ') || '(none: WAV has no field for them)'}`,
+    `  tags    ${
+      Object.entries(r.tags)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(', ') || '(none: WAV has no field for them)'
+    }`,
   ];
 }
 
@@ -57,7 +61,10 @@ export async function normalizeCommand(ctx: CommandContext, warn: (text: string)
   const outputs = ctx.positionals.map((input) => join(output, `${basename(input, extname(input))}.${p.extension}`));
   if (new Set(outputs).size !== outputs.length) throw new OptionsError('--album', 'two tracks would be written to the same name in the output directory');
   const r = await withProgress(ctx, 'normalize', (progress) =>
-    engine.normalizeAlbum(ctx.positionals.map((path) => ({ path })), { ...levels, preset, outputs, ...common, ...progress }),
+    engine.normalizeAlbum(
+      ctx.positionals.map((path) => ({ path })),
+      { ...levels, preset, outputs, ...common, ...progress },
+    ),
   );
   if (ctx.common.json) {
     printJson(ctx, r);

@@ -6,7 +6,7 @@ import { basename } from 'node:path';
 import { OptionsError } from '../../errors.js';
 import type { PackageFormat, PackageResult } from '../../ops/package.js';
 import { list, positive } from '../args.js';
-import { callLimits, printJson, withProgress, type CommandContext } from '../context.js';
+import { type CommandContext, callLimits, printJson, withProgress } from '../context.js';
 import { formatFactor, formatKbps, formatSeconds, table } from '../format.js';
 
 export const PACKAGE_FLAGS = {
@@ -36,7 +36,9 @@ export async function packageCommand(ctx: CommandContext): Promise<void> {
     ...(v['audio-only'] ? { audioOnly: true } : {}),
   };
   const engine = await ctx.engine();
-  const result = await withProgress(ctx, 'package', (progress) => engine.package({ path: input }, { ...options, signal: ctx.signal, ...callLimits(ctx), ...progress }));
+  const result = await withProgress(ctx, 'package', (progress) =>
+    engine.package({ path: input }, { ...options, signal: ctx.signal, ...callLimits(ctx), ...progress }),
+  );
   if (ctx.common.json) printJson(ctx, { ...result, video: result.video.map(brief), audio: result.audio.map(brief) });
   else ctx.print(packageReport(input, result));
 }
@@ -68,6 +70,8 @@ export function packageReport(input: string, r: PackageResult): string {
   if (r.hls) lines.push(`HLS:  ${r.hls}`);
   if (r.dash) lines.push(`DASH: ${r.dash}`);
   for (const s of r.skipped) lines.push(`skipped ${s.rung}: ${s.reason}`);
-  lines.push(`${formatSeconds(r.duration, 2)} in ${r.segmentDuration} s segments, packaged in ${formatSeconds(r.elapsedMs / 1000, 2)} (${formatFactor(r.realtimeFactor)})`);
+  lines.push(
+    `${formatSeconds(r.duration, 2)} in ${r.segmentDuration} s segments, packaged in ${formatSeconds(r.elapsedMs / 1000, 2)} (${formatFactor(r.realtimeFactor)})`,
+  );
   return lines.join('\n');
 }

@@ -3,7 +3,7 @@ import { writeFile } from 'node:fs/promises';
 import { IOError, OptionsError } from '../../errors.js';
 import type { PeaksOptions } from '../../ops/waveform.js';
 import { integer, positive } from '../args.js';
-import { callLimits, printJson, withProgress, type CommandContext } from '../context.js';
+import { type CommandContext, callLimits, printJson, withProgress } from '../context.js';
 
 export async function peaksCommand(ctx: CommandContext): Promise<void> {
   const input = ctx.positionals[0]!;
@@ -20,7 +20,9 @@ export async function peaksCommand(ctx: CommandContext): Promise<void> {
   }
   if (ctx.values['split-channels']) options.splitChannels = true;
   const engine = await ctx.engine();
-  const waveform = await withProgress(ctx, 'peaks', (progress) => engine.peaks({ path: input }, { ...options, signal: ctx.signal, ...callLimits(ctx), ...progress }));
+  const waveform = await withProgress(ctx, 'peaks', (progress) =>
+    engine.peaks({ path: input }, { ...options, signal: ctx.signal, ...callLimits(ctx), ...progress }),
+  );
   try {
     await writeFile(output, JSON.stringify(waveform));
   } catch (err) {

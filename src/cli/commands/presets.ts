@@ -1,6 +1,6 @@
 /** `sandcodec presets [--json]`: the audio presets a ladder or transcode can name. */
 import { AUDIO_PRESETS } from '../../presets/audio.js';
-import { printJson, type CommandContext } from '../context.js';
+import { type CommandContext, printJson } from '../context.js';
 import { formatKbps, table } from '../format.js';
 
 export async function presetsCommand(ctx: CommandContext): Promise<void> {
@@ -11,7 +11,15 @@ export async function presetsCommand(ctx: CommandContext): Promise<void> {
   }
   ctx.print(
     table(
-      [{ header: 'preset' }, { header: 'codec' }, { header: 'encoder' }, { header: 'file' }, { header: 'bitrate', align: 'right' }, { header: 'rate control' }, { header: 'notes' }],
+      [
+        { header: 'preset' },
+        { header: 'codec' },
+        { header: 'encoder' },
+        { header: 'file' },
+        { header: 'bitrate', align: 'right' },
+        { header: 'rate control' },
+        { header: 'notes' },
+      ],
       presets.map((p) => [
         p.name,
         p.codec,

@@ -1,6 +1,6 @@
 /** `sandcodec probe FILE [--decode] [--json]`: what a file holds, as a report or ProbeResult JSON. */
 import type { ProbeResult, StreamInfo } from '../../ops/probe-result.js';
-import { callLimits, printJson, withProgress, type CommandContext } from '../context.js';
+import { type CommandContext, callLimits, printJson, withProgress } from '../context.js';
 import { formatBytes, formatHz, formatKbps, formatSeconds } from '../format.js';
 
 export async function probeCommand(ctx: CommandContext): Promise<void> {

@@ -4,10 +4,10 @@
  */
 import { OptionsError } from '../../errors.js';
 import type { FitMode } from '../../image/fit.js';
-import type { ImageSetResult } from '../../ops/image-call.js';
-import type { ImageTarget } from '../../ops/image.js';
 import type { ResizeKernel } from '../../kernels/resize-filters.js';
-import { callLimits, printJson, withProgress, type CommandContext } from '../context.js';
+import type { ImageTarget } from '../../ops/image.js';
+import type { ImageSetResult } from '../../ops/image-call.js';
+import { type CommandContext, callLimits, printJson, withProgress } from '../context.js';
 import { formatBytes, formatSeconds } from '../format.js';
 
 export const IMAGE_FLAGS = {
@@ -76,16 +76,19 @@ export async function resizeCommand(ctx: CommandContext): Promise<void> {
   if (width === undefined && height === undefined) throw new OptionsError('--width', 'is required (or --height)');
   const engine = await ctx.engine();
   const result = await withProgress(ctx, 'resize', (progress) =>
-    engine.resize({ path: input }, {
-      ...targetFlags(ctx.values),
-      ...(width !== undefined ? { width } : {}),
-      ...(height !== undefined ? { height } : {}),
-      ...maxPixelsFlag(ctx.values),
-      output,
-      signal: ctx.signal,
-      ...callLimits(ctx),
-      ...progress,
-    }),
+    engine.resize(
+      { path: input },
+      {
+        ...targetFlags(ctx.values),
+        ...(width !== undefined ? { width } : {}),
+        ...(height !== undefined ? { height } : {}),
+        ...maxPixelsFlag(ctx.values),
+        output,
+        signal: ctx.signal,
+        ...callLimits(ctx),
+        ...progress,
+      },
+    ),
   );
   if (ctx.common.json) {
     printJson(ctx, result);

@@ -1,7 +1,7 @@
 /** `sandcodec thumbnails IN -o DIR [--every 10] [--sprite 10x10 --width 160]`: poster, images and storyboard. */
 import { OptionsError } from '../../errors.js';
 import { integer, positive } from '../args.js';
-import { callLimits, printJson, withProgress, type CommandContext } from '../context.js';
+import { type CommandContext, callLimits, printJson, withProgress } from '../context.js';
 
 export const THUMBNAIL_FLAGS = {
   output: { type: 'string', short: 'o' },
@@ -43,7 +43,8 @@ export async function thumbnailsCommand(ctx: CommandContext): Promise<void> {
   }
   const lines = [`thumbnails of ${input} → ${result.outputDir}`];
   if (result.poster) lines.push(`poster: ${result.poster.path} (${result.poster.width}x${result.poster.height} at ${result.poster.time} s)`);
-  if (result.imageSize) lines.push(`images: ${result.images.length} at ${result.imageSize.width}x${result.imageSize.height}, one every ${result.images[1]?.time ?? '-'} s`);
+  if (result.imageSize)
+    lines.push(`images: ${result.images.length} at ${result.imageSize.width}x${result.imageSize.height}, one every ${result.images[1]?.time ?? '-'} s`);
   if (result.sprite) {
     const s = result.sprite;
     lines.push(`storyboard: ${s.count} thumbnails of ${s.width}x${s.height} on ${s.sheets.length} sheet(s) of ${s.columns}x${s.rows}, cues in ${s.vtt}`);

@@ -2,7 +2,7 @@
 import { extname } from 'node:path';
 import { OptionsError } from '../../errors.js';
 import { AUDIO_PRESET_NAMES, getAudioPreset } from '../../presets/audio.js';
-import { callLimits, printJson, withProgress, type CommandContext } from '../context.js';
+import { type CommandContext, callLimits, printJson, withProgress } from '../context.js';
 import { formatBytes, formatDeviation, formatFactor, formatKbps, formatSeconds } from '../format.js';
 
 /**
@@ -24,12 +24,20 @@ export function presetFor(output: string, explicit: string | undefined): { prese
   if (explicit !== undefined) {
     const preset = getAudioPreset(explicit);
     if (!preset) throw new OptionsError('--preset', `unknown preset ${JSON.stringify(explicit)} (known: ${AUDIO_PRESET_NAMES.join(', ')})`);
-    const warning = ext !== `.${preset.extension}` ? `preset ${preset.name} writes .${preset.extension} (${preset.format}), but the output is named ${ext || 'without an extension'}` : undefined;
+    const warning =
+      ext !== `.${preset.extension}`
+        ? `preset ${preset.name} writes .${preset.extension} (${preset.format}), but the output is named ${ext || 'without an extension'}`
+        : undefined;
     return { preset: preset.name, ...(warning ? { warning } : {}) };
   }
   const implied = PRESET_BY_EXTENSION[ext];
   if (!implied) {
-    throw new OptionsError('--preset', `cannot tell the preset from ${JSON.stringify(ext || output)}: name the output .${Object.keys(PRESET_BY_EXTENSION).map((e) => e.slice(1)).join(', .')} or pass --preset`);
+    throw new OptionsError(
+      '--preset',
+      `cannot tell the preset from ${JSON.stringify(ext || output)}: name the output .${Object.keys(PRESET_BY_EXTENSION)
+        .map((e) => e.slice(1))
+        .join(', .')} or pass --preset`,
+    );
   }
   return { preset: implied };
 }
