@@ -6,8 +6,8 @@
 // Prints a markdown table (× realtime by wall-clock median and by CPU time) with the machine.
 import { cpus, totalmem } from 'node:os';
 import { Bench } from 'tinybench';
-import { LoudnessMeter } from '../dist/kernels/loudness.js';
-import { LoudnessReference } from '../dist/kernels/loudness-reference.js';
+import { LoudnessMeter } from '../dist/worker/kernels/loudness.js';
+import { LoudnessReference } from '../dist/worker/kernels/loudness-reference.js';
 
 const quick = process.argv.includes('--quick');
 const withReference = !process.argv.includes('--no-reference');

@@ -6,8 +6,8 @@
 // the load average, since on a shared machine the fastest run is the steadier figure.
 import { cpus, loadavg, totalmem } from 'node:os';
 import { Bench } from 'tinybench';
-import { Resizer } from '../dist/kernels/resize.js';
-import { resizeRgbaReference } from '../dist/kernels/resize-reference.js';
+import { Resizer } from '../dist/worker/kernels/resize.js';
+import { resizeRgbaReference } from '../dist/worker/kernels/resize-reference.js';
 
 const quick = process.argv.includes('--quick');
 const withReference = !process.argv.includes('--no-reference');

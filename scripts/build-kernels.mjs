@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Compiles every AssemblyScript kernel in assembly/<name>/index.ts twice from the same source:
 // a SIMD build (v128, picked at runtime when supported) and a scalar build (the fallback and the
-// cross-check). Outputs go to dist/kernels/wasm/<name>.{simd,scalar}.wasm with a build record.
+// cross-check). Outputs go to dist/worker/kernels/wasm/<name>.{simd,scalar}.wasm with a build record.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(join(root, 'package.json'));
 const asc = join(dirname(require.resolve('assemblyscript/package.json')), 'bin', 'asc.js');
-const outDir = join(root, 'dist', 'kernels', 'wasm');
+const outDir = join(root, 'dist', 'worker', 'kernels', 'wasm');
 mkdirSync(outDir, { recursive: true });
 
 const kernels = readdirSync(join(root, 'assembly'), { withFileTypes: true })

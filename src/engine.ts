@@ -4,9 +4,12 @@
  * listener and per-call limits.
  */
 import { basename, extname, join } from 'node:path';
+import { type MediaInput, type ResolvedInput, resolveInput } from './call/input.js';
+import { OutputSet } from './call/outputs.js';
 import { AbortedError, InputError, InternalError, LimitError, OptionsError, SandcodecError } from './errors.js';
-import { type MediaInput, type ResolvedInput, resolveInput } from './io/input.js';
-import { OutputSet } from './io/output.js';
+import type { JobLimits, JobResult, OutputSink, Plan } from './model/plan.js';
+import { AUDIO_PRESET_NAMES, type AudioPreset, getAudioPreset } from './model/presets.js';
+import { type ProbeResult, parseProbe, primaryAudio } from './model/probe-result.js';
 import { type AnalysisResult, analyzeInput, type CallJobs, publicAnalysis } from './ops/analyze.js';
 import { type GenerateOptions, generatePlan, resolveGenerate } from './ops/generate.js';
 import { GENERATE_VIDEO_KEYS, type GenerateVideoOptions, generateVideoPlan, resolveGenerateVideo } from './ops/generate-video.js';
@@ -33,15 +36,12 @@ import {
   normalizeTrack,
 } from './ops/normalize.js';
 import { PACKAGE_OPTION_KEYS, type PackageOptions, type PackageResult, packageInput } from './ops/package.js';
+import type { PeaksOptions, Waveform } from './ops/peaks.js';
 import { resolvePeaks } from './ops/peaks.js';
 import { decodePlan, probePlan } from './ops/probe.js';
-import { type ProbeResult, parseProbe, primaryAudio } from './ops/probe-result.js';
 import { THUMBNAIL_OPTION_KEYS, type ThumbnailOptions, type ThumbnailResult, thumbnailsInput } from './ops/thumbnails.js';
-import type { PeaksOptions, Waveform } from './ops/waveform.js';
 import { type EngineOptions, type Limits, type ResolvedEngineOptions, resolveEngineOptions, resolveLimits } from './options.js';
-import type { JobLimits, JobResult, OutputSink, Plan } from './plan.js';
 import { JobPool } from './pool/pool.js';
-import { AUDIO_PRESET_NAMES, type AudioPreset, getAudioPreset } from './presets/audio.js';
 import { type ProgressListener, ProgressTracker } from './progress.js';
 
 export interface CallOptions {

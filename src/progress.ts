@@ -2,7 +2,7 @@
  * Progress as callers see it: `{ phase, ratio, seconds, speed }`, with `ratio` computed from
  * FFmpeg's `time=` and the probed duration, clamped to 0..1 and never going backwards.
  */
-import type { WorkerEvent } from './plan.js';
+import type { WorkerEvent } from './model/plan.js';
 
 export interface Progress {
   /** What is running: `probe`, `transcode`, `ladder`, `generate`, … */

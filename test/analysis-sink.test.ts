@@ -4,10 +4,10 @@
  * FFmpeg's layout names.
  */
 import { describe, expect, it } from 'vitest';
-import { AnalysisSink } from '../dist/ffmpeg/analysis-sink.js';
-import { LoudnessMeter } from '../dist/kernels/loudness.js';
 import { channelWeights } from '../dist/ops/channel-weights.js';
-import { PeaksAccumulator } from '../dist/ops/waveform.js';
+import { LoudnessMeter } from '../dist/worker/kernels/loudness.js';
+import { PeaksAccumulator } from '../dist/worker/kernels/peaks.js';
+import { AnalysisSink } from '../dist/worker/sinks/analysis.js';
 
 function signal(frames: number, channels: number): Float32Array {
   const out = new Float32Array(frames * channels);

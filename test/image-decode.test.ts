@@ -171,8 +171,8 @@ describe('image decode: EXIF orientation and ICC', () => {
       ];
       centres.forEach((c, i) => {
         expected[i]!.forEach((v, ch) => {
-expect(Math.abs(c[ch]! - v), `orientation ${o} quadrant ${i}`).toBeLessThan(40);
-});
+          expect(Math.abs(c[ch]! - v), `orientation ${o} quadrant ${i}`).toBeLessThan(40);
+        });
       });
       expect(psnr(ours, q), `orientation ${o}`).toBeGreaterThan(20);
     }

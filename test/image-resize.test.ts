@@ -5,7 +5,7 @@ import { readdir } from 'node:fs/promises';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEngine, type Engine } from '../dist/index.js';
-import { resizeRgbaReference } from '../dist/kernels/resize-reference.js';
+import { resizeRgbaReference } from '../dist/worker/kernels/resize-reference.js';
 import { pixel, psnr, quadrants, rawSharp, sharpRgba, ssim, testPattern } from './helpers/image.js';
 import { makeTempDir, media, removeTempDir } from './helpers/media.js';
 

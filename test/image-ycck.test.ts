@@ -6,8 +6,8 @@
 // YCCK costs nothing against libvips); libvips' own YCCK vs CMYK 50.6 dB.
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { toProgressive } from '../dist/image/jpeg-progressive.js';
 import { createEngine, type Engine } from '../dist/index.js';
+import { toProgressive } from '../dist/worker/image/jpeg-progressive.js';
 import { psnr, type Raw, rawSharp, sharpRgba, testPattern } from './helpers/image.js';
 import { type CmykPicture, writeCmykJpeg } from './helpers/jpeg-writer.js';
 

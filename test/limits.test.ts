@@ -8,10 +8,11 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { compileCore, FFmpegCore } from '../dist/ffmpeg/core.js';
-import { runPlan } from '../dist/ffmpeg/run-plan.js';
 import { AbortedError, createEngine, type Engine, LimitError, type Progress, QueueFullError, TimeoutError } from '../dist/index.js';
-import type { FFmpegPlan } from '../dist/plan.js';
+import type { FFmpegPlan } from '../dist/model/plan.js';
+import { compileCore } from '../dist/pool/core-module.js';
+import { FFmpegCore } from '../dist/worker/ffmpeg/core.js';
+import { runPlan } from '../dist/worker/ffmpeg/run-plan.js';
 
 const MiB = 1024 ** 2;
 const mediaDir = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'shared', 'media');

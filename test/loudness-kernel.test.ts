@@ -4,8 +4,8 @@
 // resolved next to dist/kernels/loudness.js): run `npm run build` first.
 import { describe, expect, it } from 'vitest';
 import { OptionsError } from '../dist/errors.js';
-import { kWeightingCoefficients, LoudnessMeter, type LoudnessOptions, type LoudnessResult, timingGrid } from '../dist/kernels/loudness.js';
-import { LoudnessReference } from '../dist/kernels/loudness-reference.js';
+import { kWeightingCoefficients, LoudnessMeter, type LoudnessOptions, type LoudnessResult, timingGrid } from '../dist/worker/kernels/loudness.js';
+import { LoudnessReference } from '../dist/worker/kernels/loudness-reference.js';
 
 const VARIANTS = ['simd', 'scalar'] as const;
 

@@ -7,7 +7,7 @@ import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEngine, type Engine, type Loudness } from '../dist/index.js';
-import { LoudnessReference } from '../dist/kernels/loudness-reference.js';
+import { LoudnessReference } from '../dist/worker/kernels/loudness-reference.js';
 import { makeTempDir, mediaDir, removeTempDir } from './helpers/media.js';
 import { dbfs, readWav, sineFill, type WavFormat, writeWav } from './helpers/wav.js';
 

@@ -2,7 +2,7 @@
 // limit) and the expected shape. Imports the built modules: build first.
 import { describe, expect, it } from 'vitest';
 import { LimitError, OptionsError } from '../dist/errors.js';
-import { DEFAULT_MAX_PIXELS, type ResizeOptions, Resizer, resizeRgba } from '../dist/kernels/resize.js';
+import { DEFAULT_MAX_PIXELS, type ResizeOptions, Resizer, resizeRgba } from '../dist/worker/kernels/resize.js';
 
 const src = { data: new Uint8Array(8 * 6 * 4).fill(200), width: 8, height: 6 };
 

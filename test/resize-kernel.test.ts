@@ -4,9 +4,9 @@
 // identity at the same size. Imports the built modules (the wasm files are resolved next to
 // dist/kernels/resize.js): build first (`npx tsc -p tsconfig.json && node scripts/build-kernels.mjs`).
 import { describe, expect, it } from 'vitest';
-import { RESIZE_KERNELS, type ResizeKernel, Resizer, resizeRgba, simdSupported } from '../dist/kernels/resize.js';
-import { axisWeights } from '../dist/kernels/resize-filters.js';
-import { resizeRgbaReference } from '../dist/kernels/resize-reference.js';
+import { RESIZE_KERNELS, type ResizeKernel, Resizer, resizeRgba, simdSupported } from '../dist/worker/kernels/resize.js';
+import { axisWeights } from '../dist/worker/kernels/resize-filters.js';
+import { resizeRgbaReference } from '../dist/worker/kernels/resize-reference.js';
 import { media } from './helpers/media.js';
 import { readPng } from './helpers/png.js';
 

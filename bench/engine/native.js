@@ -1,7 +1,7 @@
 // Native FFmpeg with the engine's own encoder arguments, single-threaded like one engine worker,
 // so the ratio measures the WebAssembly build and the engine around it, not different settings.
 import { spawn } from 'node:child_process';
-import { encoderArgs } from '../../dist/presets/audio.js';
+import { encoderArgs } from '../../dist/model/presets.js';
 
 /** The command line equivalent to `transcode(source, { preset, output })`. */
 export function nativeArgs(source, audio, preset, output) {

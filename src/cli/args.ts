@@ -5,9 +5,7 @@
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { OptionsError } from '../errors.js';
 import type { Limits } from '../options.js';
-import { PACKAGE_FLAGS } from './commands/package.js';
-import { IMAGE_FLAGS } from './commands/resize.js';
-import { THUMBNAIL_FLAGS } from './commands/thumbnails.js';
+import { byteCount, integer, positive } from './values.js';
 
 type OptionSpecs = NonNullable<ParseArgsConfig['options']>;
 
@@ -31,6 +29,38 @@ interface CommandSpec {
   /** More positionals than named may follow (e.g. the tracks of `normalize --album`). */
   variadic?: boolean;
 }
+
+export const IMAGE_FLAGS = {
+  fit: { type: 'string' },
+  position: { type: 'string' },
+  kernel: { type: 'string' },
+  quality: { type: 'string', short: 'q' },
+  background: { type: 'string' },
+  'no-enlarge': { type: 'boolean' },
+  'keep-metadata': { type: 'boolean' },
+  'linear-light': { type: 'boolean' },
+  'chroma-444': { type: 'boolean' },
+  progressive: { type: 'boolean' },
+  lossless: { type: 'boolean' },
+  'compression-level': { type: 'string' },
+  'max-pixels': { type: 'string' },
+} as const;
+
+export const PACKAGE_FLAGS = {
+  output: { type: 'string', short: 'o' },
+  format: { type: 'string' },
+  ladder: { type: 'string' },
+  audio: { type: 'string' },
+  'segment-duration': { type: 'string' },
+  'audio-only': { type: 'boolean' },
+} as const;
+
+export const THUMBNAIL_FLAGS = {
+  output: { type: 'string', short: 'o' },
+  every: { type: 'string' },
+  sprite: { type: 'string' },
+  width: { type: 'string' },
+} as const;
 
 export const COMMANDS = {
   probe: { options: { decode: { type: 'boolean' } }, positionals: ['FILE'] },
@@ -191,13 +221,6 @@ function joinNegativeValues(args: readonly string[], options: OptionSpecs): stri
   return out;
 }
 
-/** A finite number, negative allowed (levels in dB). */
-export function finite(flag: string, text: string): number {
-  const n = Number(text);
-  if (text.trim() === '' || !Number.isFinite(n)) throw new OptionsError(flag, `must be a number, got ${JSON.stringify(text)}`);
-  return n;
-}
-
 function commonOptions(values: Values): CommonOptions {
   const limits: Partial<Limits> = {};
   const timeout = values.timeout as string | undefined;
@@ -213,37 +236,4 @@ function commonOptions(values: Values): CommonOptions {
     ...(workers !== undefined ? { workers: integer('--workers', workers) } : {}),
     limits,
   };
-}
-
-export function integer(flag: string, text: string): number {
-  if (!/^\d+$/.test(text) || !(Number(text) >= 1) || !Number.isSafeInteger(Number(text))) {
-    throw new OptionsError(flag, `must be a positive integer, got ${JSON.stringify(text)}`);
-  }
-  return Number(text);
-}
-
-export function positive(flag: string, text: string): number {
-  const n = Number(text);
-  if (text.trim() === '' || !Number.isFinite(n) || n <= 0) throw new OptionsError(flag, `must be a positive number, got ${JSON.stringify(text)}`);
-  return n;
-}
-
-const BYTE_SUFFIX: Record<string, number> = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 };
-
-/** A byte count, optionally with a binary suffix: `500000`, `64k`, `200M`, `2G`. */
-export function byteCount(flag: string, text: string): number {
-  const match = /^(\d+)([kmg]?)(i?b)?$/i.exec(text.trim());
-  const bytes = match ? Number(match[1]) * BYTE_SUFFIX[match[2]!.toLowerCase()]! : NaN;
-  if (!Number.isSafeInteger(bytes) || bytes < 1) throw new OptionsError(flag, `must be a byte count like 500000, 64k, 200M or 2G, got ${JSON.stringify(text)}`);
-  return bytes;
-}
-
-/** A comma-separated list, e.g. `--presets vorbis-96,opus-160`. */
-export function list(flag: string, text: string): string[] {
-  const items = text
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean);
-  if (items.length === 0) throw new OptionsError(flag, 'must name at least one item');
-  return items;
 }

@@ -1,5 +1,5 @@
 /** The CLI's --help texts. */
-import { AUDIO_PRESET_NAMES } from '../presets/audio.js';
+import { AUDIO_PRESET_NAMES } from '../model/presets.js';
 import { COMMANDS, type CommandName, usage } from './args.js';
 
 const SUMMARY: Record<CommandName, string> = {

@@ -2,17 +2,17 @@
  * `analyze`: one decode of the first audio stream to f32 PCM, measured in the worker as FFmpeg
  * writes it (see ffmpeg/analysis-sink.ts) — loudness, waveform peaks, or both from the same pass.
  */
+
+import type { ResolvedInput } from '../call/input.js';
 import { InternalError, LimitError, UnsupportedError } from '../errors.js';
-import type { ResolvedInput } from '../io/input.js';
+import type { AnalysisData, AnalyzePlan, JobLimits, JobResult, Plan, WorkerEvent } from '../model/plan.js';
+import { type ProbeResult, primaryAudio, type StreamInfo } from '../model/probe-result.js';
 import type { Limits } from '../options.js';
-import type { AnalysisData, AnalyzePlan, JobLimits, JobResult, Plan, WorkerEvent } from '../plan.js';
 import type { ProgressTracker } from '../progress.js';
 import { channelWeights } from './channel-weights.js';
 import type { Loudness } from './loudness.js';
-import { type ResolvedPeaks, samplesPerPixel } from './peaks.js';
+import { type ResolvedPeaks, samplesPerPixel, toWaveform, type Waveform } from './peaks.js';
 import { planInput } from './probe.js';
-import { type ProbeResult, primaryAudio, type StreamInfo } from './probe-result.js';
-import { toWaveform, type Waveform } from './waveform.js';
 
 /** What an engine call hands the operation modules: its job runner, bound to the call. */
 export interface CallJobs {

@@ -4,8 +4,8 @@
  * benchmarks without fixtures.
  */
 import { OptionsError } from '../errors.js';
-import type { FFmpegPlan, JobLimits, OutputSink } from '../plan.js';
-import { AAC_ENCODER_ARGS } from '../presets/audio.js';
+import type { FFmpegPlan, JobLimits, OutputSink } from '../model/plan.js';
+import { AAC_ENCODER_ARGS } from '../model/presets.js';
 
 export interface GenerateVideoOptions {
   /** Length in seconds (default 30). */

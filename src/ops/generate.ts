@@ -3,8 +3,8 @@
  * tests and benchmarks — no fixtures to download, nothing native to install.
  */
 import { OptionsError } from '../errors.js';
-import type { FFmpegPlan, JobLimits, OutputSink } from '../plan.js';
-import { AUDIO_PRESET_NAMES, encoderArgs, getAudioPreset } from '../presets/audio.js';
+import type { FFmpegPlan, JobLimits, OutputSink } from '../model/plan.js';
+import { AUDIO_PRESET_NAMES, encoderArgs, getAudioPreset } from '../model/presets.js';
 
 export const SIGNALS = Object.freeze(['music', 'sine', 'noise', 'silence'] as const);
 export type SignalKind = (typeof SIGNALS)[number];

@@ -4,11 +4,11 @@
  * names and committed together, or all rolled back.
  */
 import { basename, extname, join } from 'node:path';
+import type { ResolvedInput } from '../call/input.js';
+import { OutputSet } from '../call/outputs.js';
 import { OptionsError } from '../errors.js';
-import type { ImageJobInfo, OutputFormat } from '../image/spec.js';
-import type { ResolvedInput } from '../io/input.js';
-import { OutputSet } from '../io/output.js';
-import type { OutputSink } from '../plan.js';
+import type { ImageJobInfo, OutputFormat } from '../model/image-spec.js';
+import type { OutputSink } from '../model/plan.js';
 import type { CallJobs } from './analyze.js';
 import { EXTENSIONS, formatFromPath, type ImageJobOptions, type ImageTarget, imagePlan, resolveImageJob, resolveTarget } from './image.js';
 

@@ -1,12 +1,23 @@
 /**
  * Image options (checked up front, each failure naming its option) and image plans.
  */
+
+import type { ResolvedInput } from '../call/input.js';
 import { OptionsError } from '../errors.js';
-import { FIT_MODES, type FitMode, normalizePosition, type Position } from '../image/fit.js';
-import { type ImageSpec, type ImageTargetSpec, OUTPUT_FORMATS, type OutputFormat } from '../image/spec.js';
-import type { ResolvedInput } from '../io/input.js';
-import { DEFAULT_RESIZE_KERNEL, RESIZE_KERNELS, type ResizeKernel } from '../kernels/resize-filters.js';
-import type { ImagePlan, JobLimits, OutputSink } from '../plan.js';
+import {
+  DEFAULT_RESIZE_KERNEL,
+  FIT_MODES,
+  type FitMode,
+  type ImageSpec,
+  type ImageTargetSpec,
+  normalizePosition,
+  OUTPUT_FORMATS,
+  type OutputFormat,
+  type Position,
+  RESIZE_KERNELS,
+  type ResizeKernel,
+} from '../model/image-spec.js';
+import type { ImagePlan, JobLimits, OutputSink } from '../model/plan.js';
 
 /** 100 megapixels: any camera photo, far below what would exhaust a worker. */
 export const DEFAULT_IMAGE_MAX_PIXELS = 100_000_000;

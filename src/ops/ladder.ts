@@ -2,12 +2,13 @@
  * `ladder` (and `transcode`, a ladder of one): one FFmpeg run decodes the source once and
  * encodes every rendition from the same decoded audio, each to its own output file.
  */
+
+import type { ResolvedInput } from '../call/input.js';
 import { UnsupportedError } from '../errors.js';
-import type { ResolvedInput } from '../io/input.js';
-import type { FFmpegPlan, JobLimits, OutputSink } from '../plan.js';
-import { type AudioPreset, encoderArgs } from '../presets/audio.js';
+import type { FFmpegPlan, JobLimits, OutputSink } from '../model/plan.js';
+import { type AudioPreset, encoderArgs } from '../model/presets.js';
+import { type ProbeResult, primaryAudio } from '../model/probe-result.js';
 import { planInput } from './probe.js';
-import { type ProbeResult, primaryAudio } from './probe-result.js';
 
 export interface RenditionTarget {
   preset: AudioPreset;

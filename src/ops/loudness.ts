@@ -2,8 +2,8 @@
  * `loudness`: the BS.1770-4 / EBU R128 measurement of a file, and the gated loudness of several
  * programmes together (an album), from the kernel's gating histograms.
  */
-import type { LoudnessMeasure } from '../kernels/loudness-common.js';
-import type { AnalysisData } from '../plan.js';
+import type { LoudnessMeasure } from '../model/loudness.js';
+import type { AnalysisData } from '../model/plan.js';
 
 /** What `engine.loudness` returns. */
 export type Loudness = LoudnessMeasure;

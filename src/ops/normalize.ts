@@ -12,15 +12,16 @@
  *   inter-sample peaks too) with a small safety margin. The output is measured again; if it is
  *   over the ceiling or off the target, the pass is redone with the measured error taken out.
  */
+
+import { type ResolvedInput, resolveInput } from '../call/input.js';
+import { OutputSet } from '../call/outputs.js';
 import { InputError, OptionsError, UnsupportedError } from '../errors.js';
-import { type ResolvedInput, resolveInput } from '../io/input.js';
-import { OutputSet } from '../io/output.js';
-import type { FFmpegPlan, OutputSink } from '../plan.js';
-import { AUDIO_PRESET_NAMES, type AudioPreset, encoderArgs, getAudioPreset } from '../presets/audio.js';
+import type { FFmpegPlan, OutputSink } from '../model/plan.js';
+import { AUDIO_PRESET_NAMES, type AudioPreset, encoderArgs, getAudioPreset } from '../model/presets.js';
+import { primaryAudio, type StreamInfo } from '../model/probe-result.js';
 import { analyzeInput, type CallJobs, type DetailedAnalysis, spanHandler } from './analyze.js';
 import { gatedLoudness, type Loudness } from './loudness.js';
 import { planInput } from './probe.js';
-import { primaryAudio, type StreamInfo } from './probe-result.js';
 
 export type NormalizePolicy = 'gain' | 'limit';
 

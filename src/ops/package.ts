@@ -10,19 +10,27 @@
  * Everything goes to a temporary directory that is renamed into place on success.
  */
 import { mkdir, rm, writeFile } from 'node:fs/promises';
+import type { ResolvedInput } from '../call/input.js';
 import { InputError, InternalError, LimitError, OptionsError, UnsupportedError } from '../errors.js';
-import type { ResolvedInput } from '../io/input.js';
-import { mpd } from '../packaging/dash.js';
-import { masterPlaylist, mediaPlaylist } from '../packaging/hls.js';
+import { mpd } from '../manifests/dash.js';
+import { masterPlaylist, mediaPlaylist } from '../manifests/hls.js';
+import { describeTrack, type PackagedTrack } from '../manifests/track.js';
+import type { FFmpegPlan, JobLimits } from '../model/plan.js';
+import {
+  AAC_ENCODER_ARGS,
+  PACKAGE_AUDIO,
+  PACKAGE_AUDIO_NAMES,
+  type PackageAudioPreset,
+  rungSize,
+  VIDEO_LADDER,
+  VIDEO_RUNG_NAMES,
+  type VideoRung,
+} from '../model/presets.js';
+import type { ProbeResult, StreamInfo } from '../model/probe-result.js';
 import { PendingDir } from '../packaging/output-dir.js';
-import { PACKAGE_AUDIO, PACKAGE_AUDIO_NAMES, type PackageAudioPreset, rungSize, VIDEO_LADDER, VIDEO_RUNG_NAMES, type VideoRung } from '../packaging/presets.js';
 import { NoFragmentsError, segmentFile } from '../packaging/segmenter.js';
-import { describeTrack, type PackagedTrack } from '../packaging/track.js';
-import type { FFmpegPlan, JobLimits } from '../plan.js';
-import { AAC_ENCODER_ARGS } from '../presets/audio.js';
 import type { CallJobs } from './analyze.js';
 import { planInput } from './probe.js';
-import type { ProbeResult, StreamInfo } from './probe-result.js';
 
 export type PackageFormat = 'hls' | 'dash';
 

@@ -1,6 +1,5 @@
 /** `peaks`: options of the waveform call, checked on the main thread before any job runs. */
 import { OptionsError } from '../errors.js';
-import type { PeaksOptions } from './waveform.js';
 
 export interface ResolvedPeaks {
   /** Set when the caller gave it; otherwise derived from the source rate. */
@@ -34,4 +33,38 @@ export function resolvePeaks(o: PeaksOptions | undefined, option = 'peaks'): Res
 /** Source frames per column at `sampleRate` (at least 1). */
 export function samplesPerPixel(peaks: ResolvedPeaks, sampleRate: number): number {
   return peaks.samplesPerPixel ?? Math.max(1, Math.round(sampleRate / peaks.pixelsPerSecond));
+}
+
+/** audiowaveform's JSON (format version 2). `data` is `[min, max]` per channel per column. */
+export interface Waveform {
+  version: 2;
+  channels: number;
+  sample_rate: number;
+  samples_per_pixel: number;
+  bits: 8 | 16;
+  length: number;
+  data: number[];
+}
+
+export interface PeaksOptions {
+  /** Columns per second of audio (default 20); or give `samplesPerPixel`. */
+  pixelsPerSecond?: number;
+  /** Source frames per column; overrides `pixelsPerSecond`. */
+  samplesPerPixel?: number;
+  /** 8 or 16 (default 16). */
+  bits?: 8 | 16;
+  /** One min/max pair per channel per column instead of the channels' mix (default false). */
+  splitChannels?: boolean;
+}
+
+export function toWaveform(peaks: { data: Int16Array; length: number; channels: number }, sampleRate: number, samplesPerPixel: number, bits: 8 | 16): Waveform {
+  return {
+    version: 2,
+    channels: peaks.channels,
+    sample_rate: sampleRate,
+    samples_per_pixel: samplesPerPixel,
+    bits,
+    length: peaks.length,
+    data: Array.from(peaks.data),
+  };
 }

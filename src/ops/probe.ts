@@ -1,8 +1,8 @@
 /** `probe`: what is in a file — container, duration, bitrate, and each stream's parameters. */
 
-import type { ResolvedInput } from '../io/input.js';
-import type { FFmpegPlan, JobLimits, PlanInput, ProbePlan } from '../plan.js';
-import type { ProbeResult } from './probe-result.js';
+import type { ResolvedInput } from '../call/input.js';
+import type { FFmpegPlan, JobLimits, PlanInput, ProbePlan } from '../model/plan.js';
+import type { ProbeResult } from '../model/probe-result.js';
 
 /**
  * Still-image extensions that make FFmpeg pick its `image2` sequence demuxer by name alone; the

@@ -6,13 +6,13 @@
  * empty files are dropped).
  */
 import { readdir, rm, stat, writeFile } from 'node:fs/promises';
+import type { ResolvedInput } from '../call/input.js';
 import { InputError, OptionsError, UnsupportedError } from '../errors.js';
-import type { ResolvedInput } from '../io/input.js';
+import type { FFmpegPlan } from '../model/plan.js';
+import type { ProbeResult } from '../model/probe-result.js';
 import { PendingDir } from '../packaging/output-dir.js';
-import type { FFmpegPlan } from '../plan.js';
 import type { CallJobs } from './analyze.js';
 import { planInput } from './probe.js';
-import type { ProbeResult } from './probe-result.js';
 
 export interface SpriteOptions {
   /** Thumbnails per row (default 10). */

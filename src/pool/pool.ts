@@ -7,9 +7,9 @@
 import { MessageChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { AbortedError, ClosedError, fromErrorData, InternalError, QueueFullError, type SandcodecError, TimeoutError } from '../errors.js';
-import { compileCore } from '../ffmpeg/core.js';
-import { CANCEL, type JobResult, type Plan, type WorkerEvent } from '../plan.js';
-import type { Task, TaskResult, WorkerInit } from './protocol.js';
+import { CANCEL, type JobResult, type Plan, type WorkerEvent } from '../model/plan.js';
+import type { Task, TaskResult, WorkerInit } from '../model/protocol.js';
+import { compileCore } from './core-module.js';
 
 export interface PoolOptions {
   workers: number;
@@ -39,7 +39,7 @@ export class JobPool {
     const coreModule = await compileCore();
     const workerData: WorkerInit = { coreModule, recycleHeapBytes: options.recycleHeapBytes };
     const piscina = new Piscina<Task, TaskResult>({
-      filename: new URL('./worker.js', import.meta.url).href,
+      filename: new URL('../worker/index.js', import.meta.url).href,
       minThreads: options.workers,
       maxThreads: options.workers,
       idleTimeout: Infinity,

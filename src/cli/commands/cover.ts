@@ -1,6 +1,6 @@
 /** `sandcodec cover IN -o DIR [--sizes 640,300,64] [--format jpeg|png|webp]`: a cover-art set from one decode. */
 import { OptionsError } from '../../errors.js';
-import type { OutputFormat } from '../../image/spec.js';
+import type { OutputFormat } from '../../model/image-spec.js';
 import { COVER_SIZES } from '../../ops/image-call.js';
 import { type CommandContext, callLimits, printJson, withProgress } from '../context.js';
 import { formatBytes } from '../format.js';

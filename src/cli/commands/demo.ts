@@ -4,9 +4,9 @@
  * decoding it — the engine end to end with nothing to download or install.
  */
 import { join } from 'node:path';
-import { positive } from '../args.js';
 import { type CommandContext, callLimits, printJson, withProgress } from '../context.js';
 import { formatHz, formatSeconds } from '../format.js';
+import { positive } from '../values.js';
 import { ladderSummary, renditionTable } from './ladder.js';
 
 export const DEMO_PRESETS = Object.freeze(['vorbis-96', 'vorbis-160', 'vorbis-320', 'opus-96', 'opus-160', 'aac-128', 'aac-256', 'mp3-320', 'flac']);

@@ -1,10 +1,10 @@
 /** `sandcodec ladder IN -o DIR --presets a,b,c`: every rendition from one decode of the source. */
 import { basename, extname } from 'node:path';
 import type { LadderResult } from '../../engine.js';
-import { getAudioPreset } from '../../presets/audio.js';
-import { list } from '../args.js';
+import { getAudioPreset } from '../../model/presets.js';
 import { type CommandContext, callLimits, printJson, withProgress } from '../context.js';
 import { formatBytes, formatDeviation, formatFactor, formatKbps, formatSeconds, table } from '../format.js';
+import { list } from '../values.js';
 
 export async function ladderCommand(ctx: CommandContext): Promise<void> {
   const input = ctx.positionals[0]!;

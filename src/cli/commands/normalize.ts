@@ -4,11 +4,11 @@
  */
 import { basename, extname, join } from 'node:path';
 import { OptionsError } from '../../errors.js';
+import { getAudioPreset } from '../../model/presets.js';
 import type { NormalizeOptions, NormalizePolicy, NormalizeResult } from '../../ops/normalize.js';
-import { getAudioPreset } from '../../presets/audio.js';
-import { finite } from '../args.js';
 import { type CommandContext, callLimits, printJson, withProgress } from '../context.js';
 import { formatBytes, formatGain, formatLevel } from '../format.js';
+import { finite } from '../values.js';
 import { presetFor } from './transcode.js';
 
 function levelOptions(ctx: CommandContext): Omit<NormalizeOptions, 'preset' | 'output'> {

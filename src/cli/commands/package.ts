@@ -5,18 +5,9 @@
 import { basename } from 'node:path';
 import { OptionsError } from '../../errors.js';
 import type { PackageFormat, PackageResult } from '../../ops/package.js';
-import { list, positive } from '../args.js';
 import { type CommandContext, callLimits, printJson, withProgress } from '../context.js';
 import { formatFactor, formatKbps, formatSeconds, table } from '../format.js';
-
-export const PACKAGE_FLAGS = {
-  output: { type: 'string', short: 'o' },
-  format: { type: 'string' },
-  ladder: { type: 'string' },
-  audio: { type: 'string' },
-  'segment-duration': { type: 'string' },
-  'audio-only': { type: 'boolean' },
-} as const;
+import { list, positive } from '../values.js';
 
 function formats(value: unknown): PackageFormat[] {
   if (value === undefined || value === 'both') return ['hls', 'dash'];

@@ -1,9 +1,9 @@
 /** `sandcodec peaks IN -o peaks.json [--pixels-per-second N] [--bits 8|16]`: audiowaveform JSON. */
 import { writeFile } from 'node:fs/promises';
 import { IOError, OptionsError } from '../../errors.js';
-import type { PeaksOptions } from '../../ops/waveform.js';
-import { integer, positive } from '../args.js';
+import type { PeaksOptions } from '../../ops/peaks.js';
 import { type CommandContext, callLimits, printJson, withProgress } from '../context.js';
+import { integer, positive } from '../values.js';
 
 export async function peaksCommand(ctx: CommandContext): Promise<void> {
   const input = ctx.positionals[0]!;

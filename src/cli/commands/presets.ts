@@ -1,5 +1,5 @@
 /** `sandcodec presets [--json]`: the audio presets a ladder or transcode can name. */
-import { AUDIO_PRESETS } from '../../presets/audio.js';
+import { AUDIO_PRESETS } from '../../model/presets.js';
 import { type CommandContext, printJson } from '../context.js';
 import { formatKbps, table } from '../format.js';
 

@@ -1,5 +1,5 @@
 /** `sandcodec probe FILE [--decode] [--json]`: what a file holds, as a report or ProbeResult JSON. */
-import type { ProbeResult, StreamInfo } from '../../ops/probe-result.js';
+import type { ProbeResult, StreamInfo } from '../../model/probe-result.js';
 import { type CommandContext, callLimits, printJson, withProgress } from '../context.js';
 import { formatBytes, formatHz, formatKbps, formatSeconds } from '../format.js';
 

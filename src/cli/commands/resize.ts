@@ -3,28 +3,11 @@
  * from OUT's extension (.jpg .jpeg .png .webp).
  */
 import { OptionsError } from '../../errors.js';
-import type { FitMode } from '../../image/fit.js';
-import type { ResizeKernel } from '../../kernels/resize-filters.js';
+import type { FitMode, ResizeKernel } from '../../model/image-spec.js';
 import type { ImageTarget } from '../../ops/image.js';
 import type { ImageSetResult } from '../../ops/image-call.js';
 import { type CommandContext, callLimits, printJson, withProgress } from '../context.js';
 import { formatBytes, formatSeconds } from '../format.js';
-
-export const IMAGE_FLAGS = {
-  fit: { type: 'string' },
-  position: { type: 'string' },
-  kernel: { type: 'string' },
-  quality: { type: 'string', short: 'q' },
-  background: { type: 'string' },
-  'no-enlarge': { type: 'boolean' },
-  'keep-metadata': { type: 'boolean' },
-  'linear-light': { type: 'boolean' },
-  'chroma-444': { type: 'boolean' },
-  progressive: { type: 'boolean' },
-  lossless: { type: 'boolean' },
-  'compression-level': { type: 'string' },
-  'max-pixels': { type: 'string' },
-} as const;
 
 function int(flag: string, value: unknown): number | undefined {
   if (value === undefined) return undefined;

@@ -1,14 +1,7 @@
 /** `sandcodec thumbnails IN -o DIR [--every 10] [--sprite 10x10 --width 160]`: poster, images and storyboard. */
 import { OptionsError } from '../../errors.js';
-import { integer, positive } from '../args.js';
 import { type CommandContext, callLimits, printJson, withProgress } from '../context.js';
-
-export const THUMBNAIL_FLAGS = {
-  output: { type: 'string', short: 'o' },
-  every: { type: 'string' },
-  sprite: { type: 'string' },
-  width: { type: 'string' },
-} as const;
+import { integer, positive } from '../values.js';
 
 function grid(value: unknown): { columns: number; rows: number } {
   const m = /^(\d+)x(\d+)$/.exec(String(value));

@@ -1,7 +1,7 @@
 /** `sandcodec transcode IN -o OUT [--preset NAME]`: one rendition, the preset implied by OUT's extension. */
 import { extname } from 'node:path';
 import { OptionsError } from '../../errors.js';
-import { AUDIO_PRESET_NAMES, getAudioPreset } from '../../presets/audio.js';
+import { AUDIO_PRESET_NAMES, getAudioPreset } from '../../model/presets.js';
 import { type CommandContext, callLimits, printJson, withProgress } from '../context.js';
 import { formatBytes, formatDeviation, formatFactor, formatKbps, formatSeconds } from '../format.js';
 

@@ -1,0 +1,42 @@
+/** Parsers for command-line values: each failure is an `E_OPTIONS` error naming the flag. */
+import { OptionsError } from '../errors.js';
+
+const BYTE_SUFFIX: Record<string, number> = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 };
+
+/** A finite number, negative allowed (levels in dB). */
+export function finite(flag: string, text: string): number {
+  const n = Number(text);
+  if (text.trim() === '' || !Number.isFinite(n)) throw new OptionsError(flag, `must be a number, got ${JSON.stringify(text)}`);
+  return n;
+}
+
+export function integer(flag: string, text: string): number {
+  if (!/^\d+$/.test(text) || !(Number(text) >= 1) || !Number.isSafeInteger(Number(text))) {
+    throw new OptionsError(flag, `must be a positive integer, got ${JSON.stringify(text)}`);
+  }
+  return Number(text);
+}
+
+export function positive(flag: string, text: string): number {
+  const n = Number(text);
+  if (text.trim() === '' || !Number.isFinite(n) || n <= 0) throw new OptionsError(flag, `must be a positive number, got ${JSON.stringify(text)}`);
+  return n;
+}
+
+/** A byte count, optionally with a binary suffix: `500000`, `64k`, `200M`, `2G`. */
+export function byteCount(flag: string, text: string): number {
+  const match = /^(\d+)([kmg]?)(i?b)?$/i.exec(text.trim());
+  const bytes = match ? Number(match[1]) * BYTE_SUFFIX[match[2]!.toLowerCase()]! : NaN;
+  if (!Number.isSafeInteger(bytes) || bytes < 1) throw new OptionsError(flag, `must be a byte count like 500000, 64k, 200M or 2G, got ${JSON.stringify(text)}`);
+  return bytes;
+}
+
+/** A comma-separated list, e.g. `--presets vorbis-96,opus-160`. */
+export function list(flag: string, text: string): string[] {
+  const items = text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  if (items.length === 0) throw new OptionsError(flag, 'must name at least one item');
+  return items;
+}

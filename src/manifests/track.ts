@@ -1,0 +1,71 @@
+/**
+ * A packaged CMAF track as the manifest writers see it: what was measured on its segments
+ * (durations, sizes, bit rates) and what its init segment says (codec string, size, rate).
+ */
+import type { SegmentedTrack, SegmentInfo } from '../packaging/segmenter.js';
+
+export interface PackagedTrack {
+  /** Rendition name, also its directory under the output directory: `720p`, `aac-128`. */
+  id: string;
+  kind: 'video' | 'audio';
+  /** RFC 6381 codec string read from the track's sample entry. */
+  codecs: string;
+  timescale: number;
+  /** Paths relative to the output directory. */
+  init: string;
+  playlist: string;
+  segments: SegmentInfo[];
+  /** Seconds from the start of the presentation to the track's first presented sample. */
+  start: number;
+  /** Seconds presented: the segments' sample durations less the samples the edit list trims. */
+  duration: number;
+  /** Samples (in the timescale) the init segment's edit list trims from the start: encoder priming. */
+  priming: number;
+  /** Peak bit/s over the segments (a short last segment does not count unless it is the only one). */
+  bandwidth: number;
+  /** Total bytes (init included) over the duration. */
+  averageBandwidth: number;
+  width?: number;
+  height?: number;
+  frameRate?: number;
+  channels?: number;
+  sampleRate?: number;
+  /** Nominal bit/s of the preset, for reports. */
+  nominalBitrate?: number;
+}
+
+export function describeTrack(
+  id: string,
+  kind: PackagedTrack['kind'],
+  segmented: SegmentedTrack,
+  targetSeconds: number,
+  extra: { frameRate?: number; nominalBitrate?: number } = {},
+): PackagedTrack {
+  const { track, segments } = segmented;
+  const seconds = (s: SegmentInfo) => s.duration / track.timescale;
+  const duration = (segmented.duration - segmented.priming) / track.timescale;
+  // A final sliver (say 0.2 s holding a whole IDR frame) would read as a burst no player sees.
+  const counted = segments.filter((s, i) => segments.length === 1 || i < segments.length - 1 || seconds(s) >= targetSeconds / 2);
+  const peak = Math.max(...counted.map((s) => (s.size * 8) / seconds(s)));
+  const total = segmented.initSize + segments.reduce((n, s) => n + s.size, 0);
+  return {
+    id,
+    kind,
+    codecs: track.codecs,
+    timescale: track.timescale,
+    init: `${id}/${segmented.initFile}`,
+    playlist: `${id}/playlist.m3u8`,
+    segments,
+    // The samples the edit trims are never shown: the first shown one presents at the first tfdt.
+    start: (segments[0]?.start ?? 0) / track.timescale,
+    duration,
+    priming: segmented.priming,
+    // The init segment counts in the average; the peak must never read lower than it.
+    bandwidth: Math.ceil(Math.max(peak, (total * 8) / duration)),
+    averageBandwidth: Math.ceil((total * 8) / duration),
+    ...(kind === 'video' ? { width: track.width!, height: track.height! } : {}),
+    ...(kind === 'audio' ? { channels: track.channels!, sampleRate: track.sampleRate! } : {}),
+    ...(extra.frameRate ? { frameRate: extra.frameRate } : {}),
+    ...(extra.nominalBitrate ? { nominalBitrate: extra.nominalBitrate } : {}),
+  };
+}

@@ -1,0 +1,96 @@
+/**
+ * What an image job does, as plain data shared by the plan (main thread) and the pipeline
+ * (worker): one decoded source, any number of sized and encoded outputs.
+ */
+import { OptionsError } from '../errors.js';
+
+/** Image formats sandcodec decodes. */
+export const IMAGE_FORMATS = Object.freeze(['jpeg', 'png', 'webp', 'gif', 'bmp', 'tiff'] as const);
+export type ImageFormat = (typeof IMAGE_FORMATS)[number];
+
+/** Fit modes (see worker/image/fit.ts for what each does). */
+export const FIT_MODES = Object.freeze(['fill', 'contain', 'cover', 'inside', 'outside'] as const);
+export type FitMode = (typeof FIT_MODES)[number];
+
+export const POSITIONS = Object.freeze(['centre', 'top', 'right', 'bottom', 'left', 'top-left', 'top-right', 'bottom-left', 'bottom-right'] as const);
+export type Position = (typeof POSITIONS)[number];
+
+export const RESIZE_KERNELS = Object.freeze(['nearest', 'box', 'linear', 'catmull-rom', 'mitchell', 'lanczos2', 'lanczos3'] as const);
+
+export type ResizeKernel = (typeof RESIZE_KERNELS)[number];
+
+export const DEFAULT_RESIZE_KERNEL: ResizeKernel = 'lanczos3';
+
+/** Accepts `center` and the two-word forms (`top left`, `left-top`) too. */
+export function normalizePosition(value: unknown): Position {
+  if (value === undefined) return 'centre';
+  if (typeof value !== 'string') throw new OptionsError('position', `must be one of ${POSITIONS.join(', ')}`);
+  const words = value
+    .toLowerCase()
+    .replace(/center/g, 'centre')
+    .split(/[\s_-]+/)
+    .filter(Boolean);
+  const v = words.includes('top') ? 'top' : words.includes('bottom') ? 'bottom' : '';
+  const h = words.includes('left') ? 'left' : words.includes('right') ? 'right' : '';
+  const known = words.every((w) => ['top', 'bottom', 'left', 'right', 'centre'].includes(w));
+  const name = v && h ? `${v}-${h}` : v || h || (words.length === 1 && words[0] === 'centre' ? 'centre' : '');
+  if (!known || !name) throw new OptionsError('position', `must be one of ${POSITIONS.join(', ')}, got ${JSON.stringify(value)}`);
+  return name as Position;
+}
+
+export const OUTPUT_FORMATS = Object.freeze(['jpeg', 'png', 'webp'] as const);
+export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
+
+export interface ImageTargetSpec {
+  /** The plan output this target is written to. */
+  output: string;
+  width?: number;
+  height?: number;
+  fit: FitMode;
+  position: Position;
+  withoutEnlargement: boolean;
+  kernel: ResizeKernel;
+  linearLight: boolean;
+  format: OutputFormat;
+  /** JPEG and lossy WebP quality, 1–100. */
+  quality: number;
+  /** JPEG: progressive scans (transcoded losslessly from the encoder's baseline output). */
+  progressive: boolean;
+  /** JPEG chroma subsampling. */
+  chroma: '4:2:0' | '4:4:4';
+  /** PNG zlib level, 0–9. */
+  compressionLevel: number;
+  /** WebP lossless. */
+  lossless: boolean;
+  /** RGBA 0–255: letterbox colour, and what alpha is flattened onto for JPEG. */
+  background: [number, number, number, number];
+  /** Keep EXIF (orientation reset to 1) and tag the output with an sRGB ICC profile. */
+  keepMetadata: boolean;
+}
+
+export interface ImageSpec {
+  /** Largest stored width × height decoded (checked on the header, before decoding). */
+  maxPixels: number;
+  /** JPEG shrink-on-load through the decoder's `lowres` when every target allows it. */
+  shrinkOnLoad: boolean;
+  targets: ImageTargetSpec[];
+}
+
+/** What the worker reports about an image job. */
+export interface ImageJobInfo {
+  source: {
+    format: ImageFormat;
+    /** Displayed (EXIF-oriented) size. */
+    width: number;
+    height: number;
+    orientation: number;
+    /** What was done about colour: none embedded, an sRGB-equivalent one, or converted. */
+    icc: 'none' | 'srgb' | 'converted' | 'ignored';
+  };
+  /** The JPEG decoder's `lowres` level used (0: full size). */
+  lowres: number;
+  decodeMs: number;
+  resizeMs: number;
+  encodeMs: number;
+  outputs: Array<{ width: number; height: number; format: OutputFormat }>;
+}

@@ -1,0 +1,119 @@
+/**
+ * Plans: what the main thread asks a worker to do, as plain data. A plan names every file the
+ * job's FFmpeg may touch and where its bytes come from or go; the worker builds exactly those
+ * nodes and nothing else. Plans can be logged and tested without running them.
+ */
+import type { ImageJobInfo, ImageSpec } from './image-spec.js';
+import type { LoudnessMeasure } from './loudness.js';
+
+/** Where a job input's bytes come from. `shared` bytes are read in place, never copied. */
+export type InputSource = { type: 'path'; path: string } | { type: 'shared'; buffer: SharedArrayBuffer; byteLength: number };
+
+/** Where a job output's bytes go: a host file (a temporary name the engine commits) or back. */
+export type OutputSink = { type: 'path'; path: string } | { type: 'bytes' } | { type: 'analysis' };
+
+export interface PlanInput {
+  /** File name inside the job directory, e.g. `in0.flac`. */
+  name: string;
+  source: InputSource;
+}
+
+export interface PlanOutput {
+  name: string;
+  sink: OutputSink;
+}
+
+export interface JobLimits {
+  maxOutputBytes: number;
+  maxHeapBytes: number;
+  /** Stop the run when FFmpeg's `time=` passes this (a lying header cannot get past it). */
+  maxDurationSeconds: number;
+}
+
+export interface FFmpegPlan {
+  op: 'ffmpeg';
+  /** What the job is, for progress events and error messages (`probe`, `ladder`, …). */
+  phase: string;
+  inputs: PlanInput[];
+  outputs: PlanOutput[];
+  /** FFmpeg arguments, referring to inputs and outputs by their `/job/<name>` paths. */
+  args: string[];
+  limits: JobLimits;
+}
+
+export interface ProbePlan {
+  op: 'probe';
+  phase: 'probe';
+  inputs: [PlanInput];
+  outputs: [];
+  limits: JobLimits;
+}
+
+/**
+ * Decodes to interleaved f32 PCM written to the plan's one `analysis` output, which the worker
+ * measures chunk by chunk as FFmpeg writes it (loudness, waveform peaks): the PCM is never stored.
+ */
+export interface AnalyzePlan extends Omit<FFmpegPlan, 'op'> {
+  op: 'analyze';
+  analysis: AnalysisSpec;
+}
+
+export interface AnalysisSpec {
+  /** Of the PCM FFmpeg writes (the args force these). */
+  sampleRate: number;
+  channels: number;
+  /** BS.1770 weight per channel; omitted: no loudness measurement. */
+  weights?: number[];
+  peaks?: { samplesPerPixel: number; bits: 8 | 16; splitChannels: boolean };
+}
+
+/** What the worker measured, as plain data. */
+export interface AnalysisData {
+  frames: number;
+  loudness?: LoudnessMeasure & { gating: { bins: number[]; counts: number[]; energies: number[] } };
+  /** Min/max per pixel column, channel-interleaved per column. */
+  peaks?: { data: Int16Array; length: number; channels: number };
+}
+
+/** Decode one image, resize it to each target and encode them, all in one worker task. */
+export interface ImagePlan {
+  op: 'image';
+  phase: string;
+  inputs: [PlanInput];
+  outputs: PlanOutput[];
+  limits: JobLimits;
+  image: ImageSpec;
+}
+
+export type Plan = FFmpegPlan | ProbePlan | AnalyzePlan | ImagePlan;
+
+/** What a worker sends back on its progress port while a job runs. */
+export type WorkerEvent = { type: 'started' } | { type: 'stats'; seconds: number; speed: number | undefined };
+
+export interface JobOutputResult {
+  name: string;
+  size: number;
+  /** Present for `bytes` sinks. */
+  bytes?: Uint8Array;
+}
+
+export interface JobResult {
+  outputs: JobOutputResult[];
+  /** Measurements of analyze plans. */
+  analysis?: AnalysisData;
+  /** What an image plan decoded and wrote. */
+  image?: ImageJobInfo;
+  /** ffprobe's JSON, for probe plans. */
+  probe?: unknown;
+  /** The last FFmpeg log lines, for reports and debugging. */
+  log: string[];
+  /** The last `time=` FFmpeg reported: media seconds it processed (decoded duration). */
+  mediaSeconds: number | null;
+  /** Time spent in the core, ms (excludes queueing and instantiation). */
+  execMs: number;
+  /** Time spent creating the core for this job, 0 when a warm instance was reused. */
+  instantiateMs: number;
+}
+
+/** The cancel flag's values: why the main thread (or the worker itself) stopped a job. */
+export const CANCEL = { none: 0, abort: 1, timeout: 2, duration: 3 } as const;

@@ -1,0 +1,63 @@
+/**
+ * The worker: thin on purpose. It keeps one FFmpeg core per thread, runs one plan per task on it,
+ * and answers with plain data. A core that failed a job, or whose heap grew past the recycle size,
+ * is dropped and a fresh one is instantiated for the next job (~20 ms), so a bad input cannot
+ * leave state behind for the next caller.
+ */
+import { move, workerData } from 'piscina';
+import { toErrorData } from '../errors.js';
+import type { WorkerEvent } from '../model/plan.js';
+import type { Task, TaskResult, WorkerInit } from '../model/protocol.js';
+import { FFmpegCore } from './ffmpeg/core.js';
+import { runPlan } from './ffmpeg/run-plan.js';
+import { runImagePlan } from './image/pipeline.js';
+import { AnalysisSink } from './sinks/analysis.js';
+
+const init = workerData as WorkerInit;
+const idleFlag = new Int32Array(new SharedArrayBuffer(4));
+let core: FFmpegCore | undefined;
+
+async function acquireCore(cancelFlag: Int32Array): Promise<{ core: FFmpegCore; instantiateMs: number }> {
+  if (core) {
+    core.setCancelFlag(cancelFlag);
+    return { core, instantiateMs: 0 };
+  }
+  const started = performance.now();
+  core = await FFmpegCore.create(init.coreModule, { cancelFlag, heapBudget: Number.MAX_SAFE_INTEGER });
+  return { core, instantiateMs: performance.now() - started };
+}
+
+export default async function runTask(task: Task): Promise<TaskResult> {
+  const cancelFlag = new Int32Array(task.cancel);
+  const emit = (event: WorkerEvent) => task.port.postMessage(event);
+  let healthy = false;
+  try {
+    emit({ type: 'started' });
+    const acquired = await acquireCore(cancelFlag);
+    const analysis = task.plan.op === 'analyze' ? await AnalysisSink.create(task.plan.analysis) : undefined;
+    const ctx = { core: acquired.core, cancelFlag, emit, ...(analysis ? { analysis } : {}) };
+    const result = task.plan.op === 'image' ? runImagePlan(task.plan, ctx) : runPlan(task.plan, ctx);
+    if (analysis) result.analysis = analysis.finish();
+    result.instantiateMs = acquired.instantiateMs;
+    healthy = acquired.core.heapBytes <= init.recycleHeapBytes;
+    const transfer = result.outputs.flatMap((o) => (o.bytes ? [o.bytes.buffer as ArrayBuffer] : []));
+    if (result.analysis?.peaks) transfer.push(result.analysis.peaks.data.buffer as ArrayBuffer);
+    return markTransfer({ ok: true, result }, transfer);
+  } catch (err) {
+    return { ok: false, error: toErrorData(err) };
+  } finally {
+    if (!healthy) core = undefined;
+    core?.setCancelFlag(idleFlag);
+    task.port.close();
+  }
+}
+
+/** Hands output buffers to the main thread without copying them. */
+function markTransfer(value: TaskResult, buffers: ArrayBuffer[]): TaskResult {
+  if (buffers.length === 0) return value;
+  const wrapper = {
+    [Symbol.for('Piscina.transferable')]: buffers,
+    [Symbol.for('Piscina.valueOf')]: value,
+  };
+  return move(wrapper as never) as unknown as TaskResult;
+}
