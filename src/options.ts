@@ -11,6 +11,11 @@ export interface Limits {
   maxDurationSeconds: number;
   /** Largest total output of one job, in bytes. */
   maxOutputBytes: number;
+  /**
+   * Largest total of the outputs a call returns as bytes (no path given), in bytes. They live in
+   * memory until the caller drops them, so this bound is much lower than `maxOutputBytes`.
+   */
+  maxReturnedBytes: number;
   /** The wasm heap one job may grow to, in bytes (the core starts at 32 MiB). */
   maxHeapBytes: number;
   /** Wall-clock time one job may run, in milliseconds (queueing not counted). */
@@ -21,6 +26,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxInputBytes: 2 * 1024 ** 3,
   maxDurationSeconds: 6 * 3600,
   maxOutputBytes: 2 * 1024 ** 3,
+  maxReturnedBytes: 256 * 1024 ** 2,
   maxHeapBytes: 1024 ** 3,
   timeoutMs: 10 * 60 * 1000,
 });
@@ -76,6 +82,7 @@ export function resolveLimits(base: Limits, overrides: unknown, prefix = 'limits
     switch (key) {
       case 'maxInputBytes':
       case 'maxOutputBytes':
+      case 'maxReturnedBytes':
         out[key] = positiveInt(option, value);
         break;
       case 'maxHeapBytes':

@@ -144,7 +144,7 @@ describe('maxHeapBytes', () => {
       inputs: [],
       outputs: [],
       args: ['-f', 'lavfi', '-i', `anoisesrc=sample_rate=48000:duration=${seconds}:seed=1`, '-af', 'areverse', '-f', 'null', '-'],
-      limits: { maxOutputBytes: 2 ** 31, maxHeapBytes, maxDurationSeconds: 3600 },
+      limits: { maxOutputBytes: 2 ** 31, maxReturnedBytes: 2 ** 28, maxHeapBytes, maxDurationSeconds: 3600 },
     });
     const ctx = { core, cancelFlag, emit: () => {} };
     let err: unknown;

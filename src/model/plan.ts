@@ -25,6 +25,8 @@ export interface PlanOutput {
 
 export interface JobLimits {
   maxOutputBytes: number;
+  /** Total of the job's `bytes` outputs, which are held in memory as they grow. */
+  maxReturnedBytes: number;
   maxHeapBytes: number;
   /** Stop the run when FFmpeg's `time=` passes this (a lying header cannot get past it). */
   maxDurationSeconds: number;
