@@ -22,7 +22,15 @@ export const ERROR_CODES = [
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
 /** The names of the limits that raise `E_LIMIT`; each is also the option that sets it. */
-export type LimitName = 'maxInputBytes' | 'maxDurationSeconds' | 'maxOutputBytes' | 'maxReturnedBytes' | 'maxHeapBytes' | 'maxPixels' | 'maxQueue';
+export type LimitName =
+  | 'maxInputBytes'
+  | 'maxDurationSeconds'
+  | 'maxOutputBytes'
+  | 'maxReturnedBytes'
+  | 'maxHeapBytes'
+  | 'maxPixels'
+  | 'maxImages'
+  | 'maxQueue';
 
 export interface ErrorDetails {
   /** Last lines FFmpeg logged before the failure, oldest first. */

@@ -1,17 +1,9 @@
 /** sandcodec: an in-process media codec engine. FFmpeg in WebAssembly, in a worker pool. */
 
 export type { MediaInput } from './call/input.js';
-export type {
-  AnalyzeOptions,
-  CallOptions,
-  GenerateResult,
-  LadderOptions,
-  LadderResult,
-  ProbeOptions,
-  Rendition,
-  TranscodeOptions,
-  TranscodeResult,
-} from './engine.js';
+export type { CallOptions } from './call/run-call.js';
+export type { SweepOptions } from './call/staging.js';
+export { sweepStaging } from './call/staging.js';
 export { createEngine, Engine } from './engine.js';
 export * from './errors.js';
 export type { PackagedTrack } from './manifests/track.js';
@@ -20,17 +12,19 @@ export { FIT_MODES, OUTPUT_FORMATS, POSITIONS, RESIZE_KERNELS } from './model/im
 export type { AudioPreset, PackageAudioPreset, VideoRung } from './model/presets.js';
 export { AUDIO_PRESET_NAMES, AUDIO_PRESETS, PACKAGE_AUDIO, PACKAGE_AUDIO_NAMES, VIDEO_LADDER, VIDEO_RUNG_NAMES } from './model/presets.js';
 export type { ProbeResult, StreamInfo } from './model/probe-result.js';
-export type { AnalysisResult } from './ops/analyze.js';
-export type { GenerateOptions } from './ops/generate.js';
+export type { AnalysisResult, AnalyzeOptions } from './ops/analyze.js';
+export type { GenerateOptions, GenerateResult } from './ops/generate.js';
 export { SIGNALS } from './ops/generate.js';
 export type { GenerateVideoOptions } from './ops/generate-video.js';
 export type { ImageJobOptions, ImageTarget } from './ops/image.js';
 export type { ImageOutput, ImageSetOptions, ImageSetResult, ImageSource, ResizeImageOptions, ResizeResult } from './ops/image-call.js';
 export { COVER_SIZES } from './ops/image-call.js';
+export type { LadderOptions, LadderResult, Rendition, TranscodeOptions, TranscodeResult } from './ops/ladder.js';
 export type { Loudness } from './ops/loudness.js';
 export type { AlbumNormalizeOptions, AlbumNormalizeResult, NormalizeOptions, NormalizePolicy, NormalizeResult } from './ops/normalize.js';
 export type { PackageFormat, PackageOptions, PackageResult } from './ops/package.js';
 export type { PeaksOptions, Waveform } from './ops/peaks.js';
+export type { ProbeOptions } from './ops/probe.js';
 export type { SpriteOptions, ThumbnailOptions, ThumbnailResult } from './ops/thumbnails.js';
 export type { EngineOptions, Limits } from './options.js';
 export { DEFAULT_LIMITS } from './options.js';

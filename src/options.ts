@@ -1,7 +1,8 @@
 /**
  * Engine and call options: defaults, and validation up front with messages that name the option.
  */
-import { availableParallelism } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
+import * as v from './call/validate.js';
 import { OptionsError } from './errors.js';
 
 export interface Limits {
@@ -26,8 +27,8 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxInputBytes: 2 * 1024 ** 3,
   maxDurationSeconds: 6 * 3600,
   maxOutputBytes: 2 * 1024 ** 3,
-  maxReturnedBytes: 256 * 1024 ** 2,
-  maxHeapBytes: 1024 ** 3,
+  maxReturnedBytes: 128 * 1024 ** 2,
+  maxHeapBytes: 384 * 1024 ** 2,
   timeoutMs: 10 * 60 * 1000,
 });
 
@@ -38,13 +39,24 @@ export interface EngineOptions {
   maxQueue?: number;
   /** Safety limits for every call; each call may lower or raise them with its own `limits`. */
   limits?: Partial<Limits>;
+  /** Where input streams are spooled (default: the OS temporary folder). */
+  spoolDir?: string;
+  /**
+   * Output folders the engine will write into: on start it removes the stale staged files that
+   * killed processes left there (and in `spoolDir`). See `sweepStaging`.
+   */
+  sweepDirs?: string[];
 }
 
 export interface ResolvedEngineOptions {
   workers: number;
   maxQueue: number;
   limits: Limits;
+  spoolDir: string;
+  sweepDirs: string[];
 }
+
+const ENGINE_KEYS = ['workers', 'maxQueue', 'limits', 'spoolDir', 'sweepDirs'];
 
 const WASM_MAX_HEAP = 2 * 1024 ** 3;
 const MIN_HEAP = 64 * 1024 ** 2;
@@ -109,10 +121,16 @@ export function resolveEngineOptions(options: unknown): ResolvedEngineOptions {
   if (typeof options !== 'object' || options === null) throw new OptionsError('options', 'must be an object');
   const o = options as EngineOptions;
   for (const key of Object.keys(o)) {
-    if (!['workers', 'maxQueue', 'limits'].includes(key)) throw new OptionsError(key, 'is not an engine option (known: workers, maxQueue, limits)');
+    if (!ENGINE_KEYS.includes(key)) throw new OptionsError(key, `is not an engine option (known: ${ENGINE_KEYS.join(', ')})`);
   }
   const workers = o.workers === undefined ? Math.max(1, availableParallelism()) : positiveInt('workers', o.workers, 256);
   // 0 is meaningful: no waiting at all, a job runs only when a worker is free.
   const maxQueue = o.maxQueue === undefined ? 64 : intInRange('maxQueue', o.maxQueue, 0);
-  return { workers, maxQueue, limits: resolveLimits({ ...DEFAULT_LIMITS }, o.limits) };
+  const spoolDir = o.spoolDir === undefined ? tmpdir() : v.path('spoolDir', o.spoolDir);
+  const sweepDirs = o.sweepDirs === undefined ? [] : o.sweepDirs;
+  if (!Array.isArray(sweepDirs)) throw new OptionsError('sweepDirs', 'must be an array of paths');
+  sweepDirs.forEach((d, i) => {
+    v.path(`sweepDirs[${i}]`, d);
+  });
+  return { workers, maxQueue, limits: resolveLimits({ ...DEFAULT_LIMITS }, o.limits), spoolDir, sweepDirs };
 }

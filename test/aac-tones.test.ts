@@ -90,6 +90,6 @@ describe('AAC on a steady tone', () => {
       expect(worst.peakRatio, `${a.id} peak ratio`).toBeLessThan(low ? 1.5 : 1.2);
       expect(worst.minSnr, `${a.id} worst frame SNR`).toBeGreaterThan(low ? 10 : 20);
     }
-    expect(readdirSync(pkg.outputDir).sort()).toEqual(['aac-128', 'aac-64', 'manifest.mpd', 'master.m3u8']);
+    expect(readdirSync(pkg.outputDir).sort()).toEqual(['.sandcodec-package.json', 'aac-128', 'aac-64', 'manifest.mpd', 'master.m3u8']);
   });
 });

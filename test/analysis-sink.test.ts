@@ -26,7 +26,12 @@ describe('AnalysisSink', () => {
     const channels = 3;
     const pcm = signal(rate * 3 + 123, channels);
     const bytes = new Uint8Array(pcm.buffer);
-    const spec = { sampleRate: rate, channels, weights: [1, 1, 1.41], peaks: { samplesPerPixel: 1000, bits: 16 as const, splitChannels: true } };
+    const spec = {
+      sampleRate: rate,
+      channels,
+      weights: [1, 1, 1.41],
+      peaks: { samplesPerPixel: 1000, bits: 16 as const, splitChannels: true, maxColumns: 1_000_000 },
+    };
     const sink = await AnalysisSink.create(spec);
     // Cut sizes that are not multiples of 4 or of the 12-byte frame, some larger than the staging buffer.
     const cuts = [1, 3, 7, 5, 4097, 13, 12, 2, 99_999, 11, 300_001];

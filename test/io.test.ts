@@ -24,12 +24,13 @@ let referencePcm: Uint8Array;
 let corrupt: string;
 
 beforeAll(async () => {
-  engine = await createEngine({ workers: 2 });
   dir = await makeTempDir();
-  // Streams are spooled under the OS temp dir: point it at a directory of our own to see them go.
+  // Streams are spooled under the OS temp dir by default: point it at a directory of our own to
+  // see them go.
   spoolDir = await makeTempDir('sandcodec-spool-');
   savedTmp = process.env.TMPDIR;
   process.env.TMPDIR = spoolDir;
+  engine = await createEngine({ workers: 2 });
   sourceBytes = await readFile(SOURCE);
   referencePcm = wavData((await engine.transcode({ path: SOURCE }, { preset: 'wav' })).bytes!);
   // Valid headers, then garbage from the middle on: the job fails after writing part of its output.
@@ -180,13 +181,16 @@ describe('outputs', () => {
     expect(Math.abs(probe.decodedDuration! - 1.75)).toBeLessThanOrEqual(0.05);
   });
 
-  it('replaces an existing file on success and keeps it on failure', async () => {
+  it('refuses an existing file; with overwrite, replaces it on success and keeps it on failure', async () => {
     const out = join(dir, 'replace.wav');
     await writeFile(out, 'previous');
-    const err = await expectCode(engine.transcode({ path: corrupt }, { preset: 'wav', output: out }), 'E_INPUT_INVALID');
+    const refused = await expectCode(engine.transcode({ path: SOURCE }, { preset: 'wav', output: out }), 'E_OPTIONS');
+    expect(refused.message).toMatch(/exists; pass overwrite: true/);
+    expect(await readFile(out, 'utf8')).toBe('previous');
+    const err = await expectCode(engine.transcode({ path: corrupt }, { preset: 'wav', output: out, overwrite: true }), 'E_INPUT_INVALID');
     expect(err.details.log?.length).toBeGreaterThan(0);
     expect(await readFile(out, 'utf8')).toBe('previous');
-    const r = await engine.transcode({ path: SOURCE }, { preset: 'wav', output: out });
+    const r = await engine.transcode({ path: SOURCE }, { preset: 'wav', output: out, overwrite: true });
     expect(Buffer.compare(wavData(await readFile(out)), referencePcm)).toBe(0);
     expect((await stat(out)).size).toBe(r.size);
     expect((await readdir(dir)).filter((f) => f.endsWith('.part'))).toEqual([]);

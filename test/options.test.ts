@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEngine, type Engine, OptionsError, SandcodecError } from '../dist/index.js';
 
 const PRESETS = 'vorbis-96, vorbis-160, vorbis-320, opus-96, opus-160, aac-128, aac-256, mp3-320, flac, wav';
-const LIMITS = 'maxInputBytes, maxDurationSeconds, maxOutputBytes, maxHeapBytes, timeoutMs';
+const LIMITS = 'maxInputBytes, maxDurationSeconds, maxOutputBytes, maxReturnedBytes, maxHeapBytes, timeoutMs';
 const MAX_INT = Number.MAX_SAFE_INTEGER;
 
 async function optionsError(promise: Promise<unknown> | (() => Promise<unknown>)): Promise<OptionsError> {
@@ -22,7 +22,7 @@ async function optionsError(promise: Promise<unknown> | (() => Promise<unknown>)
 describe('engine options', () => {
   const cases: Array<[string, unknown, string, string]> = [
     ['options not an object', 'fast', 'options', 'options: must be an object'],
-    ['unknown engine option', { threads: 2 }, 'threads', 'threads: is not an engine option (known: workers, maxQueue, limits)'],
+    ['unknown engine option', { threads: 2 }, 'threads', 'threads: is not an engine option (known: workers, maxQueue, limits, spoolDir, sweepDirs)'],
     ['workers 0', { workers: 0 }, 'workers', 'workers: must be an integer from 1 to 256, got 0'],
     ['workers fractional', { workers: 1.5 }, 'workers', 'workers: must be an integer from 1 to 256, got 1.5'],
     ['workers string', { workers: '2' }, 'workers', 'workers: must be an integer from 1 to 256, got "2"'],
@@ -125,30 +125,40 @@ describe('call options', () => {
   const cases: Array<[string, () => Promise<unknown>, string, string]> = [
     ['transcode: unknown preset', () => engine.transcode(input, { preset: 'mp3-128' }), 'preset', `preset: unknown preset "mp3-128" (known: ${PRESETS})`],
     ['transcode: missing preset', () => engine.transcode(input, {} as never), 'preset', `preset: unknown preset undefined (known: ${PRESETS})`],
-    ['transcode: output not a string', () => engine.transcode(input, { preset: 'flac', output: 5 as never }), 'output', 'output: must be a non-empty path'],
-    ['transcode: empty output', () => engine.transcode(input, { preset: 'flac', output: '' }), 'output', 'output: must be a non-empty path'],
+    [
+      'transcode: output not a string',
+      () => engine.transcode(input, { preset: 'flac', output: 5 as never }),
+      'output',
+      'output: must be a non-empty path, got 5',
+    ],
+    ['transcode: empty output', () => engine.transcode(input, { preset: 'flac', output: '' }), 'output', 'output: must be a non-empty path, got ""'],
     [
       'transcode: unknown option',
       () => engine.transcode(input, { preset: 'flac', bitrate: 1 } as never),
       'bitrate',
-      'bitrate: is not an option of this call (known: preset, output, signal, onProgress, limits)',
+      'bitrate: is not an option of this call (known: preset, output, overwrite, signal, onProgress, limits)',
     ],
     ['ladder: empty presets', () => engine.ladder(input, []), 'presets', 'presets: must be a non-empty array of preset names'],
     ['ladder: presets not an array', () => engine.ladder(input, 'flac' as never), 'presets', 'presets: must be a non-empty array of preset names'],
     ['ladder: unknown preset', () => engine.ladder(input, ['flac', 'opus-64']), 'presets[1]', `presets[1]: unknown preset "opus-64" (known: ${PRESETS})`],
     ['ladder: duplicate preset', () => engine.ladder(input, ['flac', 'flac']), 'presets', 'presets: must not name a preset twice'],
-    ['ladder: outputDir not a string', () => engine.ladder(input, ['flac'], { outputDir: 3 as never }), 'outputDir', 'outputDir: must be a non-empty path'],
+    [
+      'ladder: outputDir not a string',
+      () => engine.ladder(input, ['flac'], { outputDir: 3 as never }),
+      'outputDir',
+      'outputDir: must be a non-empty path, got 3',
+    ],
     [
       'ladder: baseName with a slash',
       () => engine.ladder(input, ['flac'], { outputDir: '/tmp', baseName: '../x' }),
       'baseName',
-      'baseName: must be a file name without slashes',
+      'baseName: must be a file name without slashes, got "../x"',
     ],
     [
       'ladder: unknown option',
       () => engine.ladder(input, ['flac'], { output: '/tmp/x' } as never),
       'output',
-      'output: is not an option of this call (known: outputDir, baseName, signal, onProgress, limits)',
+      'output: is not an option of this call (known: outputDir, baseName, overwrite, signal, onProgress, limits)',
     ],
     [
       'probe: unknown option',
@@ -183,9 +193,9 @@ describe('call options', () => {
       'generate: unknown option',
       () => engine.generate({ kind: 'sine', volume: 1 } as never),
       'volume',
-      'volume: is not an option of this call (known: kind, seconds, sampleRate, channels, frequency, amplitude, preset, output, signal, onProgress, limits)',
+      'volume: is not an option of this call (known: kind, seconds, sampleRate, channels, frequency, amplitude, preset, output, overwrite, signal, onProgress, limits)',
     ],
-    ['generate: output not a string', () => engine.generate({ kind: 'sine', output: 4 as never }), 'output', 'output: must be a non-empty path'],
+    ['generate: output not a string', () => engine.generate({ kind: 'sine', output: 4 as never }), 'output', 'output: must be a non-empty path, got 4'],
     [
       'input of the wrong type',
       () => engine.probe(42 as never),

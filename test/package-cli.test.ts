@@ -55,7 +55,7 @@ describe('sandcodec package', () => {
     expect(report.video.map((v) => [v.id, v.segments])).toEqual([['240p', 2]]);
     expect(report.video[0]!.codecs).toMatch(/^avc1\.4d40[0-9a-f]{2}$/);
     expect(report.audio.map((a) => a.id)).toEqual(['aac-64']);
-    expect(readdirSync(out).sort()).toEqual(['240p', 'aac-64', 'manifest.mpd']);
+    expect(readdirSync(out).sort()).toEqual(['.sandcodec-package.json', '240p', 'aac-64', 'manifest.mpd']);
   });
 
   it('packages audio only with --audio-only, and refuses a video-less source without it', () => {
@@ -82,7 +82,17 @@ describe('sandcodec thumbnails', () => {
     const out = join(dir, 'thumbs');
     const run = sandcodec(['thumbnails', media('video', 'gem-anim-1-mjpeg.mov'), '-o', out, '--every', '1', '--sprite', '2x2', '--width', '64']);
     expect(run.status, run.stderr).toBe(0);
-    expect(readdirSync(out).sort()).toEqual(['poster.jpg', 'sprite-001.jpg', 'storyboard.vtt', 'thumb-0001.jpg', 'thumb-0002.jpg', 'thumb-0003.jpg']);
-    expect(run.stdout).toContain('3 thumbnails of 64x64 on 1 sheet(s) of 2x2');
+    // 3.033 s with a frame at 3.0 s: four one-second intervals have a picture.
+    expect(readdirSync(out).sort()).toEqual([
+      '.sandcodec-thumbnails.json',
+      'poster.jpg',
+      'sprite-001.jpg',
+      'storyboard.vtt',
+      'thumb-0001.jpg',
+      'thumb-0002.jpg',
+      'thumb-0003.jpg',
+      'thumb-0004.jpg',
+    ]);
+    expect(run.stdout).toContain('4 thumbnails of 64x64 on 1 sheet(s) of 2x2');
   });
 });

@@ -47,7 +47,7 @@ beforeAll(async () => {
       const { path = media('video', file), ...packOptions } = options as Partial<PackageOptions> & { path?: string };
       const [source, result] = await Promise.all([
         engine.probe({ path }, { decode: true }),
-        engine.package({ path }, { segmentDuration: 2, outputDir: join(dir, file), ...packOptions }),
+        engine.package({ path }, { segmentDuration: 2, outputDir: join(dir, `${file}.pkg`), ...packOptions }),
       ]);
       jobs.set(file, { file, fps, source, result, checked: checkPackage(result, 1 / fps) });
     }),

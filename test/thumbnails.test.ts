@@ -70,10 +70,12 @@ describe('thumbnails', () => {
   });
 
   it('writes one image every N seconds, scaled with the aspect ratio kept', async () => {
-    // The container says 8.87 s, the picture ends before 8 s: no image is made past it.
-    expect(webm.images.map((i) => i.time)).toEqual([0, 2, 4, 6]);
+    // One image per interval the video reaches: its last frames (8.003 and 8.045 s of 8.087 s)
+    // start a fifth interval.
+    expect(webm.images.map((i) => i.time)).toEqual([0, 2, 4, 6, 8]);
     for (const image of webm.images) expect(await size(image.path)).toEqual([320, 180, 'mjpeg']);
-    expect(mjpeg.images.length).toBe(6);
+    // 91 frames at 30 fps: the last, at 3.0 s, starts a seventh interval of 0.5 s.
+    expect(mjpeg.images.length).toBe(7);
     expect(await size(mjpeg.images[0]!.path)).toEqual([128, 128, 'mjpeg']);
   });
 

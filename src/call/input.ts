@@ -1,17 +1,20 @@
 /**
  * Turning what a caller hands us into something a worker can read: a host path (read through
  * descriptors, never loaded whole), bytes (copied once into shared memory that every job of the
- * call reads in place), or a stream (spooled to a private temporary file, counting bytes against
- * `maxInputBytes` as they arrive, because demuxers need to seek).
+ * call reads in place), or a stream (spooled to a private file, because demuxers need to seek).
+ * Spooling happens inside the call's limits: after the queue check, counted against
+ * `maxInputBytes` as bytes arrive, and stopped by the call's signal (abort or timeout), so a
+ * stalled upload cannot hold a call open.
  */
 import { createWriteStream } from 'node:fs';
-import { mkdtemp, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { extname, join } from 'node:path';
+import { rm, stat } from 'node:fs/promises';
+import { basename, extname, join } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { AbortedError, InputError, IOError, LimitError, OptionsError } from '../errors.js';
+import { InputError, LimitError, OptionsError, SandcodecError } from '../errors.js';
 import type { InputSource } from '../model/plan.js';
+import { ioError } from './outputs.js';
+import { stagedName } from './staging.js';
 
 /** Anything sandcodec accepts as media input. */
 export type MediaInput =
@@ -27,31 +30,61 @@ export interface ResolvedInput {
   /** A safe lower-case extension hint for the demuxer ('' when unknown). */
   ext: string;
   size: number;
-  /** A label for messages: the path, or `<bytes>`, `<stream>`. */
+  /** A label for messages: the path, the name given, or `<bytes>`, `<stream>`. */
   label: string;
-  /** Removes a spooled temporary file; a no-op otherwise. */
+  /** Removes a spooled file; a no-op otherwise. */
   release(): Promise<void>;
+}
+
+export interface InputContext {
+  maxInputBytes: number;
+  /** Where streams are spooled. */
+  spoolDir: string;
+  /** Aborts the spooling; its reason (a SandcodecError) is what the call fails with. */
+  signal: AbortSignal;
 }
 
 const noop = async () => {};
 
-export async function resolveInput(input: MediaInput, maxInputBytes: number, signal?: AbortSignal): Promise<ResolvedInput> {
-  if (input instanceof Uint8Array) return fromBytes(input, '', maxInputBytes);
-  if (input instanceof Readable || isWebStream(input)) return fromStream(input, '', maxInputBytes, signal);
-  if (typeof input !== 'object' || input === null) {
-    throw new OptionsError('input', 'must be a Uint8Array, a Readable, a ReadableStream, { path }, { data } or { stream }');
+const SHAPES = 'a Uint8Array, a Readable, a ReadableStream, { path }, { data } or { stream }';
+
+/** Checks the input's shape without reading anything (before the queue check and spooling). */
+export function checkInputShape(input: unknown, option = 'input'): void {
+  if (input instanceof Uint8Array || input instanceof Readable || isWebStream(input)) return;
+  if (typeof input !== 'object' || input === null) throw new OptionsError(option, `must be ${SHAPES}`);
+  if ('path' in input) {
+    if (typeof input.path !== 'string' || input.path.length === 0) throw new OptionsError(`${option}.path`, 'must be a non-empty string');
+    return;
   }
-  if ('path' in input) return fromPath(input.path, maxInputBytes);
   if ('data' in input) {
-    if (!(input.data instanceof Uint8Array)) throw new OptionsError('input.data', 'must be a Uint8Array or Buffer');
-    return fromBytes(input.data, input.name ?? '', maxInputBytes);
+    if (!(input.data instanceof Uint8Array)) throw new OptionsError(`${option}.data`, 'must be a Uint8Array or Buffer');
+  } else if ('stream' in input) {
+    if (!(input.stream instanceof Readable) && !isWebStream(input.stream)) throw new OptionsError(`${option}.stream`, 'must be a Readable or a ReadableStream');
+  } else {
+    throw new OptionsError(option, `must be ${SHAPES}`);
   }
-  if ('stream' in input) return fromStream(input.stream, input.name ?? '', maxInputBytes, signal);
-  throw new OptionsError('input', 'must be a Uint8Array, a Readable, a ReadableStream, { path }, { data } or { stream }');
+  const name = (input as { name?: unknown }).name;
+  if (name !== undefined && typeof name !== 'string') throw new OptionsError(`${option}.name`, 'must be a string');
+}
+
+export async function resolveInput(input: MediaInput, ctx: InputContext): Promise<ResolvedInput> {
+  checkInputShape(input);
+  if (input instanceof Uint8Array) return fromBytes(input, '', ctx.maxInputBytes);
+  if (input instanceof Readable || isWebStream(input)) return fromStream(input, '', ctx);
+  if ('path' in input) return fromPath(input.path, ctx.maxInputBytes);
+  if ('data' in input) return fromBytes(input.data, input.name ?? '', ctx.maxInputBytes);
+  return fromStream(input.stream, input.name ?? '', ctx);
 }
 
 function isWebStream(value: unknown): value is ReadableStream<Uint8Array> {
   return typeof ReadableStream !== 'undefined' && value instanceof ReadableStream;
+}
+
+/** A file name stem from the input's path or name (`fallback` for bytes and streams). */
+export function inputStem(input: unknown, fallback: string): string {
+  const named = input as { path?: unknown; name?: unknown } | null;
+  const name = typeof named?.path === 'string' ? named.path : typeof named?.name === 'string' ? named.name : '';
+  return basename(name, extname(name)) || fallback;
 }
 
 /** A demuxer hint only: a short alphanumeric extension, or nothing. */
@@ -70,15 +103,14 @@ function checkSize(size: number, maxInputBytes: number, label: string): void {
   }
 }
 
-async function fromPath(path: unknown, maxInputBytes: number): Promise<ResolvedInput> {
-  if (typeof path !== 'string' || path.length === 0) throw new OptionsError('input.path', 'must be a non-empty string');
+async function fromPath(path: string, maxInputBytes: number): Promise<ResolvedInput> {
   let info: Awaited<ReturnType<typeof stat>>;
   try {
     info = await stat(path);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new InputError(`no such file: ${path}`, {}, { cause: err });
-    throw new IOError(`cannot read ${path}: ${(err as Error).message}`, {}, { cause: err });
+    if (code === 'ENOENT' || code === 'ENOTDIR') throw new InputError(`no such file: ${path}`, {}, { cause: err });
+    throw ioError(`cannot read ${path}`, err);
   }
   if (!info.isFile()) throw new InputError(`not a regular file: ${path}`);
   checkSize(info.size, maxInputBytes, path);
@@ -98,10 +130,11 @@ function fromBytes(bytes: Uint8Array, name: string, maxInputBytes: number): Reso
   };
 }
 
-async function fromStream(stream: Readable | ReadableStream<Uint8Array>, name: string, maxInputBytes: number, signal?: AbortSignal): Promise<ResolvedInput> {
-  const dir = await mkdtemp(join(tmpdir(), 'sandcodec-in-'));
-  const path = join(dir, 'input');
-  const release = () => rm(dir, { recursive: true, force: true });
+async function fromStream(stream: Readable | ReadableStream<Uint8Array>, name: string, ctx: InputContext): Promise<ResolvedInput> {
+  const { maxInputBytes, signal } = ctx;
+  const label = name || '<stream>';
+  const path = join(ctx.spoolDir, stagedName('spool'));
+  const release = () => rm(path, { force: true }).catch(() => {});
   let size = 0;
   const counter = new Transform({
     transform(chunk: Buffer, _enc, done) {
@@ -114,14 +147,26 @@ async function fromStream(stream: Readable | ReadableStream<Uint8Array>, name: s
     },
   });
   const readable = stream instanceof Readable ? stream : Readable.fromWeb(stream as import('node:stream/web').ReadableStream<Uint8Array>);
+  const file = createWriteStream(path, { flags: 'wx', mode: 0o600 });
+  // Which side failed decides the family: the spool file is ours (E_IO), the stream the caller's.
+  // (A failing stream destroys the file stream with its own error: that is not the file's.)
+  let sourceError: unknown;
+  let spoolError: unknown;
+  readable.once('error', (err) => {
+    sourceError ??= err;
+  });
+  file.once('error', (err) => {
+    if (err !== sourceError) spoolError ??= err;
+  });
   try {
-    await pipeline(readable, counter, createWriteStream(path), signal ? { signal } : {});
-    checkSize(size, maxInputBytes, name || '<stream>');
+    await pipeline(readable, counter, file, { signal });
+    checkSize(size, maxInputBytes, label);
   } catch (err) {
     await release();
-    if (err instanceof LimitError || err instanceof InputError) throw err;
-    if (signal?.aborted) throw new AbortedError('the job was aborted while its input was read');
+    if (signal.aborted && signal.reason instanceof SandcodecError) throw signal.reason;
+    if (err instanceof SandcodecError) throw err;
+    if (spoolError !== undefined && err !== sourceError) throw ioError(`cannot write the spool file in ${ctx.spoolDir} (spoolDir)`, spoolError);
     throw new InputError(`cannot read the input stream: ${(err as Error).message}`, {}, { cause: err });
   }
-  return { source: { type: 'path', path }, ext: safeExtension(name), size, label: name || '<stream>', release };
+  return { source: { type: 'path', path }, ext: safeExtension(name), size, label, release };
 }

@@ -46,8 +46,12 @@ export const IMAGE_FLAGS = {
   'max-pixels': { type: 'string' },
 } as const;
 
+/** Replace what a previous run wrote (never anything else): every command that writes takes it. */
+const FORCE = { force: { type: 'boolean' } } as const;
+
 export const PACKAGE_FLAGS = {
   output: { type: 'string', short: 'o' },
+  ...FORCE,
   format: { type: 'string' },
   ladder: { type: 'string' },
   audio: { type: 'string' },
@@ -57,6 +61,7 @@ export const PACKAGE_FLAGS = {
 
 export const THUMBNAIL_FLAGS = {
   output: { type: 'string', short: 'o' },
+  ...FORCE,
   every: { type: 'string' },
   sprite: { type: 'string' },
   width: { type: 'string' },
@@ -65,12 +70,12 @@ export const THUMBNAIL_FLAGS = {
 export const COMMANDS = {
   probe: { options: { decode: { type: 'boolean' } }, positionals: ['FILE'] },
   transcode: {
-    options: { output: { type: 'string', short: 'o' }, preset: { type: 'string', short: 'p' } },
+    options: { output: { type: 'string', short: 'o' }, preset: { type: 'string', short: 'p' }, ...FORCE },
     positionals: ['IN'],
     required: ['output'],
   },
   ladder: {
-    options: { output: { type: 'string', short: 'o' }, presets: { type: 'string', short: 'p' } },
+    options: { output: { type: 'string', short: 'o' }, presets: { type: 'string', short: 'p' }, ...FORCE },
     positionals: ['IN'],
     required: ['output', 'presets'],
   },
@@ -84,6 +89,7 @@ export const COMMANDS = {
       policy: { type: 'string' },
       preset: { type: 'string', short: 'p' },
       album: { type: 'boolean' },
+      ...FORCE,
     },
     positionals: ['IN'],
     required: ['output'],
@@ -96,18 +102,19 @@ export const COMMANDS = {
       'samples-per-pixel': { type: 'string' },
       bits: { type: 'string' },
       'split-channels': { type: 'boolean' },
+      ...FORCE,
     },
     positionals: ['IN'],
     required: ['output'],
   },
-  demo: { options: { output: { type: 'string', short: 'o' }, seconds: { type: 'string' } }, positionals: [] },
+  demo: { options: { output: { type: 'string', short: 'o' }, seconds: { type: 'string' }, ...FORCE }, positionals: [] },
   resize: {
-    options: { output: { type: 'string', short: 'o' }, width: { type: 'string', short: 'w' }, height: { type: 'string' }, ...IMAGE_FLAGS },
+    options: { output: { type: 'string', short: 'o' }, width: { type: 'string', short: 'w' }, height: { type: 'string' }, ...IMAGE_FLAGS, ...FORCE },
     positionals: ['IN'],
     required: ['output'],
   },
   cover: {
-    options: { output: { type: 'string', short: 'o' }, sizes: { type: 'string' }, format: { type: 'string' }, ...IMAGE_FLAGS },
+    options: { output: { type: 'string', short: 'o' }, sizes: { type: 'string' }, format: { type: 'string' }, ...IMAGE_FLAGS, ...FORCE },
     positionals: ['IN'],
     required: ['output'],
   },

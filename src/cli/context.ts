@@ -33,6 +33,11 @@ export function callLimits(ctx: CommandContext): { limits?: CommonOptions['limit
   return Object.keys(ctx.common.limits).length ? { limits: ctx.common.limits } : {};
 }
 
+/** `overwrite: true` when `--force` was given, for the calls of commands that write. */
+export function writeOptions(ctx: CommandContext): { overwrite?: true } {
+  return ctx.values.force === true ? { overwrite: true } : {};
+}
+
 /** Runs `run` with the command's progress display (if any) as its `onProgress`, erased afterwards. */
 export async function withProgress<T>(ctx: CommandContext, label: string, run: (option: { onProgress?: ProgressListener }) => Promise<T>): Promise<T> {
   const display = ctx.progress(label);

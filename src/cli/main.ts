@@ -4,6 +4,7 @@
  * errors as `error [CODE]: message` (or JSON) and exits with the status of the error's family.
  */
 import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { createEngine, type Engine } from '../engine.js';
 import { AbortedError, EXIT_STATUS, InternalError, SandcodecError } from '../errors.js';
 import { type CommandName, parseCommandLine, wantsJson } from './args.js';
@@ -50,12 +51,14 @@ async function main(argv: string[]): Promise<number> {
   const json = wantsJson(argv);
   const verbose = argv.includes('--verbose') || argv.includes('-v');
   const controller = new AbortController();
-  // First Ctrl-C aborts the job (its partial outputs are rolled back); a second one gives up waiting.
-  const onSigint = () => {
+  // Ctrl-C, and SIGTERM (what containers and service managers send), abort the call: its staged
+  // outputs and spooled input are removed and the command exits with the aborted status. A
+  // second signal gives up waiting.
+  const onSignal = () => {
     if (controller.signal.aborted) process.exit(EXIT_STATUS.E_ABORTED);
     controller.abort();
   };
-  process.on('SIGINT', onSigint);
+  for (const signal of STOP_SIGNALS) process.on(signal, onSignal);
   let engine: Promise<Engine> | undefined;
   try {
     const invocation = parseCommandLine(argv);
@@ -73,7 +76,12 @@ async function main(argv: string[]): Promise<number> {
       values: invocation.values,
       common,
       signal: controller.signal,
-      engine: () => (engine ??= createEngine({ ...(common.workers !== undefined ? { workers: common.workers } : {}), limits: common.limits })),
+      engine: () =>
+        (engine ??= createEngine({
+          ...(common.workers !== undefined ? { workers: common.workers } : {}),
+          limits: common.limits,
+          sweepDirs: sweepDirsFor(invocation.values.output),
+        })),
       print,
       progress: (label) => (process.stderr.isTTY && !common.json ? terminalProgress(process.stderr, label) : undefined),
     };
@@ -84,13 +92,21 @@ async function main(argv: string[]): Promise<number> {
     report(error, json, verbose);
     return EXIT_STATUS[error.code];
   } finally {
-    process.off('SIGINT', onSigint);
+    for (const signal of STOP_SIGNALS) process.off(signal, onSignal);
     if (engine)
       await engine.then(
         (e) => e.close(),
         () => undefined,
       );
   }
+}
+
+const STOP_SIGNALS = ['SIGINT', 'SIGTERM'] as const;
+
+/** Where a command's staged outputs live: beside its output, or inside it when it is a folder. */
+function sweepDirsFor(output: unknown): string[] {
+  if (typeof output !== 'string' || output === '') return [];
+  return [resolve(output), dirname(resolve(output))];
 }
 
 function asSandcodecError(err: unknown, signal: AbortSignal): SandcodecError {

@@ -66,7 +66,8 @@ export interface AnalysisSpec {
   channels: number;
   /** BS.1770 weight per channel; omitted: no loudness measurement. */
   weights?: number[];
-  peaks?: { samplesPerPixel: number; bits: 8 | 16; splitChannels: boolean };
+  /** `maxColumns` bounds the result as it grows (it comes back in memory: `maxReturnedBytes`). */
+  peaks?: { samplesPerPixel: number; bits: 8 | 16; splitChannels: boolean; maxColumns: number };
 }
 
 /** What the worker measured, as plain data. */
@@ -74,7 +75,8 @@ export interface AnalysisData {
   frames: number;
   loudness?: LoudnessMeasure & { gating: { bins: number[]; counts: number[]; energies: number[] } };
   /** Min/max per pixel column, channel-interleaved per column. */
-  peaks?: { data: Int16Array; length: number; channels: number };
+  /** `overflow`: columns past the spec's `maxColumns`, dropped (the result is refused). */
+  peaks?: { data: Int16Array; length: number; channels: number; overflow: number };
 }
 
 /** Decode one image, resize it to each target and encode them, all in one worker task. */

@@ -4,6 +4,7 @@
  * make it), and the renditions a package can make: the H.264 video ladder (sizes by the short side
  * of the picture, so portrait sources get the same ladder turned) and the CMAF audio tracks.
  */
+import { OptionsError } from '../errors.js';
 import type { StreamInfo } from './probe-result.js';
 
 /**
@@ -57,6 +58,13 @@ export const AUDIO_PRESET_NAMES: readonly string[] = Object.freeze(Object.keys(A
 
 export function getAudioPreset(name: string): AudioPreset | undefined {
   return Object.hasOwn(AUDIO_PRESETS, name) ? AUDIO_PRESETS[name] : undefined;
+}
+
+/** The preset `name` given as `option`, or `E_OPTIONS` listing the known ones. */
+export function audioPreset(option: string, name: unknown): AudioPreset {
+  const preset = typeof name === 'string' ? getAudioPreset(name) : undefined;
+  if (!preset) throw new OptionsError(option, `unknown preset ${JSON.stringify(name) ?? String(name)} (known: ${AUDIO_PRESET_NAMES.join(', ')})`);
+  return preset;
 }
 
 /**

@@ -3,6 +3,7 @@
  * sine tone, as H.264 + AAC in MP4, made inside the sandbox — sources for packaging tests and
  * benchmarks without fixtures.
  */
+import * as v from '../call/validate.js';
 import { OptionsError } from '../errors.js';
 import type { FFmpegPlan, JobLimits, OutputSink } from '../model/plan.js';
 import { AAC_ENCODER_ARGS } from '../model/presets.js';
@@ -23,9 +24,24 @@ export interface GenerateVideoOptions {
   variableFrameRate?: boolean;
   /** Seconds of picture before the tone starts, as some cameras write their files (default 0). */
   audioDelay?: number;
+  /** Host path to write; without it the video comes back as `bytes`. */
+  output?: string;
+  /** Replace an existing file at `output` (default false). */
+  overwrite?: boolean;
 }
 
-export const GENERATE_VIDEO_KEYS = ['seconds', 'width', 'height', 'frameRate', 'audio', 'pixelFormat', 'variableFrameRate', 'audioDelay'];
+export const GENERATE_VIDEO_KEYS = [
+  'seconds',
+  'width',
+  'height',
+  'frameRate',
+  'audio',
+  'pixelFormat',
+  'variableFrameRate',
+  'audioDelay',
+  'output',
+  'overwrite',
+] as const;
 
 export interface ResolvedGenerateVideo {
   seconds: number;
@@ -36,6 +52,7 @@ export interface ResolvedGenerateVideo {
   pixelFormat: 'yuv420p' | 'yuv444p';
   variableFrameRate: boolean;
   audioDelay: number;
+  output: string | undefined;
 }
 
 export function resolveGenerateVideo(o: GenerateVideoOptions): ResolvedGenerateVideo {
@@ -60,7 +77,8 @@ export function resolveGenerateVideo(o: GenerateVideoOptions): ResolvedGenerateV
   const audioDelay = o.audioDelay ?? 0;
   if (typeof audioDelay !== 'number' || !(audioDelay >= 0 && audioDelay < seconds))
     throw new OptionsError('audioDelay', 'must be a number of seconds from 0 to less than seconds');
-  return { seconds, width, height, frameRate, audio, pixelFormat, variableFrameRate, audioDelay };
+  const output = v.optional(o.output, undefined, (x) => v.path('output', x));
+  return { seconds, width, height, frameRate, audio, pixelFormat, variableFrameRate, audioDelay, output };
 }
 
 export function generateVideoPlan(g: ResolvedGenerateVideo, sink: OutputSink, limits: JobLimits): FFmpegPlan {

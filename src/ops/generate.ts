@@ -2,6 +2,9 @@
  * `generate`: sample media made inside the sandbox with FFmpeg's lavfi sources, for the demo,
  * tests and benchmarks — no fixtures to download, nothing native to install.
  */
+
+import type { Call } from '../call/run-call.js';
+import * as v from '../call/validate.js';
 import { OptionsError } from '../errors.js';
 import type { FFmpegPlan, JobLimits, OutputSink } from '../model/plan.js';
 import { AUDIO_PRESET_NAMES, encoderArgs, getAudioPreset } from '../model/presets.js';
@@ -24,7 +27,13 @@ export interface GenerateOptions {
   amplitude?: number;
   /** Preset to encode with (default `flac`). */
   preset?: string;
+  /** Host path to write; without it the audio comes back as `bytes`. */
+  output?: string;
+  /** Replace an existing file at `output` (default false). */
+  overwrite?: boolean;
 }
+
+export const GENERATE_KEYS = ['kind', 'seconds', 'sampleRate', 'channels', 'frequency', 'amplitude', 'preset', 'output', 'overwrite'] as const;
 
 export interface ResolvedGenerate {
   kind: SignalKind;
@@ -34,6 +43,7 @@ export interface ResolvedGenerate {
   frequency: number;
   amplitude: number;
   preset: string;
+  output: string | undefined;
 }
 
 export function resolveGenerate(o: GenerateOptions): ResolvedGenerate {
@@ -51,7 +61,8 @@ export function resolveGenerate(o: GenerateOptions): ResolvedGenerate {
   if (!(amplitude >= 0 && amplitude <= 1)) throw new OptionsError('amplitude', 'must be from 0 to 1');
   const preset = o.preset ?? 'flac';
   if (!getAudioPreset(preset)) throw new OptionsError('preset', `must be one of ${AUDIO_PRESET_NAMES.join(', ')}`);
-  return { kind: o.kind, seconds, sampleRate, channels, frequency, amplitude, preset };
+  const output = v.optional(o.output, undefined, (x) => v.path('output', x));
+  return { kind: o.kind, seconds, sampleRate, channels, frequency, amplitude, preset, output };
 }
 
 /**
@@ -88,12 +99,52 @@ function sourceGraph(g: ResolvedGenerate): string {
 export function generatePlan(g: ResolvedGenerate, sink: OutputSink, limits: JobLimits): FFmpegPlan {
   const preset = getAudioPreset(g.preset)!;
   const name = `generated.${preset.extension}`;
-  const source = { index: 0, type: 'audio' as const, codec: 'pcm_f64le', sampleRate: g.sampleRate, channels: g.channels, sampleFormat: 'dbl', tags: {} };
-  const args = ['-f', 'lavfi', '-i', sourceGraph(g), ...encoderArgs(preset, source), '-f', preset.format, `/job/${name}`];
-  if (preset.codec === 'pcm' || preset.codec === 'flac') {
-    // Generated masters are 16-bit like a CD unless the caller asks for a lossy preset.
-    args.splice(args.length - 3, 0, '-sample_fmt', 's16');
-    if (preset.codec === 'pcm') args[args.indexOf('-c:a') + 1] = 'pcm_s16le';
-  }
+  // Generated masters are 16-bit like a CD unless the caller asks for a lossy preset.
+  const lossless = preset.codec === 'pcm' || preset.codec === 'flac';
+  const source = {
+    index: 0,
+    type: 'audio' as const,
+    codec: 'pcm_s16le',
+    sampleRate: g.sampleRate,
+    channels: g.channels,
+    sampleFormat: 's16',
+    bitsPerSample: 16,
+    tags: {},
+  };
+  const args = [
+    '-f',
+    'lavfi',
+    '-i',
+    sourceGraph(g),
+    ...encoderArgs(preset, source),
+    ...(lossless ? ['-sample_fmt', 's16'] : []),
+    '-f',
+    preset.format,
+    `/job/${name}`,
+  ];
   return { op: 'ffmpeg', phase: 'generate', inputs: [], outputs: [{ name, sink }], args, limits };
+}
+
+export interface GenerateResult {
+  path?: string;
+  bytes?: Uint8Array;
+  size: number;
+  seconds: number;
+}
+
+/** Sample media is made by one plan, to `output` (staged, committed with the call) or to bytes. */
+export async function sampleCall(
+  call: Call,
+  output: string | undefined,
+  seconds: number,
+  plan: (sink: OutputSink, limits: JobLimits) => FFmpegPlan,
+): Promise<GenerateResult> {
+  const file = output === undefined ? undefined : await call.outputs.file(output, 'output');
+  const result = await call.run(
+    plan(file ? { type: 'path', path: file.tempPath } : { type: 'bytes' }, call.jobLimits),
+    call.tracker.phase('generate', seconds),
+  );
+  call.tracker.emit('generate', 1, seconds, undefined);
+  const out = result.outputs[0]!;
+  return { ...(file ? { path: file.finalPath } : { bytes: out.bytes! }), size: out.size, seconds };
 }

@@ -3,25 +3,30 @@
  * decode). Both run one image plan, i.e. one worker task; path outputs are written to temporary
  * names and committed together, or all rolled back.
  */
-import { basename, extname, join } from 'node:path';
-import type { ResolvedInput } from '../call/input.js';
-import { OutputSet } from '../call/outputs.js';
+import { join } from 'node:path';
+import { inputStem, type MediaInput } from '../call/input.js';
+import type { StagedFile } from '../call/outputs.js';
+import type { Call } from '../call/run-call.js';
+import * as v from '../call/validate.js';
 import { OptionsError } from '../errors.js';
-import type { ImageJobInfo, OutputFormat } from '../model/image-spec.js';
+import type { ImageJobInfo, ImageTargetSpec, OutputFormat } from '../model/image-spec.js';
 import type { OutputSink } from '../model/plan.js';
-import type { CallJobs } from './analyze.js';
-import { EXTENSIONS, formatFromPath, type ImageJobOptions, type ImageTarget, imagePlan, resolveImageJob, resolveTarget } from './image.js';
+import { EXTENSIONS, formatFromPath, type ImageJobOptions, type ImageTarget, imagePlan, resolveImageJob, resolveTarget, TARGET_KEYS } from './image.js';
 
 export interface ResizeImageOptions extends ImageTarget, ImageJobOptions {
   /** Host path to write; without it the image comes back as `bytes`. The format defaults to its extension. */
   output?: string;
+  /** Replace an existing file at `output` (default false: an existing file is refused). */
+  overwrite?: boolean;
 }
 
 export interface ImageSetOptions extends ImageJobOptions {
-  /** Directory to write into; without it the images come back as `bytes`. */
+  /** Directory to add the images to; without it the images come back as `bytes`. */
   outputDir?: string;
   /** File name stem (default: the input's, or `image`): `<stem>-<w>x<h>.<ext>`. */
   baseName?: string;
+  /** Replace existing files of the same names (default false: they are refused). */
+  overwrite?: boolean;
 }
 
 export interface ImageOutput {
@@ -56,89 +61,81 @@ export type ResizeResult = ImageOutput & Omit<ImageSetResult, 'images'>;
 /** Default cover-art set of a music service: 640, 300 and 64 px JPEG. */
 export const COVER_SIZES = Object.freeze([640, 300, 64]);
 
-export const RESIZE_OPTION_KEYS = ['output', 'maxPixels', 'shrinkOnLoad'];
-export const IMAGE_SET_OPTION_KEYS = ['outputDir', 'baseName', 'maxPixels', 'shrinkOnLoad'];
+export const RESIZE_KEYS = [...TARGET_KEYS, 'output', 'maxPixels', 'shrinkOnLoad', 'overwrite'] as const;
+export const IMAGE_SET_KEYS = ['outputDir', 'baseName', 'maxPixels', 'shrinkOnLoad', 'overwrite'] as const;
 
-export async function resizeCall(jobs: CallJobs, input: ResolvedInput, options: ResizeImageOptions): Promise<ResizeResult> {
-  const { output, maxPixels, shrinkOnLoad, ...target } = options;
-  delete (target as Record<string, unknown>)['signal'];
-  delete (target as Record<string, unknown>)['onProgress'];
-  delete (target as Record<string, unknown>)['limits'];
-  if (output !== undefined && (typeof output !== 'string' || !output)) throw new OptionsError('output', 'must be a non-empty path');
-  if (output && target.format === undefined) {
-    const format = formatFromPath(output);
-    if (!format) throw new OptionsError('output', `has no image extension (.jpg, .png, .webp) to take the format from: ${output}`);
+/** An image call, checked: what to make, and where each output goes (or bytes). */
+export interface ResolvedImageCall {
+  phase: 'resize' | 'image-set';
+  specs: ImageTargetSpec[];
+  job: { maxPixels: number; shrinkOnLoad: boolean };
+  destinations?: Array<{ path: string; option: string }>;
+}
+
+export function resolveResize(options: ResizeImageOptions): ResolvedImageCall {
+  const { output, maxPixels, shrinkOnLoad, overwrite: _, ...target } = options;
+  const path = v.optional(output, undefined, (x) => v.path('output', x));
+  if (path && target.format === undefined) {
+    const format = formatFromPath(path);
+    if (!format) throw new OptionsError('output', `has no image extension (.jpg, .png, .webp) to take the format from: ${path}`);
     target.format = format;
   }
-  const result = await runImageJob(jobs, input, 'resize', [target], output ? [output] : undefined, { maxPixels, shrinkOnLoad });
-  const { images, ...rest } = result;
-  return { ...images[0]!, ...rest };
+  return {
+    phase: 'resize',
+    specs: [resolveTarget(target, '', 'out0')],
+    job: resolveImageJob({ maxPixels, shrinkOnLoad }),
+    ...(path ? { destinations: [{ path, option: 'output' }] } : {}),
+  };
 }
 
-export async function imageSetCall(
-  jobs: CallJobs,
-  input: ResolvedInput,
-  targets: ImageTarget[],
-  options: ImageSetOptions,
-  stemHint: string,
-): Promise<ImageSetResult> {
+export function resolveImageSet(targets: unknown, options: ImageSetOptions, input: MediaInput): ResolvedImageCall {
   if (!Array.isArray(targets) || targets.length === 0) throw new OptionsError('targets', 'must be a non-empty array of image targets');
-  let destinations: string[] | undefined;
-  if (options.outputDir !== undefined) {
-    if (typeof options.outputDir !== 'string' || !options.outputDir) throw new OptionsError('outputDir', 'must be a non-empty path');
-    const stem = options.baseName ?? stemHint;
-    if (!/^[^/\\\0]+$/.test(stem)) throw new OptionsError('baseName', 'must be a file name without slashes');
-    destinations = targets.map((t, i) => {
-      const size =
-        t?.width !== undefined && t.width === t.height ? String(t.width) : [t?.width ?? '', t?.height ?? ''].filter((v) => v !== '').join('x') || String(i);
-      return join(options.outputDir!, `${stem}-${size}.${EXTENSIONS[t?.format ?? 'jpeg'] ?? 'jpg'}`);
-    });
-    if (new Set(destinations).size !== destinations.length) throw new OptionsError('targets', 'two targets would write the same file name');
-  }
-  return runImageJob(jobs, input, 'image-set', targets, destinations, options);
+  const specs = targets.map((t, i) => resolveTarget(t, `targets[${i}]`, `out${i}`));
+  const job = resolveImageJob(options);
+  if (options.outputDir === undefined) return { phase: 'image-set', specs, job };
+  const dir = v.path('outputDir', options.outputDir);
+  const stem = v.fileName('baseName', options.baseName ?? inputStem(input, 'image'));
+  const destinations = specs.map((t, i) => {
+    const size =
+      t.width !== undefined && t.width === t.height ? String(t.width) : [t.width ?? '', t.height ?? ''].filter((x) => x !== '').join('x') || String(i);
+    return { path: join(dir, `${stem}-${size}.${EXTENSIONS[t.format]}`), option: 'outputDir' };
+  });
+  if (new Set(destinations.map((d) => d.path)).size !== destinations.length) throw new OptionsError('targets', 'two targets would write the same file name');
+  return { phase: 'image-set', specs, job, destinations };
 }
 
-async function runImageJob(
-  jobs: CallJobs,
-  input: ResolvedInput,
-  phase: string,
-  targets: ImageTarget[],
-  destinations: string[] | undefined,
-  jobOptions: ImageJobOptions,
-): Promise<ImageSetResult> {
-  const specs = targets.map((t, i) => resolveTarget(t, phase === 'resize' ? '' : `targets[${i}]`, `out${i}`));
-  const job = resolveImageJob(jobOptions);
-  const outputs = new OutputSet();
-  try {
-    const sinks: OutputSink[] = [];
-    for (const dest of destinations ?? specs.map(() => undefined)) {
-      sinks.push(dest ? { type: 'path', path: (await outputs.add(dest)).tempPath } : { type: 'bytes' });
-    }
-    const started = performance.now();
-    const result = await jobs.run(imagePlan(phase, input, job, specs, sinks, jobs.jobLimits));
-    await outputs.commit();
-    // One job, no media time to report: a single closing event.
-    jobs.tracker.emit(phase, 1, 0, undefined);
-    const info = result.image!;
-    const images = info.outputs.map((o, i): ImageOutput => {
-      const out = result.outputs[i]!;
-      return { ...o, size: out.size, ...(destinations ? { path: outputs.files[i]!.finalPath } : { bytes: out.bytes! }) };
-    });
-    return {
-      source: info.source,
-      images,
-      lowres: info.lowres,
-      elapsedMs: performance.now() - started,
-      timings: { decodeMs: info.decodeMs, resizeMs: info.resizeMs, encodeMs: info.encodeMs },
-    };
-  } catch (err) {
-    await outputs.rollback();
-    throw err;
+/** One image plan, i.e. one worker task: decode once, every target resized and encoded. */
+export async function imageCall(call: Call, media: MediaInput, r: ResolvedImageCall): Promise<ImageSetResult> {
+  const input = await call.input(media);
+  const files: Array<StagedFile | undefined> = [];
+  const sinks: OutputSink[] = [];
+  for (const [i] of r.specs.entries()) {
+    const dest = r.destinations?.[i];
+    const file = dest ? await call.outputs.file(dest.path, dest.option) : undefined;
+    files.push(file);
+    sinks.push(file ? { type: 'path', path: file.tempPath } : { type: 'bytes' });
   }
+  const started = performance.now();
+  const result = await call.run(imagePlan(r.phase, input, r.job, r.specs, sinks, call.jobLimits));
+  // One job, no media time to report: a single closing event.
+  call.tracker.emit(r.phase, 1, 0, undefined);
+  const info = result.image!;
+  const images = info.outputs.map((o, i): ImageOutput => {
+    const out = result.outputs[i]!;
+    const file = files[i];
+    return { ...o, size: out.size, ...(file ? { path: file.finalPath } : { bytes: out.bytes! }) };
+  });
+  return {
+    source: info.source,
+    images,
+    lowres: info.lowres,
+    elapsedMs: performance.now() - started,
+    timings: { decodeMs: info.decodeMs, resizeMs: info.resizeMs, encodeMs: info.encodeMs },
+  };
 }
 
-export function imageStem(input: unknown): string {
-  const named = input as { path?: unknown; name?: unknown };
-  const name = typeof named?.path === 'string' ? named.path : typeof named?.name === 'string' ? named.name : '';
-  return basename(name, extname(name)) || 'image';
+/** `resize`: an image call of one target, its result flattened. */
+export async function resizeCall(call: Call, media: MediaInput, r: ResolvedImageCall): Promise<ResizeResult> {
+  const { images, ...rest } = await imageCall(call, media, r);
+  return { ...images[0]!, ...rest };
 }

@@ -13,15 +13,17 @@
  *   over the ceiling or off the target, the pass is redone with the measured error taken out.
  */
 
-import { type ResolvedInput, resolveInput } from '../call/input.js';
-import { OutputSet } from '../call/outputs.js';
+import type { MediaInput, ResolvedInput } from '../call/input.js';
+import type { StagedFile } from '../call/outputs.js';
+import { planInput } from '../call/probe-plan.js';
+import type { Call } from '../call/run-call.js';
+import * as v from '../call/validate.js';
 import { InputError, OptionsError, UnsupportedError } from '../errors.js';
 import type { FFmpegPlan, OutputSink } from '../model/plan.js';
-import { AUDIO_PRESET_NAMES, type AudioPreset, encoderArgs, getAudioPreset } from '../model/presets.js';
+import { type AudioPreset, audioPreset, encoderArgs } from '../model/presets.js';
 import { primaryAudio, type StreamInfo } from '../model/probe-result.js';
-import { analyzeInput, type CallJobs, type DetailedAnalysis, spanHandler } from './analyze.js';
+import { analyzeInput, type DetailedAnalysis, spanHandler } from './analyze.js';
 import { gatedLoudness, type Loudness } from './loudness.js';
-import { planInput } from './probe.js';
 
 export type NormalizePolicy = 'gain' | 'limit';
 
@@ -36,6 +38,8 @@ export interface NormalizeOptions {
   preset: string;
   /** Host path; without it the output comes back as `bytes`. */
   output?: string;
+  /** Replace existing files at the output paths (default false: they are refused). */
+  overwrite?: boolean;
 }
 
 export interface AlbumNormalizeOptions extends Omit<NormalizeOptions, 'output'> {
@@ -85,13 +89,33 @@ export function resolveNormalize(o: Omit<NormalizeOptions, 'output'>): Resolved 
   if (typeof ceiling !== 'number' || !(ceiling >= -20 && ceiling <= 0)) throw new OptionsError('truePeak', 'must be a ceiling from -20 to 0 dBTP');
   const policy = o.policy ?? 'gain';
   if (policy !== 'gain' && policy !== 'limit') throw new OptionsError('policy', 'must be "gain" or "limit"');
-  const preset = typeof o.preset === 'string' ? getAudioPreset(o.preset) : undefined;
-  if (!preset) throw new OptionsError('preset', `unknown preset ${JSON.stringify(o.preset)} (known: ${AUDIO_PRESET_NAMES.join(', ')})`);
-  return { target, ceiling, policy, preset };
+  return { target, ceiling, policy, preset: audioPreset('preset', o.preset) };
 }
 
-function checkOutput(option: string, output: unknown): void {
-  if (output !== undefined && (typeof output !== 'string' || !output)) throw new OptionsError(option, 'must be a non-empty path');
+export const NORMALIZE_KEYS = ['target', 'truePeak', 'policy', 'preset', 'output', 'overwrite'] as const;
+export const ALBUM_KEYS = ['target', 'truePeak', 'policy', 'preset', 'outputs', 'overwrite'] as const;
+
+export interface ResolvedTrack extends Resolved {
+  output: string | undefined;
+}
+
+export interface ResolvedAlbum extends Resolved {
+  outputs: string[] | undefined;
+}
+
+export function resolveNormalizeTrack(o: NormalizeOptions): ResolvedTrack {
+  return { ...resolveNormalize(o), output: v.optional(o.output, undefined, (x) => v.path('output', x)) };
+}
+
+export function resolveNormalizeAlbum(inputs: unknown, o: AlbumNormalizeOptions): ResolvedAlbum {
+  if (!Array.isArray(inputs) || inputs.length === 0) throw new OptionsError('inputs', 'must be a non-empty array of inputs');
+  const r = resolveNormalize(o);
+  if (o.outputs === undefined) return { ...r, outputs: undefined };
+  if (!Array.isArray(o.outputs) || o.outputs.length !== inputs.length)
+    throw new OptionsError('outputs', `must be an array of ${inputs.length} paths, one per input`);
+  const outputs = o.outputs.map((x, i) => v.path(`outputs[${i}]`, x));
+  if (new Set(outputs).size !== outputs.length) throw new OptionsError('outputs', 'must not name a path twice');
+  return { ...r, outputs };
 }
 
 /** ReplayGain 2.0 reference loudness (what REPLAYGAIN_*_GAIN brings a track to). */
@@ -149,7 +173,7 @@ function filterChain(audio: StreamInfo, s: PassSettings): string {
   return parts.join(',');
 }
 
-function encodePlan(input: ResolvedInput, audio: StreamInfo, preset: AudioPreset, s: PassSettings, sink: OutputSink, jobs: CallJobs): FFmpegPlan {
+function encodePlan(input: ResolvedInput, audio: StreamInfo, preset: AudioPreset, s: PassSettings, sink: OutputSink, call: Call): FFmpegPlan {
   const inPlan = planInput(input);
   const name = `out.${preset.extension}`;
   const args = [
@@ -170,7 +194,7 @@ function encodePlan(input: ResolvedInput, audio: StreamInfo, preset: AudioPreset
     preset.format,
     `/job/${name}`,
   ];
-  return { op: 'ffmpeg', phase: 'normalize', inputs: [inPlan], outputs: [{ name, sink }], args, limits: jobs.jobLimits };
+  return { op: 'ffmpeg', phase: 'normalize', inputs: [inPlan], outputs: [{ name, sink }], args, limits: call.jobLimits };
 }
 
 interface TrackPlan {
@@ -182,14 +206,13 @@ interface TrackPlan {
   fixedGain: boolean;
   /** This track's share of the call's progress (encode, then re-measure). */
   span: { from: number; to: number };
-  destination?: string;
+  /** Where the track goes (staged; committed with the call), or nowhere: bytes. */
+  file: StagedFile | undefined;
 }
 
 /** A track written and measured but not yet committed (an album commits all or none). */
 interface WrittenTrack {
-  outputs: OutputSet;
-  sink: OutputSink;
-  destination: string | undefined;
+  file: StagedFile | undefined;
   bytes: Uint8Array | undefined;
   size: number;
   /** The tags in the file now. */
@@ -220,13 +243,12 @@ function correctedGain(tried: readonly Tried[], m: Loudness, r: Resolved): numbe
 }
 
 /** Writes one track with `gain` (and the limiter for `limit`), re-measures, redoes on a miss. */
-async function writeTrack(jobs: CallJobs, r: Resolved, t: TrackPlan): Promise<WrittenTrack> {
+async function writeTrack(call: Call, r: Resolved, t: TrackPlan): Promise<WrittenTrack> {
   const audio = primaryAudio(t.analysis.source)!;
   const source = t.analysis.loudness!;
   const integrated = source.integrated!;
-  const outputs = new OutputSet();
-  try {
-    const sink: OutputSink = t.destination ? { type: 'path', path: (await outputs.add(t.destination)).tempPath } : { type: 'bytes' };
+  {
+    const sink: OutputSink = t.file ? { type: 'path', path: t.file.tempPath } : { type: 'bytes' };
     const margin = r.preset.rateControl === 'lossless' ? LIMIT_MARGIN_LOSSLESS : LIMIT_MARGIN_LOSSY;
     let gain = t.gain;
     let limitDb = r.policy === 'limit' ? r.ceiling - margin : undefined;
@@ -244,14 +266,13 @@ async function writeTrack(jobs: CallJobs, r: Resolved, t: TrackPlan): Promise<Wr
       // Most of the track's share goes to the first pass; a redo moves within what is left.
       const { from, to } = t.span;
       const mid = from + (to - from) * 0.8;
-      const result = await jobs.run(
-        encodePlan(t.input, audio, r.preset, settings, sink, jobs),
-        spanHandler(jobs, { phase: 'normalize', from, to: mid }, t.analysis.duration),
+      const result = await call.run(
+        encodePlan(t.input, audio, r.preset, settings, sink, call),
+        spanHandler(call, { phase: 'normalize', from, to: mid }, t.analysis.duration),
       );
       const out = result.outputs[0]!;
-      const written =
-        sink.type === 'path' ? await resolveInput({ path: sink.path }, Number.MAX_SAFE_INTEGER) : await resolveInput(out.bytes!, Number.MAX_SAFE_INTEGER);
-      const measured = await analyzeInput(jobs, written, { loudness: true }, { phase: 'verify', from: mid, to }).finally(() => written.release());
+      const written = await call.ownInput(sink.type === 'path' ? { path: sink.path } : out.bytes!);
+      const measured = await analyzeInput(call, written, { loudness: true }, { phase: 'verify', from: mid, to });
       const m = measured.loudness!;
       const over = m.truePeak - r.ceiling;
       const off = m.integrated === null ? 0 : r.target - m.integrated;
@@ -273,9 +294,7 @@ async function writeTrack(jobs: CallJobs, r: Resolved, t: TrackPlan): Promise<Wr
         }
       }
       return {
-        outputs,
-        sink,
-        destination: t.destination,
+        file: t.file,
         bytes: out.bytes,
         size: out.size,
         written: tags,
@@ -284,9 +303,6 @@ async function writeTrack(jobs: CallJobs, r: Resolved, t: TrackPlan): Promise<Wr
         result: { preset: r.preset.name, policy: r.policy, target: r.target, ceiling: r.ceiling, gain, source, output: m, passes },
       };
     }
-  } catch (err) {
-    await outputs.rollback();
-    throw err;
   }
 }
 
@@ -294,12 +310,12 @@ async function writeTrack(jobs: CallJobs, r: Resolved, t: TrackPlan): Promise<Wr
  * Makes the file's tags the measured ones (`albumTags` added), by a stream copy when they differ
  * from what the encode wrote. Does not commit.
  */
-async function finishTrack(jobs: CallJobs, r: Resolved, w: WrittenTrack, albumTags: Record<string, string>): Promise<NormalizeResult> {
+async function finishTrack(call: Call, r: Resolved, w: WrittenTrack, albumTags: Record<string, string>): Promise<NormalizeResult> {
   const tags = { ...w.measuredTags, ...albumTags };
   let final = { bytes: w.bytes, size: w.size };
-  if (!sameTags(tags, w.written)) final = await retag(jobs, w.sink, w.bytes, tags, r.preset, w.outputs, w.destination);
+  if (!sameTags(tags, w.written)) final = await retag(call, w.file, w.bytes, tags, r.preset);
   return {
-    ...(w.sink.type === 'path' ? { path: w.outputs.files[0]!.finalPath } : { bytes: final.bytes! }),
+    ...(w.file ? { path: w.file.finalPath } : { bytes: final.bytes! }),
     size: final.size,
     ...w.result,
     tags,
@@ -334,17 +350,15 @@ function tagArgs(tags: Record<string, string>): string[] {
 
 /** Rewrites the tags of a written output by a stream copy (no re-encode). */
 async function retag(
-  jobs: CallJobs,
-  sink: OutputSink,
+  call: Call,
+  file: StagedFile | undefined,
   bytes: Uint8Array | undefined,
   tags: Record<string, string>,
   preset: AudioPreset,
-  outputs: OutputSet,
-  destination: string | undefined,
 ): Promise<{ bytes: Uint8Array | undefined; size: number }> {
-  const source = sink.type === 'path' ? await resolveInput({ path: sink.path }, Number.MAX_SAFE_INTEGER) : await resolveInput(bytes!, Number.MAX_SAFE_INTEGER);
-  // A second temporary file for the same destination: commit renames both in order, the retagged last.
-  const target: OutputSink = destination ? { type: 'path', path: (await outputs.add(destination)).tempPath } : { type: 'bytes' };
+  const source = await call.ownInput(file ? { path: file.tempPath } : bytes!);
+  // A new staged version of the same destination: the commit puts the retagged one in place.
+  const target: OutputSink = file ? { type: 'path', path: file.restage() } : { type: 'bytes' };
   const inPlan = planInput(source);
   const name = `tagged.${preset.extension}`;
   const args = [
@@ -363,14 +377,9 @@ async function retag(
     preset.format,
     `/job/${name}`,
   ];
-  const plan: FFmpegPlan = { op: 'ffmpeg', phase: 'normalize', inputs: [inPlan], outputs: [{ name, sink: target }], args, limits: jobs.jobLimits };
-  try {
-    const result = await jobs.run(plan);
-    const out = result.outputs[0]!;
-    return { bytes: out.bytes, size: out.size };
-  } finally {
-    await source.release();
-  }
+  const plan: FFmpegPlan = { op: 'ffmpeg', phase: 'normalize', inputs: [inPlan], outputs: [{ name, sink: target }], args, limits: call.jobLimits };
+  const out = (await call.run(plan)).outputs[0]!;
+  return { bytes: out.bytes, size: out.size };
 }
 
 interface Tried {
@@ -407,53 +416,34 @@ function requireLoudness(a: DetailedAnalysis, label: string): void {
   }
 }
 
-export async function normalizeTrack(jobs: CallJobs, input: ResolvedInput, options: NormalizeOptions): Promise<NormalizeResult> {
-  const r = resolveNormalize(options);
-  checkOutput('output', options.output);
-  const analysis = await analyzeInput(jobs, input, { loudness: true }, { phase: 'analyze', from: 0, to: 0.2 });
+export async function normalizeTrack(call: Call, media: MediaInput, r: ResolvedTrack): Promise<NormalizeResult> {
+  const input = await call.input(media);
+  const analysis = await analyzeInput(call, input, { loudness: true }, { phase: 'analyze', from: 0, to: 0.2 });
   requireLoudness(analysis, input.label);
   const { integrated, truePeak } = analysis.loudness!;
   const wanted = r.target - integrated!;
   const gain = r.policy === 'gain' ? headroomGain(wanted, truePeak, r.ceiling) : wanted;
-  const w = await writeTrack(jobs, r, {
-    input,
-    analysis,
-    gain,
-    albumTags: {},
-    fixedGain: false,
-    span: { from: 0.2, to: 1 },
-    ...(options.output ? { destination: options.output } : {}),
-  });
-  try {
-    const result = await finishTrack(jobs, r, w, {});
-    await w.outputs.commit();
-    return result;
-  } catch (err) {
-    await w.outputs.rollback();
-    throw err;
-  }
+  const file = r.output === undefined ? undefined : await call.outputs.file(r.output, 'output');
+  const w = await writeTrack(call, r, { input, analysis, gain, albumTags: {}, fixedGain: false, span: { from: 0.2, to: 1 }, file });
+  return finishTrack(call, r, w, {});
 }
 
 /**
  * One gain for every track, from the album's gated loudness (all tracks' blocks gated together,
  * so quiet interludes do not drag the album up). With `gain`, the gain also stops at the headroom
- * of the album's highest true peak.
+ * of the album's highest true peak. The album is written all or nothing: one transaction.
  */
-export async function normalizeAlbum(jobs: CallJobs, inputs: ResolvedInput[], options: AlbumNormalizeOptions): Promise<AlbumNormalizeResult> {
-  const r = resolveNormalize(options);
-  const outputs = options.outputs;
-  if (outputs !== undefined) {
-    if (!Array.isArray(outputs) || outputs.length !== inputs.length)
-      throw new OptionsError('outputs', `must be an array of ${inputs.length} paths, one per input`);
-    outputs.forEach((o, i) => {
-      checkOutput(`outputs[${i}]`, o);
-    });
-    if (new Set(outputs).size !== outputs.length) throw new OptionsError('outputs', 'must not name a path twice');
+export async function normalizeAlbum(call: Call, media: MediaInput[], r: ResolvedAlbum): Promise<AlbumNormalizeResult> {
+  const inputs: ResolvedInput[] = [];
+  for (const m of media) inputs.push(await call.input(m));
+  const files: Array<StagedFile | undefined> = [];
+  for (const [i, output] of (r.outputs ?? inputs.map(() => undefined)).entries()) {
+    files.push(output === undefined ? undefined : await call.outputs.file(output, `outputs[${i}]`));
   }
   const analyses: DetailedAnalysis[] = [];
   const share = 1 / inputs.length;
   for (const [i, input] of inputs.entries()) {
-    analyses.push(await analyzeInput(jobs, input, { loudness: true }, { phase: 'analyze', from: 0.2 * i * share, to: 0.2 * (i + 1) * share }));
+    analyses.push(await analyzeInput(call, input, { loudness: true }, { phase: 'analyze', from: 0.2 * i * share, to: 0.2 * (i + 1) * share }));
   }
   analyses.forEach((a, i) => {
     if (!primaryAudio(a.source)) throw new UnsupportedError(`${inputs[i]!.label}: no audio stream`);
@@ -466,36 +456,20 @@ export async function normalizeAlbum(jobs: CallJobs, inputs: ResolvedInput[], op
   const albumPeakOut = r.policy === 'limit' ? Math.min(albumPeak + gain, r.ceiling) : albumPeak + gain;
   const albumTags = gainTags(r.preset, 'ALBUM', albumLoudness + gain, albumPeakOut);
   const written: WrittenTrack[] = [];
-  try {
-    for (const [i, input] of inputs.entries()) {
-      const analysis = analyses[i]!;
-      if (analysis.loudness?.integrated === null) {
-        // A silent track of an album keeps the album gain; only its own track tags are meaningless.
-        analysis.loudness.integrated = albumLoudness;
-      }
-      written.push(
-        await writeTrack(jobs, r, {
-          input,
-          analysis,
-          gain,
-          albumTags,
-          fixedGain: true,
-          span: { from: 0.2 + 0.8 * i * share, to: 0.2 + 0.8 * (i + 1) * share },
-          ...(outputs ? { destination: outputs[i]! } : {}),
-        }),
-      );
+  for (const [i, input] of inputs.entries()) {
+    const analysis = analyses[i]!;
+    if (analysis.loudness?.integrated === null) {
+      // A silent track of an album keeps the album gain; only its own track tags are meaningless.
+      analysis.loudness.integrated = albumLoudness;
     }
-    // The album tags, too, from what was written: all outputs' blocks gated together.
-    const measuredAlbum = gatedLoudness(written.map((w) => w.gating!));
-    const measuredTags =
-      measuredAlbum === null ? albumTags : gainTags(r.preset, 'ALBUM', measuredAlbum, Math.max(...written.map((w) => w.result.output.truePeak)));
-    const tracks: NormalizeResult[] = [];
-    for (const w of written) tracks.push(await finishTrack(jobs, r, w, measuredTags));
-    // All or nothing: a track that failed leaves none of the album behind.
-    for (const w of written) await w.outputs.commit();
-    return { albumLoudness, gain, tracks };
-  } catch (err) {
-    await Promise.all(written.map((w) => w.outputs.rollback()));
-    throw err;
+    const span = { from: 0.2 + 0.8 * i * share, to: 0.2 + 0.8 * (i + 1) * share };
+    written.push(await writeTrack(call, r, { input, analysis, gain, albumTags, fixedGain: true, span, file: files[i] }));
   }
+  // The album tags, too, from what was written: all outputs' blocks gated together.
+  const measuredAlbum = gatedLoudness(written.map((w) => w.gating!));
+  const measuredTags =
+    measuredAlbum === null ? albumTags : gainTags(r.preset, 'ALBUM', measuredAlbum, Math.max(...written.map((w) => w.result.output.truePeak)));
+  const tracks: NormalizeResult[] = [];
+  for (const w of written) tracks.push(await finishTrack(call, r, w, measuredTags));
+  return { albumLoudness, gain, tracks };
 }

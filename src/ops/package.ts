@@ -10,7 +10,11 @@
  * Everything goes to a temporary directory that is renamed into place on success.
  */
 import { mkdir, rm, writeFile } from 'node:fs/promises';
-import type { ResolvedInput } from '../call/input.js';
+import { join } from 'node:path';
+import type { MediaInput, ResolvedInput } from '../call/input.js';
+import { planInput } from '../call/probe-plan.js';
+import type { Call } from '../call/run-call.js';
+import * as v from '../call/validate.js';
 import { InputError, InternalError, LimitError, OptionsError, UnsupportedError } from '../errors.js';
 import { mpd } from '../manifests/dash.js';
 import { masterPlaylist, mediaPlaylist } from '../manifests/hls.js';
@@ -27,10 +31,7 @@ import {
   type VideoRung,
 } from '../model/presets.js';
 import type { ProbeResult, StreamInfo } from '../model/probe-result.js';
-import { PendingDir } from '../packaging/output-dir.js';
 import { NoFragmentsError, segmentFile } from '../packaging/segmenter.js';
-import type { CallJobs } from './analyze.js';
-import { planInput } from './probe.js';
 
 export type PackageFormat = 'hls' | 'dash';
 
@@ -43,7 +44,16 @@ export interface PackageOptions {
   segmentDuration?: number;
   /** Manifests to write (default both). */
   formats?: PackageFormat[];
+  /**
+   * Folder the package goes to: created if missing; in an existing folder the package adds its
+   * renditions and manifests beside what is there and never touches anything else.
+   */
   outputDir: string;
+  /**
+   * Replace a previous package in `outputDir` (only what a sandcodec package recorded in its
+   * `.sandcodec-package.json` marker; default false: any name clash is refused).
+   */
+  overwrite?: boolean;
   /** Package only the audio (music, podcasts), even from a video source. */
   audioOnly?: boolean;
   /** x264 speed preset (default `veryfast`). */
@@ -70,7 +80,7 @@ export interface PackageResult {
   realtimeFactor: number | null;
 }
 
-export const PACKAGE_OPTION_KEYS = ['video', 'audio', 'segmentDuration', 'formats', 'outputDir', 'audioOnly', 'x264Preset', 'maxPixels'];
+export const PACKAGE_KEYS = ['video', 'audio', 'segmentDuration', 'formats', 'outputDir', 'overwrite', 'audioOnly', 'x264Preset', 'maxPixels'] as const;
 
 const X264_PRESETS = ['ultrafast', 'superfast', 'veryfast', 'faster', 'fast', 'medium', 'slow', 'slower', 'veryslow'];
 const DEFAULT_MAX_PIXELS = 4096 * 2304;
@@ -88,7 +98,7 @@ export interface ResolvedPackage {
 }
 
 export function resolvePackage(o: PackageOptions): ResolvedPackage {
-  if (typeof o.outputDir !== 'string' || !o.outputDir) throw new OptionsError('outputDir', 'must be a non-empty path');
+  v.path('outputDir', o.outputDir);
   const names = (option: string, value: unknown, fallback: string[], known: readonly string[]): string[] => {
     const list = value ?? fallback;
     if (!Array.isArray(list) || list.some((n) => typeof n !== 'string' || !known.includes(n))) {
@@ -305,19 +315,9 @@ function aacRate(source: number | undefined): number {
   return source === 44100 ? 44100 : 48000;
 }
 
-export async function packageInput(jobs: CallJobs, input: ResolvedInput, options: PackageOptions): Promise<PackageResult> {
-  const o = resolvePackage(options);
-  const source = await jobs.probe(input);
-  if (source.duration !== null && source.duration > jobs.limits.maxDurationSeconds) {
-    throw new LimitError(
-      'maxDurationSeconds',
-      `the input plays ${source.duration.toFixed(1)} s, longer than maxDurationSeconds (${jobs.limits.maxDurationSeconds} s)`,
-      {
-        max: jobs.limits.maxDurationSeconds,
-        actual: source.duration,
-      },
-    );
-  }
+export async function packageCall(call: Call, media: MediaInput, o: ResolvedPackage): Promise<PackageResult> {
+  const input = await call.input(media);
+  const source = await call.probe(input);
   const videoStream = o.audioOnly ? undefined : source.streams.find((s) => s.type === 'video' && !s.attachedPicture);
   const audioStream = source.streams.find((s) => s.type === 'audio');
   const found = source.streams.map((s) => s.type).join(', ') || 'nothing';
@@ -340,63 +340,59 @@ export async function packageInput(jobs: CallJobs, input: ResolvedInput, options
   if (targets.length === 0 && audioPresets.length === 0) throw new UnsupportedError(`nothing to package: the input has no audio stream (found: ${found})`);
   const fps = videoStream ? outputFrameRate(videoStream) : undefined;
 
-  const dir = await PendingDir.create(o.outputDir);
-  try {
-    const work = dir.path('.work');
-    await mkdir(work);
-    const files: PackageJobFiles = {
-      video: targets.map((target, i) => ({ target, name: `v${i}.mp4`, path: `${work}/v${i}.mp4` })),
-      audio: audioPresets.map((preset, i) => ({ preset, name: `a${i}.mp4`, path: `${work}/a${i}.mp4` })),
-    };
-    const plan = packagePlan(input, videoStream, audioStream, files, o.segmentDuration, fps ?? { num: 30, den: 1 }, o.x264Preset, jobs.jobLimits);
-    jobs.tracker.emit('probe', 0, 0, undefined);
-    const started = performance.now();
-    await jobs.run(plan, jobs.tracker.phase('package', source.duration));
+  const dir = await call.outputs.dir(o.outputDir, 'outputDir', 'package');
+  const manifests = [...(o.formats.includes('hls') ? ['master.m3u8'] : []), ...(o.formats.includes('dash') ? ['manifest.mpd'] : [])];
+  await dir.claim([...targets.map((t) => t.id), ...audioPresets.map((p) => p.name), ...manifests]);
+  const work = dir.path('.work');
+  await mkdir(work);
+  const files: PackageJobFiles = {
+    video: targets.map((target, i) => ({ target, name: `v${i}.mp4`, path: `${work}/v${i}.mp4` })),
+    audio: audioPresets.map((preset, i) => ({ preset, name: `a${i}.mp4`, path: `${work}/a${i}.mp4` })),
+  };
+  const plan = packagePlan(input, videoStream, audioStream, files, o.segmentDuration, fps ?? { num: 30, den: 1 }, o.x264Preset, call.jobLimits);
+  call.tracker.emit('probe', 0, 0, undefined);
+  const started = performance.now();
+  await call.run(plan, call.tracker.phase('package', source.duration));
 
-    const frameRate = fps ? fps.num / fps.den : undefined;
-    const chunk = async (id: string, kind: 'video' | 'audio', path: string, extra: { frameRate?: number; nominalBitrate?: number }) => {
-      await mkdir(dir.path(id));
-      const segmented = await segmentFile(path, { segmentDuration: o.segmentDuration, dir: dir.path(id) }).catch((err: Error) => {
-        // FFmpeg finished without a single fragment: the input held nothing it could decode.
-        if (err instanceof NoFragmentsError) throw new InputError(`package: nothing was decoded from the input for the ${id} rendition`);
-        throw new InternalError(`package: cannot segment the ${id} rendition: ${err.message}`, {}, { cause: err });
-      });
-      await rm(path);
-      return describeTrack(id, kind, segmented, o.segmentDuration, extra);
-    };
-    const video: PackagedTrack[] = [];
-    for (const f of files.video)
-      video.push(await chunk(f.target.id, 'video', f.path, { ...(frameRate ? { frameRate } : {}), nominalBitrate: f.target.bitrate }));
-    const audio: PackagedTrack[] = [];
-    for (const f of files.audio) audio.push(await chunk(f.preset.name, 'audio', f.path, f.preset.bitrate ? { nominalBitrate: f.preset.bitrate } : {}));
-    await rm(work, { recursive: true });
+  const frameRate = fps ? fps.num / fps.den : undefined;
+  const chunk = async (id: string, kind: 'video' | 'audio', path: string, extra: { frameRate?: number; nominalBitrate?: number }) => {
+    call.throwIfStopped();
+    await mkdir(dir.path(id));
+    const segmented = await segmentFile(path, { segmentDuration: o.segmentDuration, dir: dir.path(id) }).catch((err: Error) => {
+      // FFmpeg finished without a single fragment: the input held nothing it could decode.
+      if (err instanceof NoFragmentsError) throw new InputError(`package: nothing was decoded from the input for the ${id} rendition`);
+      throw new InternalError(`package: cannot segment the ${id} rendition: ${err.message}`, {}, { cause: err });
+    });
+    await rm(path);
+    return describeTrack(id, kind, segmented, o.segmentDuration, extra);
+  };
+  const video: PackagedTrack[] = [];
+  for (const f of files.video) video.push(await chunk(f.target.id, 'video', f.path, { ...(frameRate ? { frameRate } : {}), nominalBitrate: f.target.bitrate }));
+  const audio: PackagedTrack[] = [];
+  for (const f of files.audio) audio.push(await chunk(f.preset.name, 'audio', f.path, f.preset.bitrate ? { nominalBitrate: f.preset.bitrate } : {}));
+  await rm(work, { recursive: true });
 
-    if (o.formats.includes('hls')) {
-      for (const t of [...video, ...audio]) await writeFile(dir.path(t.playlist), mediaPlaylist(t));
-      await writeFile(dir.path('master.m3u8'), masterPlaylist(video, audio));
-    }
-    if (o.formats.includes('dash')) await writeFile(dir.path('manifest.mpd'), mpd(video, audio));
-    const elapsedMs = performance.now() - started;
-    await dir.commit();
-    jobs.tracker.emit('package', 1, source.duration ?? 0, undefined);
-    const duration = Math.max(...[...video, ...audio].map((t) => t.start + t.duration));
-    const rel = (p: string) => `${dir.finalPath}/${p}`;
-    return {
-      source,
-      outputDir: dir.finalPath,
-      ...(o.formats.includes('hls') ? { hls: rel('master.m3u8') } : {}),
-      ...(o.formats.includes('dash') ? { dash: rel('manifest.mpd') } : {}),
-      video,
-      audio,
-      skipped,
-      segmentDuration: o.segmentDuration,
-      duration,
-      frameRate: frameRate ?? null,
-      elapsedMs,
-      realtimeFactor: duration / (elapsedMs / 1000),
-    };
-  } catch (err) {
-    await dir.rollback();
-    throw err;
+  if (o.formats.includes('hls')) {
+    for (const t of [...video, ...audio]) await writeFile(dir.path(t.playlist), mediaPlaylist(t));
+    await writeFile(dir.path('master.m3u8'), masterPlaylist(video, audio));
   }
+  if (o.formats.includes('dash')) await writeFile(dir.path('manifest.mpd'), mpd(video, audio));
+  const elapsedMs = performance.now() - started;
+  call.tracker.emit('package', 1, source.duration ?? 0, undefined);
+  const duration = Math.max(...[...video, ...audio].map((t) => t.start + t.duration));
+  const rel = (p: string) => join(dir.finalPath, p);
+  return {
+    source,
+    outputDir: dir.finalPath,
+    ...(o.formats.includes('hls') ? { hls: rel('master.m3u8') } : {}),
+    ...(o.formats.includes('dash') ? { dash: rel('manifest.mpd') } : {}),
+    video,
+    audio,
+    skipped,
+    segmentDuration: o.segmentDuration,
+    duration,
+    frameRate: frameRate ?? null,
+    elapsedMs,
+    realtimeFactor: duration / (elapsedMs / 1000),
+  };
 }

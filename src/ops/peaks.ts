@@ -9,13 +9,13 @@ export interface ResolvedPeaks {
   splitChannels: boolean;
 }
 
-const PEAKS_KEYS = ['pixelsPerSecond', 'samplesPerPixel', 'bits', 'splitChannels'];
+export const PEAKS_KEYS = ['pixelsPerSecond', 'samplesPerPixel', 'bits', 'splitChannels'] as const;
 
 export function resolvePeaks(o: PeaksOptions | undefined, option = 'peaks'): ResolvedPeaks {
   if (o === undefined) o = {};
   if (typeof o !== 'object' || o === null) throw new OptionsError(option, 'must be an object');
   for (const key of Object.keys(o)) {
-    if (!PEAKS_KEYS.includes(key)) throw new OptionsError(key, `is not a peaks option (known: ${PEAKS_KEYS.join(', ')})`);
+    if (!(PEAKS_KEYS as readonly string[]).includes(key)) throw new OptionsError(key, `is not a peaks option (known: ${PEAKS_KEYS.join(', ')})`);
   }
   const pixelsPerSecond = o.pixelsPerSecond ?? 20;
   if (!(typeof pixelsPerSecond === 'number' && pixelsPerSecond > 0 && pixelsPerSecond <= 10000)) {

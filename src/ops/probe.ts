@@ -1,26 +1,38 @@
 /** `probe`: what is in a file — container, duration, bitrate, and each stream's parameters. */
 
-import type { ResolvedInput } from '../call/input.js';
-import type { FFmpegPlan, JobLimits, PlanInput, ProbePlan } from '../model/plan.js';
+import type { MediaInput, ResolvedInput } from '../call/input.js';
+import { planInput } from '../call/probe-plan.js';
+import type { Call } from '../call/run-call.js';
+import * as v from '../call/validate.js';
+import type { FFmpegPlan, JobLimits } from '../model/plan.js';
 import type { ProbeResult } from '../model/probe-result.js';
 
+export interface ProbeOptions {
+  /** Also decode the first audio (else video) stream and report `decodedDuration`. */
+  decode?: boolean;
+}
+
+export const PROBE_KEYS = ['decode'] as const;
+
+export function resolveProbe(o: ProbeOptions): { decode: boolean } {
+  return { decode: v.optional(o.decode, false, (x) => v.boolean('decode', x)) };
+}
+
 /**
- * Still-image extensions that make FFmpeg pick its `image2` sequence demuxer by name alone; the
- * content-sniffing `*_pipe` demuxers recognise these formats anyway, and report them better (no
- * made-up bitrate), so a file probes the same whether it came as a path or as bytes.
+ * Reading headers costs nothing whatever they claim, so a plain probe reports any duration; a
+ * decoding probe is held to `maxDurationSeconds` like every operation that decodes.
  */
-const SNIFFED_IMAGE_EXTENSIONS = new Set(['jpg', 'jpeg', 'jpe', 'jfif', 'png', 'bmp', 'tif', 'tiff', 'webp']);
-
-export function inputName(input: ResolvedInput, index = 0): string {
-  return input.ext && !SNIFFED_IMAGE_EXTENSIONS.has(input.ext) ? `in${index}.${input.ext}` : `in${index}`;
-}
-
-export function planInput(input: ResolvedInput, index = 0): PlanInput {
-  return { name: inputName(input, index), source: input.source };
-}
-
-export function probePlan(input: ResolvedInput, limits: JobLimits): ProbePlan {
-  return { op: 'probe', phase: 'probe', inputs: [planInput(input)], outputs: [], limits };
+export async function probeCall(call: Call, media: MediaInput, o: { decode: boolean }): Promise<ProbeResult> {
+  const input = await call.input(media);
+  const probe = await call.probe(input, { limitDuration: o.decode });
+  const plan = o.decode ? decodePlan(input, probe, call.jobLimits) : undefined;
+  if (plan) {
+    const decoded = await call.run(plan, call.tracker.phase('decode', probe.duration));
+    probe.decodedDuration = decoded.mediaSeconds ?? 0;
+    // The worker throttles its reports and may drop the last one: close the phase here.
+    call.tracker.emit('decode', 1, probe.decodedDuration, undefined);
+  }
+  return probe;
 }
 
 /**

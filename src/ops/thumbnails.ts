@@ -1,18 +1,21 @@
 /**
  * `thumbnails`: a poster frame, a JPEG every N seconds, and storyboard sprite sheets with the
  * WebVTT file players read for seek previews (`sprite-1.jpg#xywh=x,y,w,h` per cue). One FFmpeg run
- * decodes the source once and `split` feeds the three outputs; the sandbox only lets FFmpeg write
- * files named in advance, so the image nodes are made from the probed duration (plus spares, whose
- * empty files are dropped).
+ * decodes the source once and `split` feeds the three outputs. The sandbox only lets FFmpeg write
+ * files named in advance, so the image nodes are made from the probed duration — which is why the
+ * duration limit and `maxImages` are checked before any node exists, and every output is capped
+ * in frames: a header that lies about the duration can neither make the engine name a million
+ * files nor make FFmpeg write more than were named.
  */
-import { readdir, rm, stat, writeFile } from 'node:fs/promises';
-import type { ResolvedInput } from '../call/input.js';
-import { InputError, OptionsError, UnsupportedError } from '../errors.js';
+import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { MediaInput } from '../call/input.js';
+import { planInput } from '../call/probe-plan.js';
+import type { Call } from '../call/run-call.js';
+import * as v from '../call/validate.js';
+import { InputError, LimitError, OptionsError, UnsupportedError } from '../errors.js';
 import type { FFmpegPlan } from '../model/plan.js';
 import type { ProbeResult } from '../model/probe-result.js';
-import { PendingDir } from '../packaging/output-dir.js';
-import type { CallJobs } from './analyze.js';
-import { planInput } from './probe.js';
 
 export interface SpriteOptions {
   /** Thumbnails per row (default 10). */
@@ -24,7 +27,12 @@ export interface SpriteOptions {
 }
 
 export interface ThumbnailOptions {
+  /** Folder to add the images to (created if missing; nothing else in it is touched). */
   outputDir: string;
+  /** Replace the images of a previous `thumbnails` call in `outputDir` (default false). */
+  overwrite?: boolean;
+  /** Most images (and storyboard cells) one call makes (default 3600); more is `E_LIMIT`. */
+  maxImages?: number;
   /** Seconds between thumbnails (default 10). */
   every?: number;
   /** Width of the separate thumbnail images (default 320); `false`: none. */
@@ -35,7 +43,7 @@ export interface ThumbnailOptions {
   sprite?: SpriteOptions | false;
 }
 
-export const THUMBNAIL_OPTION_KEYS = ['outputDir', 'every', 'width', 'poster', 'sprite'];
+export const THUMBNAIL_KEYS = ['outputDir', 'overwrite', 'maxImages', 'every', 'width', 'poster', 'sprite'] as const;
 
 export interface ThumbnailResult {
   source: ProbeResult;
@@ -46,16 +54,18 @@ export interface ThumbnailResult {
   sprite?: { sheets: string[]; vtt: string; columns: number; rows: number; width: number; height: number; count: number };
 }
 
-interface Resolved {
+export interface ResolvedThumbnails {
   outputDir: string;
+  maxImages: number;
   every: number;
   width: number | false;
   poster: number | false | undefined;
   sprite: { columns: number; rows: number; width: number } | false;
 }
 
-function resolve(o: ThumbnailOptions): Resolved {
-  if (typeof o.outputDir !== 'string' || !o.outputDir) throw new OptionsError('outputDir', 'must be a non-empty path');
+export function resolveThumbnails(o: ThumbnailOptions): ResolvedThumbnails {
+  v.path('outputDir', o.outputDir);
+  const maxImages = v.optional(o.maxImages, 3600, (x) => v.integer('maxImages', x, 1, 100_000));
   const every = o.every ?? 10;
   if (typeof every !== 'number' || !(every >= 0.1 && every <= 3600)) throw new OptionsError('every', 'must be a number of seconds from 0.1 to 3600');
   const width = o.width ?? 320;
@@ -64,7 +74,7 @@ function resolve(o: ThumbnailOptions): Resolved {
   const poster = o.poster;
   if (poster !== undefined && poster !== false && !(typeof poster === 'number' && poster >= 0))
     throw new OptionsError('poster', 'must be a time in seconds, or false');
-  let sprite: Resolved['sprite'] = false;
+  let sprite: ResolvedThumbnails['sprite'] = false;
   if (o.sprite !== false) {
     const s = o.sprite ?? {};
     const columns = s.columns ?? 10;
@@ -80,97 +90,101 @@ function resolve(o: ThumbnailOptions): Resolved {
     sprite = { columns, rows, width: w };
   }
   if (width === false && poster === false && sprite === false) throw new OptionsError('sprite', 'width, poster and sprite are all off: nothing to make');
-  return { outputDir: o.outputDir, every, width, poster, sprite };
+  return { outputDir: o.outputDir, maxImages, every, width, poster, sprite };
 }
 
 const even = (n: number) => Math.max(2, 2 * Math.round(n / 2));
 
-export async function thumbnailsInput(jobs: CallJobs, input: ResolvedInput, options: ThumbnailOptions): Promise<ThumbnailResult> {
-  const o = resolve(options);
-  const source = await jobs.probe(input);
+export async function thumbnailsCall(call: Call, media: MediaInput, o: ResolvedThumbnails): Promise<ThumbnailResult> {
+  const input = await call.input(media);
+  const source = await call.probe(input);
   const video = source.streams.find((s) => s.type === 'video' && !s.attachedPicture);
   if (!video) throw new UnsupportedError(`the input has no video stream (found: ${source.streams.map((s) => s.type).join(', ') || 'nothing'})`);
   if (!video.width || !video.height) throw new InputError('the video stream does not state its picture size');
   const duration = source.duration ?? video.duration;
   if (!duration) throw new InputError('the input does not state its duration');
+  call.checkDuration(duration);
+  // One image per interval started, the first at 0: a video shorter than `every` still gets one.
   const count = Math.max(1, Math.ceil(duration / o.every - 1e-9));
+  if (count > o.maxImages) {
+    throw new LimitError('maxImages', `${duration.toFixed(1)} s at one image every ${o.every} s makes ${count} images, more than maxImages (${o.maxImages})`, {
+      max: o.maxImages,
+      actual: count,
+    });
+  }
   const aspect = video.height / video.width;
   const posterTime = o.poster === false ? undefined : Math.round(Math.min(o.poster ?? Math.min(duration * 0.1, 10), Math.max(0, duration - 0.1)) * 1000) / 1000;
+  const imageSize = o.width === false ? undefined : { width: even(o.width), height: even(o.width * aspect) };
+  const tile = o.sprite === false ? undefined : { ...o.sprite, height: even(o.sprite.width * aspect), w: even(o.sprite.width) };
+  const sheets = tile ? Math.ceil(count / (tile.columns * tile.rows)) : 0;
+  const imageNames = Array.from({ length: count }, (_, i) => `thumb-${String(i + 1).padStart(4, '0')}.jpg`);
+  const sheetNames = Array.from({ length: sheets }, (_, i) => `sprite-${String(i + 1).padStart(3, '0')}.jpg`);
 
-  const dir = await PendingDir.create(o.outputDir);
-  try {
-    const names: string[] = [];
-    const graph: string[] = [];
-    const outs: string[][] = [];
-    const branches: string[] = [];
-    if (posterTime !== undefined) {
-      branches.push('poster');
-      outs.push(['-map', '[poster]', '-ss', String(posterTime), '-frames:v', '1', '-q:v', '2', '-update', '1', '-f', 'image2', '/job/poster.jpg']);
-      names.push('poster.jpg');
-    }
-    const imageSize = o.width === false ? undefined : { width: even(o.width), height: even(o.width * aspect) };
-    // The sheets do not say how many cells they filled (a video track can end before the
-    // container's duration): the images branch counts them, so it runs, tiny, even when not kept.
-    const counted = imageSize ?? { width: 16, height: even(16 * aspect) };
-    // Spares: the fps filter may round one more frame out of the last partial interval.
-    const spare = count + 1;
-    branches.push('images');
-    outs.push(['-map', '[images]', '-q:v', '3', '-start_number', '1', '-f', 'image2', '/job/thumb-%04d.jpg']);
-    for (let i = 1; i <= spare; i++) names.push(`thumb-${String(i).padStart(4, '0')}.jpg`);
-    const tile = o.sprite === false ? undefined : { ...o.sprite, height: even(o.sprite.width * aspect), w: even(o.sprite.width) };
-    if (tile) {
-      branches.push('sprite');
-      outs.push(['-map', '[sprite]', '-q:v', '4', '-start_number', '1', '-f', 'image2', '/job/sprite-%03d.jpg']);
-      for (let i = 1; i <= Math.ceil(spare / (tile.columns * tile.rows)); i++) names.push(`sprite-${String(i).padStart(3, '0')}.jpg`);
-    }
-    graph.push(`[0:${video.index}]format=yuvj420p,split=${branches.length}${branches.map((b) => `[${b}_in]`).join('')}`);
-    if (posterTime !== undefined) graph.push('[poster_in]null[poster]');
-    // fps=1/N takes the frame nearest each multiple of N, starting at 0.
-    graph.push(`[images_in]fps=1/${o.every},scale=${counted.width}:${counted.height}[images]`);
-    if (tile) graph.push(`[sprite_in]fps=1/${o.every},scale=${tile.w}:${tile.height},tile=${tile.columns}x${tile.rows}[sprite]`);
-    const inPlan = planInput(input);
-    const plan: FFmpegPlan = {
-      op: 'ffmpeg',
-      phase: 'thumbnails',
-      inputs: [inPlan],
-      outputs: names.map((name) => ({ name, sink: { type: 'path', path: dir.path(name) } })),
-      args: ['-xerror', '-i', `/job/${inPlan.name}`, '-filter_complex', graph.join(';'), ...outs.flat()],
-      limits: jobs.jobLimits,
-    };
-    await jobs.run(plan, jobs.tracker.phase('thumbnails', duration));
-
-    // Nodes FFmpeg did not fill are left empty: drop them.
-    const written = new Set<string>();
-    for (const name of await readdir(dir.tempPath)) {
-      if ((await stat(dir.path(name))).size === 0) await rm(dir.path(name));
-      else written.add(name);
-    }
-    const images = names.filter((n) => n.startsWith('thumb-') && written.has(n));
-    if (!imageSize) for (const n of images) await rm(dir.path(n));
-    const sheets = names.filter((n) => n.startsWith('sprite-') && written.has(n));
-    if (posterTime !== undefined && !written.has('poster.jpg')) throw new InputError('thumbnails: no frame was decoded for the poster');
-    let spriteResult: ThumbnailResult['sprite'];
-    if (tile) {
-      // One cue per thumbnail made.
-      const cells = Math.min(images.length, sheets.length * tile.columns * tile.rows);
-      await writeFile(dir.path('storyboard.vtt'), storyboardVtt(cells, o.every, duration, tile));
-      spriteResult = { sheets, vtt: 'storyboard.vtt', columns: tile.columns, rows: tile.rows, width: tile.w, height: tile.height, count: cells };
-    }
-    await dir.commit();
-    jobs.tracker.emit('thumbnails', 1, duration, undefined);
-    const abs = (n: string) => `${dir.finalPath}/${n}`;
-    return {
-      source,
-      outputDir: dir.finalPath,
-      ...(posterTime !== undefined ? { poster: { path: abs('poster.jpg'), width: video.width, height: video.height, time: posterTime } } : {}),
-      images: imageSize ? images.map((n, i) => ({ path: abs(n), time: i * o.every })) : [],
-      ...(imageSize ? { imageSize } : {}),
-      ...(spriteResult ? { sprite: { ...spriteResult, sheets: spriteResult.sheets.map(abs), vtt: abs(spriteResult.vtt) } } : {}),
-    };
-  } catch (err) {
-    await dir.rollback();
-    throw err;
+  const dir = await call.outputs.dir(o.outputDir, 'outputDir', 'thumbnails');
+  await dir.claim([...(posterTime !== undefined ? ['poster.jpg'] : []), ...(imageSize ? imageNames : []), ...sheetNames, ...(tile ? ['storyboard.vtt'] : [])]);
+  // The sheets do not say how many cells they filled (a video track can end before the
+  // container's duration): the images branch counts them, so it runs, tiny, even when not kept.
+  const counted = imageSize ?? { width: 16, height: even(16 * aspect) };
+  const imagesDir = imageSize ? dir.stagePath : dir.path('.count');
+  if (!imageSize) await mkdir(imagesDir);
+  const names: Array<{ name: string; path: string }> = [];
+  const branches: string[] = [];
+  const outs: string[] = [];
+  if (posterTime !== undefined) {
+    branches.push('poster');
+    outs.push('-map', '[poster]', '-ss', String(posterTime), '-frames:v', '1', '-q:v', '2', '-update', '1', '-f', 'image2', '/job/poster.jpg');
+    names.push({ name: 'poster.jpg', path: dir.path('poster.jpg') });
   }
+  branches.push('select');
+  outs.push('-map', '[images]', '-frames:v', String(count), '-q:v', '3', '-start_number', '1', '-f', 'image2', '/job/thumb-%04d.jpg');
+  for (const name of imageNames) names.push({ name, path: join(imagesDir, name) });
+  if (tile) {
+    outs.push('-map', '[sprite]', '-frames:v', String(sheets), '-q:v', '4', '-start_number', '1', '-f', 'image2', '/job/sprite-%03d.jpg');
+    for (const name of sheetNames) names.push({ name, path: dir.path(name) });
+  }
+  // The first frame at or after each multiple of `every` (timestamps from the stream's start).
+  const select = `select='isnan(prev_selected_t)+gt(floor(t/${o.every}),floor(prev_selected_t/${o.every}))'`;
+  const graph = [`[0:${video.index}]setpts=PTS-STARTPTS,format=yuvj420p,split=${branches.length}${branches.map((b) => `[${b}_in]`).join('')}`];
+  if (posterTime !== undefined) graph.push('[poster_in]null[poster]');
+  graph.push(`[select_in]${select},split=${tile ? 2 : 1}[images_in]${tile ? '[sprite_in]' : ''}`);
+  graph.push(`[images_in]scale=${counted.width}:${counted.height}[images]`);
+  if (tile) graph.push(`[sprite_in]scale=${tile.w}:${tile.height},tile=${tile.columns}x${tile.rows}[sprite]`);
+  const inPlan = planInput(input);
+  const plan: FFmpegPlan = {
+    op: 'ffmpeg',
+    phase: 'thumbnails',
+    inputs: [inPlan],
+    outputs: names.map(({ name, path }) => ({ name, sink: { type: 'path', path } })),
+    args: ['-xerror', '-i', `/job/${inPlan.name}`, '-filter_complex', graph.join(';'), ...outs],
+    limits: call.jobLimits,
+  };
+  await call.run(plan, call.tracker.phase('thumbnails', duration));
+
+  // Outputs are created when first written: what FFmpeg did not fill does not exist.
+  const written = new Set(await readdir(dir.stagePath));
+  const made = new Set(await readdir(imagesDir));
+  const images = imageNames.filter((n) => made.has(n));
+  if (!imageSize) await rm(imagesDir, { recursive: true, force: true });
+  if (images.length === 0) throw new InputError('thumbnails: no frame could be decoded from the video stream');
+  if (posterTime !== undefined && !written.has('poster.jpg')) throw new InputError('thumbnails: no frame was decoded for the poster');
+  let spriteResult: ThumbnailResult['sprite'];
+  if (tile) {
+    const filled = sheetNames.filter((n) => written.has(n));
+    // One cue per thumbnail made.
+    const cells = Math.min(images.length, filled.length * tile.columns * tile.rows);
+    await writeFile(dir.path('storyboard.vtt'), storyboardVtt(cells, o.every, duration, tile));
+    spriteResult = { sheets: filled, vtt: 'storyboard.vtt', columns: tile.columns, rows: tile.rows, width: tile.w, height: tile.height, count: cells };
+  }
+  call.tracker.emit('thumbnails', 1, duration, undefined);
+  const abs = (n: string) => join(dir.finalPath, n);
+  return {
+    source,
+    outputDir: dir.finalPath,
+    ...(posterTime !== undefined ? { poster: { path: abs('poster.jpg'), width: video.width, height: video.height, time: posterTime } } : {}),
+    images: imageSize ? images.map((n, i) => ({ path: abs(n), time: i * o.every })) : [],
+    ...(imageSize ? { imageSize } : {}),
+    ...(spriteResult ? { sprite: { ...spriteResult, sheets: spriteResult.sheets.map(abs), vtt: abs(spriteResult.vtt) } } : {}),
+  };
 }
 
 function stamp(seconds: number): string {

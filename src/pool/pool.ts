@@ -6,7 +6,7 @@
  */
 import { MessageChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
-import { AbortedError, ClosedError, fromErrorData, InternalError, QueueFullError, type SandcodecError, TimeoutError } from '../errors.js';
+import { AbortedError, ClosedError, fromErrorData, InternalError, QueueFullError, SandcodecError, TimeoutError } from '../errors.js';
 import { CANCEL, type JobResult, type Plan, type WorkerEvent } from '../model/plan.js';
 import type { Task, TaskResult, WorkerInit } from '../model/protocol.js';
 import { compileCore } from './core-module.js';
@@ -21,12 +21,27 @@ export interface PoolOptions {
 }
 
 export interface RunOptions {
+  /**
+   * Stops the job. The abort reason decides how it ends: a `TimeoutError` ends it as timed out,
+   * anything else as aborted.
+   */
   signal?: AbortSignal | undefined;
-  timeoutMs: number;
   onEvent?: ((event: WorkerEvent) => void) | undefined;
+  /** The call's admission: a job run under it takes no further place in the queue. */
+  reservation?: Reservation | undefined;
+}
+
+/**
+ * A place in the pool's bound (workers + maxQueue) held by one call from its admission — before
+ * its input is spooled — to its end. The call's jobs run under it one at a time; a job it runs
+ * while another of its jobs is in flight takes a place of its own.
+ */
+export interface Reservation {
+  release(): void;
 }
 
 export class JobPool {
+  /** Places taken: reservations plus jobs that run outside one. */
   private pending = 0;
   private closed = false;
 
@@ -54,33 +69,56 @@ export class JobPool {
     return this.options.workers;
   }
 
-  /** Jobs submitted and not yet settled (running plus queued). */
+  /** Places taken: calls admitted plus jobs running or waiting beyond them. */
   get inFlight(): number {
     return this.pending;
   }
 
-  async run(plan: Plan, options: RunOptions): Promise<JobResult> {
+  /** Admits a call, or refuses it with `E_QUEUE_FULL` when workers + maxQueue places are taken. */
+  reserve(): Reservation {
+    this.take();
+    let held = true;
+    const reservation: Reservation & { busy: boolean } = {
+      busy: false,
+      release: () => {
+        if (!held) return;
+        held = false;
+        this.pending--;
+      },
+    };
+    return reservation;
+  }
+
+  private take(): void {
     if (this.closed) throw new ClosedError();
-    const { signal } = options;
-    if (signal?.aborted) throw new AbortedError('the job was aborted before it started');
     const capacity = this.options.workers + this.options.maxQueue;
     if (this.pending >= capacity) {
-      throw new QueueFullError(`the queue is full: ${this.pending} jobs waiting or running (workers + maxQueue = ${capacity})`, {
+      throw new QueueFullError(`the queue is full: ${this.pending} calls and jobs waiting or running (workers + maxQueue = ${capacity})`, {
         limit: 'maxQueue',
         max: this.options.maxQueue,
       });
     }
     this.pending++;
+  }
+
+  async run(plan: Plan, options: RunOptions): Promise<JobResult> {
+    if (this.closed) throw new ClosedError();
+    const { signal } = options;
+    if (signal?.aborted) throw stopReason(signal, 'the job was stopped before it started');
+    const reservation = options.reservation as (Reservation & { busy: boolean }) | undefined;
+    const covered = reservation !== undefined && !reservation.busy;
+    if (covered) reservation.busy = true;
+    else this.take();
 
     const cancelBuffer = new SharedArrayBuffer(4);
     const cancelFlag = new Int32Array(cancelBuffer);
     const kill = new AbortController();
     const channel = new MessageChannel();
     let started = false;
-    let timeoutTimer: NodeJS.Timeout | undefined;
     let graceTimer: NodeJS.Timeout | undefined;
 
-    const stop = (reason: number) => {
+    const stop = () => {
+      const reason = signal?.reason instanceof TimeoutError ? CANCEL.timeout : CANCEL.abort;
       if (Atomics.compareExchange(cancelFlag, 0, CANCEL.none, reason) !== CANCEL.none) return;
       if (!started) {
         kill.abort();
@@ -88,14 +126,12 @@ export class JobPool {
       }
       graceTimer = setTimeout(() => kill.abort(), this.options.terminateGraceMs);
     };
-    const onAbort = () => stop(CANCEL.abort);
-    signal?.addEventListener('abort', onAbort, { once: true });
+    signal?.addEventListener('abort', stop, { once: true });
 
     channel.port1.on('message', (event: WorkerEvent) => {
       if (event.type === 'started') {
         started = true;
         if (Atomics.load(cancelFlag, 0) !== CANCEL.none) graceTimer ??= setTimeout(() => kill.abort(), this.options.terminateGraceMs);
-        else if (Number.isFinite(options.timeoutMs)) timeoutTimer = setTimeout(() => stop(CANCEL.timeout), options.timeoutMs);
       }
       options.onEvent?.(event);
     });
@@ -111,17 +147,17 @@ export class JobPool {
       if (!reply.ok) throw fromErrorData(reply.error);
       return reply.result;
     } finally {
-      clearTimeout(timeoutTimer);
       clearTimeout(graceTimer);
-      signal?.removeEventListener('abort', onAbort);
+      signal?.removeEventListener('abort', stop);
       channel.port1.close();
-      this.pending--;
+      if (covered) reservation.busy = false;
+      else this.pending--;
     }
   }
 
   private stoppedError(reason: number, err: unknown): SandcodecError {
     if (reason === CANCEL.abort) return new AbortedError();
-    if (reason === CANCEL.timeout) return new TimeoutError('the job ran past its timeout (timeoutMs) and its worker was stopped');
+    if (reason === CANCEL.timeout) return new TimeoutError('the call ran past its timeout (timeoutMs) and its worker was stopped');
     if (this.closed) return new ClosedError('the engine was closed while the job was queued or running');
     return new InternalError(`the worker failed: ${(err as Error)?.message ?? String(err)}`, {}, { cause: err });
   }
@@ -131,4 +167,9 @@ export class JobPool {
     this.closed = true;
     await this.piscina.close({ force: true });
   }
+}
+
+/** The error a stopped signal stands for: its own reason when that is ours. */
+function stopReason(signal: AbortSignal, message: string): SandcodecError {
+  return signal.reason instanceof SandcodecError ? signal.reason : new AbortedError(message);
 }

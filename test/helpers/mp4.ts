@@ -158,3 +158,17 @@ export function nalTypes(sample: Uint8Array, lengthSize: number): number[] {
   }
   return types;
 }
+
+/**
+ * A copy of an MP4 whose `mvhd` states `duration` ticks of `timescale` (a version 0 header, as
+ * FFmpeg writes for short files): the header a hostile upload lies with.
+ */
+export function withMovieDuration(bytes: Uint8Array, timescale: number, duration: number): Uint8Array {
+  const out = new Uint8Array(bytes);
+  const mvhd = path(out, ['moov', 'mvhd']);
+  const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
+  if (out[mvhd.body] !== 0) throw new Error('expected a version 0 mvhd');
+  view.setUint32(mvhd.body + 12, timescale);
+  view.setUint32(mvhd.body + 16, duration);
+  return out;
+}

@@ -2,7 +2,7 @@
 import { OptionsError } from '../../errors.js';
 import type { OutputFormat } from '../../model/image-spec.js';
 import { COVER_SIZES } from '../../ops/image-call.js';
-import { type CommandContext, callLimits, printJson, withProgress } from '../context.js';
+import { type CommandContext, callLimits, printJson, withProgress, writeOptions } from '../context.js';
 import { formatBytes } from '../format.js';
 import { describeSet, maxPixelsFlag, targetFlags } from './resize.js';
 
@@ -30,6 +30,7 @@ export async function coverCommand(ctx: CommandContext): Promise<void> {
       ...maxPixelsFlag(ctx.values),
       signal: ctx.signal,
       ...callLimits(ctx),
+      ...writeOptions(ctx),
       ...progress,
     }),
   );

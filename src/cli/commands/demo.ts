@@ -4,7 +4,7 @@
  * decoding it — the engine end to end with nothing to download or install.
  */
 import { join } from 'node:path';
-import { type CommandContext, callLimits, printJson, withProgress } from '../context.js';
+import { type CommandContext, callLimits, printJson, withProgress, writeOptions } from '../context.js';
 import { formatHz, formatSeconds } from '../format.js';
 import { positive } from '../values.js';
 import { ladderSummary, renditionTable } from './ladder.js';
@@ -17,6 +17,7 @@ export async function demoCommand(ctx: CommandContext): Promise<void> {
   const dir = (ctx.values.output as string | undefined) ?? 'out';
   const seconds = ctx.values.seconds === undefined ? 30 : positive('--seconds', ctx.values.seconds as string);
   const call = { signal: ctx.signal, ...callLimits(ctx) };
+  const write = { ...call, ...writeOptions(ctx) };
   const engine = await ctx.engine();
   const human = !ctx.common.json;
   const step = (text: string) => {
@@ -26,7 +27,7 @@ export async function demoCommand(ctx: CommandContext): Promise<void> {
   const sourcePath = join(dir, `${BASE_NAME}.flac`);
   step(`sandcodec demo: ${engine.workers} worker${engine.workers === 1 ? '' : 's'}, writing to ${dir}/`);
   step('');
-  await withProgress(ctx, 'generate', (onProgress) => engine.generate({ kind: 'music', seconds, preset: 'flac', output: sourcePath, ...call, ...onProgress }));
+  await withProgress(ctx, 'generate', (onProgress) => engine.generate({ kind: 'music', seconds, preset: 'flac', output: sourcePath, ...write, ...onProgress }));
   const source = await engine.probe({ path: sourcePath }, call);
   const audio = source.streams.find((s) => s.type === 'audio');
   step(`source  ${sourcePath}`);
@@ -36,7 +37,7 @@ export async function demoCommand(ctx: CommandContext): Promise<void> {
   step('');
 
   const ladder = await withProgress(ctx, 'ladder', (onProgress) =>
-    engine.ladder({ path: sourcePath }, [...DEMO_PRESETS], { outputDir: dir, baseName: BASE_NAME, ...call, ...onProgress }),
+    engine.ladder({ path: sourcePath }, [...DEMO_PRESETS], { outputDir: dir, baseName: BASE_NAME, ...write, ...onProgress }),
   );
   // Container durations can be off by hundreds of ms (MP3 padding, Ogg Opus pre-skip); decoding
   // every rendition is what shows it plays exactly as long as the source.

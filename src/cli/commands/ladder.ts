@@ -1,8 +1,8 @@
 /** `sandcodec ladder IN -o DIR --presets a,b,c`: every rendition from one decode of the source. */
 import { basename, extname } from 'node:path';
-import type { LadderResult } from '../../engine.js';
 import { getAudioPreset } from '../../model/presets.js';
-import { type CommandContext, callLimits, printJson, withProgress } from '../context.js';
+import type { LadderResult } from '../../ops/ladder.js';
+import { type CommandContext, callLimits, printJson, withProgress, writeOptions } from '../context.js';
 import { formatBytes, formatDeviation, formatFactor, formatKbps, formatSeconds, table } from '../format.js';
 import { list } from '../values.js';
 
@@ -11,7 +11,13 @@ export async function ladderCommand(ctx: CommandContext): Promise<void> {
   const presets = list('--presets', ctx.values.presets as string);
   const engine = await ctx.engine();
   const result = await withProgress(ctx, 'ladder', (progress) =>
-    engine.ladder({ path: input }, presets, { outputDir: ctx.values.output as string, signal: ctx.signal, ...callLimits(ctx), ...progress }),
+    engine.ladder({ path: input }, presets, {
+      outputDir: ctx.values.output as string,
+      signal: ctx.signal,
+      ...callLimits(ctx),
+      ...writeOptions(ctx),
+      ...progress,
+    }),
   );
   if (ctx.common.json) printJson(ctx, result);
   else ctx.print(ladderReport(basename(input, extname(input)), result));

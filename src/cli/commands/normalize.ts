@@ -6,7 +6,7 @@ import { basename, extname, join } from 'node:path';
 import { OptionsError } from '../../errors.js';
 import { getAudioPreset } from '../../model/presets.js';
 import type { NormalizeOptions, NormalizePolicy, NormalizeResult } from '../../ops/normalize.js';
-import { type CommandContext, callLimits, printJson, withProgress } from '../context.js';
+import { type CommandContext, callLimits, printJson, withProgress, writeOptions } from '../context.js';
 import { formatBytes, formatGain, formatLevel } from '../format.js';
 import { finite } from '../values.js';
 import { presetFor } from './transcode.js';
@@ -44,7 +44,7 @@ export async function normalizeCommand(ctx: CommandContext, warn: (text: string)
   const output = ctx.values.output as string;
   const levels = levelOptions(ctx);
   const engine = await ctx.engine();
-  const common = { signal: ctx.signal, ...callLimits(ctx) };
+  const common = { signal: ctx.signal, ...callLimits(ctx), ...writeOptions(ctx) };
   if (!ctx.values.album) {
     if (ctx.positionals.length > 1) throw new OptionsError('arguments', 'normalize takes one input; use --album A B C … -o DIR for a set of tracks');
     const input = ctx.positionals[0]!;

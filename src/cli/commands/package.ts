@@ -5,7 +5,7 @@
 import { basename } from 'node:path';
 import { OptionsError } from '../../errors.js';
 import type { PackageFormat, PackageResult } from '../../ops/package.js';
-import { type CommandContext, callLimits, printJson, withProgress } from '../context.js';
+import { type CommandContext, callLimits, printJson, withProgress, writeOptions } from '../context.js';
 import { formatFactor, formatKbps, formatSeconds, table } from '../format.js';
 import { list, positive } from '../values.js';
 
@@ -28,7 +28,7 @@ export async function packageCommand(ctx: CommandContext): Promise<void> {
   };
   const engine = await ctx.engine();
   const result = await withProgress(ctx, 'package', (progress) =>
-    engine.package({ path: input }, { ...options, signal: ctx.signal, ...callLimits(ctx), ...progress }),
+    engine.package({ path: input }, { ...options, signal: ctx.signal, ...callLimits(ctx), ...writeOptions(ctx), ...progress }),
   );
   if (ctx.common.json) printJson(ctx, { ...result, video: result.video.map(brief), audio: result.audio.map(brief) });
   else ctx.print(packageReport(input, result));

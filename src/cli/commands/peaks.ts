@@ -1,6 +1,6 @@
 /** `sandcodec peaks IN -o peaks.json [--pixels-per-second N] [--bits 8|16]`: audiowaveform JSON. */
-import { writeFile } from 'node:fs/promises';
-import { IOError, OptionsError } from '../../errors.js';
+import { writeOutputFile } from '../../call/outputs.js';
+import { OptionsError } from '../../errors.js';
 import type { PeaksOptions } from '../../ops/peaks.js';
 import { type CommandContext, callLimits, printJson, withProgress } from '../context.js';
 import { integer, positive } from '../values.js';
@@ -23,11 +23,7 @@ export async function peaksCommand(ctx: CommandContext): Promise<void> {
   const waveform = await withProgress(ctx, 'peaks', (progress) =>
     engine.peaks({ path: input }, { ...options, signal: ctx.signal, ...callLimits(ctx), ...progress }),
   );
-  try {
-    await writeFile(output, JSON.stringify(waveform));
-  } catch (err) {
-    throw new IOError(`cannot write ${output}: ${(err as Error).message}`, {}, { cause: err });
-  }
+  await writeOutputFile(output, JSON.stringify(waveform), { option: '--output', overwrite: ctx.values.force === true });
   const { data: _data, ...summary } = waveform;
   if (ctx.common.json) {
     printJson(ctx, { path: output, ...summary });

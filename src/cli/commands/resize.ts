@@ -6,7 +6,7 @@ import { OptionsError } from '../../errors.js';
 import type { FitMode, ResizeKernel } from '../../model/image-spec.js';
 import type { ImageTarget } from '../../ops/image.js';
 import type { ImageSetResult } from '../../ops/image-call.js';
-import { type CommandContext, callLimits, printJson, withProgress } from '../context.js';
+import { type CommandContext, callLimits, printJson, withProgress, writeOptions } from '../context.js';
 import { formatBytes, formatSeconds } from '../format.js';
 
 function int(flag: string, value: unknown): number | undefined {
@@ -69,6 +69,7 @@ export async function resizeCommand(ctx: CommandContext): Promise<void> {
         output,
         signal: ctx.signal,
         ...callLimits(ctx),
+        ...writeOptions(ctx),
         ...progress,
       },
     ),

@@ -1,6 +1,6 @@
 /** `sandcodec thumbnails IN -o DIR [--every 10] [--sprite 10x10 --width 160]`: poster, images and storyboard. */
 import { OptionsError } from '../../errors.js';
-import { type CommandContext, callLimits, printJson, withProgress } from '../context.js';
+import { type CommandContext, callLimits, printJson, withProgress, writeOptions } from '../context.js';
 import { integer, positive } from '../values.js';
 
 function grid(value: unknown): { columns: number; rows: number } {
@@ -26,6 +26,7 @@ export async function thumbnailsCommand(ctx: CommandContext): Promise<void> {
         sprite,
         signal: ctx.signal,
         ...callLimits(ctx),
+        ...writeOptions(ctx),
         ...progress,
       },
     ),

@@ -2,7 +2,7 @@
 import { extname } from 'node:path';
 import { OptionsError } from '../../errors.js';
 import { AUDIO_PRESET_NAMES, getAudioPreset } from '../../model/presets.js';
-import { type CommandContext, callLimits, printJson, withProgress } from '../context.js';
+import { type CommandContext, callLimits, printJson, withProgress, writeOptions } from '../context.js';
 import { formatBytes, formatDeviation, formatFactor, formatKbps, formatSeconds } from '../format.js';
 
 /**
@@ -49,7 +49,7 @@ export async function transcodeCommand(ctx: CommandContext, warn: (text: string)
   if (warning && !ctx.common.json) warn(`warning: ${warning}`);
   const engine = await ctx.engine();
   const result = await withProgress(ctx, preset, (progress) =>
-    engine.transcode({ path: input }, { preset, output, signal: ctx.signal, ...callLimits(ctx), ...progress }),
+    engine.transcode({ path: input }, { preset, output, signal: ctx.signal, ...callLimits(ctx), ...writeOptions(ctx), ...progress }),
   );
   if (ctx.common.json) {
     printJson(ctx, result);

@@ -75,23 +75,32 @@ export function bytesSource(bytes: Uint8Array): ByteSource {
   };
 }
 
+/**
+ * A host file written through a descriptor opened on the first write, not when the node is made:
+ * a job may name many outputs (thumbnails) and fill only some, and holds one descriptor per file
+ * it actually writes. An output never written never exists on the host.
+ */
 export function hostFileSink(path: string): ByteSink {
   let fd: number | undefined;
-  try {
-    fd = openSync(path, 'w+', 0o644);
-  } catch (err) {
-    throw new IOError(`cannot create output ${path}: ${(err as Error).message}`, {}, { cause: err });
-  }
+  const open = (): number => {
+    if (fd !== undefined) return fd;
+    try {
+      fd = openSync(path, 'w+', 0o644);
+    } catch (err) {
+      throw new IOError(`cannot create output ${path}: ${(err as Error).message}`, {}, { cause: err });
+    }
+    return fd;
+  };
   const sink: ByteSink = {
     written: 0,
     write(data, position) {
-      const n = writeSync(fd!, data, 0, data.byteLength, position);
+      const n = writeSync(open(), data, 0, data.byteLength, position);
       sink.written = Math.max(sink.written, position + n);
       return n;
     },
-    read: (target, position) => readSync(fd!, target, 0, target.byteLength, position),
+    read: (target, position) => (fd === undefined ? 0 : readSync(fd, target, 0, target.byteLength, position)),
     truncate() {
-      ftruncateSync(fd!, 0);
+      if (fd !== undefined) ftruncateSync(fd, 0);
       sink.written = 0;
     },
     close() {

@@ -2,7 +2,9 @@
  * Waveform peaks for players: the min and max sample of every pixel column, in the JSON format of
  * BBC audiowaveform (version 2), so existing waveform renderers (peaks.js, wavesurfer) read it.
  * The accumulator runs in the worker on decoded PCM chunks; its output grows with the number of
- * columns, never with the number of samples.
+ * columns, never with the number of samples, and never past `maxColumns` (the caller's memory
+ * bound: a header that understates the duration cannot get past it). Past it, columns are
+ * counted, not kept, and the result says so: the caller refuses it with the limit's error.
  */
 
 export class PeaksAccumulator {
@@ -11,6 +13,8 @@ export class PeaksAccumulator {
   private readonly max: Float64Array;
   private inColumn = 0;
   private columns = 0;
+  /** Columns past `maxColumns`, counted and dropped. */
+  private overflow = 0;
   private data: Int16Array;
   private readonly scale: number;
   private readonly lo: number;
@@ -21,11 +25,12 @@ export class PeaksAccumulator {
     private readonly samplesPerPixel: number,
     bits: 8 | 16,
     private readonly split: boolean,
+    private readonly maxColumns = Number.MAX_SAFE_INTEGER,
   ) {
     this.outChannels = split ? channels : 1;
     this.min = new Float64Array(this.outChannels).fill(Infinity);
     this.max = new Float64Array(this.outChannels).fill(-Infinity);
-    this.data = new Int16Array(1024 * 2 * this.outChannels);
+    this.data = new Int16Array(Math.min(1024, maxColumns) * 2 * this.outChannels);
     this.scale = bits === 8 ? 127 : 32767;
     this.lo = bits === 8 ? -128 : -32768;
     this.hi = bits === 8 ? 127 : 32767;
@@ -72,15 +77,21 @@ export class PeaksAccumulator {
     }
   }
 
-  finish(): { data: Int16Array; length: number; channels: number } {
+  finish(): { data: Int16Array; length: number; channels: number; overflow: number } {
     if (this.inColumn > 0) this.closeColumn();
-    return { data: this.data.slice(0, this.columns * 2 * this.outChannels), length: this.columns, channels: this.outChannels };
+    const data = this.data.slice(0, this.columns * 2 * this.outChannels);
+    return { data, length: this.columns, channels: this.outChannels, overflow: this.overflow };
   }
 
   private closeColumn(): void {
     const n = this.outChannels;
+    if (this.columns >= this.maxColumns) {
+      this.overflow++;
+      this.resetColumn();
+      return;
+    }
     if ((this.columns + 1) * 2 * n > this.data.length) {
-      const grown = new Int16Array(this.data.length * 2);
+      const grown = new Int16Array(Math.min(this.data.length * 2, this.maxColumns * 2 * n));
       grown.set(this.data);
       this.data = grown;
     }
@@ -88,10 +99,14 @@ export class PeaksAccumulator {
     for (let c = 0; c < n; c++) {
       this.data[at + 2 * c] = this.quantize(this.min[c]!, Math.floor);
       this.data[at + 2 * c + 1] = this.quantize(this.max[c]!, Math.ceil);
-      this.min[c] = Infinity;
-      this.max[c] = -Infinity;
     }
     this.columns++;
+    this.resetColumn();
+  }
+
+  private resetColumn(): void {
+    this.min.fill(Infinity);
+    this.max.fill(-Infinity);
     this.inColumn = 0;
   }
 

@@ -21,7 +21,9 @@ export class AnalysisSink implements ByteSink {
 
   static async create(spec: AnalysisSpec): Promise<AnalysisSink> {
     const meter = spec.weights ? await LoudnessMeter.create({ sampleRate: spec.sampleRate, channels: spec.channels, weights: spec.weights }) : undefined;
-    const peaks = spec.peaks ? new PeaksAccumulator(spec.channels, spec.peaks.samplesPerPixel, spec.peaks.bits, spec.peaks.splitChannels) : undefined;
+    const peaks = spec.peaks
+      ? new PeaksAccumulator(spec.channels, spec.peaks.samplesPerPixel, spec.peaks.bits, spec.peaks.splitChannels, spec.peaks.maxColumns)
+      : undefined;
     return new AnalysisSink(spec.channels, meter, peaks);
   }
 

@@ -1,0 +1,243 @@
+/**
+ * One engine call, whatever the operation: admission (the queue check, before any input is
+ * read) → input (spooled inside the call's limits) → probe and the duration limit → the
+ * operation's jobs on the pool → one output transaction committed, or rolled back on any
+ * failure, abort or timeout → a typed error. Operations are plain modules that plan jobs and
+ * finish results on a `Call`; every limit and output rule is enforced here, once.
+ */
+import { AbortedError, InternalError, IOError, LimitError, OptionsError, SandcodecError, TimeoutError } from '../errors.js';
+import type { JobLimits, JobResult, Plan, WorkerEvent } from '../model/plan.js';
+import { type ProbeResult, parseProbe } from '../model/probe-result.js';
+import { type Limits, resolveLimits } from '../options.js';
+import type { JobPool, Reservation } from '../pool/pool.js';
+import { type ProgressListener, ProgressTracker } from '../progress.js';
+import { type MediaInput, type ResolvedInput, resolveInput } from './input.js';
+import { OutputTransaction } from './outputs.js';
+import { probePlan } from './probe-plan.js';
+
+/** What every call accepts besides its own options. */
+export interface CallOptions {
+  signal?: AbortSignal;
+  onProgress?: ProgressListener;
+  /** Overrides of the engine's limits for this call. */
+  limits?: Partial<Limits>;
+}
+
+/** What an engine lends its calls. */
+export interface CallEnv {
+  pool: JobPool;
+  limits: Limits;
+  spoolDir: string;
+}
+
+/** The options every call takes, checked before anything runs. */
+export const COMMON_KEYS = ['signal', 'onProgress', 'limits'] as const;
+
+export interface ResolvedCommon {
+  limits: Limits;
+  signal: AbortSignal | undefined;
+  onProgress: ProgressListener | undefined;
+  overwrite: boolean;
+}
+
+/**
+ * Checks a call's options object: no unknown key (the message lists the known ones), the common
+ * options of the right types, `overwrite` a boolean where the call takes it.
+ */
+export function resolveCommon(options: unknown, own: readonly string[], base: Limits): ResolvedCommon {
+  if (typeof options !== 'object' || options === null) throw new OptionsError('options', 'must be an object');
+  const known = [...own, ...COMMON_KEYS];
+  for (const key of Object.keys(options)) {
+    if (!known.includes(key)) throw new OptionsError(key, `is not an option of this call (known: ${known.join(', ')})`);
+  }
+  const o = options as CallOptions & { overwrite?: unknown };
+  if (o.signal !== undefined && !(o.signal instanceof AbortSignal)) throw new OptionsError('signal', 'must be an AbortSignal');
+  if (o.onProgress !== undefined && typeof o.onProgress !== 'function') throw new OptionsError('onProgress', 'must be a function');
+  if (o.overwrite !== undefined && typeof o.overwrite !== 'boolean') throw new OptionsError('overwrite', 'must be a boolean');
+  return { limits: resolveLimits(base, o.limits), signal: o.signal, onProgress: o.onProgress, overwrite: o.overwrite === true };
+}
+
+/** One call in flight: its limits, clock, jobs, inputs and outputs. */
+export class Call {
+  readonly limits: Limits;
+  readonly jobLimits: JobLimits;
+  readonly tracker: ProgressTracker;
+  readonly outputs: OutputTransaction;
+  /** Stops everything of the call; its reason is the error the call fails with. */
+  private readonly stop = new AbortController();
+  private readonly inputs: ResolvedInput[] = [];
+  private reservation: Reservation | undefined;
+  private readonly unlink: () => void;
+  // The call's clock (`timeoutMs`) runs while the call works — spooling, probing, running jobs,
+  // writing — and pauses while every job it submitted waits in the queue for a worker.
+  private usedMs = 0;
+  private activeSince: number | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private queued = 0;
+  private running = 0;
+
+  constructor(
+    private readonly env: CallEnv,
+    common: ResolvedCommon,
+  ) {
+    this.limits = common.limits;
+    this.jobLimits = {
+      maxOutputBytes: this.limits.maxOutputBytes,
+      maxReturnedBytes: this.limits.maxReturnedBytes,
+      maxHeapBytes: this.limits.maxHeapBytes,
+      maxDurationSeconds: this.limits.maxDurationSeconds,
+    };
+    this.tracker = new ProgressTracker(common.onProgress);
+    this.outputs = new OutputTransaction(common.overwrite);
+    const user = common.signal;
+    const onAbort = () => this.stop.abort(new AbortedError());
+    if (user?.aborted) onAbort();
+    user?.addEventListener('abort', onAbort, { once: true });
+    this.unlink = () => user?.removeEventListener('abort', onAbort);
+    this.tick();
+  }
+
+  /** Aborted by the caller or out of time. */
+  get signal(): AbortSignal {
+    return this.stop.signal;
+  }
+
+  /** Takes the call's place in the queue, or fails with `E_QUEUE_FULL`, before any input is read. */
+  admit(): void {
+    this.throwIfStopped();
+    this.reservation = this.env.pool.reserve();
+  }
+
+  /** Resolves (and spools) an input inside the call's limits; released when the call ends. */
+  async input(media: MediaInput): Promise<ResolvedInput> {
+    this.throwIfStopped();
+    const resolved = await resolveInput(media, { maxInputBytes: this.limits.maxInputBytes, spoolDir: this.env.spoolDir, signal: this.signal });
+    this.inputs.push(resolved);
+    return resolved;
+  }
+
+  /** One of the call's own outputs read back (to measure it): not held to `maxInputBytes`. */
+  async ownInput(media: MediaInput): Promise<ResolvedInput> {
+    this.throwIfStopped();
+    const resolved = await resolveInput(media, { maxInputBytes: Number.MAX_SAFE_INTEGER, spoolDir: this.env.spoolDir, signal: this.signal });
+    this.inputs.push(resolved);
+    return resolved;
+  }
+
+  /**
+   * Probes an input. The duration limit is checked right here for every operation that decodes
+   * (`limitDuration: false` only for a probe that reads headers and nothing else).
+   */
+  async probe(input: ResolvedInput, options: { limitDuration?: boolean } = {}): Promise<ProbeResult> {
+    const result = await this.run(probePlan(input, this.jobLimits));
+    const probe = parseProbe(result.probe);
+    probe.size = input.size;
+    if (options.limitDuration !== false) this.checkDuration(probe.duration);
+    return probe;
+  }
+
+  /** `E_LIMIT` when a stated duration is over `maxDurationSeconds`. */
+  checkDuration(seconds: number | null | undefined): void {
+    const max = this.limits.maxDurationSeconds;
+    if (seconds !== null && seconds !== undefined && seconds > max) {
+      throw new LimitError('maxDurationSeconds', `the input plays ${seconds.toFixed(1)} s, longer than maxDurationSeconds (${max} s)`, {
+        max,
+        actual: seconds,
+      });
+    }
+  }
+
+  /** Runs one plan on the pool, under the call's place in the queue, signal and clock. */
+  async run(plan: Plan, onEvent?: (event: WorkerEvent) => void): Promise<JobResult> {
+    this.throwIfStopped();
+    let started = false;
+    this.queued++;
+    this.tick();
+    try {
+      return await this.env.pool.run(plan, {
+        signal: this.signal,
+        reservation: this.reservation,
+        onEvent: (event) => {
+          if (event.type === 'started' && !started) {
+            started = true;
+            this.queued--;
+            this.running++;
+            this.tick();
+          }
+          onEvent?.(event);
+        },
+      });
+    } finally {
+      if (started) this.running--;
+      else this.queued--;
+      this.tick();
+      // An abort or timeout that lands as a job finishes still wins: nothing is committed after it.
+      this.throwIfStopped();
+    }
+  }
+
+  throwIfStopped(): void {
+    if (this.signal.aborted) throw asSandcodecError(this.signal.reason);
+  }
+
+  /** Ends the call: stops the clock, gives back the queue place, removes spooled inputs. */
+  async end(): Promise<void> {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.activeSince = undefined;
+    this.unlink();
+    this.reservation?.release();
+    this.reservation = undefined;
+    await Promise.all(this.inputs.splice(0).map((i) => i.release()));
+  }
+
+  private tick(): void {
+    const limit = this.limits.timeoutMs;
+    if (!Number.isFinite(limit) || this.signal.aborted) return;
+    const active = this.running > 0 || this.queued === 0;
+    const now = performance.now();
+    if (active && this.activeSince === undefined) {
+      this.activeSince = now;
+      this.timer = setTimeout(
+        () => this.stop.abort(new TimeoutError(`the call ran past its timeout (timeoutMs: ${limit} ms)`, { max: limit })),
+        Math.max(0, limit - this.usedMs),
+      );
+    } else if (!active && this.activeSince !== undefined) {
+      this.usedMs += now - this.activeSince;
+      this.activeSince = undefined;
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+  }
+}
+
+/**
+ * Runs `body` as one call: admission, then the body (which resolves inputs, probes, runs jobs and
+ * stages outputs on the call), then the commit; any failure rolls the outputs back. Whatever is
+ * thrown comes out as a `SandcodecError`.
+ */
+export async function runCall<T>(env: CallEnv, common: ResolvedCommon, body: (call: Call) => Promise<T>): Promise<T> {
+  const call = new Call(env, common);
+  try {
+    call.admit();
+    const result = await body(call);
+    call.throwIfStopped();
+    await call.outputs.commit();
+    return result;
+  } catch (err) {
+    await call.outputs.rollback();
+    throw asSandcodecError(call.signal.aborted ? call.signal.reason : err);
+  } finally {
+    await call.end();
+  }
+}
+
+/** Anything thrown, as a SandcodecError: host I/O failures as `E_IO`, the rest as ours. */
+export function asSandcodecError(err: unknown): SandcodecError {
+  if (err instanceof SandcodecError) return err;
+  const e = err as NodeJS.ErrnoException | undefined;
+  if (e && typeof e === 'object' && typeof e.code === 'string' && (typeof e.syscall === 'string' || e.code === 'ERR_ACCESS_DENIED')) {
+    return new IOError(`a host file operation failed: ${e.message}`, { errno: e.code, ...(e.path ? { path: e.path } : {}) }, { cause: err });
+  }
+  return new InternalError(`unexpected failure: ${e?.message ?? String(err)}`, {}, { cause: err });
+}
