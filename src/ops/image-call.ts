@@ -61,9 +61,9 @@ export const IMAGE_SET_OPTION_KEYS = ['outputDir', 'baseName', 'maxPixels', 'shr
 
 export async function resizeCall(jobs: CallJobs, input: ResolvedInput, options: ResizeImageOptions): Promise<ResizeResult> {
   const { output, maxPixels, shrinkOnLoad, ...target } = options;
-  delete (target as Record<string, unknown>)['signal'];
-  delete (target as Record<string, unknown>)['onProgress'];
-  delete (target as Record<string, unknown>)['limits'];
+  delete (target as Record<string, unknown>).signal;
+  delete (target as Record<string, unknown>).onProgress;
+  delete (target as Record<string, unknown>).limits;
   if (output !== undefined && (typeof output !== 'string' || !output)) throw new OptionsError('output', 'must be a non-empty path');
   if (output && target.format === undefined) {
     const format = formatFromPath(output);
