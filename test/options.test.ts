@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEngine, type Engine, OptionsError, SandcodecError } from '../dist/index.js';
 
 const PRESETS = 'vorbis-96, vorbis-160, vorbis-320, opus-96, opus-160, aac-128, aac-256, mp3-320, flac, wav';
-const LIMITS = 'maxInputBytes, maxDurationSeconds, maxOutputBytes, maxHeapBytes, timeoutMs';
+const LIMITS = 'maxInputBytes, maxDurationSeconds, maxOutputBytes, maxReturnedBytes, maxHeapBytes, timeoutMs';
 const MAX_INT = Number.MAX_SAFE_INTEGER;
 
 async function optionsError(promise: Promise<unknown> | (() => Promise<unknown>)): Promise<OptionsError> {
