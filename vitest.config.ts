@@ -25,7 +25,9 @@ const kernelWasmFromDist = {
 // - unit: pure functions imported from src/ — no build, seconds (`npm run test:unit`);
 // - kernels: the AssemblyScript kernels from src/, needing only their wasm (`npm run test:kernels`);
 // - integration: the built package in dist/ (worker threads load compiled JS), real FFmpeg runs.
-// Worker pools and FFmpeg runs are heavy: files run one at a time on a 2-core machine.
+// The tiers run in that order (groupOrder from 1: with one worker, vitest puts order-0 files last),
+// so a broken pure function shows before the slow tiers start. Worker pools and FFmpeg runs are
+// heavy: files run one at a time on a 2-core machine.
 export default defineConfig({
   test: {
     testTimeout: 120_000,
@@ -33,11 +35,16 @@ export default defineConfig({
     fileParallelism: false,
     pool: 'forks',
     projects: [
-      { extends: true, test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },
-      { extends: true, plugins: [kernelWasmFromDist], test: { name: 'kernels', include: ['test/kernels/**/*.test.ts'] } },
+      { extends: true, test: { name: 'unit', include: ['test/unit/**/*.test.ts'], sequence: { groupOrder: 1 } } },
+      { extends: true, plugins: [kernelWasmFromDist], test: { name: 'kernels', include: ['test/kernels/**/*.test.ts'], sequence: { groupOrder: 2 } } },
       {
         extends: true,
-        test: { name: 'integration', include: ['test/**/*.test.ts'], exclude: [...configDefaults.exclude, 'test/unit/**', 'test/kernels/**'] },
+        test: {
+          name: 'integration',
+          include: ['test/**/*.test.ts'],
+          exclude: [...configDefaults.exclude, 'test/unit/**', 'test/kernels/**'],
+          sequence: { groupOrder: 3 },
+        },
       },
     ],
   },
