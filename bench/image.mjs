@@ -91,8 +91,8 @@ try {
   };
   const coverPath = join(dir, 'cover-3000.jpg');
   const photoPath = join(dir, 'photo-12mp.jpg');
-  writeFileSync(coverPath, await noisy(join(here, '..', '..', 'shared', 'media', 'image', 'astronaut.png'), 3000, 3000));
-  writeFileSync(photoPath, await noisy(join(here, '..', '..', 'shared', 'media', 'image', 'renpy-washington.jpg'), 4000, 3000));
+  writeFileSync(coverPath, await noisy(join(here, '..', 'test', 'fixtures', 'image', 'astronaut.png'), 3000, 3000));
+  writeFileSync(photoPath, await noisy(join(here, '..', 'test', 'fixtures', 'image', 'renpy-washington.jpg'), 4000, 3000));
 
   const variants = [
     ['sandcodec', []],

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AbortedError, createEngine, type Engine, type Progress, SandcodecError } from '../dist/index.js';
 
-const mediaDir = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'shared', 'media');
+const mediaDir = resolve(dirname(fileURLToPath(import.meta.url)), 'fixtures');
 
 let engine: Engine;
 let dir: string;

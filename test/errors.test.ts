@@ -30,7 +30,7 @@ import {
   UnsupportedError,
 } from '../dist/index.js';
 
-const mediaDir = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'shared', 'media');
+const mediaDir = resolve(dirname(fileURLToPath(import.meta.url)), 'fixtures');
 
 type ErrorClass = abstract new (...args: never[]) => SandcodecError;
 

@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEngine, type Engine, InputError, type MediaInput, SandcodecError } from '../dist/index.js';
 
-const mediaDir = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'shared', 'media');
+const mediaDir = resolve(dirname(fileURLToPath(import.meta.url)), 'fixtures');
 
 /** Deterministic bytes (xorshift32), so a failure can be replayed exactly. */
 function seededBytes(length: number, seed: number): Uint8Array {

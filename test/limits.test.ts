@@ -15,7 +15,7 @@ import { FFmpegCore } from '../dist/worker/ffmpeg/core.js';
 import { runPlan } from '../dist/worker/ffmpeg/run-plan.js';
 
 const MiB = 1024 ** 2;
-const mediaDir = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'shared', 'media');
+const mediaDir = resolve(dirname(fileURLToPath(import.meta.url)), 'fixtures');
 
 let engine: Engine;
 let dir: string;

@@ -133,7 +133,7 @@ describe('EBU Tech 3341 through the whole engine', () => {
   }
 });
 
-describe('the real files of ../shared/media/audio', () => {
+describe('the real files of test/fixtures/audio', () => {
   const files = readdirSync(join(mediaDir, 'audio')).filter((f) => statSync(join(mediaDir, 'audio', f)).isFile());
 
   it('the corpus is there', () => {

@@ -48,7 +48,7 @@ const audio = (codec: string, sampleRate: number, channels: number, extra: Parti
 });
 const picture = (codec: string, width: number, height: number, pixelFormat: string): ExpectedStream => ({ type: 'video', codec, width, height, pixelFormat });
 
-// Facts from ../shared/media/README.md; tags are read from the files themselves.
+// Facts from test/fixtures/README.md; tags are read from the files themselves.
 const EXPECTED: Record<Kind, Record<string, Expected>> = {
   audio: {
     'alsa-Front_Center.wav': { format: 'wav', seconds: 1.4, headerExact: true, streams: [pcm('pcm_s16le', 48000)] },

@@ -1,4 +1,4 @@
-/** Paths shared by the tests: the repository root, the real media corpus, and scratch directories. */
+/** Paths the tests use: the repository root, the real media fixtures, and scratch directories. */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -6,10 +6,10 @@ import { fileURLToPath } from 'node:url';
 
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-/** The read-only corpus of real files (see its README). */
-export const mediaDir = join(repoRoot, '..', 'shared', 'media');
+/** The real media files committed with the tests (see test/fixtures/README.md). */
+export const mediaDir = join(repoRoot, 'test', 'fixtures');
 
-/** A file of the corpus, e.g. `media('audio', 'illurock.opus')`. */
+/** A fixture file, e.g. `media('audio', 'illurock.opus')`. */
 export function media(kind: 'audio' | 'video' | 'image', name: string): string {
   return join(mediaDir, kind, name);
 }

@@ -1,14 +1,14 @@
 // Resize kernel: the SIMD and scalar wasm builds (both pass orders) against the TypeScript
-// reference on generated images and the real PNGs of the media corpus, plus properties the
+// reference on generated images and the real PNGs of test/fixtures, plus properties the
 // reference itself must have: no dark fringes at transparent edges, linear-light averaging,
-// identity at the same size. Imports the built modules (the wasm files are resolved next to
-// dist/kernels/resize.js): build first (`npx tsc -p tsconfig.json && node scripts/build-kernels.mjs`).
+// identity at the same size. Kernels tier: the modules come from src/, their wasm from
+// `node scripts/build-kernels.mjs` (`npm run test:kernels` does both).
 import { describe, expect, it } from 'vitest';
-import { RESIZE_KERNELS, type ResizeKernel, Resizer, resizeRgba, simdSupported } from '../dist/worker/kernels/resize.js';
-import { axisWeights } from '../dist/worker/kernels/resize-filters.js';
-import { resizeRgbaReference } from '../dist/worker/kernels/resize-reference.js';
-import { media } from './helpers/media.js';
-import { readPng } from './helpers/png.js';
+import { RESIZE_KERNELS, type ResizeKernel, Resizer, resizeRgba, simdSupported } from '../../src/worker/kernels/resize.js';
+import { axisWeights } from '../../src/worker/kernels/resize-filters.js';
+import { resizeRgbaReference } from '../../src/worker/kernels/resize-reference.js';
+import { media } from '../helpers/media.js';
+import { readPng } from '../helpers/png.js';
 
 const VARIANTS = ['simd', 'scalar'] as const;
 const ORDERS = ['horizontal-first', 'vertical-first'] as const;

@@ -7,9 +7,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { box, children, esdsCodec, fragmentHeader, fullBox, readAvcC, readInit, readMoof, type Sample } from '../dist/packaging/bmff.js';
-import { segmentFile } from '../dist/packaging/segmenter.js';
-import { readSegment } from './helpers/mp4.js';
+import { box, children, esdsCodec, fragmentHeader, fullBox, readAvcC, readInit, readMoof, type Sample } from '../../src/packaging/bmff.js';
+import { segmentFile } from '../../src/packaging/segmenter.js';
+import { readSegment } from '../helpers/mp4.js';
 
 const bytes = (...values: number[]) => Uint8Array.from(values);
 const u16 = (n: number) => [n >> 8, n & 0xff];

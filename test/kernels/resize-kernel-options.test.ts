@@ -1,8 +1,8 @@
 // Resize options: every bad input is refused up front with an error naming the option (or the
-// limit) and the expected shape. Imports the built modules: build first.
+// limit) and the expected shape. Kernels tier: needs the wasm of `node scripts/build-kernels.mjs`.
 import { describe, expect, it } from 'vitest';
-import { LimitError, OptionsError } from '../dist/errors.js';
-import { DEFAULT_MAX_PIXELS, type ResizeOptions, Resizer, resizeRgba } from '../dist/worker/kernels/resize.js';
+import { LimitError, OptionsError } from '../../src/errors.js';
+import { DEFAULT_MAX_PIXELS, type ResizeOptions, Resizer, resizeRgba } from '../../src/worker/kernels/resize.js';
 
 const src = { data: new Uint8Array(8 * 6 * 4).fill(200), width: 8, height: 6 };
 

@@ -1,11 +1,11 @@
 // Loudness kernel: EBU Tech 3341 / 3342 conformance on signals synthesised here, K-weighting
 // against the BS.1770-4 table, and the SIMD build, the scalar build and the TypeScript reference
-// agreeing on generated programme-like signals. Imports the built modules (the wasm files are
-// resolved next to dist/kernels/loudness.js): run `npm run build` first.
+// agreeing on generated programme-like signals. Kernels tier: the modules come from src/, their
+// wasm from `node scripts/build-kernels.mjs` (`npm run test:kernels` does both).
 import { describe, expect, it } from 'vitest';
-import { OptionsError } from '../dist/errors.js';
-import { kWeightingCoefficients, LoudnessMeter, type LoudnessOptions, type LoudnessResult, timingGrid } from '../dist/worker/kernels/loudness.js';
-import { LoudnessReference } from '../dist/worker/kernels/loudness-reference.js';
+import { OptionsError } from '../../src/errors.js';
+import { kWeightingCoefficients, LoudnessMeter, type LoudnessOptions, type LoudnessResult, timingGrid } from '../../src/worker/kernels/loudness.js';
+import { LoudnessReference } from '../../src/worker/kernels/loudness-reference.js';
 
 const VARIANTS = ['simd', 'scalar'] as const;
 

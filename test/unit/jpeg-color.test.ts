@@ -4,7 +4,7 @@
  * floating point. Odd sizes and one-sample-wide chroma included.
  */
 import { describe, expect, it } from 'vitest';
-import { type JpegLayout, jpegPlanesToRgba, planesSize } from '../dist/worker/image/jpeg-color.js';
+import { type JpegLayout, jpegPlanesToRgba, planesSize } from '../../src/worker/image/jpeg-color.js';
 
 function random(seed: number) {
   return () => {

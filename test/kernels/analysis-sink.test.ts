@@ -4,10 +4,10 @@
  * FFmpeg's layout names.
  */
 import { describe, expect, it } from 'vitest';
-import { channelWeights } from '../dist/ops/channel-weights.js';
-import { LoudnessMeter } from '../dist/worker/kernels/loudness.js';
-import { PeaksAccumulator } from '../dist/worker/kernels/peaks.js';
-import { AnalysisSink } from '../dist/worker/sinks/analysis.js';
+import { channelWeights } from '../../src/ops/channel-weights.js';
+import { LoudnessMeter } from '../../src/worker/kernels/loudness.js';
+import { PeaksAccumulator } from '../../src/worker/kernels/peaks.js';
+import { AnalysisSink } from '../../src/worker/sinks/analysis.js';
 
 function signal(frames: number, channels: number): Float32Array {
   const out = new Float32Array(frames * channels);
