@@ -12,6 +12,14 @@ export type InputSource = { type: 'path'; path: string } | { type: 'shared'; buf
 /** Where a job output's bytes go: a host file (a temporary name the engine commits) or back. */
 export type OutputSink = { type: 'path'; path: string } | { type: 'bytes' } | { type: 'analysis' };
 
+/** The directory a job's FFmpeg sees; it holds only the plan's inputs and outputs. */
+export const JOB_DIR = '/job';
+
+/** A plan file's path as FFmpeg opens it. */
+export function jobPath(name: string): string {
+  return `${JOB_DIR}/${name}`;
+}
+
 export interface PlanInput {
   /** File name inside the job directory, e.g. `in0.flac`. */
   name: string;

@@ -108,7 +108,9 @@ export const AAC_ENCODER_ARGS: readonly string[] = Object.freeze(['-aac_tns', '0
 
 /** The FFmpeg output options that make `preset` from `source`. */
 export function encoderArgs(preset: AudioPreset, source: StreamInfo): string[] {
-  const args = ['-c:a', preset.encoder];
+  // Keep the source's precision: 24-bit and float masters must not be truncated to 16 bits.
+  const deep = (source.bitsPerSample ?? 16) > 16 || /^(s32|flt|dbl)/.test(source.sampleFormat ?? '');
+  const args = ['-c:a', preset.codec === 'pcm' ? (deep ? 'pcm_s24le' : 'pcm_s16le') : preset.encoder];
   const bitrate = targetBitrate(preset, source);
   if (bitrate) args.push('-b:a', String(bitrate));
   // Unmanaged libvorbis picks a quality for the nominal rate and lands 20-30 % under it on real
@@ -117,11 +119,6 @@ export function encoderArgs(preset: AudioPreset, source: StreamInfo): string[] {
   if (preset.codec === 'opus') args.push('-vbr', 'constrained', '-application', 'audio');
   if (preset.codec === 'aac') args.push(...AAC_ENCODER_ARGS);
   if (preset.codec === 'flac') args.push('-compression_level', '8');
-  if (preset.codec === 'pcm') {
-    // Keep the source's precision: 24-bit and float masters must not be truncated to 16 bits.
-    const deep = (source.bitsPerSample ?? 16) > 16 || /^(s32|flt|dbl)/.test(source.sampleFormat ?? '');
-    args[1] = deep ? 'pcm_s24le' : 'pcm_s16le';
-  }
   const rate = preset.rateControl === 'lossless' ? undefined : lossyRate(preset, source.sampleRate);
   if (rate && rate !== source.sampleRate) args.push('-ar', String(rate));
   if (preset.maxChannels && (source.channels ?? 0) > preset.maxChannels) args.push('-ac', String(preset.maxChannels));

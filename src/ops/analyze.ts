@@ -9,6 +9,7 @@ import type { Call } from '../call/run-call.js';
 import * as v from '../call/validate.js';
 import { AbortedError, InternalError, LimitError, OptionsError, UnsupportedError } from '../errors.js';
 import type { AnalysisData, AnalyzePlan, JobLimits, WorkerEvent } from '../model/plan.js';
+import { jobPath } from '../model/plan.js';
 import { type ProbeResult, primaryAudio, type StreamInfo } from '../model/probe-result.js';
 import { channelWeights } from './channel-weights.js';
 import type { Loudness } from './loudness.js';
@@ -81,7 +82,7 @@ export function analyzePlan(input: ResolvedInput, audio: StreamInfo, want: Resol
     args: [
       '-xerror',
       '-i',
-      `/job/${inPlan.name}`,
+      jobPath(inPlan.name),
       '-map',
       `0:${audio.index}`,
       '-c:a',
@@ -92,7 +93,7 @@ export function analyzePlan(input: ResolvedInput, audio: StreamInfo, want: Resol
       String(channels),
       '-f',
       'f32le',
-      '/job/pcm',
+      jobPath('pcm'),
     ],
     analysis: {
       sampleRate,

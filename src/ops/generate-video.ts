@@ -6,6 +6,7 @@
 import * as v from '../call/validate.js';
 import { OptionsError } from '../errors.js';
 import type { FFmpegPlan, JobLimits, OutputSink } from '../model/plan.js';
+import { jobPath } from '../model/plan.js';
 import { AAC_ENCODER_ARGS } from '../model/presets.js';
 
 export interface GenerateVideoOptions {
@@ -93,6 +94,6 @@ export function generateVideoPlan(g: ResolvedGenerateVideo, sink: OutputSink, li
   // Dropped frames leave holes in the timestamps; `vfr` keeps them instead of duplicating frames.
   if (g.variableFrameRate) args.push('-vf', "select='not(eq(mod(n\\,5)\\,4))'", '-fps_mode', 'vfr');
   if (g.audio) args.push('-map', '1:a', '-c:a', 'aac', '-b:a', '192000', '-ac', '2', ...AAC_ENCODER_ARGS);
-  args.push('-f', 'mp4', `/job/${name}`);
+  args.push('-f', 'mp4', jobPath(name));
   return { op: 'ffmpeg', phase: 'generate', inputs: [], outputs: [{ name, sink }], args, limits };
 }

@@ -7,6 +7,7 @@ import type { Call } from '../call/run-call.js';
 import * as v from '../call/validate.js';
 import { OptionsError } from '../errors.js';
 import type { FFmpegPlan, JobLimits, OutputSink } from '../model/plan.js';
+import { jobPath } from '../model/plan.js';
 import { AUDIO_PRESET_NAMES, encoderArgs, getAudioPreset } from '../model/presets.js';
 
 export const SIGNALS = Object.freeze(['music', 'sine', 'noise', 'silence'] as const);
@@ -120,7 +121,7 @@ export function generatePlan(g: ResolvedGenerate, sink: OutputSink, limits: JobL
     ...(lossless ? ['-sample_fmt', 's16'] : []),
     '-f',
     preset.format,
-    `/job/${name}`,
+    jobPath(name),
   ];
   return { op: 'ffmpeg', phase: 'generate', inputs: [], outputs: [{ name, sink }], args, limits };
 }

@@ -9,6 +9,7 @@ import type { Call } from '../call/run-call.js';
 import * as v from '../call/validate.js';
 import { InputError, OptionsError, UnsupportedError } from '../errors.js';
 import type { FFmpegPlan, JobLimits, OutputSink } from '../model/plan.js';
+import { jobPath } from '../model/plan.js';
 import { type AudioPreset, audioPreset, encoderArgs } from '../model/presets.js';
 import { type ProbeResult, primaryAudio } from '../model/probe-result.js';
 
@@ -131,11 +132,11 @@ export function ladderPlan(phase: string, input: ResolvedInput, probe: ProbeResu
   const audio = primaryAudio(probe);
   if (!audio) throw new UnsupportedError(`the input has no audio stream (found: ${probe.streams.map((s) => s.type).join(', ') || 'nothing'})`);
   const inPlan = planInput(input);
-  const args = ['-xerror', '-i', `/job/${inPlan.name}`];
+  const args = ['-xerror', '-i', jobPath(inPlan.name)];
   targets.forEach((t, i) => {
     args.push('-map', `0:${audio.index}`, ...encoderArgs(t.preset, audio), '-map_metadata', '0', '-f', t.preset.format);
     if (t.preset.format === 'ipod') args.push('-movflags', '+faststart');
-    args.push(`/job/${outputName(t.preset, i)}`);
+    args.push(jobPath(outputName(t.preset, i)));
   });
   return {
     op: 'ffmpeg',

@@ -20,6 +20,7 @@ import type { Call } from '../call/run-call.js';
 import * as v from '../call/validate.js';
 import { InputError, OptionsError, UnsupportedError } from '../errors.js';
 import type { FFmpegPlan, OutputSink } from '../model/plan.js';
+import { jobPath } from '../model/plan.js';
 import { type AudioPreset, audioPreset, encoderArgs } from '../model/presets.js';
 import { primaryAudio, type StreamInfo } from '../model/probe-result.js';
 import { analyzeInput, type DetailedAnalysis, spanHandler } from './analyze.js';
@@ -179,7 +180,7 @@ function encodePlan(input: ResolvedInput, audio: StreamInfo, preset: AudioPreset
   const args = [
     '-xerror',
     '-i',
-    `/job/${inPlan.name}`,
+    jobPath(inPlan.name),
     '-map',
     `0:${audio.index}`,
     '-af',
@@ -192,7 +193,7 @@ function encodePlan(input: ResolvedInput, audio: StreamInfo, preset: AudioPreset
     ...(preset.format === 'ipod' ? ['-movflags', '+faststart+use_metadata_tags'] : []),
     '-f',
     preset.format,
-    `/job/${name}`,
+    jobPath(name),
   ];
   return { op: 'ffmpeg', phase: 'normalize', inputs: [inPlan], outputs: [{ name, sink }], args, limits: call.jobLimits };
 }
@@ -364,7 +365,7 @@ async function retag(
   const args = [
     '-xerror',
     '-i',
-    `/job/${inPlan.name}`,
+    jobPath(inPlan.name),
     '-map',
     '0',
     '-c',
@@ -375,7 +376,7 @@ async function retag(
     ...(preset.format === 'ipod' ? ['-movflags', '+faststart+use_metadata_tags'] : []),
     '-f',
     preset.format,
-    `/job/${name}`,
+    jobPath(name),
   ];
   const plan: FFmpegPlan = { op: 'ffmpeg', phase: 'normalize', inputs: [inPlan], outputs: [{ name, sink: target }], args, limits: call.jobLimits };
   const out = (await call.run(plan)).outputs[0]!;

@@ -20,6 +20,7 @@ import { mpd } from '../manifests/dash.js';
 import { masterPlaylist, mediaPlaylist } from '../manifests/hls.js';
 import { describeTrack, type PackagedTrack } from '../manifests/track.js';
 import type { FFmpegPlan, JobLimits } from '../model/plan.js';
+import { jobPath } from '../model/plan.js';
 import {
   AAC_ENCODER_ARGS,
   PACKAGE_AUDIO,
@@ -212,7 +213,7 @@ export function packagePlan(
   limits: JobLimits,
 ): FFmpegPlan {
   const inPlan = planInput(input);
-  const args = ['-xerror', '-i', `/job/${inPlan.name}`];
+  const args = ['-xerror', '-i', jobPath(inPlan.name)];
   const rate = fps.num / fps.den;
   const gop = Math.ceil(segmentDuration * rate - 1e-6);
   if (video && files.video.length) {
@@ -267,7 +268,7 @@ export function packagePlan(
         '+frag_keyframe+delay_moov+default_base_moof+cmaf',
         '-use_editlist',
         '1',
-        `/job/${f.name}`,
+        jobPath(f.name),
       );
     });
   }
@@ -294,7 +295,7 @@ export function packagePlan(
         String(p.codec === 'aac' ? aacRate(audio.sampleRate) : p.codec === 'opus' ? 48000 : (audio.sampleRate ?? 48000)),
         '-frag_duration',
         '1000000',
-        `/job/${f.name}`,
+        jobPath(f.name),
       );
     }
   }

@@ -5,6 +5,7 @@ import { planInput } from '../call/probe-plan.js';
 import type { Call } from '../call/run-call.js';
 import * as v from '../call/validate.js';
 import type { FFmpegPlan, JobLimits } from '../model/plan.js';
+import { jobPath } from '../model/plan.js';
 import type { ProbeResult } from '../model/probe-result.js';
 
 export interface ProbeOptions {
@@ -48,7 +49,7 @@ export function decodePlan(input: ResolvedInput, probe: ProbeResult, limits: Job
     phase: 'decode',
     inputs: [inPlan],
     outputs: [],
-    args: ['-xerror', '-i', `/job/${inPlan.name}`, '-map', `0:${stream.index}`, '-f', 'null', '-'],
+    args: ['-xerror', '-i', jobPath(inPlan.name), '-map', `0:${stream.index}`, '-f', 'null', '-'],
     limits,
   };
 }

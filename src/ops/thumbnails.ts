@@ -15,6 +15,7 @@ import type { Call } from '../call/run-call.js';
 import * as v from '../call/validate.js';
 import { InputError, LimitError, OptionsError, UnsupportedError } from '../errors.js';
 import type { FFmpegPlan } from '../model/plan.js';
+import { jobPath } from '../model/plan.js';
 import type { ProbeResult } from '../model/probe-result.js';
 
 export interface SpriteOptions {
@@ -132,14 +133,14 @@ export async function thumbnailsCall(call: Call, media: MediaInput, o: ResolvedT
   const outs: string[] = [];
   if (posterTime !== undefined) {
     branches.push('poster');
-    outs.push('-map', '[poster]', '-ss', String(posterTime), '-frames:v', '1', '-q:v', '2', '-update', '1', '-f', 'image2', '/job/poster.jpg');
+    outs.push('-map', '[poster]', '-ss', String(posterTime), '-frames:v', '1', '-q:v', '2', '-update', '1', '-f', 'image2', jobPath('poster.jpg'));
     names.push({ name: 'poster.jpg', path: dir.path('poster.jpg') });
   }
   branches.push('select');
-  outs.push('-map', '[images]', '-frames:v', String(count), '-q:v', '3', '-start_number', '1', '-f', 'image2', '/job/thumb-%04d.jpg');
+  outs.push('-map', '[images]', '-frames:v', String(count), '-q:v', '3', '-start_number', '1', '-f', 'image2', jobPath('thumb-%04d.jpg'));
   for (const name of imageNames) names.push({ name, path: join(imagesDir, name) });
   if (tile) {
-    outs.push('-map', '[sprite]', '-frames:v', String(sheets), '-q:v', '4', '-start_number', '1', '-f', 'image2', '/job/sprite-%03d.jpg');
+    outs.push('-map', '[sprite]', '-frames:v', String(sheets), '-q:v', '4', '-start_number', '1', '-f', 'image2', jobPath('sprite-%03d.jpg'));
     for (const name of sheetNames) names.push({ name, path: dir.path(name) });
   }
   // The first frame at or after each multiple of `every` (timestamps from the stream's start).
@@ -155,7 +156,7 @@ export async function thumbnailsCall(call: Call, media: MediaInput, o: ResolvedT
     phase: 'thumbnails',
     inputs: [inPlan],
     outputs: names.map(({ name, path }) => ({ name, sink: { type: 'path', path } })),
-    args: ['-xerror', '-i', `/job/${inPlan.name}`, '-filter_complex', graph.join(';'), ...outs],
+    args: ['-xerror', '-i', jobPath(inPlan.name), '-filter_complex', graph.join(';'), ...outs],
     limits: call.jobLimits,
   };
   await call.run(plan, call.tracker.phase('thumbnails', duration));
