@@ -8,7 +8,8 @@
  *  - the wasm stack pointer is saved and restored around every call, because FFmpeg's exit is a
  *    thrown exception that skips the epilogues (crash 1: OOB after many runs);
  *  - every call runs on an 8 MiB stack carved once from the heap, because libopus at 48 kHz
- *    overflows the default 64 KiB (crash 2);
+ *    overflows the default 64 KiB (crash 2); its top is 16-byte aligned, as the code requires
+ *    (`callStackTop`);
  *  - `emscripten_resize_heap` refuses growth past the job's budget, so a hungry job fails with a
  *    malloc error instead of taking the process to 2 GiB.
  * Cancellation: the core polls `Module.timeout` once per transcode-loop turn; it is redefined as
@@ -29,6 +30,21 @@ const IMPORT_CONNECT = 'J';
 const IMPORT_GETADDRINFO = 'k';
 
 const CALL_STACK_BYTES = 8 * 1024 * 1024;
+/**
+ * The wasm32 C ABI keeps the stack pointer 16-byte aligned (clang's wasm32 data layout says
+ * `S128`; Emscripten's own stackAlloc rounds to 16) and this build's code depends on it: it
+ * trusts a frame's low four bits to be zero, e.g. forming addresses of locals as `frame | offset`.
+ * `_malloc` promises only 8, and a stack top at 8 mod 16 made distinct locals share addresses:
+ * the H.264, HEVC and VP8 decoders gave wrong pixels, HEVC with B-frames trapped ("memory access
+ * out of bounds") and the FLAC encoder wrote other bytes — all of it silent but the trap.
+ */
+const STACK_ALIGN = 16;
+
+/** Where the stack pointer starts for a call: just under the block's end, rounded down to 16. */
+function callStackTop(block: number): number {
+  return Math.floor((block + CALL_STACK_BYTES - STACK_ALIGN) / STACK_ALIGN) * STACK_ALIGN;
+}
+
 const EACCES = 2; // wasi/musl errno values as Emscripten returns them (negated by the caller)
 const EAI_FAIL = -4;
 
@@ -241,7 +257,7 @@ export class FFmpegCore {
     const sp = this.stackSave();
     this.heapRefused = false;
     this.raw.reset();
-    this.stackRestore(this.stackBlock + CALL_STACK_BYTES - 16);
+    this.stackRestore(callStackTop(this.stackBlock));
     try {
       fn();
       return this.raw.ret;
