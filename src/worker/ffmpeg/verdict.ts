@@ -143,16 +143,19 @@ export class RunWatch {
     // Decoding failed throughout (nothing decoded, or past the damage threshold): what broke
     // afterwards (filters finding no frame format, empty outputs) follows from the input.
     const { decoded, errors } = this.counts();
-    if (errors > 0 && (decoded === 0 || errors > (decoded + errors) * MAX_DAMAGED_SHARE)) {
-      const cause = this.decoderError ? describe(this.decoderError) : this.lastDecodeError ? describe(this.lastDecodeError.record) : '';
-      return new InputError(`${phase}: the input could not be decoded: ${errors} of ${decoded + errors} frames failed (${cause})`, details);
-    }
+    if (errors > 0 && (decoded === 0 || errors > (decoded + errors) * MAX_DAMAGED_SHARE)) return this.undecodable(phase, details);
     // Nothing but a demuxer complained: the file, not our arguments, stopped the run.
     if (this.firstError?.component && this.isDemuxer(this.firstError.component)) {
       return new InputError(`${phase}: the input is not readable media: ${describe(this.firstError)}`, details);
     }
     const why = this.firstError ? describe(this.firstError) : `exit status ${code}`;
     return new FFmpegError(`${phase}: FFmpeg failed: ${why}`, details);
+  }
+
+  private undecodable(phase: string, details: Record<string, unknown> & DecodeTotals): InputError {
+    const cause = this.decoderError ?? this.lastDecodeError?.record;
+    const why = cause ? ` (${describe(cause)})` : '';
+    return new InputError(`${phase}: the input could not be decoded: ${details.errors} of ${details.decoded + details.errors} frames failed${why}`, details);
   }
 
   /** ffprobe left through exit() because a stream's decoder would not open: the decoder said why last. */
@@ -171,6 +174,7 @@ export class RunWatch {
       return new InputError(`${phase}: the input could not be read to its end: ${reason(this.inputFailure)}`, details);
     }
     if (this.endedEarly) return new InputError(`${phase}: the input is truncated: ${describe(this.endedEarly)}`, details);
+    if (counts.decoded === 0 && counts.errors > 0) return this.undecodable(phase, details);
     if (!this.unknownLength) {
       const error = this.lastDecodeError;
       if (error && counts.decoded === error.decodedAt) {
@@ -197,7 +201,7 @@ export class RunWatch {
 function unsupportedCodec(phase: string, codec: string, details: Record<string, unknown>): SandcodecError {
   // `none`: the container's codec field itself is damaged, not a codec we lack.
   if (codec === 'none') return new InputError(`${phase}: the input has a stream whose codec is unrecognisable (a damaged header)`, details);
-  return new UnsupportedError(`${phase}: the input has a ${codec} stream, a codec this build of FFmpeg cannot decode`, { ...details, codec });
+  return new UnsupportedError(`${phase}: the input has a stream in ${codec}, a codec this build of FFmpeg cannot decode`, { ...details, codec });
 }
 
 /** An input record's reason, without the job path FFmpeg puts in front of it. */
