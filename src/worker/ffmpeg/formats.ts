@@ -154,9 +154,9 @@ export function demuxerTable(core: FFmpegCore): DemuxerTable {
 /** The error for an input that probed as a demuxer outside the allow-list. */
 export function refusedFormatError(demuxer: string, log: string[]): InputError | UnsupportedError {
   const longName = table?.longNames.get(demuxer);
-  const named = longName ? `${demuxer} (${longName})` : demuxer;
+  const named = longName ? `the ${demuxer} format (${longName})` : `the ${demuxer} format`;
   if (demuxer.split(',').some((name) => NOT_MEDIA.has(name))) {
-    return new InputError(`the input is a ${named} file: text, a script, a list or a playlist, which is not accepted as media`, { log, demuxer });
+    return new InputError(`the input is in ${named}: text, a script, a list or a playlist, which is not accepted as media`, { log, demuxer });
   }
-  return new UnsupportedError(`the input is a ${named} file, a media format that is not accepted as media here`, { log, demuxer });
+  return new UnsupportedError(`the input is in ${named}, a media format that is not accepted here`, { log, demuxer });
 }
