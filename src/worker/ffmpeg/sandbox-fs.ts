@@ -108,7 +108,8 @@ export function hostFileSink(path: string): ByteSink {
     },
     read: (target, position) => readSync(fd!, target, 0, target.byteLength, position),
     truncate() {
-      ftruncateSync(fd!, 0);
+      // Opening created it empty: FFmpeg's O_TRUNC on a fresh output needs no call to the host.
+      if (sink.written > 0) ftruncateSync(fd!, 0);
       sink.written = 0;
     },
     close() {
@@ -254,7 +255,12 @@ export class JobFS {
       setattr: (_node: EmscriptenNode, attr: { size?: number }) => {
         if (attr.size === 0) {
           for (const budget of budgets) budget.used -= sink.written;
-          sink.truncate();
+          try {
+            sink.truncate();
+          } catch (err) {
+            this.hostFailure ??= { error: err, path: hostPath, action: 'write' };
+            throw new fs.ErrnoError(EIO);
+          }
           node.usedBytes = 0;
         }
       },
