@@ -1,8 +1,10 @@
 /**
  * The worker: thin on purpose. It keeps one FFmpeg core per thread, runs one plan per task on it,
- * and answers with plain data. A core that failed a job, or whose heap grew past the recycle size,
- * is dropped and a fresh one is instantiated for the next job (~20 ms), so a bad input cannot
- * leave state behind for the next caller.
+ * and answers with plain data; whatever is thrown leaves as a SandcodecError. Every run sets
+ * FFmpeg's global options afresh (ffmpeg/args.ts), so a job's options never reach the next one.
+ * A core that failed a job (FFmpeg's early exits leak its allocations; a trap leaves it broken),
+ * or whose heap grew past the recycle size, is dropped and a fresh one is instantiated for the
+ * next job.
  */
 import { move, workerData } from 'piscina';
 import { InternalError, SandcodecError, toErrorData } from '../errors.js';

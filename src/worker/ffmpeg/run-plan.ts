@@ -98,8 +98,8 @@ export function runPlan(plan: Plan, ctx: RunContext): JobResult {
       const args = [...globalArgs(jobFs.path(PROGRESS_NODE)), ...sandboxArgs(plan.args, { whitelist: demuxers.whitelist, inputs: new Set(inputPaths) })];
       const exit = guarded(plan.phase, watch, () => core.exec(args));
       throwIfStopped(cancelFlag, core, [total, returned], plan, watch);
-      const io = jobFs.ioError();
-      if (io) throw io;
+      const nodeFailure = jobFs.failure();
+      if (nodeFailure) throw nodeFailure;
       if (exit.code === -1) throw crashed(plan.phase, watch, core.broken ?? 'FFmpeg aborted');
       if (exit.code !== 0) throw watch.failure(plan.phase, exit.code);
       if (plan.inputs.length > 0) {
@@ -172,8 +172,8 @@ function runProbe(core: FFmpegCore, jobFs: JobFS, inputPath: string, watch: RunW
       inputPath,
     ]),
   );
-  const io = jobFs.ioError();
-  if (io) throw io;
+  const nodeFailure = jobFs.failure();
+  if (nodeFailure) throw nodeFailure;
   if (exit.exited) {
     // ffprobe calls exit() when a stream's decoder will not open with the file's parameters
     // (a corrupt codec header), skipping its cleanup; the decoder said why just before.

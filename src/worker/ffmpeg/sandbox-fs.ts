@@ -9,7 +9,7 @@
  * rather than with whatever FFmpeg makes of an unwritable file.
  */
 import { closeSync, fstatSync, ftruncateSync, openSync, readSync, writeSync } from 'node:fs';
-import { IOError, type LimitName } from '../../errors.js';
+import { IOError, type LimitName, SandcodecError } from '../../errors.js';
 import type { EmscriptenFS, EmscriptenNode, EmscriptenStream } from './core.js';
 
 export const JOB_DIR = '/job';
@@ -55,7 +55,7 @@ export class OutputBudget {
 interface HostFailure {
   error: unknown;
   path: string;
-  action: 'read' | 'write' | 'close';
+  action: 'read' | 'write';
 }
 
 function ioError(action: string, path: string, err: unknown): IOError {
@@ -75,7 +75,13 @@ export function hostFileSource(path: string): ByteSource {
       close: () => closeSync(open),
     };
   } catch (err) {
-    if (fd !== undefined) closeSync(fd);
+    if (fd !== undefined) {
+      try {
+        closeSync(fd);
+      } catch {
+        // The open already failed; its error is the one to report.
+      }
+    }
     throw ioError('open input', path, err);
   }
 }
@@ -209,10 +215,14 @@ export class JobFS {
     return `${JOB_DIR}/${name}`;
   }
 
-  /** The host error that made the run fail, as E_IO naming its file; undefined if none. */
-  ioError(): IOError | undefined {
+  /**
+   * What made a node fail during the run: a host error as E_IO naming its file, or a sink's own
+   * typed error (a measuring sink refusing data) as it was; undefined if nothing failed.
+   */
+  failure(): SandcodecError | undefined {
     const f = this.hostFailure;
-    return f ? ioError(f.action === 'read' ? 'read' : f.action === 'write' ? 'write' : 'close', f.path, f.error) : undefined;
+    if (!f) return undefined;
+    return f.error instanceof SandcodecError ? f.error : ioError(f.action, f.path, f.error);
   }
 
   /** `hostPath` names the file in errors (the job path for bytes). */
