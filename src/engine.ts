@@ -422,7 +422,12 @@ function checkComplete(source: ProbeResult, decodedSeconds: number | null): void
 }
 
 function jobLimits(limits: Limits): JobLimits {
-  return { maxOutputBytes: limits.maxOutputBytes, maxReturnedBytes: limits.maxReturnedBytes, maxHeapBytes: limits.maxHeapBytes, maxDurationSeconds: limits.maxDurationSeconds };
+  return {
+    maxOutputBytes: limits.maxOutputBytes,
+    maxReturnedBytes: limits.maxReturnedBytes,
+    maxHeapBytes: limits.maxHeapBytes,
+    maxDurationSeconds: limits.maxDurationSeconds,
+  };
 }
 
 function presetOption(option: string, name: unknown): AudioPreset {

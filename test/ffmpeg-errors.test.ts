@@ -17,7 +17,7 @@ import { flipBits, sharedSource } from './helpers/mutate.js';
 const LIMITS: JobLimits = { maxOutputBytes: 2 ** 31, maxReturnedBytes: 2 ** 28, maxHeapBytes: 2 ** 30, maxDurationSeconds: 36_000 };
 
 let engine: Engine;
-let coreModule: WebAssembly.Module;
+let coreModule: Awaited<ReturnType<typeof compileCore>>;
 
 beforeAll(async () => {
   engine = await createEngine({ workers: 1 });

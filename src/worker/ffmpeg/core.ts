@@ -20,6 +20,7 @@
  * out of `exec`/`ffprobe` as an exit status or a typed error; an instance that trapped or aborted
  * is marked `broken` and refuses further runs.
  */
+/// <reference path="../../types/webassembly.d.ts" />
 import { createRequire } from 'node:module';
 import { FFmpegError, InternalError, type SandcodecError } from '../../errors.js';
 import { coreScriptPath } from '../../util/core-files.js';

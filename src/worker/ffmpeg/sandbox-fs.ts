@@ -8,6 +8,7 @@
  * plain EIO, and are kept here with the host's own error and path so the job fails with E_IO
  * rather than with whatever FFmpeg makes of an unwritable file.
  */
+/// <reference path="../../types/resizable-array-buffer.d.ts" />
 import { closeSync, fstatSync, ftruncateSync, openSync, readSync, writeSync } from 'node:fs';
 import { IOError, type LimitName, SandcodecError } from '../../errors.js';
 import type { EmscriptenFS, EmscriptenNode, EmscriptenStream } from './core.js';
