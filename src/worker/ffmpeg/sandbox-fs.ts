@@ -10,7 +10,7 @@
  */
 /// <reference path="../../types/resizable-array-buffer.d.ts" />
 import { closeSync, fstatSync, ftruncateSync, openSync, readSync, writeSync } from 'node:fs';
-import { IOError, type LimitName, SandcodecError } from '../../errors.js';
+import { IOError, LimitError, type LimitName, SandcodecError } from '../../errors.js';
 import type { EmscriptenFS, EmscriptenNode, EmscriptenStream } from './core.js';
 
 export const JOB_DIR = '/job';
@@ -151,7 +151,12 @@ export class BufferSink implements ByteSink {
   write(data: Uint8Array, position: number): number {
     const end = position + data.byteLength;
     if (end > this.buffer.byteLength) {
-      if (end > this.buffer.maxByteLength) throw new RangeError(`a bytes output cannot grow past ${this.buffer.maxByteLength} bytes`);
+      if (end > this.buffer.maxByteLength) {
+        // Only a maxReturnedBytes above what one buffer can hold gets here.
+        throw new LimitError('maxReturnedBytes', `an output returned as bytes cannot grow past ${this.buffer.maxByteLength} bytes`, {
+          max: this.buffer.maxByteLength,
+        });
+      }
       // Some headroom keeps the number of resizes logarithmic; pages are committed as touched.
       this.buffer.resize(Math.min(this.buffer.maxByteLength, Math.max(end, Math.ceil(this.buffer.byteLength * 1.5))));
       this.view = new Uint8Array(this.buffer);
