@@ -108,9 +108,11 @@ const NOT_MEDIA = new Set([
   'subviewer1',
   'tedcaptions',
   'tty',
+  'vobsub',
   'vplayer',
   'webm_dash_manifest',
   'webvtt',
+  'xbin',
 ]);
 
 /**
