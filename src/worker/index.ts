@@ -1,11 +1,13 @@
 /**
  * The worker: thin on purpose. It keeps one FFmpeg core per thread, runs one plan per task on it,
- * and answers with plain data. A core that failed a job, or whose heap grew past the recycle size,
- * is dropped and a fresh one is instantiated for the next job (~20 ms), so a bad input cannot
- * leave state behind for the next caller.
+ * and answers with plain data; whatever is thrown leaves as a SandcodecError. Every run sets
+ * FFmpeg's global options afresh (ffmpeg/args.ts), so a job's options never reach the next one.
+ * A core that failed a job (FFmpeg's early exits leak its allocations; a trap leaves it broken),
+ * or whose heap grew past the recycle size, is dropped and a fresh one is instantiated for the
+ * next job.
  */
 import { move, workerData } from 'piscina';
-import { toErrorData } from '../errors.js';
+import { InternalError, SandcodecError, toErrorData } from '../errors.js';
 import type { WorkerEvent } from '../model/plan.js';
 import type { Task, TaskResult, WorkerInit } from '../model/protocol.js';
 import { FFmpegCore } from './ffmpeg/core.js';
@@ -18,7 +20,7 @@ const idleFlag = new Int32Array(new SharedArrayBuffer(4));
 let core: FFmpegCore | undefined;
 
 async function acquireCore(cancelFlag: Int32Array): Promise<{ core: FFmpegCore; instantiateMs: number }> {
-  if (core) {
+  if (core && !core.broken) {
     core.setCancelFlag(cancelFlag);
     return { core, instantiateMs: 0 };
   }
@@ -44,12 +46,25 @@ export default async function runTask(task: Task): Promise<TaskResult> {
     if (result.analysis?.peaks) transfer.push(result.analysis.peaks.data.buffer as ArrayBuffer);
     return markTransfer({ ok: true, result }, transfer);
   } catch (err) {
-    return { ok: false, error: toErrorData(err) };
+    return { ok: false, error: toErrorData(typed(err)) };
   } finally {
     if (!healthy) core = undefined;
     core?.setCancelFlag(idleFlag);
     task.port.close();
   }
+}
+
+/** Whatever was thrown, as a SandcodecError: a bare value must not reach the caller as "[object Object]". */
+function typed(err: unknown): SandcodecError {
+  if (err instanceof SandcodecError) return err;
+  if (err instanceof Error) return new InternalError(`the worker failed: ${err.name}: ${err.message}`, {}, { cause: err });
+  let shown: string;
+  try {
+    shown = JSON.stringify(err) ?? String(err);
+  } catch {
+    shown = String(err);
+  }
+  return new InternalError(`the worker failed: a non-error value was thrown: ${shown.slice(0, 200)}`);
 }
 
 /** Hands output buffers to the main thread without copying them. */

@@ -14,10 +14,18 @@
  *    malloc error instead of taking the process to 2 GiB.
  * Cancellation: the core polls `Module.timeout` once per transcode-loop turn; it is redefined as
  * a getter over a shared Int32Array so another thread can stop a running job.
+ * Two more hooks serve the job's accounting: stderr is taken write by write (so log records keep
+ * the structure FFmpeg gave them, log.ts), and FFmpeg's decode totals are located once, self-tested,
+ * and read around each run (they are process-wide in FFmpeg and never reset).
+ * Whatever leaves FFmpeg — a status, Emscripten's ExitStatus (a plain object), a wasm trap — comes
+ * out of `exec`/`ffprobe` as an exit status or a typed error; an instance that trapped or aborted
+ * is marked `broken` and refuses further runs.
  */
+/// <reference path="../../types/webassembly.d.ts" />
 import { createRequire } from 'node:module';
-import { InternalError } from '../../errors.js';
+import { FFmpegError, InternalError, type SandcodecError } from '../../errors.js';
 import { coreScriptPath } from '../../util/core-files.js';
+import { type LogRecord, LogRecordParser, printable } from './log.js';
 
 const require = createRequire(import.meta.url);
 
@@ -61,6 +69,10 @@ export interface EmscriptenFS {
   lookupPath(path: string): { node: EmscriptenNode };
   analyzePath(path: string): { exists: boolean };
   chdir(path: string): void;
+  /** Open streams by descriptor (holes where closed). */
+  streams: Array<EmscriptenStream | null | undefined>;
+  getStream(fd: number): EmscriptenStream | null | undefined;
+  close(stream: EmscriptenStream): void;
   ErrnoError: new (errno: number) => Error;
 }
 
@@ -70,6 +82,13 @@ export interface EmscriptenNode {
   usedBytes?: number;
   mode: number;
   [key: string]: unknown;
+}
+
+export interface EmscriptenStream {
+  node: EmscriptenNode;
+  position: number;
+  fd: number | null;
+  stream_ops: Record<string, unknown>;
 }
 
 interface RawCore {
@@ -113,18 +132,43 @@ export interface CoreOptions {
   heapBudget: number;
 }
 
-export type LogSink = (line: string) => void;
+export type RecordSink = (record: LogRecord) => void;
+
+/** How a run of the ffmpeg or ffprobe main ended. */
+export interface CoreExit {
+  /** FFmpeg's exit status; -1 when it aborted (an internal assertion) before setting one. */
+  code: number;
+  /** It left through `exit()`, skipping its cleanup: ffprobe does so when it cannot open a decoder. */
+  exited: boolean;
+}
+
+export interface DemuxerInfo {
+  /** As FFmpeg names it, e.g. `mov,mp4,m4a,3gp,3g2,mj2`. */
+  name: string;
+  longName: string;
+}
+
+/** Static data lies below the stack, which is 64 KiB in this build (crash 2 in DESIGN.md). */
+const STACK_BYTES = 64 * 1024;
+const NO_RECORDS: RecordSink = () => {};
+/** Where the decode totals live, per compiled module (the address is a property of the binary). */
+const decodeTotalsAddress = new WeakMap<WebAssembly.Module, number>();
 
 /** One instantiated FFmpeg core, reusable for many jobs on one thread. */
 export class FFmpegCore {
   private heapBudget: number;
-  private logSink: LogSink = () => {};
+  private recordSink: RecordSink = NO_RECORDS;
+  private stdoutSink: (line: string) => void = () => {};
   private cancelFlag: Int32Array;
   private readonly stackSave: () => number;
   private readonly stackRestore: (sp: number) => void;
   private readonly stackBlock: number;
+  private readonly parser: LogRecordParser;
+  private decodeTotalsAt = 0;
   /** Set when growth was refused during the current call. */
   heapRefused = false;
+  /** Why this instance can no longer be trusted (FFmpeg trapped or aborted mid-run); undefined while sound. */
+  broken: string | undefined;
   jobs = 0;
 
   private constructor(
@@ -138,7 +182,13 @@ export class FFmpegCore {
     this.selfTest();
     this.stackBlock = raw._malloc(CALL_STACK_BYTES);
     if (!this.stackBlock) throw new InternalError('cannot reserve the FFmpeg call stack');
-    raw.setLogger(({ message }) => this.logSink(message));
+    this.parser = new LogRecordParser((record) => this.recordSink(record));
+    this.captureStderr();
+    raw.setLogger(({ type, message }) => {
+      if (type === 'stdout') this.stdoutSink(message);
+      // The rest are the JS runtime's own lines; "Aborted()" closes every run (FFmpeg's exit is an abort).
+      else if (message !== 'Aborted()') this.recordSink({ component: 'wasm', address: '0x0', level: 'error', text: printable(message) });
+    });
     Object.defineProperty(raw, 'timeout', {
       // The core compares `timeout <= elapsed`: 0 stops at once, -1 never. Writes from the core's
       // own setTimeout/reset are ignored so the shared flag stays the only source of truth.
@@ -190,6 +240,12 @@ export class FFmpegCore {
       },
     });
     core = new FFmpegCore(raw, options);
+    let at = decodeTotalsAddress.get(module);
+    if (at === undefined) {
+      at = core.locateDecodeTotals();
+      decodeTotalsAddress.set(module, at);
+    }
+    core.decodeTotalsAt = at;
     return core;
   }
 
@@ -208,6 +264,72 @@ export class FFmpegCore {
     }
   }
 
+  /**
+   * FFmpeg prints each log message as separate stderr writes (prefixes, level, message); taking
+   * them here, one write at a time, is what lets the log parser trust a record's structure.
+   */
+  private captureStderr(): void {
+    const stderr = this.raw.FS.getStream(2);
+    if (!stderr || typeof stderr.stream_ops.write !== 'function') throw new InternalError('FFmpeg core: stderr stream not found');
+    stderr.stream_ops = {
+      ...stderr.stream_ops,
+      write: (_stream: EmscriptenStream, buffer: Int8Array, offset: number, length: number) => {
+        this.parser.write(new Uint8Array(buffer.buffer, buffer.byteOffset + offset, length));
+        return length;
+      },
+    };
+  }
+
+  /**
+   * Finds FFmpeg's decode totals (`decode_error_stat`: frames decoded, decode errors), static
+   * counters that only ever grow over an instance's life. Reading them before and after a run
+   * gives that run's own counts, which the damage policy needs (run-plan.ts); FFmpeg prints them
+   * only at debug level. Two small runs at debug level print the totals; the one 8-byte-aligned
+   * pair of static memory holding both values both times is the counter. Nothing is written.
+   */
+  private locateDecodeTotals(): number {
+    const totals = (frames: number): [number, number] => {
+      let found: [number, number] | undefined;
+      this.recordSink = (record) => {
+        const m = /^(\d+) frames successfully decoded, (\d+) decoding errors$/.exec(record.text);
+        if (m) found = [Number(m[1]), Number(m[2])];
+      };
+      try {
+        this.exec([
+          '-hide_banner',
+          '-loglevel',
+          'level+debug',
+          '-f',
+          'lavfi',
+          '-i',
+          `sine=duration=1:sample_rate=8000:samples_per_frame=${Math.ceil(8000 / frames)}`,
+          '-f',
+          'null',
+          '-',
+        ]);
+      } finally {
+        this.recordSink = NO_RECORDS;
+      }
+      if (!found) throw new InternalError('FFmpeg core self-test: the debug log did not state the decode totals');
+      return found;
+    };
+    const staticEnd = this.stackSave() - STACK_BYTES;
+    let candidates: number[] | undefined;
+    for (const frames of [37, 53, 71]) {
+      const [decoded, errors] = totals(frames);
+      const words = new Int32Array(this.raw.HEAPU8.buffer, 0, staticEnd >>> 2);
+      const holds = (at: number) => words[at] === decoded && words[at + 1] === 0 && words[at + 2] === errors && words[at + 3] === 0;
+      if (candidates) {
+        candidates = candidates.filter(holds);
+      } else {
+        candidates = [];
+        for (let at = 2; at + 3 < words.length; at += 2) if (holds(at)) candidates.push(at);
+      }
+      if (candidates.length === 1 && frames !== 37) return candidates[0]! * 4;
+    }
+    throw new InternalError(`FFmpeg core self-test: the decode totals were not found (${candidates?.length ?? 0} candidates)`);
+  }
+
   get FS(): EmscriptenFS {
     return this.raw.FS;
   }
@@ -224,46 +346,98 @@ export class FFmpegCore {
     this.cancelFlag = flag;
   }
 
-  setLogSink(sink: LogSink): void {
-    this.logSink = sink;
+  /** Receives every log record FFmpeg prints from now on (one sink at a time). */
+  setRecordSink(sink: RecordSink): void {
+    this.recordSink = sink;
   }
 
-  /** Runs the ffmpeg CLI main (`-nostdin -y` are prepended by the core). Returns its exit code. */
-  exec(args: string[]): number {
-    return this.call(() => this.raw.exec(...args));
+  /** FFmpeg's decode totals since the instance started; a run's own counts are the difference. */
+  decodeTotals(): { decoded: number; errors: number } {
+    const view = new DataView(this.raw.HEAPU8.buffer);
+    return {
+      decoded: Number(view.getBigInt64(this.decodeTotalsAt, true)),
+      errors: Number(view.getBigInt64(this.decodeTotalsAt + 8, true)),
+    };
   }
 
-  /** Runs ffprobe. Its return value is meaningless in this build: read its output file instead. */
-  ffprobe(args: string[]): void {
-    this.call(() => this.raw.ffprobe(...args));
+  /** Runs the ffmpeg CLI main (`-nostdin -y` are prepended by the core). */
+  exec(args: string[]): CoreExit {
+    return this.call(() => this.raw.exec(...args), true);
+  }
+
+  /** Runs ffprobe. Its exit status is not reported by this build (only `exited`): read its output file. */
+  ffprobe(args: string[]): CoreExit {
+    return this.call(() => this.raw.ffprobe(...args), false);
   }
 
   /** The demuxers this build has, by FFmpeg name (e.g. `mov,mp4,m4a,3gp,3g2,mj2`). */
-  listDemuxers(): string[] {
-    const names: string[] = [];
-    this.setLogSink((line) => {
-      const m = /^\s*D[E ]?[d ]?\s+(\S+)\s/.exec(line);
-      if (m && m[1] !== '=') names.push(m[1]!);
-    });
+  listDemuxers(): DemuxerInfo[] {
+    const demuxers: DemuxerInfo[] = [];
+    this.stdoutSink = (line) => {
+      const m = /^\s*D[E ]?[d ]?\s+(\S+)\s+(.*)$/.exec(line);
+      if (m && m[1] !== '=') demuxers.push({ name: m[1]!, longName: m[2]!.trim() });
+    };
     try {
-      this.exec(['-hide_banner', '-loglevel', 'info', '-demuxers']);
+      this.exec(['-hide_banner', '-loglevel', 'level+warning', '-demuxers']);
     } finally {
-      this.setLogSink(() => {});
+      this.stdoutSink = () => {};
     }
-    return names;
+    return demuxers;
   }
 
-  private call(fn: () => number): number {
+  private call(fn: () => number, reportsStatus: boolean): CoreExit {
+    if (this.broken) throw new InternalError(`the FFmpeg core cannot run another job: ${this.broken}`);
     const sp = this.stackSave();
     this.heapRefused = false;
     this.raw.reset();
     this.stackRestore(callStackTop(this.stackBlock));
     try {
       fn();
-      return this.raw.ret;
+      const code = reportsStatus ? this.raw.ret : 0;
+      // FFmpeg sets its status just before its exit; -1 left in place means abort() came first.
+      if (code === -1) this.broken = 'FFmpeg aborted (an internal check failed)';
+      return { code, exited: false };
+    } catch (thrown) {
+      const status = exitStatus(thrown);
+      if (status !== undefined) return { code: status, exited: true };
+      throw this.failure(thrown);
     } finally {
+      this.parser.flush();
       this.stackRestore(sp);
       this.jobs++;
     }
   }
+
+  /**
+   * What a throw out of FFmpeg means. A wasm trap (memory access out of bounds, unreachable, a
+   * stack overflow) is FFmpeg crashing inside its sandbox: not the input's fault to call, and the
+   * instance's memory is no longer trustworthy. Anything else is a bug on our side of the glue.
+   */
+  private failure(thrown: unknown): SandcodecError {
+    const what = describeThrown(thrown);
+    this.broken = `FFmpeg ${thrown instanceof WebAssembly.RuntimeError ? 'crashed' : 'failed'}: ${what}`;
+    if (thrown instanceof WebAssembly.RuntimeError || (thrown instanceof RangeError && /call stack/i.test(thrown.message))) {
+      return new FFmpegError(`FFmpeg crashed inside its sandbox: ${what}`, { crash: what });
+    }
+    return new InternalError(`the FFmpeg core threw ${what}`, {}, { cause: thrown });
+  }
+}
+
+/** Emscripten's `exit()` throws an ExitStatus, a plain object rather than an Error. */
+function exitStatus(thrown: unknown): number | undefined {
+  if (typeof thrown !== 'object' || thrown === null) return undefined;
+  const { name, status } = thrown as { name?: unknown; status?: unknown };
+  return name === 'ExitStatus' && typeof status === 'number' && Number.isInteger(status) ? status : undefined;
+}
+
+function describeThrown(thrown: unknown): string {
+  if (thrown instanceof Error) return `${thrown.name}: ${thrown.message}`;
+  if (typeof thrown === 'object' && thrown !== null) {
+    try {
+      return `a non-error value ${JSON.stringify(thrown).slice(0, 200)}`;
+    } catch {
+      return 'a non-error object';
+    }
+  }
+  return `a non-error value ${String(thrown).slice(0, 200)}`;
 }

@@ -1,53 +1,125 @@
 /**
- * Reading FFmpeg's log: a bounded tail for error details, and the `time=` of its stats lines for
- * progress. The core's own progress ratio is wrong in 0.12.10 (DESIGN.md), so progress is always
- * computed from `time=` and the probed duration. The line's `speed=` is not read: this build
- * mangles the floats it prints there (`speed=8.32x` for 0.32x on multi-output video runs), so
- * the speed is measured by the caller instead.
+ * FFmpeg's log as records: who spoke (the component), at what level, and what it said.
+ *
+ * FFmpeg runs with `-loglevel repeat+level+warning`, so every message it prints is written to
+ * stderr as up to four separate writes: the parent's and the context's `[name @ 0x…] ` prefixes,
+ * the `[level] ` tag, then the message itself. The core hands us each write as it happens
+ * (core.ts), so a record's structure comes from the write boundaries, never from the text: a tag,
+ * a file name or a codec string that holds newlines and something looking like a prefix stays
+ * inside the message it was printed in and cannot pose as a record of its own.
  */
 
-export interface StatsLine {
-  seconds: number;
+export const LOG_LEVELS = ['quiet', 'panic', 'fatal', 'error', 'warning', 'info', 'verbose', 'debug', 'trace'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export interface LogRecord {
+  /** The logging context's name (`mp3float`, `mov,mp4,m4a,3gp,3g2,mj2`, `Parsed_volume_0`); absent for the program's own messages. */
+  component?: string;
+  /** The context's address as printed, which tells two contexts of one name apart. */
+  address?: string;
+  /** The enclosing context, when FFmpeg printed one (a filter inside a graph). */
+  parent?: string;
+  level?: LogLevel;
+  /** The message, made printable (see `printable`), without its final newline. */
+  text: string;
 }
 
-const TIME_RE = /time=\s*(-?)(\d+):(\d{2}):(\d{2}(?:\.\d+)?)/;
+const PREFIX = /^\[([^\][\n]{1,256}) @ (0x[0-9a-f]{1,16})\] $/;
+const LEVEL = /^\[(quiet|panic|fatal|error|warning|info|verbose|debug|trace)\] $/;
+/** A message longer than this is cut: its head says what went wrong, and memory stays bounded. */
+const MAX_TEXT = 2048;
 
-/** Parses one FFmpeg stats line (`size= … time=00:00:03.52 bitrate= … speed=41.2x`). */
-export function parseStats(line: string): StatsLine | undefined {
-  const t = TIME_RE.exec(line);
-  if (!t) return undefined;
-  return { seconds: t[1] === '-' ? 0 : Number(t[2]) * 3600 + Number(t[3]) * 60 + Number(t[4]) };
+/** Assembles records from the stream of stderr writes. */
+export class LogRecordParser {
+  private readonly decoder = new TextDecoder('utf-8', { fatal: false });
+  private contexts: Array<{ name: string; address: string }> = [];
+  private level: LogLevel | undefined;
+  private text = '';
+  private inMessage = false;
+
+  constructor(private readonly emit: (record: LogRecord) => void) {}
+
+  write(bytes: Uint8Array): void {
+    if (bytes.byteLength === 0) return;
+    const chunk = this.decoder.decode(bytes);
+    if (!this.inMessage) {
+      const prefix = this.level === undefined && this.contexts.length < 2 ? PREFIX.exec(chunk) : null;
+      if (prefix) {
+        this.contexts.push({ name: prefix[1]!, address: prefix[2]! });
+        return;
+      }
+      const level = this.level === undefined ? LEVEL.exec(chunk) : null;
+      if (level) {
+        this.level = level[1] as LogLevel;
+        return;
+      }
+      this.inMessage = true;
+    }
+    if (this.text.length < MAX_TEXT) this.text += chunk.slice(0, MAX_TEXT - this.text.length);
+    if (chunk.endsWith('\n')) this.flush();
+  }
+
+  /** Emits a pending message that never got its newline (the run ended mid-line). */
+  flush(): void {
+    if (!this.inMessage && this.contexts.length === 0 && this.level === undefined) return;
+    const context = this.contexts.at(-1);
+    const parent = this.contexts.length > 1 ? this.contexts[0] : undefined;
+    const record: LogRecord = { text: printable(this.text.replace(/\n$/, '')) };
+    if (context) {
+      record.component = printable(context.name);
+      record.address = context.address;
+    }
+    if (parent) record.parent = printable(parent.name);
+    if (this.level) record.level = this.level;
+    this.contexts = [];
+    this.level = undefined;
+    this.text = '';
+    this.inMessage = false;
+    this.emit(record);
+  }
 }
 
+// ECMA-48 control sequences (colours, cursor movement, OSC titles), removed whole.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: these are the characters to remove
+const ESCAPE_SEQUENCE = /\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[@-Z\\-_])/g;
+// C0 and C1 controls, DEL, and the invisible format characters that reorder or hide text
+// (bidirectional overrides, zero-width characters, line and paragraph separators).
+// biome-ignore lint/suspicious/noControlCharactersInRegex: these are the characters to escape
+const UNPRINTABLE = /[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/g;
+
+/**
+ * Text from a file (tags, codec strings, names) reaches the log and, through it, error messages
+ * and terminals: escape sequences are dropped and other control characters shown escaped, so a
+ * log line can neither drive a terminal nor pass for two lines.
+ */
+export function printable(text: string): string {
+  return text.replace(ESCAPE_SEQUENCE, '').replace(UNPRINTABLE, (c) => {
+    if (c === '\n') return '\\n';
+    if (c === '\r') return '\\r';
+    if (c === '\t') return ' ';
+    const code = c.charCodeAt(0);
+    return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
+  });
+}
+
+/** One record as a log line: `[component @ 0x…] message`, as FFmpeg prints it without levels. */
+export function formatRecord(record: LogRecord): string {
+  const parent = record.parent ? `[${record.parent}] ` : '';
+  return record.component ? `${parent}[${record.component} @ ${record.address}] ${record.text}` : record.text;
+}
+
+/** The last lines of a run, for error details and reports. */
 export class LogTail {
   private readonly lines: string[] = [];
   constructor(private readonly max = 40) {}
 
-  push(line: string): void {
-    // The demuxer whitelist is hundreds of names long: keep the verdict, not the list.
-    const trimmed = line.trimEnd().replace(/(Format not on whitelist) '[^']*'/, '$1');
-    if (!trimmed) return;
-    this.lines.push(trimmed);
+  push(record: LogRecord): void {
+    if (!record.text.trim()) return;
+    this.lines.push(formatRecord(record));
     if (this.lines.length > this.max) this.lines.shift();
   }
 
   get(): string[] {
     return this.lines.slice();
   }
-
-  /** The lines that say what went wrong, without the banner and stats noise. */
-  errors(): string[] {
-    return this.lines.filter((l) => !/^\s*(size=|frame=|video:|\[out#|Stream mapping|Press \[q\])/.test(l));
-  }
-}
-
-const NOT_WHITELISTED = /\[([\w,]+) @ [^\]]+\] Format not on whitelist/;
-
-/** The demuxer an input was refused with by the sandbox's whitelist, if that is what happened. */
-export function refusedDemuxer(lines: string[]): string | undefined {
-  for (const line of lines) {
-    const m = NOT_WHITELISTED.exec(line);
-    if (m) return m[1];
-  }
-  return undefined;
 }

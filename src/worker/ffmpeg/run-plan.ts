@@ -1,16 +1,22 @@
 /**
  * Runs one plan on one core, inside a fresh job directory: mounts the plan's inputs and outputs,
- * runs ffprobe or ffmpeg, classifies a failure into a typed error, and always tears the job
- * directory down. Runs on a worker thread; nothing here touches the pool.
+ * runs ffprobe or ffmpeg, judges the outcome (verdict.ts) into a result or a typed error, and
+ * always tears the job directory down. Runs on a worker thread; nothing here touches the pool.
  */
-import { AbortedError, FFmpegError, InputError, InternalError, LimitError, type SandcodecError, TimeoutError, UnsupportedError } from '../../errors.js';
+import { AbortedError, fromErrorData, InputError, InternalError, LimitError, SandcodecError, TimeoutError, toErrorData } from '../../errors.js';
 import { CANCEL, type JobOutputResult, type JobResult, type Plan, type PlanInput, type WorkerEvent } from '../../model/plan.js';
-import type { FFmpegCore } from './core.js';
-import { LogTail, parseStats, refusedDemuxer } from './log.js';
+import { globalArgs, LOG_LEVEL, PROTOCOL_WHITELIST, sandboxArgs } from './args.js';
+import type { CoreExit, FFmpegCore } from './core.js';
+import { demuxerTable } from './formats.js';
+import { type ProgressReport, ProgressSink } from './progress.js';
 import { BufferSink, type ByteSink, bytesSource, hostFileSink, hostFileSource, JobFS, OutputBudget } from './sandbox-fs.js';
+import { RunWatch } from './verdict.js';
 
-/** Protocols a job may use. Everything else (http, tcp, data, concat:, crypto …) is refused. */
-const PROTOCOL_WHITELIST = 'file,pipe';
+/** The node FFmpeg writes `-progress` to; plan files cannot be named like it (no leading dot). */
+const PROGRESS_NODE = '.progress';
+const PROBE_OUT = '.probe.json';
+/** ffprobe's JSON for a file with many streams and tags stays far below this. */
+const PROBE_MAX_BYTES = 16 * 1024 * 1024;
 
 export interface RunContext {
   core: FFmpegCore;
@@ -23,70 +29,86 @@ export interface RunContext {
 export function runPlan(plan: Plan, ctx: RunContext): JobResult {
   if (plan.op === 'image') throw new InternalError('image plans run in the image pipeline, not here');
   const { core, cancelFlag, emit } = ctx;
-  const tail = new LogTail();
-  let lastEmit = 0;
-  let mediaSeconds: number | null = null;
-  let truncated: string | undefined;
-  let framesSeen = false;
-  let started = 0;
-  // Before the job's log sink goes in: listing the demuxers runs FFmpeg with a sink of its own.
-  const whitelist = formatWhitelist(core);
+  for (const file of [...plan.inputs, ...plan.outputs]) {
+    if (!/^[\w][\w.-]*$/.test(file.name)) throw new InternalError(`${plan.phase}: invalid job file name ${JSON.stringify(file.name)}`);
+  }
+  // Before the job's record sink goes in: listing the demuxers runs FFmpeg with a sink of its own.
+  const demuxers = demuxerTable(core);
   core.setHeapBudget(plan.limits.maxHeapBytes);
-  core.setLogSink((line) => {
-    tail.push(line);
-    if (truncated === undefined && TRUNCATION_PATTERNS.some((re) => re.test(line))) truncated = line.trim();
-    // A video job's stats line can end at `fps=` (this build mangles that float): its frame
-    // count still tells that frames came out, though its time= is lost.
-    const frames = /frame=\s*(\d+)/.exec(line);
-    if (frames) framesSeen = frames[1] !== '0';
-    const stats = parseStats(line);
-    if (!stats) return;
-    mediaSeconds = stats.seconds;
-    if (stats.seconds > plan.limits.maxDurationSeconds) {
-      Atomics.compareExchange(cancelFlag, 0, CANCEL.none, CANCEL.duration);
-    }
-    const now = Date.now();
-    if (now - lastEmit >= 50) {
-      lastEmit = now;
-      // FFmpeg's own definition of speed (media time over wall time), measured here.
-      const elapsed = (performance.now() - started) / 1000;
-      emit({ type: 'stats', seconds: stats.seconds, speed: elapsed > 0 && stats.seconds > 0 ? stats.seconds / elapsed : undefined });
-    }
-  });
 
   const jobFs = new JobFS(core.FS);
-  const budget = new OutputBudget(plan.limits.maxOutputBytes);
+  const inputPaths = plan.inputs.map((input) => jobFs.path(input.name));
+  const planMuxers = new Set(plan.op === 'probe' ? [] : plan.args.filter((_, i) => plan.args[i - 1] === '-f'));
+  const watch = new RunWatch({
+    inputPaths,
+    totals: () => core.decodeTotals(),
+    isDemuxer: (component) => demuxers.longNames.has(component) && !planMuxers.has(component),
+  });
+  core.setRecordSink((record) => watch.observe(record));
+
+  let started = 0;
+  let lastEmit = 0;
+  let progress: ProgressReport = { seconds: null, frames: null, end: false };
+  const onProgress = (report: ProgressReport) => {
+    progress = report;
+    const seconds = report.seconds;
+    if (seconds === null) return;
+    if (seconds > plan.limits.maxDurationSeconds) Atomics.compareExchange(cancelFlag, 0, CANCEL.none, CANCEL.duration);
+    const now = Date.now();
+    if (now - lastEmit >= 50 || report.end) {
+      lastEmit = now;
+      // FFmpeg's own definition of speed (media time over wall time), measured here: the speed
+      // this build prints is mangled (DESIGN.md).
+      const elapsed = (performance.now() - started) / 1000;
+      emit({ type: 'stats', seconds, speed: elapsed > 0 && seconds > 0 ? seconds / elapsed : undefined });
+    }
+  };
+
+  const total = new OutputBudget(plan.limits.maxOutputBytes, 'maxOutputBytes');
+  const returned = new OutputBudget(plan.limits.maxReturnedBytes, 'maxReturnedBytes');
   const sinks: Array<{ name: string; sink: ByteSink }> = [];
   try {
-    for (const input of plan.inputs) jobFs.addInput(input.name, openSource(input));
+    for (const input of plan.inputs) jobFs.addInput(input.name, openSource(input), hostPathOf(input));
     for (const output of plan.outputs) {
-      const sink = output.sink.type === 'path' ? hostFileSink(output.sink.path) : output.sink.type === 'analysis' ? ctx.analysis : new BufferSink();
+      const { sink: target } = output;
+      let sink: ByteSink | undefined;
+      let budgets: OutputBudget[];
+      if (target.type === 'path') {
+        sink = hostFileSink(target.path);
+        budgets = [total];
+      } else if (target.type === 'bytes') {
+        sink = new BufferSink(plan.limits.maxReturnedBytes);
+        budgets = [total, returned];
+      } else {
+        // Measured PCM is never stored, so it counts against no budget.
+        sink = ctx.analysis;
+        budgets = [];
+      }
       if (!sink) throw new InternalError(`${plan.phase}: no analysis sink for output ${output.name}`);
       sinks.push({ name: output.name, sink });
-      // Measured PCM is never stored, so it does not count against maxOutputBytes.
-      jobFs.addOutput(output.name, sink, output.sink.type === 'analysis' ? new OutputBudget(Infinity) : budget);
+      jobFs.addOutput(output.name, sink, budgets, target.type === 'path' ? target.path : undefined);
     }
 
     started = performance.now();
     let probe: unknown;
     if (plan.op === 'probe') {
-      probe = runProbe(core, jobFs, plan.inputs[0].name, tail, whitelist);
+      probe = runProbe(core, jobFs, inputPaths[0]!, watch, demuxers.whitelist);
     } else {
-      // The log level is global to the instance and ffprobe lowers it: always set it per run.
-      const code = core.exec(['-hide_banner', '-loglevel', 'info', '-stats', '-stats_period', '0.25', ...sandboxArgs(plan.args, whitelist)]);
-      throwIfStopped(cancelFlag, core, budget, plan, tail);
-      if (code !== 0) throw classifyFailure(code, tail, plan.phase);
-      // FFmpeg exits 0 on an input that ends early or holds nothing it could decode; a rendition
-      // cut short (or empty) must not pass for a good one.
-      // The last `time=` still at 0 and no video frame counted means nothing came out of the
-      // decoder (audio under 10 ms reads as nothing too, which no rendition could use anyway).
-      // A single still image also ends at time 0, but its stats line counts `frame=1`.
-      if (mediaSeconds === 0 && !framesSeen) truncated ??= 'no audio or video was decoded';
-      if (truncated !== undefined && plan.inputs.length > 0) {
-        throw new InputError(`${plan.phase}: the input is truncated or holds nothing to decode: ${truncated}`, { log: tail.errors(), exitCode: code });
+      jobFs.addOutput(PROGRESS_NODE, new ProgressSink(onProgress), []);
+      const args = [...globalArgs(jobFs.path(PROGRESS_NODE)), ...sandboxArgs(plan.args, { whitelist: demuxers.whitelist, inputs: new Set(inputPaths) })];
+      const exit = guarded(plan.phase, watch, () => core.exec(args));
+      throwIfStopped(cancelFlag, core, [total, returned], plan, watch);
+      const nodeFailure = jobFs.failure();
+      if (nodeFailure) throw nodeFailure;
+      if (exit.code === -1) throw crashed(plan.phase, watch, core.broken ?? 'FFmpeg aborted');
+      if (exit.code !== 0) throw watch.failure(plan.phase, exit.code);
+      if (plan.inputs.length > 0) {
+        const damage = watch.damage(plan.phase, progress);
+        if (damage) throw damage;
       }
     }
-    throwIfStopped(cancelFlag, core, budget, plan, tail);
+    throwIfStopped(cancelFlag, core, [total, returned], plan, watch);
+    jobFs.closeOutputs();
     const execMs = performance.now() - started;
 
     const outputs: JobOutputResult[] = sinks.map(({ name, sink }) => {
@@ -94,9 +116,10 @@ export function runPlan(plan: Plan, ctx: RunContext): JobResult {
       if (sink instanceof BufferSink) result.bytes = sink.bytes();
       return result;
     });
-    return { outputs, probe, log: tail.get(), mediaSeconds, execMs, instantiateMs: 0 };
+    const log = watch.log();
+    return { outputs, probe, log, mediaSeconds: plan.op === 'probe' ? null : progress.seconds, execMs, instantiateMs: 0 };
   } finally {
-    core.setLogSink(() => {});
+    core.setRecordSink(() => {});
     jobFs.dispose();
   }
 }
@@ -107,89 +130,74 @@ function openSource(input: PlanInput) {
   return bytesSource(new Uint8Array(source.buffer, 0, source.byteLength));
 }
 
-/**
- * Demuxers an input may never be opened with: playlists and lists that name other files (hls,
- * concat, imf-like manifests), network session descriptions, and the text-as-video `tty` demuxer
- * that would make any text file "media". Each wins probing on its own kind of file, so the file
- * is refused rather than read another way.
- */
-const DENIED_DEMUXERS = new Set(['hls', 'concat', 'tty', 'sdp', 'rtp', 'rtsp', 'ffmetadata', 'webm_dash_manifest', 'lavfi']);
-
-let demuxerWhitelist: string | undefined;
-
-/** Every demuxer of the build but the denied ones, computed once per thread. */
-function formatWhitelist(core: FFmpegCore): string {
-  demuxerWhitelist ??= core
-    .listDemuxers()
-    .flatMap((name) => name.split(','))
-    .filter((name) => !DENIED_DEMUXERS.has(name))
-    .join(',');
-  return demuxerWhitelist;
+function hostPathOf(input: PlanInput): string | undefined {
+  return input.source.type === 'path' ? input.source.path : undefined;
 }
 
-/**
- * Forces the protocol and demuxer whitelists onto every input, whatever the plan says. The one
- * exception is a plan's own `-f lavfi` source (sample media), which reads no input bytes.
- */
-function sandboxArgs(args: string[], whitelist: string): string[] {
-  const out: string[] = [];
-  let inputFormat: string | undefined;
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i]!;
-    if (arg === '-protocol_whitelist' || arg === '-format_whitelist') {
-      i++;
-      continue;
-    }
-    if (arg === '-f') inputFormat = args[i + 1];
-    if (arg === '-i') {
-      out.push('-protocol_whitelist', PROTOCOL_WHITELIST);
-      if (inputFormat !== 'lavfi') out.push('-format_whitelist', whitelist);
-      inputFormat = undefined;
-    }
-    out.push(arg);
+/** Runs a core call; a crash or a glue failure inside it comes out typed, with the phase and log. */
+function guarded(phase: string, watch: RunWatch, call: () => CoreExit): CoreExit {
+  try {
+    return call();
+  } catch (err) {
+    if (!(err instanceof SandcodecError)) throw new InternalError(`${phase}: ${(err as Error)?.message ?? String(err)}`, { log: watch.tail.get() });
+    const data = toErrorData(err);
+    throw fromErrorData({ ...data, message: `${phase}: ${data.message}`, details: { ...data.details, log: watch.tail.get() } });
   }
-  return out;
 }
 
-const PROBE_OUT = 'probe.json';
+function crashed(phase: string, watch: RunWatch, why: string): SandcodecError {
+  return fromErrorData({ __sandcodecError: true, code: 'E_FFMPEG', message: `${phase}: ${why}`, details: { log: watch.tail.get(), exitCode: -1 } });
+}
 
-function runProbe(core: FFmpegCore, jobFs: JobFS, inputName: string, tail: LogTail, whitelist: string): unknown {
-  const sink = new BufferSink();
-  jobFs.addOutput(PROBE_OUT, sink, new OutputBudget(16 * 1024 * 1024));
-  core.ffprobe([
-    '-hide_banner',
-    '-v',
-    'error',
-    '-protocol_whitelist',
-    PROTOCOL_WHITELIST,
-    '-format_whitelist',
-    whitelist,
-    '-print_format',
-    'json=c=1',
-    '-show_format',
-    '-show_streams',
-    '-show_error',
-    '-o',
-    jobFs.path(PROBE_OUT),
-    jobFs.path(inputName),
-  ]);
+function runProbe(core: FFmpegCore, jobFs: JobFS, inputPath: string, watch: RunWatch, whitelist: string): unknown {
+  const sink = new BufferSink(PROBE_MAX_BYTES);
+  jobFs.addOutput(PROBE_OUT, sink, [new OutputBudget(PROBE_MAX_BYTES)]);
+  // ffprobe's options are set in full on every run, like ffmpeg's (args.ts): the same ones each time.
+  const exit = guarded('probe', watch, () =>
+    core.ffprobe([
+      '-hide_banner',
+      '-loglevel',
+      LOG_LEVEL,
+      '-protocol_whitelist',
+      PROTOCOL_WHITELIST,
+      '-format_whitelist',
+      whitelist,
+      '-print_format',
+      'json=c=1',
+      '-show_format',
+      '-show_streams',
+      '-show_error',
+      '-o',
+      jobFs.path(PROBE_OUT),
+      inputPath,
+    ]),
+  );
+  const nodeFailure = jobFs.failure();
+  if (nodeFailure) throw nodeFailure;
+  if (exit.exited) {
+    // ffprobe calls exit() when a stream's decoder will not open with the file's parameters
+    // (a corrupt codec header), skipping its cleanup; the decoder said why just before.
+    const failure = watch.failure('probe', exit.code);
+    throw failure.code === 'E_FFMPEG' ? watch.decoderOpenFailure() : failure;
+  }
   const text = new TextDecoder().decode(sink.bytes());
   let parsed: { format?: unknown; streams?: unknown[]; error?: { string?: string } };
   try {
     parsed = JSON.parse(text);
   } catch {
-    throw new InputError('the input is not readable media (the probe produced no result)', { log: tail.errors() });
+    throw new InputError('the input is not readable media (the probe produced no result)', { log: watch.tail.get() });
   }
   if (parsed.error || !parsed.format) {
-    const refused = refusedDemuxer(tail.get());
-    if (refused) throw refusedError(refused, tail);
+    const failure = watch.failure('probe', 1);
+    if (failure.code === 'E_INPUT_INVALID' && failure.details.demuxer) throw failure;
+    if (failure.code === 'E_UNSUPPORTED') throw failure;
     const why = parsed.error?.string ?? 'unknown format';
-    throw new InputError(`the input is not readable media: ${why}`, { log: tail.errors() });
+    throw new InputError(`the input is not readable media: ${why}`, { log: watch.tail.get() });
   }
   return parsed;
 }
 
-function throwIfStopped(flag: Int32Array, core: FFmpegCore, budget: OutputBudget, plan: Plan, tail: LogTail): void {
+function throwIfStopped(flag: Int32Array, core: FFmpegCore, budgets: OutputBudget[], plan: Plan, watch: RunWatch): void {
   const reason = Atomics.load(flag, 0);
   if (reason === CANCEL.abort) throw new AbortedError();
   if (reason === CANCEL.timeout) throw new TimeoutError('the job ran past its timeout (timeoutMs)');
@@ -198,60 +206,16 @@ function throwIfStopped(flag: Int32Array, core: FFmpegCore, budget: OutputBudget
       max: plan.limits.maxDurationSeconds,
     });
   }
-  if (budget.exceeded) {
-    throw new LimitError('maxOutputBytes', `the output grew past maxOutputBytes (${plan.limits.maxOutputBytes} bytes)`, {
-      max: plan.limits.maxOutputBytes,
-    });
+  for (const budget of budgets) {
+    if (budget.exceeded && budget.limit) {
+      const what = budget.limit === 'maxReturnedBytes' ? 'the outputs returned as bytes grew' : 'the output grew';
+      throw new LimitError(budget.limit, `${what} past ${budget.limit} (${budget.max} bytes)`, { max: budget.max });
+    }
   }
   if (core.heapRefused) {
     throw new LimitError('maxHeapBytes', `the job needed more memory than maxHeapBytes (${plan.limits.maxHeapBytes} bytes)`, {
       max: plan.limits.maxHeapBytes,
-      log: tail.errors(),
+      log: watch.tail.get(),
     });
   }
-}
-
-/** Log lines of a run that exited 0 but read a cut-off input or decoded nothing. */
-const TRUNCATION_PATTERNS = [/File ended prematurely/i, /Output file is empty, nothing was encoded/i];
-
-const INPUT_PATTERNS = [
-  /decode_frame\(\) failed|invalid residual|Invalid PCM packet|File ended prematurely/i,
-  /Invalid data found when processing input/i,
-  /could not find codec parameters/i,
-  /moov atom not found/i,
-  /Error while decoding/i,
-  /error reading header/i,
-  /Invalid argument/i,
-  /End of file/i,
-  /Protocol not found|not on whitelist|Protocol '.*' not on/i,
-  /No such file or directory/i,
-  /Unable to open|Failed to open segment|Impossible to open/i,
-  /Output file #\d+ does not contain any stream/i,
-  /does not contain any stream|matches no streams/i,
-  /Invalid (?:frame|packet|sample|header)|corrupt|truncat|missing/i,
-];
-const UNSUPPORTED_PATTERNS = [/Unknown encoder|Encoder not found|Decoder \(codec .*\) not found|Unsupported codec/i];
-
-/** Decides whether a failed run was the input's fault, an unsupported feature, or FFmpeg's. */
-function refusedError(demuxer: string, tail: LogTail): InputError {
-  return new InputError(`the input is a ${demuxer} file (a playlist, file list or text), which is not accepted as media`, {
-    log: tail.errors(),
-    demuxer,
-  });
-}
-
-export function classifyFailure(code: number, tail: LogTail, phase: string): SandcodecError {
-  const refused = refusedDemuxer(tail.get());
-  if (refused) return refusedError(refused, tail);
-  const log = tail.errors();
-  const text = log.join('\n');
-  const details = { log, exitCode: code };
-  const last =
-    log
-      .filter((l) => !/^\s/.test(l))
-      .slice(-2)
-      .join(' / ') || `exit ${code}`;
-  if (UNSUPPORTED_PATTERNS.some((re) => re.test(text))) return new UnsupportedError(`${phase}: ${last}`, details);
-  if (INPUT_PATTERNS.some((re) => re.test(text))) return new InputError(`${phase}: the input could not be decoded: ${last}`, details);
-  return new FFmpegError(`${phase}: FFmpeg failed: ${last}`, details);
 }

@@ -3,10 +3,15 @@
  * fresh `/job` directory of the core's in-memory FS. Each node's reads and writes go to one host
  * file descriptor or one JS buffer that the caller chose — no NODEFS, no host paths — and file
  * contents never live in the wasm heap, so a 1 GB input keeps the heap at its base size.
+ *
+ * Host failures (a full disk, a permission-model denial, a descriptor limit) reach FFmpeg as a
+ * plain EIO, and are kept here with the host's own error and path so the job fails with E_IO
+ * rather than with whatever FFmpeg makes of an unwritable file.
  */
+/// <reference path="../../types/resizable-array-buffer.d.ts" />
 import { closeSync, fstatSync, ftruncateSync, openSync, readSync, writeSync } from 'node:fs';
-import { IOError } from '../../errors.js';
-import type { EmscriptenFS, EmscriptenNode } from './core.js';
+import { IOError, LimitError, type LimitName, SandcodecError } from '../../errors.js';
+import type { EmscriptenFS, EmscriptenNode, EmscriptenStream } from './core.js';
 
 export const JOB_DIR = '/job';
 
@@ -20,13 +25,8 @@ const EIO = 29;
 const EFBIG = 22;
 const EBADF = 8;
 
-interface Stream {
-  node: EmscriptenNode;
-  position: number;
-}
-
 /** A readable source of bytes at arbitrary offsets. */
-interface ByteSource {
+export interface ByteSource {
   size: number;
   read(target: Uint8Array, position: number): number;
   close(): void;
@@ -42,25 +42,49 @@ export interface ByteSink {
   close(): void;
 }
 
+/** A bound on the bytes some outputs of a job may hold together, checked before each write grows them. */
 export class OutputBudget {
   used = 0;
   exceeded = false;
-  constructor(readonly max: number) {}
+  constructor(
+    readonly max: number,
+    readonly limit?: LimitName,
+  ) {}
+}
+
+/** A host error met while the job ran, with the file it concerned. */
+interface HostFailure {
+  error: unknown;
+  path: string;
+  action: 'read' | 'write';
+}
+
+function ioError(action: string, path: string, err: unknown): IOError {
+  const code = (err as NodeJS.ErrnoException)?.code;
+  return new IOError(`cannot ${action} ${path}: ${(err as Error)?.message ?? String(err)}`, { path, ...(code ? { code } : {}) }, { cause: err });
 }
 
 export function hostFileSource(path: string): ByteSource {
-  let fd: number;
+  let fd: number | undefined;
   try {
     fd = openSync(path, 'r');
+    const size = fstatSync(fd).size;
+    const open = fd;
+    return {
+      size,
+      read: (target, position) => readSync(open, target, 0, target.byteLength, position),
+      close: () => closeSync(open),
+    };
   } catch (err) {
-    throw new IOError(`cannot open input ${path}: ${(err as Error).message}`, {}, { cause: err });
+    if (fd !== undefined) {
+      try {
+        closeSync(fd);
+      } catch {
+        // The open already failed; its error is the one to report.
+      }
+    }
+    throw ioError('open input', path, err);
   }
-  const size = fstatSync(fd).size;
-  return {
-    size,
-    read: (target, position) => readSync(fd, target, 0, target.byteLength, position),
-    close: () => closeSync(fd),
-  };
 }
 
 export function bytesSource(bytes: Uint8Array): ByteSource {
@@ -87,7 +111,7 @@ export function hostFileSink(path: string): ByteSink {
     try {
       fd = openSync(path, 'w+', 0o644);
     } catch (err) {
-      throw new IOError(`cannot create output ${path}: ${(err as Error).message}`, {}, { cause: err });
+      throw ioError('create output', path, err);
     }
     return fd;
   };
@@ -100,37 +124,60 @@ export function hostFileSink(path: string): ByteSink {
     },
     read: (target, position) => (fd === undefined ? 0 : readSync(fd, target, 0, target.byteLength, position)),
     truncate() {
-      if (fd !== undefined) ftruncateSync(fd, 0);
+      // Not opened yet, or still empty: FFmpeg's O_TRUNC on a fresh output needs no call to the host.
+      if (fd !== undefined && sink.written > 0) ftruncateSync(fd, 0);
       sink.written = 0;
     },
     close() {
-      if (fd !== undefined) closeSync(fd);
+      const open = fd;
       fd = undefined;
+      if (open !== undefined) closeSync(open);
     },
   };
   return sink;
 }
 
-/** A growable in-memory sink, for outputs the caller wants back as bytes. */
+/** The largest ArrayBuffer V8 makes; a bytes output cannot grow past it whatever the budget. */
+const MAX_BUFFER = 2 ** 32;
+const INITIAL_BYTES = 64 * 1024;
+
+/**
+ * An in-memory sink, for outputs the caller wants back as bytes. It grows in place (a resizable
+ * ArrayBuffer: no copy, no doubling) and never past `maxBytes`, the job's `maxReturnedBytes`:
+ * the budget refuses a write before the buffer grows, so memory follows what was written.
+ */
 export class BufferSink implements ByteSink {
   written = 0;
-  private buf = new Uint8Array(64 * 1024);
+  private readonly buffer: ArrayBuffer;
+  private view: Uint8Array;
+
+  constructor(maxBytes: number) {
+    const max = Math.max(1, Math.min(maxBytes, MAX_BUFFER));
+    this.buffer = new ArrayBuffer(Math.min(INITIAL_BYTES, max), { maxByteLength: max });
+    this.view = new Uint8Array(this.buffer);
+  }
 
   write(data: Uint8Array, position: number): number {
     const end = position + data.byteLength;
-    if (end > this.buf.byteLength) {
-      const grown = new Uint8Array(Math.max(end, this.buf.byteLength * 2));
-      grown.set(this.buf.subarray(0, this.written));
-      this.buf = grown;
+    if (end > this.buffer.byteLength) {
+      if (end > this.buffer.maxByteLength) {
+        // Only a maxReturnedBytes above what one buffer can hold gets here.
+        throw new LimitError('maxReturnedBytes', `an output returned as bytes cannot grow past ${this.buffer.maxByteLength} bytes`, {
+          max: this.buffer.maxByteLength,
+        });
+      }
+      // Some headroom keeps the number of resizes logarithmic; pages are committed as touched.
+      this.buffer.resize(Math.min(this.buffer.maxByteLength, Math.max(end, Math.ceil(this.buffer.byteLength * 1.5))));
+      this.view = new Uint8Array(this.buffer);
     }
-    this.buf.set(data, position);
+    this.view.set(data, position);
     this.written = Math.max(this.written, end);
     return data.byteLength;
   }
 
   read(target: Uint8Array, position: number): number {
     const n = Math.max(0, Math.min(target.byteLength, this.written - position));
-    target.set(this.buf.subarray(position, position + n));
+    target.set(this.view.subarray(position, position + n));
     return n;
   }
 
@@ -140,14 +187,20 @@ export class BufferSink implements ByteSink {
 
   close(): void {}
 
+  /** The output, in the sink's own buffer shrunk to size: handed over, not copied. */
   bytes(): Uint8Array {
-    return this.buf.slice(0, this.written);
+    this.buffer.resize(this.written);
+    this.view = new Uint8Array(this.buffer);
+    return this.view;
   }
 }
 
 /** Builds and tears down the `/job` directory of one core for one job. */
 export class JobFS {
-  private readonly closers: Array<() => void> = [];
+  private readonly closers: Array<{ close: () => void; path: string; output: boolean }> = [];
+  private readonly nodes = new Set<EmscriptenNode>();
+  /** The first host failure of the run, if any; the job then fails with E_IO. */
+  private hostFailure: HostFailure | undefined;
 
   constructor(private readonly fs: EmscriptenFS) {
     JobFS.clear(fs);
@@ -177,12 +230,24 @@ export class JobFS {
     return `${JOB_DIR}/${name}`;
   }
 
-  addInput(name: string, source: ByteSource): string {
+  /**
+   * What made a node fail during the run: a host error as E_IO naming its file, or a sink's own
+   * typed error (a measuring sink refusing data) as it was; undefined if nothing failed.
+   */
+  failure(): SandcodecError | undefined {
+    const f = this.hostFailure;
+    if (!f) return undefined;
+    return f.error instanceof SandcodecError ? f.error : ioError(f.action, f.path, f.error);
+  }
+
+  /** `hostPath` names the file in errors (the job path for bytes). */
+  addInput(name: string, source: ByteSource, hostPath = this.path(name)): string {
     const path = this.path(name);
     const node = this.fs.mknod(path, S_IFREG_RW, 0);
+    this.nodes.add(node);
     node.usedBytes = source.size;
     const fs = this.fs;
-    this.closers.push(() => source.close());
+    this.closers.push({ close: () => source.close(), path: hostPath, output: false });
     node.node_ops = {
       ...node.node_ops,
       setattr: () => {
@@ -190,11 +255,11 @@ export class JobFS {
       },
     };
     node.stream_ops = {
-      llseek: (stream: Stream, offset: number, whence: number) => seek(fs, stream, offset, whence, source.size),
-      read: readOp(
-        fs,
+      llseek: (stream: EmscriptenStream, offset: number, whence: number) => seek(fs, stream, offset, whence, source.size),
+      read: this.readOp(
         () => source.size,
         (view, position) => source.read(view, position),
+        hostPath,
       ),
       write: () => {
         throw new fs.ErrnoError(EBADF);
@@ -203,42 +268,52 @@ export class JobFS {
     return path;
   }
 
-  addOutput(name: string, sink: ByteSink, budget: OutputBudget): string {
+  /** An output node whose growth every one of `budgets` must allow. */
+  addOutput(name: string, sink: ByteSink, budgets: OutputBudget[], hostPath = this.path(name)): string {
     const path = this.path(name);
     const node = this.fs.mknod(path, S_IFREG_RW, 0);
+    this.nodes.add(node);
     const fs = this.fs;
-    this.closers.push(() => sink.close());
+    this.closers.push({ close: () => sink.close(), path: hostPath, output: true });
     node.node_ops = {
       ...node.node_ops,
       setattr: (_node: EmscriptenNode, attr: { size?: number }) => {
         if (attr.size === 0) {
-          budget.used -= sink.written;
-          sink.truncate();
+          for (const budget of budgets) budget.used -= sink.written;
+          try {
+            sink.truncate();
+          } catch (err) {
+            this.hostFailure ??= { error: err, path: hostPath, action: 'write' };
+            throw new fs.ErrnoError(EIO);
+          }
           node.usedBytes = 0;
         }
       },
     };
     node.stream_ops = {
-      llseek: (stream: Stream, offset: number, whence: number) => seek(fs, stream, offset, whence, sink.written),
-      read: readOp(
-        fs,
+      llseek: (stream: EmscriptenStream, offset: number, whence: number) => seek(fs, stream, offset, whence, sink.written),
+      read: this.readOp(
         () => sink.written,
         (view, position) => sink.read(view, position),
+        hostPath,
       ),
-      write: (_stream: Stream, heap: Int8Array, offset: number, length: number, position: number) => {
+      write: (_stream: EmscriptenStream, heap: Int8Array, offset: number, length: number, position: number) => {
         const grows = Math.max(0, position + length - sink.written);
-        if (budget.used + grows > budget.max) {
-          budget.exceeded = true;
-          throw new fs.ErrnoError(EFBIG);
+        for (const budget of budgets) {
+          if (budget.used + grows > budget.max) {
+            budget.exceeded = true;
+            throw new fs.ErrnoError(EFBIG);
+          }
         }
         const view = new Uint8Array(heap.buffer, heap.byteOffset + offset, length);
         let n: number;
         try {
           n = sink.write(view, position);
-        } catch {
+        } catch (err) {
+          this.hostFailure ??= { error: err, path: hostPath, action: 'write' };
           throw new fs.ErrnoError(EIO);
         }
-        budget.used += grows;
+        for (const budget of budgets) budget.used += grows;
         node.usedBytes = sink.written;
         return n;
       },
@@ -246,9 +321,38 @@ export class JobFS {
     return path;
   }
 
+  /**
+   * Closes every output descriptor now, so that a failing close (data the host could not flush)
+   * fails the job with E_IO instead of passing unnoticed in `dispose`.
+   */
+  closeOutputs(): void {
+    for (const entry of this.closers) {
+      if (!entry.output) continue;
+      const { close, path } = entry;
+      entry.close = () => {};
+      try {
+        close();
+      } catch (err) {
+        throw ioError('close', path, err);
+      }
+    }
+  }
+
   /** Closes every descriptor and removes the job directory. Safe to call twice. */
   dispose(): void {
-    for (const close of this.closers.splice(0)) {
+    // FFmpeg leaves its files open when it exits early (ffprobe's exit() skips all cleanup):
+    // close their streams so the core's descriptor table does not fill over many jobs.
+    for (const stream of this.fs.streams) {
+      if (stream && this.nodes.has(stream.node)) {
+        try {
+          this.fs.close(stream);
+        } catch {
+          // The stream is gone either way.
+        }
+      }
+    }
+    this.nodes.clear();
+    for (const { close } of this.closers.splice(0)) {
       try {
         close();
       } catch {
@@ -257,23 +361,25 @@ export class JobFS {
     }
     JobFS.clear(this.fs);
   }
+
+  /** A node's `read`: up to `length` bytes at `position` into the wasm heap, host errors kept and passed on as EIO. */
+  private readOp(size: () => number, read: (view: Uint8Array, position: number) => number, hostPath: string) {
+    const fs = this.fs;
+    return (_stream: EmscriptenStream, heap: Int8Array, offset: number, length: number, position: number): number => {
+      const end = size();
+      if (position >= end) return 0;
+      const view = new Uint8Array(heap.buffer, heap.byteOffset + offset, Math.min(length, end - position));
+      try {
+        return read(view, position);
+      } catch (err) {
+        this.hostFailure ??= { error: err, path: hostPath, action: 'read' };
+        throw new fs.ErrnoError(EIO);
+      }
+    };
+  }
 }
 
-/** A node's `read`: up to `length` bytes at `position` into the wasm heap, host errors as EIO. */
-function readOp(fs: EmscriptenFS, size: () => number, read: (view: Uint8Array, position: number) => number) {
-  return (_stream: Stream, heap: Int8Array, offset: number, length: number, position: number): number => {
-    const end = size();
-    if (position >= end) return 0;
-    const view = new Uint8Array(heap.buffer, heap.byteOffset + offset, Math.min(length, end - position));
-    try {
-      return read(view, position);
-    } catch {
-      throw new fs.ErrnoError(EIO);
-    }
-  };
-}
-
-function seek(fs: EmscriptenFS, stream: Stream, offset: number, whence: number, size: number): number {
+function seek(fs: EmscriptenFS, stream: EmscriptenStream, offset: number, whence: number, size: number): number {
   let position: number;
   if (whence === SEEK_SET) position = offset;
   else if (whence === SEEK_CUR) position = stream.position + offset;

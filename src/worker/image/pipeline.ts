@@ -182,7 +182,7 @@ function decode(plan: ImagePlan, input: PlanInput, header: ImageHeader, lowres: 
       `/job/${outName}`,
     ],
     // The decoded frame is an intermediate: it may be as large as maxPixels allows.
-    limits: { ...plan.limits, maxOutputBytes: Number.MAX_SAFE_INTEGER },
+    limits: { ...plan.limits, maxOutputBytes: Number.MAX_SAFE_INTEGER, maxReturnedBytes: Number.MAX_SAFE_INTEGER },
   };
   const result = runPlan(decodePlan, ctx);
   const damage = result.log.find((line) => DAMAGE_PATTERNS.some((re) => re.test(line)));
