@@ -80,7 +80,6 @@ export function analyzePlan(input: ResolvedInput, audio: StreamInfo, want: Resol
     outputs: [{ name: 'pcm', sink: { type: 'analysis' } }],
     // -ar/-ac pin the PCM to what the worker's meter was created for, whatever the decoder does.
     args: [
-      '-xerror',
       '-i',
       jobPath(inPlan.name),
       '-map',

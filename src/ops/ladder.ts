@@ -132,7 +132,7 @@ export function ladderPlan(phase: string, input: ResolvedInput, probe: ProbeResu
   const audio = primaryAudio(probe);
   if (!audio) throw new UnsupportedError(`the input has no audio stream (found: ${probe.streams.map((s) => s.type).join(', ') || 'nothing'})`);
   const inPlan = planInput(input);
-  const args = ['-xerror', '-i', jobPath(inPlan.name)];
+  const args = ['-i', jobPath(inPlan.name)];
   targets.forEach((t, i) => {
     args.push('-map', `0:${audio.index}`, ...encoderArgs(t.preset, audio), '-map_metadata', '0', '-f', t.preset.format);
     if (t.preset.format === 'ipod') args.push('-movflags', '+faststart');

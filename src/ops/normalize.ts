@@ -178,7 +178,6 @@ function encodePlan(input: ResolvedInput, audio: StreamInfo, preset: AudioPreset
   const inPlan = planInput(input);
   const name = `out.${preset.extension}`;
   const args = [
-    '-xerror',
     '-i',
     jobPath(inPlan.name),
     '-map',
@@ -363,7 +362,6 @@ async function retag(
   const inPlan = planInput(source);
   const name = `tagged.${preset.extension}`;
   const args = [
-    '-xerror',
     '-i',
     jobPath(inPlan.name),
     '-map',

@@ -213,7 +213,7 @@ export function packagePlan(
   limits: JobLimits,
 ): FFmpegPlan {
   const inPlan = planInput(input);
-  const args = ['-xerror', '-i', jobPath(inPlan.name)];
+  const args = ['-i', jobPath(inPlan.name)];
   const rate = fps.num / fps.den;
   const gop = Math.ceil(segmentDuration * rate - 1e-6);
   if (video && files.video.length) {

@@ -49,7 +49,7 @@ export function decodePlan(input: ResolvedInput, probe: ProbeResult, limits: Job
     phase: 'decode',
     inputs: [inPlan],
     outputs: [],
-    args: ['-xerror', '-i', jobPath(inPlan.name), '-map', `0:${stream.index}`, '-f', 'null', '-'],
+    args: ['-i', jobPath(inPlan.name), '-map', `0:${stream.index}`, '-f', 'null', '-'],
     limits,
   };
 }

@@ -156,7 +156,7 @@ export async function thumbnailsCall(call: Call, media: MediaInput, o: ResolvedT
     phase: 'thumbnails',
     inputs: [inPlan],
     outputs: names.map(({ name, path }) => ({ name, sink: { type: 'path', path } })),
-    args: ['-xerror', '-i', jobPath(inPlan.name), '-filter_complex', graph.join(';'), ...outs],
+    args: ['-i', jobPath(inPlan.name), '-filter_complex', graph.join(';'), ...outs],
     limits: call.jobLimits,
   };
   await call.run(plan, call.tracker.phase('thumbnails', duration));

@@ -11,9 +11,8 @@
 /// <reference path="../../types/resizable-array-buffer.d.ts" />
 import { closeSync, fstatSync, ftruncateSync, openSync, readSync, writeSync } from 'node:fs';
 import { IOError, LimitError, type LimitName, SandcodecError } from '../../errors.js';
+import { JOB_DIR, jobPath } from '../../model/plan.js';
 import type { EmscriptenFS, EmscriptenNode, EmscriptenStream } from './core.js';
-
-export const JOB_DIR = '/job';
 
 const S_IFREG_RW = 0o100666;
 const SEEK_SET = 0;
@@ -227,7 +226,7 @@ export class JobFS {
   }
 
   path(name: string): string {
-    return `${JOB_DIR}/${name}`;
+    return jobPath(name);
   }
 
   /**
