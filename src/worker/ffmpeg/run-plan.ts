@@ -7,7 +7,7 @@ import { AbortedError, FFmpegError, InputError, InternalError, LimitError, type 
 import { CANCEL, type JobOutputResult, type JobResult, type Plan, type PlanInput, type WorkerEvent } from '../../model/plan.js';
 import type { FFmpegCore } from './core.js';
 import { LogTail, parseStats, refusedDemuxer } from './log.js';
-import { BufferSink, type ByteSink, bytesSource, hostFileSink, hostFileSource, JobFS, OutputBudget } from './sandbox-fs.js';
+import { BufferSink, type ByteSink, bytesSource, hostFileSink, hostFileSource, JobFS, OutputBudget, viewSource } from './sandbox-fs.js';
 
 /** Protocols a job may use. Everything else (http, tcp, data, concat:, crypto …) is refused. */
 const PROTOCOL_WHITELIST = 'file,pipe';
@@ -60,7 +60,8 @@ export function runPlan(plan: Plan, ctx: RunContext): JobResult {
   try {
     for (const input of plan.inputs) jobFs.addInput(input.name, openSource(input));
     for (const output of plan.outputs) {
-      const sink = output.sink.type === 'path' ? hostFileSink(output.sink.path) : output.sink.type === 'analysis' ? ctx.analysis : new BufferSink();
+      const { sink: to } = output;
+      const sink = to.type === 'path' ? hostFileSink(to.path) : to.type === 'analysis' ? ctx.analysis : new BufferSink(to.size);
       if (!sink) throw new InternalError(`${plan.phase}: no analysis sink for output ${output.name}`);
       sinks.push({ name: output.name, sink });
       // Measured PCM is never stored, so it does not count against maxOutputBytes.
@@ -103,8 +104,8 @@ export function runPlan(plan: Plan, ctx: RunContext): JobResult {
 
 function openSource(input: PlanInput) {
   const { source } = input;
-  if (source.type === 'path') return hostFileSource(source.path);
-  return bytesSource(new Uint8Array(source.buffer, 0, source.byteLength));
+  const whole = source.type === 'path' ? hostFileSource(source.path) : bytesSource(new Uint8Array(source.buffer, 0, source.byteLength));
+  return input.view ? viewSource(whole, input.view) : whole;
 }
 
 /**

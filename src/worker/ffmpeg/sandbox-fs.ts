@@ -6,6 +6,7 @@
  */
 import { closeSync, fstatSync, ftruncateSync, openSync, readSync, writeSync } from 'node:fs';
 import { IOError } from '../../errors.js';
+import type { InputPiece } from '../../model/plan.js';
 import type { EmscriptenFS, EmscriptenNode } from './core.js';
 
 export const JOB_DIR = '/job';
@@ -102,10 +103,57 @@ export function hostFileSink(path: string): ByteSink {
   return sink;
 }
 
-/** A growable in-memory sink, for outputs the caller wants back as bytes. */
+/**
+ * The file made of `pieces` of `inner` (byte ranges) and literal bytes, in order: reads map onto
+ * the pieces, nothing is copied up front.
+ */
+export function viewSource(inner: ByteSource, pieces: readonly InputPiece[]): ByteSource {
+  const starts: number[] = [];
+  let size = 0;
+  for (const p of pieces) {
+    starts.push(size);
+    size += 'bytes' in p ? p.bytes.byteLength : Math.max(0, Math.min(p.to, inner.size) - p.from);
+  }
+  return {
+    size,
+    read(target, position) {
+      let done = 0;
+      // The last piece starting at or before `position`.
+      let i = starts.findLastIndex((s) => s <= position);
+      while (i >= 0 && i < pieces.length && done < target.byteLength) {
+        const p = pieces[i]!;
+        const offset = position + done - starts[i]!;
+        const rest = target.subarray(done);
+        let n: number;
+        if ('bytes' in p) {
+          n = Math.max(0, Math.min(rest.byteLength, p.bytes.byteLength - offset));
+          rest.set(p.bytes.subarray(offset, offset + n));
+        } else {
+          const end = Math.min(p.to, inner.size);
+          const want = Math.max(0, Math.min(rest.byteLength, end - p.from - offset));
+          n = want > 0 ? inner.read(rest.subarray(0, want), p.from + offset) : 0;
+          if (n < want) return done + n;
+        }
+        done += n;
+        i++;
+      }
+      return done;
+    },
+    close: () => inner.close(),
+  };
+}
+
+/**
+ * A growable in-memory sink, for outputs the caller wants back as bytes. Given the size the
+ * output will have, the buffer is allocated once at that size and handed back without a copy.
+ */
 export class BufferSink implements ByteSink {
   written = 0;
-  private buf = new Uint8Array(64 * 1024);
+  private buf: Uint8Array;
+
+  constructor(size?: number) {
+    this.buf = new Uint8Array(size ?? 64 * 1024);
+  }
 
   write(data: Uint8Array, position: number): number {
     const end = position + data.byteLength;
@@ -132,7 +180,7 @@ export class BufferSink implements ByteSink {
   close(): void {}
 
   bytes(): Uint8Array {
-    return this.buf.slice(0, this.written);
+    return this.written === this.buf.byteLength ? this.buf : this.buf.slice(0, this.written);
   }
 }
 

@@ -1,7 +1,8 @@
 /**
  * CMYK and YCCK JPEGs. FFmpeg's mjpeg decoder turns 8-bit four-component pictures into RGB by
  * multiplying each ink by K, so the inks themselves never reach us and no profile could be
- * applied. Marked as 12-bit in a copy of the SOF, the same scan takes the decoder's other path
+ * applied. Marked as 12-bit in the SOF of the decoder's view of the file (one byte patched, the
+ * file itself never copied), the same scan takes the decoder's other path
  * (YUVA444P16, no conversion): the Huffman data does not depend on the precision, the DC
  * predictor starts at 2048 instead of 128 and the 12-bit IDCT works in the same units, so every
  * plane comes out as (8-bit sample + 1920) << 4. We read the four planes back from that,
@@ -10,13 +11,6 @@
 import type { RgbaImage } from '../kernels/resize.js';
 import type { ImageHeader } from './header.js';
 import { cmykToSrgb } from './icc-lut.js';
-
-/** The input with the SOF's sample precision set to 12 bits. */
-export function as12Bit(bytes: Uint8Array, header: ImageHeader): Uint8Array {
-  const copy = bytes.slice();
-  copy[header.jpeg!.sofAt + 4] = 12;
-  return copy;
-}
 
 /** Four planes of 16-bit samples (as decoded from `as12Bit`) to sRGB RGBA8. */
 export function cmykPlanesToRgba(raw: Uint8Array, header: ImageHeader): { image: RgbaImage; icc: 'converted' | 'ignored' } {

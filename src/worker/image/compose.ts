@@ -30,9 +30,13 @@ export function isOpaque(img: RgbaImage): boolean {
   return true;
 }
 
-/** Composites over an opaque colour (JPEG has no alpha). Works in place on a copy. */
-export function flatten(img: RgbaImage, background: readonly number[]): RgbaImage {
-  const d = img.data.slice();
+/**
+ * Composites over an opaque colour (JPEG has no alpha): in place when the pixels are the
+ * caller's own to change, else on a copy.
+ */
+export function flatten(img: RgbaImage, background: readonly number[], inPlace = false): RgbaImage {
+  if (isOpaque(img)) return img;
+  const d = inPlace ? img.data : img.data.slice();
   const [br, bgc, bb] = background as [number, number, number];
   for (let i = 0; i < d.length; i += 4) {
     const a = d[i + 3]!;

@@ -3,11 +3,12 @@
  * (`OptionsError`) or the limit exceeded (`LimitError`) before any memory is touched.
  */
 import { LimitError, OptionsError } from '../../errors.js';
+import { DEFAULT_MAX_PIXELS } from '../../model/image-spec.js';
 import { DEFAULT_RESIZE_KERNEL, RESIZE_KERNELS, type ResizeKernel, type RgbaImage } from './resize-filters.js';
 import type { ResizeVariant } from './resize-wasm.js';
 
-/** Sharp's default input limit (0x3FFF²): large enough for any photo, small enough for wasm32. */
-export const DEFAULT_MAX_PIXELS = 0x3fff * 0x3fff;
+/** The image calls' default (model/image-spec.ts): one bound on source and output for both. */
+export { DEFAULT_MAX_PIXELS };
 
 export interface ResizeOptions {
   /** Output width; omitted → derived from `height` keeping the aspect ratio. */

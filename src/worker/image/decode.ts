@@ -1,0 +1,125 @@
+/**
+ * The decode step: FFmpeg decodes the first frame to raw planes or RGBA8, reading only the
+ * header's view of the file. The raw output is bounded by the header: its buffer is allocated
+ * once at the size the header's dimensions imply and the output refuses to grow past it, so a
+ * file that decodes to more than its header says fails as soon as the decoder writes the first
+ * byte too many, before any host buffer grows for it. YCbCr JPEGs come out as planes (converted
+ * libjpeg-style in jpeg-color.ts), CMYK JPEGs as 16-bit inks (cmyk.ts), everything else as RGBA.
+ */
+import { InputError, LimitError } from '../../errors.js';
+import type { ImageJobInfo } from '../../model/image-spec.js';
+import type { FFmpegPlan, ImagePlan, InputPiece, PlanInput } from '../../model/plan.js';
+import { type RunContext, runPlan } from '../ffmpeg/run-plan.js';
+import type { RgbaImage } from '../kernels/resize.js';
+import { cmykPlanesToRgba } from './cmyk.js';
+import type { ImageHeader } from './header.js';
+import { jpegLayout, jpegPlanesToRgba, LAYOUT_PIX_FMT, planesSize } from './jpeg-color.js';
+
+/** Decoder log lines that mean the picture is damaged even though FFmpeg exited 0. */
+const DAMAGE_PATTERNS = [/overread/i, /error count/i, /(?:mjpeg|png|webp|gif|bmp|tiff).*(?:invalid|error|corrupt)/i, /Incomplete/i];
+
+export interface DecodedImage {
+  image: RgbaImage;
+  /** What became of colour: CMYK inks go through the embedded profile here; other profiles later. */
+  icc: ImageJobInfo['source']['icc'];
+}
+
+/** Decodes at 1/2^lowres (JPEG shrink-on-load) to RGBA8. */
+export function decodeImage(plan: ImagePlan, ctx: RunContext, header: ImageHeader, lowres: number): DecodedImage {
+  const input = plan.inputs[0];
+  if (header.jpeg?.components === 4) {
+    // The SOF marked 12-bit in the decoder's view (see cmyk.ts): one byte patched, nothing copied.
+    const view = patchByte(header.view ?? [], header.jpeg.sofAt + 4, 12);
+    const raw = decodeRaw(plan, ctx, header, { ...input, view }, 0, 'yuva444p16le', header.width * header.height * 8);
+    return cmykPlanesToRgba(raw, header);
+  }
+  const width = Math.ceil(header.width / (1 << lowres));
+  const height = Math.ceil(header.height / (1 << lowres));
+  const viewed: PlanInput = header.view ? { ...input, view: header.view } : input;
+  const layout = jpegLayout(header);
+  if (layout) {
+    const planes = decodeRaw(plan, ctx, header, viewed, lowres, LAYOUT_PIX_FMT[layout], planesSize(layout, width, height));
+    return { image: jpegPlanesToRgba(planes, layout, width, height), icc: 'none' };
+  }
+  return { image: { data: decodeRaw(plan, ctx, header, viewed, lowres, 'rgba', width * height * 4), width, height }, icc: 'none' };
+}
+
+/**
+ * Decodes the first frame to `expectedBytes` of raw `pixFmt`, the size the header implies at
+ * 1/2^lowres; an output of any other size is a file that does not hold what its header says.
+ */
+export function decodeRaw(
+  plan: ImagePlan,
+  ctx: RunContext,
+  header: ImageHeader,
+  input: PlanInput,
+  lowres: number,
+  pixFmt: string,
+  expectedBytes: number,
+): Uint8Array {
+  const inName = `in.${header.format}`;
+  const outName = 'decoded.raw';
+  const width = Math.ceil(header.width / (1 << lowres));
+  const height = Math.ceil(header.height / (1 << lowres));
+  const decodePlan: FFmpegPlan = {
+    op: 'ffmpeg',
+    phase: `${plan.phase}: decode`,
+    inputs: [{ ...input, name: inName }],
+    outputs: [{ name: outName, sink: { type: 'bytes', size: expectedBytes } }],
+    args: [
+      ...(lowres ? ['-lowres', String(lowres)] : []),
+      // FFmpeg would rotate by the EXIF tag itself; orientation is applied here, after colour.
+      '-noautorotate',
+      // CRCs checked and any bitstream error fatal: a damaged file fails instead of decoding to garbage.
+      // (TIFF and BMP decoders treat unknown tags as errors under `explode`: CRCs only there.)
+      '-err_detect',
+      header.format === 'tiff' || header.format === 'bmp' ? 'crccheck' : 'crccheck+explode',
+      '-i',
+      `/job/${inName}`,
+      '-frames:v',
+      '1',
+      '-sws_flags',
+      'bicubic+accurate_rnd+full_chroma_int',
+      '-f',
+      'rawvideo',
+      '-pix_fmt',
+      pixFmt,
+      `/job/${outName}`,
+    ],
+    // The decoded frame is held in memory once, at the size the header states: not a byte more.
+    limits: { ...plan.limits, maxOutputBytes: expectedBytes },
+  };
+  let result: ReturnType<typeof runPlan>;
+  try {
+    result = runPlan(decodePlan, ctx);
+  } catch (err) {
+    if (err instanceof LimitError && err.limit === 'maxOutputBytes') {
+      throw new InputError(`${plan.phase}: the image decodes to more than the ${width}×${height} its header states (${expectedBytes} bytes of ${pixFmt})`, {
+        maxBytes: expectedBytes,
+      });
+    }
+    throw err;
+  }
+  const damage = result.log.find((line) => DAMAGE_PATTERNS.some((re) => re.test(line)));
+  if (damage) throw new InputError(`${plan.phase}: the image is damaged or truncated: ${damage.trim()}`, { log: result.log.slice(-8) });
+  const data = result.outputs[0]!.bytes!;
+  if (data.length !== expectedBytes) {
+    throw new InputError(`${plan.phase}: the image decoded to ${data.length} bytes, not the ${width}×${height} its header states`);
+  }
+  return data;
+}
+
+/** `pieces` (ranges of the source) with the source byte at `at` replaced by `value`. */
+export function patchByte(pieces: readonly InputPiece[], at: number, value: number): InputPiece[] {
+  const out: InputPiece[] = [];
+  for (const p of pieces) {
+    if ('bytes' in p || at < p.from || at >= p.to) {
+      out.push(p);
+      continue;
+    }
+    if (at > p.from) out.push({ from: p.from, to: at });
+    out.push({ bytes: Uint8Array.of(value) });
+    if (at + 1 < p.to) out.push({ from: at + 1, to: p.to });
+  }
+  return out;
+}

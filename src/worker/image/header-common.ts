@@ -1,0 +1,56 @@
+/** What the header readers of every format share: the header they return and their errors. */
+import { InputError } from '../../errors.js';
+import type { ImageFormat } from '../../model/image-spec.js';
+import type { InputPiece } from '../../model/plan.js';
+
+export interface JpegInfo {
+  components: number;
+  progressive: boolean;
+  /** The APP14 Adobe transform (0 CMYK, 1 YCbCr, 2 YCCK); null without an Adobe marker. */
+  adobeTransform: number | null;
+  /** Byte offset of the SOF marker, and its type (0xc0…0xcf). */
+  sofAt: number;
+  sofMarker: number;
+  /** Bits per sample, and each component's id and sampling factors (H << 4 | V), from the SOF. */
+  precision: number;
+  componentIds: number[];
+  sampling: number[];
+  /** Scans (SOS markers) in the image. */
+  scans: number;
+}
+
+export interface ImageHeader {
+  format: ImageFormat;
+  /** Stored dimensions (before EXIF orientation): the frame FFmpeg's decoder produces. */
+  width: number;
+  height: number;
+  /** The TIFF-structured EXIF block (starting at the byte-order mark), when present. */
+  exif?: Uint8Array;
+  /** The embedded ICC profile, reassembled from its chunks. */
+  icc?: Uint8Array;
+  /** Why an embedded profile was not read (too large, undecodable): the pixels are shown as they are. */
+  iccDropped?: string;
+  /**
+   * The parts of the file the decoder is given, when not all of it: the chunks it decodes,
+   * without metadata it does not need or anything after the image.
+   */
+  view?: InputPiece[];
+  /** JPEG only: what shrink-on-load and colour handling need. */
+  jpeg?: JpegInfo;
+}
+
+export const bad = (format: string, why: string) => new InputError(`the ${format} header is invalid: ${why}`);
+
+export const truncated = (format: string, why: string) => new InputError(`the ${format} is truncated (${why})`);
+
+/** Adds a range piece, merged with the previous one when they touch. */
+export function addRange(pieces: InputPiece[], from: number, to: number): void {
+  const last = pieces.at(-1);
+  if (last && !('bytes' in last) && last.to === from) last.to = to;
+  else if (to > from) pieces.push({ from, to });
+}
+
+/** Some writers keep the JPEG-style `Exif\0\0` prefix inside PNG and WebP EXIF chunks. */
+export function stripExifPrefix(data: Uint8Array): Uint8Array {
+  return String.fromCharCode(...data.subarray(0, 6)) === 'Exif\0\0' ? data.subarray(6) : data;
+}
