@@ -11,9 +11,10 @@ export type InputSource = { type: 'path'; path: string } | { type: 'shared'; buf
 
 /**
  * Where a job output's bytes go: a host file (a temporary name the engine commits) or back.
- * A `bytes` sink whose `size` is known (a decoded frame) is allocated once at that size.
+ * A `bytes` sink may be given the buffer to fill (`into`, for outputs of a known size made in
+ * the worker, like a decoded frame): the output is exactly that buffer, and cannot outgrow it.
  */
-export type OutputSink = { type: 'path'; path: string } | { type: 'bytes'; size?: number } | { type: 'analysis' };
+export type OutputSink = { type: 'path'; path: string } | { type: 'bytes'; into?: Uint8Array } | { type: 'analysis' };
 
 /** A piece of the file a job input presents: a byte range of its source, or bytes of its own. */
 export type InputPiece = { from: number; to: number } | { bytes: Uint8Array };

@@ -61,7 +61,7 @@ export function runPlan(plan: Plan, ctx: RunContext): JobResult {
     for (const input of plan.inputs) jobFs.addInput(input.name, openSource(input));
     for (const output of plan.outputs) {
       const { sink: to } = output;
-      const sink = to.type === 'path' ? hostFileSink(to.path) : to.type === 'analysis' ? ctx.analysis : new BufferSink(to.size);
+      const sink = to.type === 'path' ? hostFileSink(to.path) : to.type === 'analysis' ? ctx.analysis : new BufferSink(to.into);
       if (!sink) throw new InternalError(`${plan.phase}: no analysis sink for output ${output.name}`);
       sinks.push({ name: output.name, sink });
       // Measured PCM is never stored, so it does not count against maxOutputBytes.

@@ -144,19 +144,22 @@ export function viewSource(inner: ByteSource, pieces: readonly InputPiece[]): By
 }
 
 /**
- * A growable in-memory sink, for outputs the caller wants back as bytes. Given the size the
- * output will have, the buffer is allocated once at that size and handed back without a copy.
+ * A growable in-memory sink, for outputs the caller wants back as bytes. Given a buffer to fill
+ * (`into`), it writes there and never grows: a write past its end fails.
  */
 export class BufferSink implements ByteSink {
   written = 0;
   private buf: Uint8Array;
+  private readonly fixed: boolean;
 
-  constructor(size?: number) {
-    this.buf = new Uint8Array(size ?? 64 * 1024);
+  constructor(into?: Uint8Array) {
+    this.buf = into ?? new Uint8Array(64 * 1024);
+    this.fixed = into !== undefined;
   }
 
   write(data: Uint8Array, position: number): number {
     const end = position + data.byteLength;
+    if (end > this.buf.byteLength && this.fixed) throw new RangeError(`the output is bounded at ${this.buf.byteLength} bytes`);
     if (end > this.buf.byteLength) {
       const grown = new Uint8Array(Math.max(end, this.buf.byteLength * 2));
       grown.set(this.buf.subarray(0, this.written));
@@ -180,7 +183,8 @@ export class BufferSink implements ByteSink {
   close(): void {}
 
   bytes(): Uint8Array {
-    return this.written === this.buf.byteLength ? this.buf : this.buf.slice(0, this.written);
+    if (this.fixed) return this.buf.subarray(0, this.written);
+    return this.buf.slice(0, this.written);
   }
 }
 

@@ -1,10 +1,11 @@
 /**
- * The decode step: FFmpeg decodes the first frame to raw planes or RGBA8, reading only the
- * header's view of the file. The raw output is bounded by the header: its buffer is allocated
- * once at the size the header's dimensions imply and the output refuses to grow past it, so a
- * file that decodes to more than its header says fails as soon as the decoder writes the first
- * byte too many, before any host buffer grows for it. YCbCr JPEGs come out as planes (converted
- * libjpeg-style in jpeg-color.ts), CMYK JPEGs as 16-bit inks (cmyk.ts), everything else as RGBA.
+ * The decode step: FFmpeg decodes the first frame to raw planes or pixels, reading only the
+ * header's view of the file. The raw output is bounded by the header: it is written into a buffer
+ * of the size the header's dimensions imply and may not grow past it, so a file that decodes to
+ * more than its header says fails at the decoder's first byte too many, before any host buffer
+ * grows for it. YCbCr JPEGs come out as planes (converted libjpeg-style in jpeg-color.ts), CMYK
+ * JPEGs as 16-bit inks (cmyk.ts), 8-bit RGB and grey PNGs in their own format (expand.ts),
+ * everything else as RGBA8 written by the decoder straight into the target.
  */
 import { InputError, LimitError } from '../../errors.js';
 import type { ImageJobInfo } from '../../model/image-spec.js';
@@ -12,6 +13,7 @@ import type { FFmpegPlan, ImagePlan, InputPiece, PlanInput } from '../../model/p
 import { type RunContext, runPlan } from '../ffmpeg/run-plan.js';
 import type { RgbaImage } from '../kernels/resize.js';
 import { cmykPlanesToRgba } from './cmyk.js';
+import { expandToRgba, NATIVE_BYTES } from './expand.js';
 import type { ImageHeader } from './header.js';
 import { jpegLayout, jpegPlanesToRgba, LAYOUT_PIX_FMT, planesSize } from './jpeg-color.js';
 
@@ -24,28 +26,47 @@ export interface DecodedImage {
   icc: ImageJobInfo['source']['icc'];
 }
 
-/** Decodes at 1/2^lowres (JPEG shrink-on-load) to RGBA8. */
-export function decodeImage(plan: ImagePlan, ctx: RunContext, header: ImageHeader, lowres: number): DecodedImage {
+/** Where the decoded RGBA8 goes: a buffer of width × height × 4 bytes (the resize kernel's source). */
+export type DecodeTarget = (width: number, height: number) => Uint8Array;
+
+/** A fresh host buffer for each decode. */
+export const hostTarget: DecodeTarget = (width, height) => new Uint8Array(width * height * 4);
+
+/**
+ * Decodes at 1/2^lowres (JPEG shrink-on-load) to RGBA8 in `target`. Planes, inks and narrower
+ * native formats are converted from a raw frame of their own size; RGBA is written by the
+ * decoder straight into the target.
+ */
+export function decodeImage(plan: ImagePlan, ctx: RunContext, header: ImageHeader, lowres: number, target: DecodeTarget = hostTarget): DecodedImage {
   const input = plan.inputs[0];
   if (header.jpeg?.components === 4) {
     // The SOF marked 12-bit in the decoder's view (see cmyk.ts): one byte patched, nothing copied.
     const view = patchByte(header.view ?? [], header.jpeg.sofAt + 4, 12);
-    const raw = decodeRaw(plan, ctx, header, { ...input, view }, 0, 'yuva444p16le', header.width * header.height * 8);
-    return cmykPlanesToRgba(raw, header);
+    const raw = decodeRaw(plan, ctx, header, { ...input, view }, 0, 'yuva444p16le', new Uint8Array(header.width * header.height * 8));
+    return cmykPlanesToRgba(raw, header, target(header.width, header.height));
   }
   const width = Math.ceil(header.width / (1 << lowres));
   const height = Math.ceil(header.height / (1 << lowres));
   const viewed: PlanInput = header.view ? { ...input, view: header.view } : input;
   const layout = jpegLayout(header);
   if (layout) {
-    const planes = decodeRaw(plan, ctx, header, viewed, lowres, LAYOUT_PIX_FMT[layout], planesSize(layout, width, height));
-    return { image: jpegPlanesToRgba(planes, layout, width, height), icc: 'none' };
+    const planes = decodeRaw(plan, ctx, header, viewed, lowres, LAYOUT_PIX_FMT[layout], new Uint8Array(planesSize(layout, width, height)));
+    return { image: jpegPlanesToRgba(planes, layout, width, height, target(width, height)), icc: 'none' };
   }
-  return { image: { data: decodeRaw(plan, ctx, header, viewed, lowres, 'rgba', width * height * 4), width, height }, icc: 'none' };
+  const { native } = header;
+  if (native) {
+    const raw = decodeRaw(plan, ctx, header, viewed, lowres, native, new Uint8Array(width * height * NATIVE_BYTES[native]));
+    const out = target(width, height);
+    expandToRgba(raw, native, width * height, out);
+    return { image: { data: out, width, height }, icc: 'none' };
+  }
+  const out = target(width, height);
+  decodeRaw(plan, ctx, header, viewed, lowres, 'rgba', out);
+  return { image: { data: out, width, height }, icc: 'none' };
 }
 
 /**
- * Decodes the first frame to `expectedBytes` of raw `pixFmt`, the size the header implies at
+ * Decodes the first frame to raw `pixFmt` in `into`, whose size is the one the header implies at
  * 1/2^lowres; an output of any other size is a file that does not hold what its header says.
  */
 export function decodeRaw(
@@ -55,8 +76,9 @@ export function decodeRaw(
   input: PlanInput,
   lowres: number,
   pixFmt: string,
-  expectedBytes: number,
+  into: Uint8Array,
 ): Uint8Array {
+  const expectedBytes = into.length;
   const inName = `in.${header.format}`;
   const outName = 'decoded.raw';
   const width = Math.ceil(header.width / (1 << lowres));
@@ -65,7 +87,7 @@ export function decodeRaw(
     op: 'ffmpeg',
     phase: `${plan.phase}: decode`,
     inputs: [{ ...input, name: inName }],
-    outputs: [{ name: outName, sink: { type: 'bytes', size: expectedBytes } }],
+    outputs: [{ name: outName, sink: { type: 'bytes', into } }],
     args: [
       ...(lowres ? ['-lowres', String(lowres)] : []),
       // FFmpeg would rotate by the EXIF tag itself; orientation is applied here, after colour.
@@ -86,7 +108,7 @@ export function decodeRaw(
       pixFmt,
       `/job/${outName}`,
     ],
-    // The decoded frame is held in memory once, at the size the header states: not a byte more.
+    // The decoded frame is held once, at the size the header states: not a byte more.
     limits: { ...plan.limits, maxOutputBytes: expectedBytes },
   };
   let result: ReturnType<typeof runPlan>;

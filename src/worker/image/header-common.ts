@@ -2,6 +2,7 @@
 import { InputError } from '../../errors.js';
 import type { ImageFormat } from '../../model/image-spec.js';
 import type { InputPiece } from '../../model/plan.js';
+import type { NativeFormat } from './expand.js';
 
 export interface JpegInfo {
   components: number;
@@ -37,6 +38,18 @@ export interface ImageHeader {
   view?: InputPiece[];
   /** JPEG only: what shrink-on-load and colour handling need. */
   jpeg?: JpegInfo;
+  /**
+   * Bytes per sample the decoder works in, when more than one: 16-bit PNG and TIFF, 12-bit and
+   * CMYK JPEG (decoded at 16 bits) are 2, 32-bit float TIFF 4. The decode costs that many times
+   * the memory of an 8-bit picture of the same size, so the image counts that many times against
+   * maxPixels.
+   */
+  sampleBytes?: 2 | 4;
+  /**
+   * The decoder's own pixel format when it is a narrow 8-bit one (expand.ts): asked for as it is,
+   * it comes out without the decoder's RGBA conversion.
+   */
+  native?: NativeFormat;
 }
 
 export const bad = (format: string, why: string) => new InputError(`the ${format} header is invalid: ${why}`);

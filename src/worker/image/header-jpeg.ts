@@ -121,6 +121,8 @@ export function readJpeg(src: ImageBytes): ImageHeader {
   info.adobeTransform = adobeTransform;
   info.scans = scans;
   const header: ImageHeader = { format: 'jpeg', width, height, jpeg: info };
+  // 12-bit JPEGs decode to 16-bit planes, and so do CMYK ones (cmyk.ts).
+  if (info.precision > 8 || info.components === 4) header.sampleBytes = 2;
   if (exif) header.exif = exif;
   if (iccChunks.size > 0) header.icc = concatBytes([...iccChunks.keys()].sort((a, b) => a - b).map((k) => iccChunks.get(k)!));
   // Metadata interleaved with the image in too many places: the decoder gets the image as it is.

@@ -17,6 +17,9 @@ const KEPT = new Set(['PLTE', 'tRNS']);
 export function readPng(src: ImageBytes): ImageHeader {
   if (src.size < 33) throw truncated('PNG', 'no IHDR');
   if (u32(src, 8) !== 13 || latin(src, 12, 4) !== 'IHDR') throw bad('PNG', 'IHDR is not the first chunk');
+  const ihdr = src.peek(24, 2);
+  const [bitDepth, colorType] = [ihdr[0]!, ihdr[1]!];
+  let transparency = false;
   const header: ImageHeader = { format: 'png', width: u32(src, 16)!, height: u32(src, 20)! };
   const pieces: InputPiece[] = [];
   addRange(pieces, 0, 33);
@@ -40,6 +43,7 @@ export function readPng(src: ImageBytes): ImageHeader {
         addRange(pieces, at, end);
         break;
       }
+      if (type === 'tRNS') transparency = true;
       if (idat === 'before' && KEPT.has(type)) addRange(pieces, at, end);
       else if (idat === 'before' && type === 'iCCP' && header.icc === undefined && header.iccDropped === undefined) readIccp(src, at + 8, len, header);
       else if (type === 'eXIf' && header.exif === undefined) readExif(src, at + 8, len, header);
@@ -47,6 +51,12 @@ export function readPng(src: ImageBytes): ImageHeader {
     at = end;
   }
   if (idat === 'before') throw bad('PNG', 'no IDAT chunk');
+  if (bitDepth === 16) header.sampleBytes = 2;
+  // 8-bit RGB, grey and grey + alpha; with tRNS, FFmpeg's decoder adds an alpha channel itself.
+  if (bitDepth === 8 && !transparency) {
+    const native = ({ 2: 'rgb24', 0: 'gray', 4: 'ya8' } as const)[colorType as 0 | 2 | 4];
+    if (native) header.native = native;
+  }
   if (pieces.length <= IMAGE_INPUT_CAPS.viewPieces) header.view = pieces;
   return header;
 }

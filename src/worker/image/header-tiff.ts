@@ -12,6 +12,7 @@
 import { UnsupportedError } from '../../errors.js';
 import { IMAGE_INPUT_CAPS } from '../../model/image-spec.js';
 import { minimalExif } from './exif.js';
+import type { NativeFormat } from './expand.js';
 import { bad, type ImageHeader, truncated } from './header-common.js';
 import { type ImageBytes, u16, u32 } from './source.js';
 
@@ -22,8 +23,14 @@ const LONG = 4;
 
 const T = {
   subfileType: 254,
+  photometric: 262,
+  samplesPerPixel: 277,
+  planarConfig: 284,
+  colorMap: 320,
+  extraSamples: 338,
   width: 256,
   height: 257,
+  bitsPerSample: 258,
   compression: 259,
   stripOffsets: 273,
   orientation: 274,
@@ -85,6 +92,11 @@ export function readTiff(src: ImageBytes): ImageHeader {
   if (compression === 6 || compression === 7) throw new UnsupportedError('JPEG-compressed TIFF is not decoded (use LZW, Deflate or no compression)');
   if (width > 0x7fffffff || height > 0x7fffffff) throw bad('TIFF', `dimensions ${width}×${height}`);
   const header: ImageHeader = { format: 'tiff', width, height };
+  const bits = sampleBits(src, decoded.get(T.bitsPerSample), le);
+  if (bits > 16) header.sampleBytes = 4;
+  else if (bits > 8) header.sampleBytes = 2;
+  const native = nativeFormat(decoded, bits);
+  if (native) header.native = native;
   // Only the orientation of the TIFF's own tags matters; kept metadata gets just that.
   if (orientation !== undefined && orientation >= 1 && orientation <= 8) header.exif = minimalExif(orientation);
   if (icc) {
@@ -123,6 +135,30 @@ function readIfd(src: ImageBytes, off: number, le: boolean): { entries: Map<numb
     entries.set(tag, { type, count: n, at, value });
   }
   return { entries, end };
+}
+
+/**
+ * The decoder's pixel format for chunky 8-bit RGB (RGB24) and grey (GRAY8, WhiteIsZero inverted
+ * by the decoder) without a colour map or extra samples.
+ */
+function nativeFormat(entries: Map<number, Entry>, bits: number): NativeFormat | undefined {
+  const value = (tag: number) => entries.get(tag)?.value;
+  if (bits !== 8 || entries.has(T.colorMap) || entries.has(T.extraSamples) || value(T.planarConfig) === 2) return undefined;
+  const samples = value(T.samplesPerPixel) ?? 1;
+  const photometric = value(T.photometric);
+  if (photometric === 2 && samples === 3) return 'rgb24';
+  if ((photometric === 0 || photometric === 1) && samples === 1) return 'gray';
+  return undefined;
+}
+
+/** The widest of the BitsPerSample values (1 when the tag is absent, as the decoder assumes). */
+function sampleBits(src: ImageBytes, e: Entry | undefined, le: boolean): number {
+  if (!e) return 1;
+  if (e.count === 1) return e.value;
+  if (e.type !== SHORT || e.count > 8) return 8;
+  let widest = 0;
+  for (let i = 0; i < e.count; i++) widest = Math.max(widest, u16(src, e.at + 2 * i, le) ?? 0);
+  return widest;
 }
 
 /** The end of the decoded image's strips or tiles, or undefined when it cannot be told cheaply. */

@@ -9,21 +9,20 @@
  */
 import { writeFileSync } from 'node:fs';
 import { LimitError } from '../../errors.js';
-import type { ImageJobInfo, ImageTargetSpec } from '../../model/image-spec.js';
+import type { ImageJobInfo } from '../../model/image-spec.js';
 import type { FFmpegPlan, ImagePlan, JobOutputResult, JobResult, PlanInput } from '../../model/plan.js';
 import { type RunContext, runPlan } from '../ffmpeg/run-plan.js';
-import { Resizer, type RgbaImage } from '../kernels/resize.js';
-import { crop, flatten, isOpaque, letterbox } from './compose.js';
-import { decodeImage } from './decode.js';
+import type { RgbaImage } from '../kernels/resize.js';
+import { isOpaque, sharedPixels } from './compose.js';
 import { encodeArgs, rawInputArgs } from './encode.js';
 import { exifOrientation, type Orientation } from './exif.js';
 import { type FitPlan, planFit } from './fit.js';
 import { checkDecodable, type ImageHeader, readImageHeader } from './header.js';
-import { convertToSrgb } from './icc.js';
 import { toProgressive } from './jpeg-progressive.js';
 import { addMetadata } from './metadata.js';
-import { applyOrientation, orientedSize, swapsAxes } from './orient.js';
+import { orientedSize, swapsAxes } from './orient.js';
 import { openImageBytes } from './source.js';
+import { SourceImage } from './source-image.js';
 import { encodeWebpLossless } from './webp-lossless.js';
 
 export function runImagePlan(plan: ImagePlan, ctx: RunContext): JobResult {
@@ -35,7 +34,7 @@ export function runImagePlan(plan: ImagePlan, ctx: RunContext): JobResult {
   } finally {
     src.close();
   }
-  checkPixels(`the image is ${header.width}×${header.height}`, header.width * header.height, spec.maxPixels);
+  checkSource(header, spec.maxPixels);
   checkDecodable(header);
   const orientation = exifOrientation(header.exif);
   const shown = orientedSize(header.width, header.height, orientation);
@@ -46,17 +45,9 @@ export function runImagePlan(plan: ImagePlan, ctx: RunContext): JobResult {
 
   const lowres = spec.shrinkOnLoad ? chooseLowres(header, orientation, fits) : 0;
   let started = performance.now();
-  let { image: decoded, icc } = decodeImage(plan, ctx, header, lowres);
-  const decodeMs = performance.now() - started;
-
-  started = performance.now();
-  if (header.jpeg?.components !== 4) {
-    if (header.icc) icc = convertToSrgb(decoded, header.icc);
-    else if (header.iccDropped) icc = 'ignored';
-  }
-  decoded = applyOrientation(decoded, orientation);
-  const resizer = new Resizer(decoded, { maxPixels: spec.maxPixels });
-  let resizeMs = performance.now() - started;
+  const source = SourceImage.load(plan, ctx, header, orientation, lowres, fits);
+  const { icc, decodeMs } = source;
+  let resizeMs = performance.now() - started - decodeMs;
 
   let encodeMs = 0;
   const outputs: JobOutputResult[] = new Array(spec.targets.length);
@@ -64,7 +55,7 @@ export function runImagePlan(plan: ImagePlan, ctx: RunContext): JobResult {
   let total = 0;
   for (const batch of batches(fits, spec.maxPixels)) {
     started = performance.now();
-    const frames = batch.map((i) => frame(decoded, resizer, fits[i]!, spec.targets[i]!, spec.maxPixels));
+    const frames = batch.map((i) => source.frame(fits[i]!, spec.targets[i]!, spec.maxPixels));
     resizeMs += performance.now() - started;
 
     started = performance.now();
@@ -102,6 +93,21 @@ export function runImagePlan(plan: ImagePlan, ctx: RunContext): JobResult {
   return { outputs, image: info, log: [], mediaSeconds: null, execMs: decodeMs + resizeMs + encodeMs, instantiateMs: 0 };
 }
 
+/** The stored size against maxPixels, counted once per byte of the samples the decoder works in. */
+function checkSource(header: ImageHeader, max: number): void {
+  const pixels = header.width * header.height;
+  const weight = header.sampleBytes ?? 1;
+  const what = `the image is ${header.width}×${header.height}`;
+  if (weight === 1) checkPixels(what, pixels, max);
+  else if (pixels * weight > max) {
+    throw new LimitError(
+      'maxPixels',
+      `${what} = ${pixels} pixels at ${weight * 8} bits per sample, counted as ${pixels * weight} against maxPixels ${max} (its decode needs ${weight}× the memory of an 8-bit picture)`,
+      { max, actual: pixels * weight, pixels },
+    );
+  }
+}
+
 function checkPixels(what: string, pixels: number, max: number): void {
   if (pixels > max) throw new LimitError('maxPixels', `${what} = ${pixels} pixels, over maxPixels ${max}`, { max, actual: pixels });
 }
@@ -135,18 +141,6 @@ function batches(fits: FitPlan[], max: number): number[][] {
   });
   if (current.length > 0) out.push(current);
   return out;
-}
-
-function frame(decoded: RgbaImage, resizer: Resizer, fit: FitPlan, t: ImageTargetSpec, maxPixels: number): RgbaImage {
-  let img =
-    fit.resize.width === decoded.width && fit.resize.height === decoded.height
-      ? decoded
-      : resizer.resize({ width: fit.resize.width, height: fit.resize.height, kernel: t.kernel, linearLight: t.linearLight, maxPixels });
-  if (fit.crop) img = crop(img, fit.crop);
-  if (fit.canvas) img = letterbox(img, fit.canvas, t.background);
-  // The decoded source is shared by every target; anything else is this target's own.
-  if (t.format === 'jpeg') img = flatten(img, t.background, img !== decoded);
-  return img;
 }
 
 /**
@@ -187,11 +181,10 @@ function encode(plan: ImagePlan, indices: number[], frames: RgbaImage[], ctx: Ru
       out[k] = encodeWebpLossless(f.data, f.width, f.height);
       return;
     }
-    const shared = new SharedArrayBuffer(f.data.length);
-    new Uint8Array(shared).set(f.data);
+    // Frames are made in shared memory (compose.ts): FFmpeg reads them in place.
     const name = `frame${i}.rgba`;
     outArgs.push('-map', `${inputs.length}:v`, ...encodeArgs(t, isOpaque(f), `/job/out${i}`));
-    inputs.push({ name, source: { type: 'shared', buffer: shared, byteLength: f.data.length } });
+    inputs.push({ name, source: sharedSource(f.data) });
     inArgs.push(...rawInputArgs(f.width, f.height, `/job/${name}`));
     viaFFmpeg.push(k);
   });
@@ -220,4 +213,14 @@ function encode(plan: ImagePlan, indices: number[], frames: RgbaImage[], ctx: Ru
     });
   }
   return out;
+}
+
+/** The frame's bytes as a job input: in place when they fill a SharedArrayBuffer, else copied once. */
+function sharedSource(data: Uint8Array): PlanInput['source'] {
+  if (data.buffer instanceof SharedArrayBuffer && data.byteOffset === 0 && data.byteLength === data.buffer.byteLength) {
+    return { type: 'shared', buffer: data.buffer, byteLength: data.byteLength };
+  }
+  const copy = sharedPixels(data.length);
+  copy.set(data);
+  return { type: 'shared', buffer: copy.buffer as SharedArrayBuffer, byteLength: data.length };
 }
