@@ -140,6 +140,16 @@ describe('ICC tables: declared sizes are checked against the data before anythin
 });
 
 describe('the default maxPixels bounds one job', () => {
+  it('an image decoded at 16 bits per sample counts twice', async () => {
+    const deep = pngFile({ width: 200, height: 100, colorType: 6, bitDepth: 16 });
+    const e = await refusal(engine.resize(deep, { width: 50, maxPixels: 30_000 }));
+    expect(e).toMatchObject({ code: 'E_LIMIT', details: { limit: 'maxPixels', max: 30_000, actual: 40_000, pixels: 20_000 } });
+    expect(e.message).toMatch(/at 16 bits per sample, counted as 40000/);
+    // The same picture at 8 bits is within the limit, and 16 bits within twice it.
+    expect((await engine.resize(pngFile({ width: 200, height: 100, colorType: 6 }), { width: 50, maxPixels: 30_000 })).width).toBe(50);
+    expect((await engine.resize(deep, { width: 50, maxPixels: 40_000, format: 'png' })).width).toBe(50);
+  });
+
   it('a 100-megapixel PNG of a few hundred KB is refused at the defaults, from its header', async () => {
     const png = pngFile({ width: 10000, height: 10000 });
     expect(png.length).toBeLessThan(2 * MiB);

@@ -88,6 +88,8 @@ export interface PngParts {
   height: number;
   /** Colour type 2 (RGB) by default; 0 grey, 6 RGBA. */
   colorType?: 0 | 2 | 6;
+  /** 8 by default. */
+  bitDepth?: 8 | 16;
   /** Chunks between IHDR and IDAT. */
   before?: Uint8Array[];
   /** Chunks between IDAT and IEND. */
@@ -104,19 +106,20 @@ export function pngFile(p: PngParts): Uint8Array {
   const v = new DataView(ihdr.buffer);
   v.setUint32(0, p.width);
   v.setUint32(4, p.height);
-  ihdr[8] = 8;
+  const bitDepth = p.bitDepth ?? 8;
+  ihdr[8] = bitDepth;
   ihdr[9] = colorType;
   return concat([
     Uint8Array.of(0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a),
     pngChunk('IHDR', ihdr),
     ...(p.before ?? []),
-    pngChunk('IDAT', p.idat ?? rampRows(p.width, p.height, PNG_CHANNELS[colorType])),
+    pngChunk('IDAT', p.idat ?? rampRows(p.width, p.height, (PNG_CHANNELS[colorType] * bitDepth) / 8)),
     ...(p.after ?? []),
     pngChunk('IEND', new Uint8Array(0)),
   ]);
 }
 
-/** The zlib stream of `height` identical filtered rows of a ramp (filter byte 0). */
+/** The zlib stream of `height` identical filtered rows of a ramp (filter byte 0), `channels` bytes per pixel. */
 export function rampRows(width: number, height: number, channels: number): Uint8Array {
   const row = new Uint8Array(1 + width * channels);
   for (let x = 0; x < width * channels; x++) row[1 + x] = (x * 7) & 255;

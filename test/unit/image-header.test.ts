@@ -144,6 +144,15 @@ describe('PNG', () => {
     expect(Buffer.from(seen).includes(Buffer.from('tRNS'))).toBe(true);
   });
 
+  it('a walk over 100 000 interleaved chunks holds no view, and no more than the cap on the way', () => {
+    const plte = pngChunk('PLTE', new Uint8Array(3));
+    const text = pngChunk('tEXt', ascii('a\0b'));
+    const before = Array.from({ length: 50_000 }, () => [plte, text]).flat();
+    const h = header(pngFile({ width: 2, height: 2, before }));
+    expect(h.view).toBeUndefined();
+    expect(h).toMatchObject({ width: 2, height: 2 });
+  });
+
   it('refuses a split IDAT run and a chunk running past the end', () => {
     const idat = pngFile({ width: 1, height: 1 }).subarray(33, -12);
     const split = concat([pngFile({ width: 1, height: 1 }).subarray(0, -12), pngChunk('tEXt', ascii('a\0b')), idat, pngChunk('IEND', new Uint8Array(0))]);
@@ -188,6 +197,15 @@ describe('WebP', () => {
     const file = riff([vp8x(30, 20, 0x28), chunk('ICCP', new Uint8Array(500)), vp8l(30, 20), exif]);
     const seen = viewed(file, header(file));
     expect(seen).toEqual(riff([vp8x(30, 20, 0), vp8l(30, 20)]));
+  });
+
+  it('a VP8X chunk that is not the first one or not 10 bytes is refused', () => {
+    const long = chunk('VP8X', new Uint8Array(40 * 1024 * 1024));
+    expect(thrown(() => header(riff([long, vp8l(30, 20)])))).toMatchObject({
+      code: 'E_INPUT_INVALID',
+      message: expect.stringMatching(/VP8X chunk of 41943040 bytes/),
+    });
+    expect(thrown(() => header(riff([vp8l(30, 20), vp8x(30, 20)])))).toMatchObject({ code: 'E_INPUT_INVALID' });
   });
 
   it('an animation without a still image is E_UNSUPPORTED', () => {

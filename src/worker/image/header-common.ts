@@ -1,6 +1,7 @@
 /** What the header readers of every format share: the header they return and their errors. */
 import { InputError } from '../../errors.js';
 import type { ImageFormat } from '../../model/image-spec.js';
+import { IMAGE_INPUT_CAPS } from '../../model/image-spec.js';
 import type { InputPiece } from '../../model/plan.js';
 import type { NativeFormat } from './expand.js';
 
@@ -56,11 +57,38 @@ export const bad = (format: string, why: string) => new InputError(`the ${format
 
 export const truncated = (format: string, why: string) => new InputError(`the ${format} is truncated (${why})`);
 
-/** Adds a range piece, merged with the previous one when they touch. */
-export function addRange(pieces: InputPiece[], from: number, to: number): void {
-  const last = pieces.at(-1);
-  if (last && !('bytes' in last) && last.to === from) last.to = to;
-  else if (to > from) pieces.push({ from, to });
+/**
+ * The decoder's view as a reader lays it out: ranges merged when they touch, literal bytes as
+ * they are. A file that would need more than IMAGE_INPUT_CAPS.viewPieces pieces gets no view (the
+ * decoder reads it as it is), so a walk holds at most that many whatever the file contains.
+ */
+export class ViewBuilder {
+  private pieces: InputPiece[] = [];
+  private overflow = false;
+
+  range(from: number, to: number): void {
+    const last = this.pieces.at(-1);
+    if (last && !('bytes' in last) && last.to === from) last.to = to;
+    else if (to > from) this.push({ from, to });
+  }
+
+  bytes(bytes: Uint8Array): void {
+    this.push({ bytes });
+  }
+
+  /** The pieces, or undefined when there were too many. */
+  get view(): InputPiece[] | undefined {
+    return this.overflow ? undefined : this.pieces;
+  }
+
+  private push(piece: InputPiece): void {
+    if (this.overflow) return;
+    this.pieces.push(piece);
+    if (this.pieces.length > IMAGE_INPUT_CAPS.viewPieces) {
+      this.overflow = true;
+      this.pieces = [];
+    }
+  }
 }
 
 /** Some writers keep the JPEG-style `Exif\0\0` prefix inside PNG and WebP EXIF chunks. */

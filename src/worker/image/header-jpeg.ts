@@ -9,9 +9,8 @@
  */
 import { InputError } from '../../errors.js';
 import { IMAGE_INPUT_CAPS } from '../../model/image-spec.js';
-import type { InputPiece } from '../../model/plan.js';
 import { concatBytes } from '../../util/bytes.js';
-import { addRange, bad, type ImageHeader, type JpegInfo, truncated } from './header-common.js';
+import { bad, type ImageHeader, type JpegInfo, truncated, ViewBuilder } from './header-common.js';
 import { type ImageBytes, WINDOW } from './source.js';
 
 const SOI = 0xd8;
@@ -38,8 +37,8 @@ export function readJpeg(src: ImageBytes): ImageHeader {
   const iccChunks = new Map<number, Uint8Array>();
   let scans = 0;
   let end = -1;
-  const pieces: InputPiece[] = [];
-  addRange(pieces, 0, 2);
+  const view = new ViewBuilder();
+  view.range(0, 2);
   let at = 2;
   while (end < 0) {
     const head = src.peek(at, 4);
@@ -52,11 +51,11 @@ export function readJpeg(src: ImageBytes): ImageHeader {
     }
     if (marker === EOI) {
       end = at + 2;
-      addRange(pieces, at, end);
+      view.range(at, end);
       break;
     }
     if (standalone(marker)) {
-      addRange(pieces, at, at + 2);
+      view.range(at, at + 2);
       at += 2;
       continue;
     }
@@ -66,7 +65,7 @@ export function readJpeg(src: ImageBytes): ImageHeader {
     if (len < 2) throw bad('JPEG', `segment length ${len}`);
     const segEnd = at + 2 + len;
     if (segEnd > src.size) throw truncated('JPEG', `a segment runs past the end of the file`);
-    if (!dropped(marker)) addRange(pieces, at, segEnd);
+    if (!dropped(marker)) view.range(at, segEnd);
     if (isSof(marker)) {
       if (scans > 0) throw bad('JPEG', 'a second frame header after the first scan (hierarchical or multi-frame JPEG)');
       const seg = src.peek(at + 4, len - 2);
@@ -110,7 +109,7 @@ export function readJpeg(src: ImageBytes): ImageHeader {
         );
       }
       const next = nextMarker(src, segEnd);
-      addRange(pieces, segEnd, next);
+      view.range(segEnd, next);
       at = next;
       continue;
     }
@@ -126,7 +125,7 @@ export function readJpeg(src: ImageBytes): ImageHeader {
   if (exif) header.exif = exif;
   if (iccChunks.size > 0) header.icc = concatBytes([...iccChunks.keys()].sort((a, b) => a - b).map((k) => iccChunks.get(k)!));
   // Metadata interleaved with the image in too many places: the decoder gets the image as it is.
-  header.view = pieces.length <= IMAGE_INPUT_CAPS.viewPieces ? pieces : [{ from: 0, to: end }];
+  header.view = view.view ?? [{ from: 0, to: end }];
   return header;
 }
 

@@ -7,8 +7,7 @@
  */
 import { inflateSync } from 'node:zlib';
 import { IMAGE_INPUT_CAPS } from '../../model/image-spec.js';
-import type { InputPiece } from '../../model/plan.js';
-import { addRange, bad, type ImageHeader, stripExifPrefix, truncated } from './header-common.js';
+import { bad, type ImageHeader, stripExifPrefix, truncated, ViewBuilder } from './header-common.js';
 import { type ImageBytes, latin, u32 } from './source.js';
 
 /** Chunks the decoder is given besides IHDR and the image data. */
@@ -21,8 +20,8 @@ export function readPng(src: ImageBytes): ImageHeader {
   const [bitDepth, colorType] = [ihdr[0]!, ihdr[1]!];
   let transparency = false;
   const header: ImageHeader = { format: 'png', width: u32(src, 16)!, height: u32(src, 20)! };
-  const pieces: InputPiece[] = [];
-  addRange(pieces, 0, 33);
+  const view = new ViewBuilder();
+  view.range(0, 33);
   let idat: 'before' | 'in' | 'after' = 'before';
   let at = 33;
   for (;;) {
@@ -36,15 +35,15 @@ export function readPng(src: ImageBytes): ImageHeader {
       // The image data is one run of IDAT chunks (PNG spec 5.6); a split run is a damaged file.
       if (idat === 'after') throw bad('PNG', `IDAT chunks are not consecutive (another one at byte ${at})`);
       idat = 'in';
-      addRange(pieces, at, end);
+      view.range(at, end);
     } else {
       if (idat === 'in') idat = 'after';
       if (type === 'IEND') {
-        addRange(pieces, at, end);
+        view.range(at, end);
         break;
       }
       if (type === 'tRNS') transparency = true;
-      if (idat === 'before' && KEPT.has(type)) addRange(pieces, at, end);
+      if (idat === 'before' && KEPT.has(type)) view.range(at, end);
       else if (idat === 'before' && type === 'iCCP' && header.icc === undefined && header.iccDropped === undefined) readIccp(src, at + 8, len, header);
       else if (type === 'eXIf' && header.exif === undefined) readExif(src, at + 8, len, header);
     }
@@ -57,7 +56,7 @@ export function readPng(src: ImageBytes): ImageHeader {
     const native = ({ 2: 'rgb24', 0: 'gray', 4: 'ya8' } as const)[colorType as 0 | 2 | 4];
     if (native) header.native = native;
   }
-  if (pieces.length <= IMAGE_INPUT_CAPS.viewPieces) header.view = pieces;
+  if (view.view) header.view = view.view;
   return header;
 }
 

@@ -6,8 +6,7 @@
  */
 import { UnsupportedError } from '../../errors.js';
 import { IMAGE_INPUT_CAPS } from '../../model/image-spec.js';
-import type { InputPiece } from '../../model/plan.js';
-import { addRange, bad, type ImageHeader, stripExifPrefix, truncated } from './header-common.js';
+import { bad, type ImageHeader, stripExifPrefix, truncated, ViewBuilder } from './header-common.js';
 import { type ImageBytes, latin, u32 } from './source.js';
 
 /** Chunks the decoder is given. */
@@ -24,17 +23,32 @@ export function readWebp(src: ImageBytes): ImageHeader {
   let icc: Uint8Array | undefined;
   let iccDropped: string | undefined;
   let exif: Uint8Array | undefined;
-  const kept: Array<{ at: number; end: number; type: string }> = [];
+  // The view: a RIFF header (its size set once the kept chunks are counted), then those chunks.
+  const riff = Uint8Array.of(0x52, 0x49, 0x46, 0x46, 0, 0, 0, 0, 0x57, 0x45, 0x42, 0x50);
+  const view = new ViewBuilder();
+  view.bytes(riff);
+  let keptBytes = 0;
   for (let at = 12; at + 8 <= riffEnd; ) {
     const type = latin(src, at, 4);
     const len = u32(src, at + 4, true)!;
     const end = at + 8 + len + (len & 1);
     if (at + 8 + len > riffEnd) throw truncated('WebP', `the ${JSON.stringify(type)} chunk runs past the end of the file`);
     const body = at + 8;
-    if (KEPT.has(type)) kept.push({ at, end: Math.min(end, riffEnd), type });
+    // The extended header is the first chunk and holds exactly 10 bytes (libwebp refuses any other).
+    if (type === 'VP8X' && (at !== 12 || len !== 10)) throw bad('WebP', `a VP8X chunk of ${len} bytes at byte ${at}`);
+    if (KEPT.has(type)) {
+      const chunkEnd = Math.min(end, riffEnd);
+      keptBytes += chunkEnd - at;
+      if (type === 'VP8X') {
+        const chunk = src.copy(at, chunkEnd - at);
+        chunk[8] = chunk[8]! & ~METADATA_FLAGS;
+        view.bytes(chunk);
+      } else {
+        view.range(at, chunkEnd);
+      }
+    }
     if (type === 'VP8X') {
       const b = src.peek(body, 10);
-      if (b.length < 10) throw bad('WebP', 'short VP8X chunk');
       canvas = { width: (b[4]! | (b[5]! << 8) | (b[6]! << 16)) + 1, height: (b[7]! | (b[8]! << 8) | (b[9]! << 16)) + 1 };
     } else if ((type === 'VP8 ' || type === 'VP8L') && !image) {
       image = bitstreamSize(src.peek(body, 10), type);
@@ -59,11 +73,8 @@ export function readWebp(src: ImageBytes): ImageHeader {
   if (icc) header.icc = icc;
   if (iccDropped) header.iccDropped = iccDropped;
   if (exif) header.exif = exif;
-  const keptBytes = kept.reduce((n, k) => n + k.end - k.at, 0);
-  if (12 + keptBytes < src.size) {
-    const pieces = view(src, kept, keptBytes);
-    if (pieces.length <= IMAGE_INPUT_CAPS.viewPieces) header.view = pieces;
-  }
+  new DataView(riff.buffer).setUint32(4, 4 + keptBytes, true);
+  if (12 + keptBytes < src.size && view.view) header.view = view.view;
   return header;
 }
 
@@ -77,23 +88,4 @@ function bitstreamSize(b: Uint8Array, type: string): { width: number; height: nu
   if (b[0] !== 0x2f) throw bad('WebP', 'VP8L signature missing');
   const bits = (b[1]! | (b[2]! << 8) | (b[3]! << 16) | (b[4]! << 24)) >>> 0;
   return { width: (bits & 0x3fff) + 1, height: ((bits >>> 14) & 0x3fff) + 1 };
-}
-
-/** A RIFF header of the kept chunks' size, then the chunks (VP8X with its metadata flags cleared). */
-function view(src: ImageBytes, kept: Array<{ at: number; end: number; type: string }>, keptBytes: number): InputPiece[] {
-  const head = new Uint8Array(12);
-  head.set([0x52, 0x49, 0x46, 0x46]); // RIFF
-  new DataView(head.buffer).setUint32(4, 4 + keptBytes, true);
-  head.set([0x57, 0x45, 0x42, 0x50], 8); // WEBP
-  const pieces: InputPiece[] = [{ bytes: head }];
-  for (const k of kept) {
-    if (k.type === 'VP8X') {
-      const chunk = src.copy(k.at, k.end - k.at);
-      chunk[8] = chunk[8]! & ~METADATA_FLAGS;
-      pieces.push({ bytes: chunk });
-    } else {
-      addRange(pieces, k.at, k.end);
-    }
-  }
-  return pieces;
 }
