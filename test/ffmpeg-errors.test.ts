@@ -11,7 +11,7 @@ import type { FFmpegPlan, JobLimits, JobResult } from '../dist/model/plan.js';
 import { compileCore } from '../dist/pool/core-module.js';
 import { FFmpegCore } from '../dist/worker/ffmpeg/core.js';
 import { runPlan } from '../dist/worker/ffmpeg/run-plan.js';
-import { media, repoRoot } from './helpers/media.js';
+import { media, mediaDir, repoRoot } from './helpers/media.js';
 import { flipBits, sharedSource } from './helpers/mutate.js';
 
 const LIMITS: JobLimits = { maxOutputBytes: 2 ** 31, maxReturnedBytes: 2 ** 28, maxHeapBytes: 2 ** 30, maxDurationSeconds: 36_000 };
@@ -144,7 +144,7 @@ describe('who failed', () => {
     const more = ['audio/puredata-bell.aiff', 'audio/renpyallstars.ogg', 'video/oa4-launch-vp8-vorbis.webm', 'video/realshort-h264-aac.mp4'];
     const tally: Record<string, number> = {};
     for (const file of [...files, ...more]) {
-      const original = new Uint8Array(await readFile(`${repoRoot}/../shared/media/${file}`));
+      const original = new Uint8Array(await readFile(`${mediaDir}/${file}`));
       for (let seed = 1; seed <= 8; seed++) {
         const input: MediaInput = { data: flipBits(original, [2, 8, 32, 128][seed % 4]!, seed * 7919 + file.length), name: file };
         const code = await settle(engine.transcode(input, { preset: 'flac' }));

@@ -4,6 +4,45 @@
  */
 import { OptionsError } from '../errors.js';
 
+/**
+ * The default `maxPixels`: the largest stored width × height an image call decodes (counted twice
+ * for images decoded at 16 bits per sample), and the bound on each output and its letterbox
+ * canvas. Chosen so one job at the defaults stays near 512 MB of process memory for any input
+ * format: the FFmpeg decode (its frame and the raw frame it writes, in the wasm heap, which keeps
+ * its high-water mark), the decoded source in the resize kernel's memory, one frame per target
+ * and the encoder's input. Measured peak RSS of a one-worker engine (idle: ~115 MB) at 24 MP:
+ * downscales to 640 px 156–480 MB (JPEG with shrink-on-load to WebP with alpha), full-size
+ * conversions 360–480 MB, a 600×400 → 6000×4000 enlargement to PNG 522 MB. 24 MP is a
+ * 6000 × 4000 camera photo.
+ */
+export const DEFAULT_MAX_PIXELS = 24_000_000;
+
+/**
+ * Fixed bounds on what an image file can make the header readers hold or do, whatever the
+ * options. Each is far above what real files carry; a file past one is refused or the piece is
+ * ignored, as each entry says.
+ */
+export const IMAGE_INPUT_CAPS = Object.freeze({
+  /**
+   * ICC profile bytes (after inflating a PNG iCCP, or joining JPEG APP2 chunks): a JPEG can carry
+   * at most 255 × 65,519 bytes. A larger or undecodable profile is ignored (`icc: 'ignored'`),
+   * as libpng and browsers ignore a bad one: the pixels are still there to show.
+   */
+  iccBytes: 16 * 1024 * 1024,
+  /** EXIF block bytes (PNG eXIf, WebP EXIF; a JPEG APP1 holds at most 65,527). Larger: ignored. */
+  exifBytes: 1024 * 1024,
+  /**
+   * JPEG scans (SOS markers) in the first image. libjpeg-turbo's fuzzers use the same bound
+   * (TJPARAM_SCANLIMIT 500); encoders write 1 (baseline) to ~10 (progressive, libjpeg's default
+   * script) and every scan makes the decoder pass over the whole picture again. More: refused.
+   */
+  jpegScans: 500,
+  /** TIFF IFDs followed from the first one to the image FFmpeg decodes (SubIFD hops). More: refused. */
+  tiffIfds: 16,
+  /** Pieces the decoder's view of a JPEG or PNG may have; beyond it the decoder gets the file as is. */
+  viewPieces: 64,
+});
+
 /** Image formats sandcodec decodes. */
 export const IMAGE_FORMATS = Object.freeze(['jpeg', 'png', 'webp', 'gif', 'bmp', 'tiff'] as const);
 export type ImageFormat = (typeof IMAGE_FORMATS)[number];

@@ -9,8 +9,15 @@ import type { LoudnessMeasure } from './loudness.js';
 /** Where a job input's bytes come from. `shared` bytes are read in place, never copied. */
 export type InputSource = { type: 'path'; path: string } | { type: 'shared'; buffer: SharedArrayBuffer; byteLength: number };
 
-/** Where a job output's bytes go: a host file (a temporary name the engine commits) or back. */
-export type OutputSink = { type: 'path'; path: string } | { type: 'bytes' } | { type: 'analysis' };
+/**
+ * Where a job output's bytes go: a host file (a temporary name the engine commits) or back.
+ * A `bytes` sink may be given the buffer to fill (`into`, for outputs of a known size made in
+ * the worker, like a decoded frame): the output is exactly that buffer, and cannot outgrow it.
+ */
+export type OutputSink = { type: 'path'; path: string } | { type: 'bytes'; into?: Uint8Array } | { type: 'analysis' };
+
+/** A piece of the file a job input presents: a byte range of its source, or bytes of its own. */
+export type InputPiece = { from: number; to: number } | { bytes: Uint8Array };
 
 /** The directory a job's FFmpeg sees; it holds only the plan's inputs and outputs. */
 export const JOB_DIR = '/job';
@@ -24,6 +31,12 @@ export interface PlanInput {
   /** File name inside the job directory, e.g. `in0.flac`. */
   name: string;
   source: InputSource;
+  /**
+   * The file FFmpeg sees, when it is not the source as it is: these pieces in order. The image
+   * pipeline hands the decoder only the parts of a file it decodes (no metadata chunks, nothing
+   * after the image) or patches a byte, without copying the source.
+   */
+  view?: InputPiece[];
 }
 
 export interface PlanOutput {

@@ -5,6 +5,7 @@
 import type { ResolvedInput } from '../call/input.js';
 import { OptionsError } from '../errors.js';
 import {
+  DEFAULT_MAX_PIXELS,
   DEFAULT_RESIZE_KERNEL,
   FIT_MODES,
   type FitMode,
@@ -18,9 +19,6 @@ import {
   type ResizeKernel,
 } from '../model/image-spec.js';
 import type { ImagePlan, JobLimits, OutputSink } from '../model/plan.js';
-
-/** 100 megapixels: any camera photo, far below what would exhaust a worker. */
-export const DEFAULT_IMAGE_MAX_PIXELS = 100_000_000;
 
 export interface ImageTarget {
   width?: number;
@@ -54,7 +52,7 @@ export interface ImageTarget {
 }
 
 export interface ImageJobOptions {
-  /** Largest stored width × height decoded. Default 100 MP. */
+  /** Largest stored width × height decoded, and largest output. Default DEFAULT_MAX_PIXELS (24 MP). */
   maxPixels?: number;
   /** JPEG shrink-on-load. Default true. */
   shrinkOnLoad?: boolean;
@@ -149,7 +147,7 @@ export function resolveTarget(t: unknown, prefix: string, output: string): Image
 
 export function resolveImageJob(o: ImageJobOptions): { maxPixels: number; shrinkOnLoad: boolean } {
   return {
-    maxPixels: intOption('maxPixels', o.maxPixels, 1, Number.MAX_SAFE_INTEGER, DEFAULT_IMAGE_MAX_PIXELS),
+    maxPixels: intOption('maxPixels', o.maxPixels, 1, Number.MAX_SAFE_INTEGER, DEFAULT_MAX_PIXELS),
     shrinkOnLoad: boolOption('shrinkOnLoad', o.shrinkOnLoad, true),
   };
 }

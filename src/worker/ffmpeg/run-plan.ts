@@ -9,7 +9,7 @@ import { globalArgs, LOG_LEVEL, PROTOCOL_WHITELIST, sandboxArgs } from './args.j
 import type { CoreExit, FFmpegCore } from './core.js';
 import { demuxerTable } from './formats.js';
 import { type ProgressReport, ProgressSink } from './progress.js';
-import { BufferSink, type ByteSink, bytesSource, hostFileSink, hostFileSource, JobFS, OutputBudget } from './sandbox-fs.js';
+import { BufferSink, type ByteSink, bytesSource, hostFileSink, hostFileSource, JobFS, OutputBudget, viewSource } from './sandbox-fs.js';
 import { RunWatch } from './verdict.js';
 
 /** The node FFmpeg writes `-progress` to; plan files cannot be named like it (no leading dot). */
@@ -77,7 +77,7 @@ export function runPlan(plan: Plan, ctx: RunContext): JobResult {
         sink = hostFileSink(target.path);
         budgets = [total];
       } else if (target.type === 'bytes') {
-        sink = new BufferSink(plan.limits.maxReturnedBytes);
+        sink = new BufferSink(plan.limits.maxReturnedBytes, target.into);
         budgets = [total, returned];
       } else {
         // Measured PCM is never stored, so it counts against no budget.
@@ -126,8 +126,8 @@ export function runPlan(plan: Plan, ctx: RunContext): JobResult {
 
 function openSource(input: PlanInput) {
   const { source } = input;
-  if (source.type === 'path') return hostFileSource(source.path);
-  return bytesSource(new Uint8Array(source.buffer, 0, source.byteLength));
+  const whole = source.type === 'path' ? hostFileSource(source.path) : bytesSource(new Uint8Array(source.buffer, 0, source.byteLength));
+  return input.view ? viewSource(whole, input.view) : whole;
 }
 
 function hostPathOf(input: PlanInput): string | undefined {

@@ -11,7 +11,7 @@
 /// <reference path="../../types/resizable-array-buffer.d.ts" />
 import { closeSync, fstatSync, ftruncateSync, openSync, readSync, writeSync } from 'node:fs';
 import { IOError, LimitError, type LimitName, SandcodecError } from '../../errors.js';
-import { JOB_DIR, jobPath } from '../../model/plan.js';
+import { type InputPiece, JOB_DIR, jobPath } from '../../model/plan.js';
 import type { EmscriptenFS, EmscriptenNode, EmscriptenStream } from './core.js';
 
 const S_IFREG_RW = 0o100666;
@@ -136,6 +136,46 @@ export function hostFileSink(path: string): ByteSink {
   return sink;
 }
 
+/**
+ * The file made of `pieces` of `inner` (byte ranges) and literal bytes, in order: reads map onto
+ * the pieces, nothing is copied up front.
+ */
+export function viewSource(inner: ByteSource, pieces: readonly InputPiece[]): ByteSource {
+  const starts: number[] = [];
+  let size = 0;
+  for (const p of pieces) {
+    starts.push(size);
+    size += 'bytes' in p ? p.bytes.byteLength : Math.max(0, Math.min(p.to, inner.size) - p.from);
+  }
+  return {
+    size,
+    read(target, position) {
+      let done = 0;
+      // The last piece starting at or before `position`.
+      let i = starts.findLastIndex((s) => s <= position);
+      while (i >= 0 && i < pieces.length && done < target.byteLength) {
+        const p = pieces[i]!;
+        const offset = position + done - starts[i]!;
+        const rest = target.subarray(done);
+        let n: number;
+        if ('bytes' in p) {
+          n = Math.max(0, Math.min(rest.byteLength, p.bytes.byteLength - offset));
+          rest.set(p.bytes.subarray(offset, offset + n));
+        } else {
+          const end = Math.min(p.to, inner.size);
+          const want = Math.max(0, Math.min(rest.byteLength, end - p.from - offset));
+          n = want > 0 ? inner.read(rest.subarray(0, want), p.from + offset) : 0;
+          if (n < want) return done + n;
+        }
+        done += n;
+        i++;
+      }
+      return done;
+    },
+    close: () => inner.close(),
+  };
+}
+
 /** The largest ArrayBuffer V8 makes; a bytes output cannot grow past it whatever the budget. */
 const MAX_BUFFER = 2 ** 32;
 const INITIAL_BYTES = 64 * 1024;
@@ -147,10 +187,20 @@ const INITIAL_BYTES = 64 * 1024;
  */
 export class BufferSink implements ByteSink {
   written = 0;
-  private readonly buffer: ArrayBuffer;
+  /** The growable buffer; none when writing into a fixed one (`into`). */
+  private readonly buffer: ArrayBuffer | undefined;
   private view: Uint8Array;
 
-  constructor(maxBytes: number) {
+  /**
+   * `into`: a buffer to fill in place (a decoded picture goes straight to where it is used); the
+   * sink never grows past it.
+   */
+  constructor(maxBytes: number, into?: Uint8Array) {
+    if (into) {
+      this.buffer = undefined;
+      this.view = into;
+      return;
+    }
     const max = Math.max(1, Math.min(maxBytes, MAX_BUFFER));
     this.buffer = new ArrayBuffer(Math.min(INITIAL_BYTES, max), { maxByteLength: max });
     this.view = new Uint8Array(this.buffer);
@@ -158,16 +208,16 @@ export class BufferSink implements ByteSink {
 
   write(data: Uint8Array, position: number): number {
     const end = position + data.byteLength;
-    if (end > this.buffer.byteLength) {
-      if (end > this.buffer.maxByteLength) {
-        // Only a maxReturnedBytes above what one buffer can hold gets here.
-        throw new LimitError('maxReturnedBytes', `an output returned as bytes cannot grow past ${this.buffer.maxByteLength} bytes`, {
-          max: this.buffer.maxByteLength,
-        });
+    if (end > this.view.byteLength) {
+      const buffer = this.buffer;
+      if (!buffer || end > buffer.maxByteLength) {
+        // Only a fixed buffer, or a maxReturnedBytes above what one buffer can hold, gets here.
+        const max = buffer?.maxByteLength ?? this.view.byteLength;
+        throw new LimitError(buffer ? 'maxReturnedBytes' : 'maxOutputBytes', `an output returned as bytes cannot grow past ${max} bytes`, { max });
       }
       // Some headroom keeps the number of resizes logarithmic; pages are committed as touched.
-      this.buffer.resize(Math.min(this.buffer.maxByteLength, Math.max(end, Math.ceil(this.buffer.byteLength * 1.5))));
-      this.view = new Uint8Array(this.buffer);
+      buffer.resize(Math.min(buffer.maxByteLength, Math.max(end, Math.ceil(buffer.byteLength * 1.5))));
+      this.view = new Uint8Array(buffer);
     }
     this.view.set(data, position);
     this.written = Math.max(this.written, end);
@@ -188,6 +238,7 @@ export class BufferSink implements ByteSink {
 
   /** The output, in the sink's own buffer shrunk to size: handed over, not copied. */
   bytes(): Uint8Array {
+    if (!this.buffer) return this.view.subarray(0, this.written);
     this.buffer.resize(this.written);
     this.view = new Uint8Array(this.buffer);
     return this.view;

@@ -29,7 +29,7 @@ import { type LogRecord, LogTail } from './log.js';
 
 /**
  * The share of failed decode attempts above which a damaged input is refused. Measured on seeded
- * damage of the real corpus (../shared/media): 1 to 16 flipped bits cost 1 to 5% of the frames
+ * damage of the real corpus (test/fixtures): 1 to 16 flipped bits cost 1 to 5% of the frames
  * (one frame in 80 of a 7 s FLAC, one in 19 of a 1.75 s loop); 64 flips in that loop cost 10 to
  * 23%; 4 KiB of noise in a 1.2 s MP4 cost 25%. FFmpeg's own default (-max_error_rate) is 2/3.
  */

@@ -1,7 +1,8 @@
 /**
  * CMYK and YCCK JPEGs. FFmpeg's mjpeg decoder turns 8-bit four-component pictures into RGB by
  * multiplying each ink by K, so the inks themselves never reach us and no profile could be
- * applied. Marked as 12-bit in a copy of the SOF, the same scan takes the decoder's other path
+ * applied. Marked as 12-bit in the SOF of the decoder's view of the file (one byte patched, the
+ * file itself never copied), the same scan takes the decoder's other path
  * (YUVA444P16, no conversion): the Huffman data does not depend on the precision, the DC
  * predictor starts at 2048 instead of 128 and the 12-bit IDCT works in the same units, so every
  * plane comes out as (8-bit sample + 1920) << 4. We read the four planes back from that,
@@ -11,26 +12,21 @@ import type { RgbaImage } from '../kernels/resize.js';
 import type { ImageHeader } from './header.js';
 import { cmykToSrgb } from './icc-lut.js';
 
-/** The input with the SOF's sample precision set to 12 bits. */
-export function as12Bit(bytes: Uint8Array, header: ImageHeader): Uint8Array {
-  const copy = bytes.slice();
-  copy[header.jpeg!.sofAt + 4] = 12;
-  return copy;
-}
-
-/** Four planes of 16-bit samples (as decoded from `as12Bit`) to sRGB RGBA8. */
-export function cmykPlanesToRgba(raw: Uint8Array, header: ImageHeader): { image: RgbaImage; icc: 'converted' | 'ignored' } {
+/**
+ * Four planes of 16-bit samples (as decoded through the 12-bit SOF) to sRGB RGBA8, into `out`
+ * when given. The 8-bit planes are narrowed in place in the first half of `raw` (each byte is
+ * written at or before the sample it comes from has been read), so no other copy of them exists.
+ */
+export function cmykPlanesToRgba(
+  raw: Uint8Array,
+  header: ImageHeader,
+  out: Uint8Array = new Uint8Array(header.width * header.height * 4),
+): { image: RgbaImage; icc: 'converted' | 'ignored' } {
   const { width, height } = header;
   const n = width * height;
   const samples = new Uint16Array(raw.buffer, raw.byteOffset, n * 4);
-  const planes = [0, 1, 2, 3].map((p) => {
-    const plane = new Uint8Array(n);
-    for (let i = 0; i < n; i++) {
-      const v = (samples[p * n + i]! >> 4) - 1920;
-      plane[i] = Math.min(255, Math.max(0, v));
-    }
-    return plane;
-  }) as [Uint8Array, Uint8Array, Uint8Array, Uint8Array];
+  for (let i = 0; i < n * 4; i++) raw[i] = Math.min(255, Math.max(0, (samples[i]! >> 4) - 1920));
+  const planes = [0, 1, 2, 3].map((p) => raw.subarray(p * n, (p + 1) * n)) as [Uint8Array, Uint8Array, Uint8Array, Uint8Array];
   const transform = header.jpeg!.adobeTransform;
   if (transform === 2) {
     // YCCK: the first three planes are YCbCr of (255 − stored CMY), as libjpeg writes them.
@@ -46,9 +42,8 @@ export function cmykPlanesToRgba(raw: Uint8Array, header: ImageHeader): { image:
   }
   // Adobe's writers store inverted inks (255 = none); without its marker, inks are as they are.
   if (transform !== null) for (const plane of planes) for (let i = 0; i < n; i++) plane[i] = 255 - plane[i]!;
-  const data = new Uint8Array(n * 4);
-  const icc = cmykToSrgb(planes, n, header.icc, data);
-  return { image: { data, width, height }, icc };
+  const icc = cmykToSrgb(planes, n, header.icc, out);
+  return { image: { data: out, width, height }, icc };
 }
 
 function clamp(v: number): number {

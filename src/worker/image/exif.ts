@@ -48,8 +48,11 @@ export function uprightExif(tiff: Uint8Array): Uint8Array {
   return copy;
 }
 
-/** A minimal EXIF block holding only Orientation = 1, for outputs of sources that had none. */
-export function minimalExif(): Uint8Array {
-  // II*\0, IFD0 at 8: one entry (0x0112, SHORT, 1, value 1), next IFD 0.
-  return Uint8Array.from([0x49, 0x49, 0x2a, 0, 8, 0, 0, 0, 1, 0, 0x12, 0x01, 3, 0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0]);
+/**
+ * A minimal EXIF block holding only an Orientation: 1 for outputs of sources that had none, the
+ * source's own for TIFF inputs (whose EXIF would otherwise be the whole file).
+ */
+export function minimalExif(orientation = 1): Uint8Array {
+  // II*\0, IFD0 at 8: one entry (0x0112, SHORT, 1, value), next IFD 0.
+  return Uint8Array.from([0x49, 0x49, 0x2a, 0, 8, 0, 0, 0, 1, 0, 0x12, 0x01, 3, 0, 1, 0, 0, 0, orientation & 255, orientation >> 8, 0, 0, 0, 0, 0, 0]);
 }

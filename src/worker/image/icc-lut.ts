@@ -23,6 +23,16 @@ interface Pipeline {
 
 const sig = (b: Uint8Array, at: number) => String.fromCharCode(...b.subarray(at, at + 4));
 
+/**
+ * Every size a table declares is checked against the bytes the tag holds before anything is
+ * allocated: a 4-input CLUT of g points per input is g⁴ × 3 values, so a few bytes claiming
+ * g = 100 would otherwise cost 1.2 GB. A tag that does not hold what it declares is unreadable,
+ * and an unreadable profile is treated as absent.
+ */
+function need(b: Uint8Array, end: number, what: string): void {
+  if (!(end <= b.length)) throw new Error(`${what} needs ${end} bytes, the tag has ${b.length}`);
+}
+
 function tags(icc: Uint8Array): Map<string, Uint8Array> {
   const v = new DataView(icc.buffer, icc.byteOffset, icc.byteLength);
   const out = new Map<string, Uint8Array>();
@@ -50,9 +60,11 @@ function tableCurve(table: Float32Array): Curve {
 /** A `curv` or `para` element inside an mAB; returns the curve and its padded byte length. */
 function readCurveAt(b: Uint8Array, at: number): { curve: Curve; size: number } {
   const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  need(b, at + 12, 'a curve');
   const type = sig(b, at);
   if (type === 'curv') {
     const n = v.getUint32(at + 8);
+    need(b, at + 12 + 2 * n, `a curve of ${n} entries`);
     const size = Math.ceil((12 + 2 * n) / 4) * 4;
     if (n === 0) return { curve: (x) => x, size };
     if (n === 1) {
@@ -65,7 +77,9 @@ function readCurveAt(b: Uint8Array, at: number): { curve: Curve; size: number } 
   }
   if (type === 'para') {
     const fn = v.getUint16(at + 8);
-    const k = [1, 3, 4, 5, 7][fn] ?? 1;
+    const k = [1, 3, 4, 5, 7][fn];
+    if (k === undefined) throw new Error(`parametric curve type ${fn}`);
+    need(b, at + 12 + 4 * k, 'a parametric curve');
     const p = Array.from({ length: k }, (_, i) => v.getInt32(at + 12 + 4 * i) / 65536);
     const [g, a = 1, c0 = 0, c = 0, d = 0, e = 0, f = 0] = p as [number, ...number[]];
     const size = Math.ceil((12 + 4 * k) / 4) * 4;
@@ -77,7 +91,7 @@ function readCurveAt(b: Uint8Array, at: number): { curve: Curve; size: number } 
       (x) => (x >= d ? pw(a * x + c0) : c * x),
       (x) => (x >= d ? pw(a * x + c0) + e : c * x + f),
     ];
-    return { curve: curves[fn] ?? curves[0]!, size };
+    return { curve: curves[fn]!, size };
   }
   throw new Error(`unsupported curve type ${type}`);
 }
@@ -93,6 +107,7 @@ function labToXyz(L: number, a: number, b: number): [number, number, number] {
 function parseLut(b: Uint8Array, pcs: string): Pipeline {
   const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const wide = sig(b, 0) === 'mft2';
+  need(b, wide ? 52 : 48, 'a lut header');
   const inputs = b[8]!;
   const outputs = b[9]!;
   const points = b[10]!;
@@ -101,6 +116,9 @@ function parseLut(b: Uint8Array, pcs: string): Pipeline {
   const inN = wide ? v.getUint16(48) : 256;
   const outN = wide ? v.getUint16(50) : 256;
   if (wide) at = 52;
+  if (points < 2 || inN < 2 || outN < 2) throw new Error(`lut of ${points} grid points, ${inN} and ${outN} curve entries`);
+  const unit = wide ? 2 : 1;
+  need(b, at + (inputs * inN + points ** inputs * outputs + outputs * outN) * unit, `a lut of ${points}⁴ grid points`);
   const read = () => {
     const value = wide ? v.getUint16(at) / 65535 : b[at]! / 255;
     at += wide ? 2 : 1;
@@ -129,6 +147,7 @@ function parseMab(b: Uint8Array, pcs: string): Pipeline {
   const inputs = b[8]!;
   const outputs = b[9]!;
   if (inputs !== 4 || outputs !== 3) throw new Error(`mAB with ${inputs} → ${outputs} channels`);
+  need(b, 32, 'an mAB header');
   const [offB, offMatrix, offM, offClut, offA] = [12, 16, 20, 24, 28].map((o) => v.getUint32(o)) as [number, number, number, number, number];
   const curves = (at: number, n: number): Curve[] => {
     const out: Curve[] = [];
@@ -143,11 +162,15 @@ function parseMab(b: Uint8Array, pcs: string): Pipeline {
   const bCurves = offB ? curves(offB, 3) : [identity, identity, identity];
   const mCurves = offM ? curves(offM, 3) : [identity, identity, identity];
   const aCurves = offA ? curves(offA, 4) : [identity, identity, identity, identity];
+  if (offMatrix) need(b, offMatrix + 48, 'a matrix');
   const matrix = offMatrix ? Array.from({ length: 12 }, (_, i) => v.getInt32(offMatrix + 4 * i) / 65536) : undefined;
   if (!offClut) throw new Error('mAB without a CLUT');
+  need(b, offClut + 20, 'a CLUT header');
   const grid = Array.from({ length: 4 }, (_, i) => b[offClut + i]!);
   const precision = b[offClut + 16]!;
+  if (grid.some((g) => g === 0) || (precision !== 1 && precision !== 2)) throw new Error(`CLUT of ${grid.join('×')} points, precision ${precision}`);
   const count = grid.reduce((n, g) => n * g, 1) * 3;
+  need(b, offClut + 20 + count * precision, `a CLUT of ${grid.join('×')} points`);
   const clut = new Float32Array(count);
   for (let i = 0; i < count; i++) clut[i] = precision === 2 ? v.getUint16(offClut + 20 + 2 * i) / 65535 : b[offClut + 20 + i]! / 255;
   return {

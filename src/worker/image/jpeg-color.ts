@@ -65,10 +65,16 @@ const CLAMP = Uint8Array.from({ length: 1024 }, (_, i) => Math.min(255, Math.max
 // Alpha 255 in the top byte, as an int32 so that every word stays a small integer for the JIT.
 const OPAQUE = 0xff000000 | 0;
 
-export function jpegPlanesToRgba(planes: Uint8Array, layout: JpegLayout, width: number, height: number): RgbaImage {
-  const out = new Uint8Array(width * height * 4);
+/** Converts into `out` (width × height × 4 bytes, e.g. the resize kernel's source) when given. */
+export function jpegPlanesToRgba(
+  planes: Uint8Array,
+  layout: JpegLayout,
+  width: number,
+  height: number,
+  out: Uint8Array = new Uint8Array(width * height * 4),
+): RgbaImage {
   // One little-endian word per pixel: R, G, B, A in memory order.
-  const words = new Int32Array(out.buffer);
+  const words = new Int32Array(out.buffer, out.byteOffset, width * height);
   const { cw, ch } = chromaSize(layout, width, height);
   const cbPlane = width * height;
   const crPlane = cbPlane + cw * ch;

@@ -15,13 +15,17 @@ export function orientedSize(width: number, height: number, o: Orientation): { w
   return swapsAxes(o) ? { width: height, height: width } : { width, height };
 }
 
-export function applyOrientation(img: RgbaImage, o: Orientation): RgbaImage {
-  if (o === 1) return img;
+/** The displayed image, written into `out` (W × H × 4 bytes) when given. */
+export function applyOrientation(img: RgbaImage, o: Orientation, out?: Uint8Array): RgbaImage {
   const { width: w, height: h } = img;
   const { width: W, height: H } = orientedSize(w, h, o);
+  if (o === 1) {
+    out?.set(img.data);
+    return out ? { data: out, width: W, height: H } : img;
+  }
+  out ??= new Uint8Array(W * H * 4);
   const src = new Uint32Array(img.data.buffer, img.data.byteOffset, w * h);
-  const out = new Uint8Array(W * H * 4);
-  const dst = new Uint32Array(out.buffer);
+  const dst = new Uint32Array(out.buffer, out.byteOffset, W * H);
   // For each displayed pixel (X, Y), the stored pixel it comes from.
   for (let Y = 0; Y < H; Y++) {
     for (let X = 0; X < W; X++) {

@@ -1,111 +1,86 @@
 /**
- * The worker side of an image plan, in one task: header (size checked against maxPixels before
- * any decode buffer exists) → decode to RGBA8 with the FFmpeg core (JPEG shrink-on-load via the
- * decoder's `lowres`; YCbCr JPEGs come out as planes, converted libjpeg-style in jpeg-color.ts)
- * → colour to sRGB → EXIF orientation → resize with the wasm kernel, once per
- * target from one decoded source → crop/letterbox/flatten → one FFmpeg run encoding every target.
+ * The worker side of an image plan, in one task: header (read through bounded reads; the size
+ * and every target checked against maxPixels before any decode buffer exists) → decode with the
+ * FFmpeg core (decode.ts: the header's view of the file, an output bounded by the header) →
+ * colour to sRGB → EXIF orientation → resize with the wasm kernel, once per target from one
+ * decoded source → crop/letterbox/flatten → encode. Targets are resized and encoded in batches of
+ * at most maxPixels output pixels (one FFmpeg run per batch, usually one for the whole set), so a
+ * job holds the source and at most maxPixels of outputs whatever the number of targets.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
-import { InputError, LimitError } from '../../errors.js';
+import { writeFileSync } from 'node:fs';
+import { LimitError } from '../../errors.js';
 import type { ImageJobInfo } from '../../model/image-spec.js';
-import type { FFmpegPlan, ImagePlan, JobOutputResult, JobResult, PlanInput } from '../../model/plan.js';
+import { type FFmpegPlan, type ImagePlan, type JobOutputResult, type JobResult, jobPath, type PlanInput } from '../../model/plan.js';
 import { type RunContext, runPlan } from '../ffmpeg/run-plan.js';
-import { Resizer, type RgbaImage } from '../kernels/resize.js';
-import { as12Bit, cmykPlanesToRgba } from './cmyk.js';
-import { crop, flatten, isOpaque, letterbox } from './compose.js';
+import type { RgbaImage } from '../kernels/resize.js';
+import { isOpaque, sharedPixels } from './compose.js';
 import { encodeArgs, rawInputArgs } from './encode.js';
 import { exifOrientation, type Orientation } from './exif.js';
 import { type FitPlan, planFit } from './fit.js';
 import { checkDecodable, type ImageHeader, readImageHeader } from './header.js';
-import { convertToSrgb } from './icc.js';
-import { jpegLayout, jpegPlanesToRgba, LAYOUT_PIX_FMT, planesSize } from './jpeg-color.js';
 import { toProgressive } from './jpeg-progressive.js';
 import { addMetadata } from './metadata.js';
-import { applyOrientation, orientedSize, swapsAxes } from './orient.js';
+import { orientedSize, swapsAxes } from './orient.js';
+import { openImageBytes } from './source.js';
+import { SourceImage } from './source-image.js';
 import { encodeWebpLossless } from './webp-lossless.js';
-
-/** Decoder log lines that mean the picture is damaged even though FFmpeg exited 0. */
-const DAMAGE_PATTERNS = [/overread/i, /error count/i, /(?:mjpeg|png|webp|gif|bmp|tiff).*(?:invalid|error|corrupt)/i, /Incomplete/i];
 
 export function runImagePlan(plan: ImagePlan, ctx: RunContext): JobResult {
   const { image: spec } = plan;
-  const input = plan.inputs[0];
-  const bytes = readInput(input);
-  const header = readImageHeader(bytes);
-  const stored = header.width * header.height;
-  if (stored > spec.maxPixels) {
-    throw new LimitError('maxPixels', `the image is ${header.width}×${header.height} = ${stored} pixels, over maxPixels ${spec.maxPixels}`, {
-      max: spec.maxPixels,
-      actual: stored,
-    });
+  const src = openImageBytes(plan.inputs[0].source);
+  let header: ImageHeader;
+  try {
+    header = readImageHeader(src);
+  } finally {
+    src.close();
   }
+  checkSource(header, spec.maxPixels);
   checkDecodable(header);
   const orientation = exifOrientation(header.exif);
   const shown = orientedSize(header.width, header.height, orientation);
   const fits = spec.targets.map((t) => planFit(shown.width, shown.height, t));
+  fits.forEach((fit, i) => {
+    checkTarget(fit, spec.targets.length > 1 ? `targets[${i}]` : 'the output', spec.maxPixels);
+  });
 
   const lowres = spec.shrinkOnLoad ? chooseLowres(header, orientation, fits) : 0;
   let started = performance.now();
-  const cmyk = header.jpeg?.components === 4;
-  let decoded: RgbaImage;
-  let icc: ImageJobInfo['source']['icc'];
-  if (cmyk) {
-    const source: PlanInput['source'] = sharedBytes(as12Bit(bytes, header));
-    const planes = decode(plan, { ...input, source }, header, 0, ctx, 'yuva444p16le', header.width * header.height * 8);
-    ({ image: decoded, icc } = cmykPlanesToRgba(planes, header));
-  } else {
-    const width = Math.ceil(header.width / (1 << lowres));
-    const height = Math.ceil(header.height / (1 << lowres));
-    const layout = jpegLayout(header);
-    decoded = layout
-      ? jpegPlanesToRgba(decode(plan, input, header, lowres, ctx, LAYOUT_PIX_FMT[layout], planesSize(layout, width, height)), layout, width, height)
-      : { data: decode(plan, input, header, lowres, ctx, 'rgba', width * height * 4), width, height };
-    icc = 'none';
-  }
-  const decodeMs = performance.now() - started;
+  const source = SourceImage.load(plan, ctx, header, orientation, lowres, fits);
+  const { icc, decodeMs } = source;
+  let resizeMs = performance.now() - started - decodeMs;
 
-  started = performance.now();
-  if (!cmyk && header.icc) icc = convertToSrgb(decoded, header.icc);
-  decoded = applyOrientation(decoded, orientation);
-  const resizer = new Resizer(decoded, { maxPixels: Math.max(spec.maxPixels, decoded.width * decoded.height) });
-  const frames = spec.targets.map((t, i) => {
-    const fit = fits[i]!;
-    let img =
-      fit.resize.width === decoded.width && fit.resize.height === decoded.height
-        ? decoded
-        : resizer.resize({
-            width: fit.resize.width,
-            height: fit.resize.height,
-            kernel: t.kernel,
-            linearLight: t.linearLight,
-            maxPixels: Number.MAX_SAFE_INTEGER,
-          });
-    if (fit.crop) img = crop(img, fit.crop);
-    if (fit.canvas) img = letterbox(img, fit.canvas, t.background);
-    if (t.format === 'jpeg') img = flatten(img, t.background);
-    return img;
-  });
-  const resizeMs = performance.now() - started;
+  let encodeMs = 0;
+  const outputs: JobOutputResult[] = new Array(spec.targets.length);
+  const sizes: ImageJobInfo['outputs'] = new Array(spec.targets.length);
+  let total = 0;
+  for (const batch of batches(fits, spec.maxPixels)) {
+    started = performance.now();
+    const frames = batch.map((i) => source.frame(fits[i]!, spec.targets[i]!, spec.maxPixels));
+    resizeMs += performance.now() - started;
 
-  started = performance.now();
-  const encoded = encode(plan, frames, ctx);
-  const outputs: JobOutputResult[] = plan.outputs.map((out, i) => {
-    const t = spec.targets[i]!;
-    const data = t.keepMetadata ? addMetadata(t.format, encoded[i]!, header.exif) : encoded[i]!;
-    if (out.sink.type === 'path') {
-      writeFileSync(out.sink.path, data);
-      return { name: out.name, size: data.length };
-    }
-    return { name: out.name, size: data.length, bytes: data };
-  });
-  const total = outputs.reduce((n, o) => n + o.size, 0);
-  if (total > plan.limits.maxOutputBytes) {
-    throw new LimitError('maxOutputBytes', `the outputs total ${total} bytes, over maxOutputBytes (${plan.limits.maxOutputBytes} bytes)`, {
-      max: plan.limits.maxOutputBytes,
-      actual: total,
+    started = performance.now();
+    const encoded = encode(plan, batch, frames, ctx, plan.limits.maxOutputBytes - total);
+    batch.forEach((i, k) => {
+      const t = spec.targets[i]!;
+      const out = plan.outputs[i]!;
+      const data = t.keepMetadata ? addMetadata(t.format, encoded[k]!, header.exif) : encoded[k]!;
+      total += data.length;
+      if (total > plan.limits.maxOutputBytes) {
+        throw new LimitError('maxOutputBytes', `the outputs total ${total} bytes, over maxOutputBytes (${plan.limits.maxOutputBytes} bytes)`, {
+          max: plan.limits.maxOutputBytes,
+          actual: total,
+        });
+      }
+      if (out.sink.type === 'path') {
+        writeFileSync(out.sink.path, data);
+        outputs[i] = { name: out.name, size: data.length };
+      } else {
+        outputs[i] = { name: out.name, size: data.length, bytes: data };
+      }
+      sizes[i] = { width: frames[k]!.width, height: frames[k]!.height, format: t.format };
     });
+    encodeMs += performance.now() - started;
   }
-  const encodeMs = performance.now() - started;
 
   const info: ImageJobInfo = {
     source: { format: header.format, width: shown.width, height: shown.height, orientation, icc },
@@ -113,15 +88,59 @@ export function runImagePlan(plan: ImagePlan, ctx: RunContext): JobResult {
     decodeMs,
     resizeMs,
     encodeMs,
-    outputs: frames.map((f, i) => ({ width: f.width, height: f.height, format: spec.targets[i]!.format })),
+    outputs: sizes,
   };
   return { outputs, image: info, log: [], mediaSeconds: null, execMs: decodeMs + resizeMs + encodeMs, instantiateMs: 0 };
 }
 
-function readInput(input: PlanInput): Uint8Array {
-  const { source } = input;
-  if (source.type === 'shared') return new Uint8Array(source.buffer, 0, source.byteLength);
-  return readFileSync(source.path);
+/** The stored size against maxPixels, counted once per byte of the samples the decoder works in. */
+function checkSource(header: ImageHeader, max: number): void {
+  const pixels = header.width * header.height;
+  const weight = header.sampleBytes ?? 1;
+  const what = `the image is ${header.width}×${header.height}`;
+  if (weight === 1) checkPixels(what, pixels, max);
+  else if (pixels * weight > max) {
+    throw new LimitError(
+      'maxPixels',
+      `${what} = ${pixels} pixels at ${weight * 8} bits per sample, counted as ${pixels * weight} against maxPixels ${max} (its decode needs ${weight}× the memory of an 8-bit picture)`,
+      { max, actual: pixels * weight, pixels },
+    );
+  }
+}
+
+function checkPixels(what: string, pixels: number, max: number): void {
+  if (pixels > max) throw new LimitError('maxPixels', `${what} = ${pixels} pixels, over maxPixels ${max}`, { max, actual: pixels });
+}
+
+/** The pixels a target holds at its largest step: the resized image, or the letterbox canvas. */
+function workPixels(fit: FitPlan): number {
+  return Math.max(fit.resize.width * fit.resize.height, fit.canvas ? fit.canvas.width * fit.canvas.height : 0);
+}
+
+/** Each output and its intermediates are bounded by maxPixels, like the source. */
+function checkTarget(fit: FitPlan, name: string, max: number): void {
+  const { resize, canvas } = fit;
+  checkPixels(`${name}: the resized image would be ${resize.width}×${resize.height}`, resize.width * resize.height, max);
+  if (canvas) checkPixels(`${name}: the letterbox canvas would be ${canvas.width}×${canvas.height}`, canvas.width * canvas.height, max);
+}
+
+/** Target indices in runs whose work pixels together stay within `max` (each alone already does). */
+function batches(fits: FitPlan[], max: number): number[][] {
+  const out: number[][] = [];
+  let current: number[] = [];
+  let pixels = 0;
+  fits.forEach((fit, i) => {
+    const n = workPixels(fit);
+    if (current.length > 0 && pixels + n > max) {
+      out.push(current);
+      current = [];
+      pixels = 0;
+    }
+    current.push(i);
+    pixels += n;
+  });
+  if (current.length > 0) out.push(current);
+  return out;
 }
 
 /**
@@ -146,92 +165,62 @@ function chooseLowres(header: ImageHeader, orientation: Orientation, fits: FitPl
   return 0;
 }
 
-function sharedBytes(bytes: Uint8Array): PlanInput['source'] {
-  const buffer = new SharedArrayBuffer(bytes.length);
-  new Uint8Array(buffer).set(bytes);
-  return { type: 'shared', buffer, byteLength: bytes.length };
-}
-
-/** Decodes the first frame to raw `pixFmt` bytes (`expectedBytes` of them) at 1/2^lowres. */
-function decode(plan: ImagePlan, input: PlanInput, header: ImageHeader, lowres: number, ctx: RunContext, pixFmt: string, expectedBytes: number): Uint8Array {
-  const inName = `in.${header.format}`;
-  const outName = 'decoded.rgba';
-  const decodePlan: FFmpegPlan = {
-    op: 'ffmpeg',
-    phase: `${plan.phase}: decode`,
-    inputs: [{ name: inName, source: input.source }],
-    outputs: [{ name: outName, sink: { type: 'bytes' } }],
-    args: [
-      ...(lowres ? ['-lowres', String(lowres)] : []),
-      // FFmpeg would rotate by the EXIF tag itself; orientation is applied here, after colour.
-      '-noautorotate',
-      // CRCs checked and any bitstream error fatal: a damaged file fails instead of decoding to garbage.
-      // (TIFF and BMP decoders treat unknown tags as errors under `explode`: CRCs only there.)
-      '-err_detect',
-      header.format === 'tiff' || header.format === 'bmp' ? 'crccheck' : 'crccheck+explode',
-      '-i',
-      `/job/${inName}`,
-      '-frames:v',
-      '1',
-      '-sws_flags',
-      'bicubic+accurate_rnd+full_chroma_int',
-      '-f',
-      'rawvideo',
-      '-pix_fmt',
-      pixFmt,
-      `/job/${outName}`,
-    ],
-    // The decoded frame is an intermediate: it may be as large as maxPixels allows.
-    limits: { ...plan.limits, maxOutputBytes: Number.MAX_SAFE_INTEGER, maxReturnedBytes: Number.MAX_SAFE_INTEGER },
-  };
-  const result = runPlan(decodePlan, ctx);
-  const damage = result.log.find((line) => DAMAGE_PATTERNS.some((re) => re.test(line)));
-  if (damage) throw new InputError(`${plan.phase}: the image is damaged or truncated: ${damage.trim()}`, { log: result.log.slice(-8) });
-  const width = Math.ceil(header.width / (1 << lowres));
-  const height = Math.ceil(header.height / (1 << lowres));
-  const data = result.outputs[0]!.bytes!;
-  if (data.length !== expectedBytes) {
-    throw new InputError(`${plan.phase}: the image decoded to ${data.length} bytes, not the ${width}×${height} its header states`);
-  }
-  return data;
-}
-
-function encode(plan: ImagePlan, frames: RgbaImage[], ctx: RunContext): Uint8Array[] {
+/** Encodes the frames of the targets `indices`, in one FFmpeg run for all but lossless WebP. */
+function encode(plan: ImagePlan, indices: number[], frames: RgbaImage[], ctx: RunContext, maxOutputBytes: number): Uint8Array[] {
   const targets = plan.image.targets;
   const out: Uint8Array[] = new Array(frames.length);
   const inputs: PlanInput[] = [];
   const inArgs: string[] = [];
   const outArgs: string[] = [];
   const viaFFmpeg: number[] = [];
-  frames.forEach((f, i) => {
+  frames.forEach((f, k) => {
+    const i = indices[k]!;
     const t = targets[i]!;
     if (t.format === 'webp' && t.lossless) {
       // The core's libwebp lossless encoder crashes; VP8L is written here instead.
-      out[i] = encodeWebpLossless(f.data, f.width, f.height);
+      out[k] = encodeWebpLossless(f.data, f.width, f.height);
       return;
     }
-    const shared = new SharedArrayBuffer(f.data.length);
-    new Uint8Array(shared).set(f.data);
+    // Frames are made in shared memory (compose.ts): FFmpeg reads them in place.
     const name = `frame${i}.rgba`;
-    outArgs.push('-map', `${inputs.length}:v`, ...encodeArgs(t, isOpaque(f), `/job/out${i}`));
-    inputs.push({ name, source: { type: 'shared', buffer: shared, byteLength: f.data.length } });
-    inArgs.push(...rawInputArgs(f.width, f.height, `/job/${name}`));
-    viaFFmpeg.push(i);
+    outArgs.push('-map', `${inputs.length}:v`, ...encodeArgs(t, isOpaque(f), jobPath(`out${i}`)));
+    inputs.push({ name, source: sharedSource(f.data) });
+    inArgs.push(...rawInputArgs(f.width, f.height, jobPath(name)));
+    viaFFmpeg.push(k);
   });
   if (viaFFmpeg.length > 0) {
     const encodePlan: FFmpegPlan = {
       op: 'ffmpeg',
       phase: `${plan.phase}: encode`,
       inputs,
-      outputs: viaFFmpeg.map((i) => ({ name: `out${i}`, sink: { type: 'bytes' } })),
+      outputs: viaFFmpeg.map((k) => ({ name: `out${indices[k]!}`, sink: { type: 'bytes' } })),
       args: [...inArgs, ...outArgs],
-      limits: plan.limits,
+      limits: { ...plan.limits, maxOutputBytes },
     };
-    runPlan(encodePlan, ctx).outputs.forEach((o, k) => {
-      const i = viaFFmpeg[k]!;
+    let result: ReturnType<typeof runPlan>;
+    try {
+      result = runPlan(encodePlan, ctx);
+    } catch (err) {
+      // The run was given what is left of the job's budget; the limit to name is the job's.
+      if (!(err instanceof LimitError && err.limit === 'maxOutputBytes')) throw err;
+      throw new LimitError('maxOutputBytes', `the outputs grew past maxOutputBytes (${plan.limits.maxOutputBytes} bytes)`, { max: plan.limits.maxOutputBytes });
+    }
+    result.outputs.forEach((o, n) => {
+      const k = viaFFmpeg[n]!;
+      const t = targets[indices[k]!]!;
       // FFmpeg 5.1's mjpeg encoder writes baseline only: its scan is transcoded, coefficients unchanged.
-      out[i] = targets[i]!.format === 'jpeg' && targets[i]!.progressive ? toProgressive(o.bytes!) : o.bytes!;
+      out[k] = t.format === 'jpeg' && t.progressive ? toProgressive(o.bytes!) : o.bytes!;
     });
   }
   return out;
+}
+
+/** The frame's bytes as a job input: in place when they fill a SharedArrayBuffer, else copied once. */
+function sharedSource(data: Uint8Array): PlanInput['source'] {
+  if (data.buffer instanceof SharedArrayBuffer && data.byteOffset === 0 && data.byteLength === data.buffer.byteLength) {
+    return { type: 'shared', buffer: data.buffer, byteLength: data.byteLength };
+  }
+  const copy = sharedPixels(data.length);
+  copy.set(data);
+  return { type: 'shared', buffer: copy.buffer as SharedArrayBuffer, byteLength: data.length };
 }

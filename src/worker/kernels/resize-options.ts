@@ -3,11 +3,12 @@
  * (`OptionsError`) or the limit exceeded (`LimitError`) before any memory is touched.
  */
 import { LimitError, OptionsError } from '../../errors.js';
+import { DEFAULT_MAX_PIXELS } from '../../model/image-spec.js';
 import { DEFAULT_RESIZE_KERNEL, RESIZE_KERNELS, type ResizeKernel, type RgbaImage } from './resize-filters.js';
 import type { ResizeVariant } from './resize-wasm.js';
 
-/** Sharp's default input limit (0x3FFF²): large enough for any photo, small enough for wasm32. */
-export const DEFAULT_MAX_PIXELS = 0x3fff * 0x3fff;
+/** The image calls' default (model/image-spec.ts): one bound on source and output for both. */
+export { DEFAULT_MAX_PIXELS };
 
 export interface ResizeOptions {
   /** Output width; omitted → derived from `height` keeping the aspect ratio. */
@@ -25,6 +26,8 @@ export interface ResizeOptions {
    * and benchmarks. Both orders give the same result up to float rounding.
    */
   passOrder?: PassOrder;
+  /** Return the pixels in a SharedArrayBuffer (to hand to another thread or job without a copy). Default false. */
+  shared?: boolean;
 }
 
 export const PASS_ORDERS = Object.freeze(['auto', 'horizontal-first', 'vertical-first'] as const);
@@ -43,6 +46,7 @@ export interface ResizePlan {
   readonly kernel: ResizeKernel;
   readonly linearLight: boolean;
   readonly passOrder: PassOrder;
+  readonly shared: boolean;
 }
 
 const VARIANTS = Object.freeze(['auto', 'simd', 'scalar'] as const);
@@ -64,16 +68,27 @@ function checkPixels(width: number, height: number, max: number, what: string): 
   }
 }
 
-export function checkSource(src: unknown, options: ResizerOptions): RgbaImage {
+/** A source's size alone: the Resizer then holds width × height of pixels for the caller to write. */
+export interface SourceSize {
+  width: number;
+  height: number;
+}
+
+export function checkSourceSize(src: unknown, options: ResizerOptions): SourceSize {
   if (typeof src !== 'object' || src === null) throw new OptionsError('src', 'must be an object { data, width, height }');
-  const { data, width, height } = src as Partial<RgbaImage>;
+  const { width, height } = src as Partial<RgbaImage>;
   if (!isPositiveInteger(width)) throw new OptionsError('src.width', `must be a positive integer, got ${String(width)}`);
   if (!isPositiveInteger(height)) throw new OptionsError('src.height', `must be a positive integer, got ${String(height)}`);
-  const bytes: unknown = data;
+  checkPixels(width, height, checkMaxPixels(options.maxPixels), 'the source');
+  return { width, height };
+}
+
+export function checkSource(src: unknown, options: ResizerOptions): RgbaImage {
+  const { width, height } = checkSourceSize(src, options);
+  const bytes: unknown = (src as Partial<RgbaImage>).data;
   if (!(bytes instanceof Uint8Array || bytes instanceof Uint8ClampedArray)) {
     throw new OptionsError('src.data', 'must be a Uint8Array (or Uint8ClampedArray) of RGBA pixels');
   }
-  checkPixels(width, height, checkMaxPixels(options.maxPixels), 'the source');
   if (bytes.length !== width * height * 4) {
     throw new OptionsError('src.data', `must hold width × height × 4 = ${width * height * 4} bytes, got ${bytes.length}`);
   }
@@ -108,5 +123,7 @@ export function planResize(srcWidth: number, srcHeight: number, options: ResizeO
     throw new OptionsError('passOrder', `must be one of ${PASS_ORDERS.join(', ')}, got ${String(passOrder)}`);
   }
   checkPixels(width, height, checkMaxPixels(options.maxPixels), 'the output');
-  return { width, height, kernel, linearLight, passOrder };
+  const shared = options.shared ?? false;
+  if (typeof shared !== 'boolean') throw new OptionsError('shared', `must be a boolean, got ${String(shared)}`);
+  return { width, height, kernel, linearLight, passOrder, shared };
 }

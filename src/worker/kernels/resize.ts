@@ -16,12 +16,12 @@
  */
 import { LimitError } from '../../errors.js';
 import { type AxisWeights, axisWeights, type RgbaImage } from './resize-filters.js';
-import { checkSource, checkVariant, planResize, type ResizeOptions, type ResizerOptions } from './resize-options.js';
+import { checkSource, checkSourceSize, checkVariant, planResize, type ResizeOptions, type ResizerOptions, type SourceSize } from './resize-options.js';
 import { decodeLut, ENCODE_LUT_SIZE, encodeLut } from './resize-srgb.js';
 import { instantiateResize, type ResizeExports, type ResizeVariant, resolveVariant } from './resize-wasm.js';
 
 export { DEFAULT_RESIZE_KERNEL, RESIZE_KERNELS, type ResizeKernel, type RgbaImage } from './resize-filters.js';
-export { DEFAULT_MAX_PIXELS, PASS_ORDERS, type PassOrder, type ResizeOptions, type ResizerOptions } from './resize-options.js';
+export { DEFAULT_MAX_PIXELS, PASS_ORDERS, type PassOrder, type ResizeOptions, type ResizerOptions, type SourceSize } from './resize-options.js';
 export { type ResizeVariant, simdSupported } from './resize-wasm.js';
 
 const PAGE = 65536;
@@ -101,8 +101,14 @@ export class Resizer {
   /** First byte after the source: where per-call buffers start. */
   readonly #scratch: number;
 
-  constructor(src: RgbaImage, options: ResizerOptions = {}) {
-    const image = checkSource(src, options);
+  /**
+   * Copies `src` into kernel memory. Given only a size (`{ width, height }`), the source pixels are
+   * left for the caller to write through `source`: a decoder can then write straight into kernel
+   * memory, with no RGBA copy of the picture on the host.
+   */
+  constructor(src: RgbaImage | SourceSize, options: ResizerOptions = {}) {
+    const withData = typeof src === 'object' && src !== null && 'data' in src;
+    const image = withData ? checkSource(src, options) : checkSourceSize(src, options);
     this.variant = resolveVariant(checkVariant(options.variant));
     this.width = image.width;
     this.height = image.height;
@@ -110,12 +116,17 @@ export class Resizer {
     this.#decodeLut = align16(this.#wasm.heapBase());
     this.#encodeLut = this.#decodeLut + 256 * 4;
     this.#src = align16(this.#encodeLut + ENCODE_LUT_SIZE);
-    this.#scratch = align16(this.#src + image.data.length);
+    this.#scratch = align16(this.#src + this.width * this.height * 4);
     this.#reserve(this.#scratch);
     const buf = this.#wasm.memory.buffer;
     new Float32Array(buf, this.#decodeLut, 256).set(decodeLut());
     new Uint8Array(buf, this.#encodeLut, ENCODE_LUT_SIZE).set(encodeLut());
-    new Uint8Array(buf, this.#src, image.data.length).set(image.data);
+    if ('data' in image) this.source.set(image.data);
+  }
+
+  /** The source pixels (RGBA8) in kernel memory: a view, valid until the next `resize` grows it. */
+  get source(): Uint8Array {
+    return new Uint8Array(this.#wasm.memory.buffer, this.#src, this.width * this.height * 4);
   }
 
   /** Resizes the source given to the constructor; the returned pixels are a fresh copy. */
@@ -172,7 +183,10 @@ export class Resizer {
     d[DESC.hFirst] = hFirst ? 1 : 0;
     d[DESC.filled] = 0;
     this.#wasm.run(desc, 0, height);
-    return { data: new Uint8Array(this.#wasm.memory.buffer, dst, width * height * 4).slice(), width, height };
+    const bytes = width * height * 4;
+    const data = new Uint8Array(plan.shared ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes));
+    data.set(new Uint8Array(this.#wasm.memory.buffer, dst, bytes));
+    return { data, width, height };
   }
 
   /** Grows kernel memory to at least `end` bytes. Memory is kept for the next call. */

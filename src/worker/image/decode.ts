@@ -1,0 +1,147 @@
+/**
+ * The decode step: FFmpeg decodes the first frame to raw planes or pixels, reading only the
+ * header's view of the file. The raw output is bounded by the header: it is written into a buffer
+ * of the size the header's dimensions imply and may not grow past it, so a file that decodes to
+ * more than its header says fails at the decoder's first byte too many, before any host buffer
+ * grows for it. YCbCr JPEGs come out as planes (converted libjpeg-style in jpeg-color.ts), CMYK
+ * JPEGs as 16-bit inks (cmyk.ts), 8-bit RGB and grey PNGs in their own format (expand.ts),
+ * everything else as RGBA8 written by the decoder straight into the target.
+ */
+import { InputError, LimitError } from '../../errors.js';
+import type { ImageJobInfo } from '../../model/image-spec.js';
+import { type FFmpegPlan, type ImagePlan, type InputPiece, jobPath, type PlanInput } from '../../model/plan.js';
+import { type RunContext, runPlan } from '../ffmpeg/run-plan.js';
+import type { RgbaImage } from '../kernels/resize.js';
+import { cmykPlanesToRgba } from './cmyk.js';
+import { expandToRgba, NATIVE_BYTES } from './expand.js';
+import type { ImageHeader } from './header.js';
+import { jpegLayout, jpegPlanesToRgba, LAYOUT_PIX_FMT, planesSize } from './jpeg-color.js';
+
+/** Decoder log lines that mean the picture is damaged even though FFmpeg exited 0. */
+const DAMAGE_PATTERNS = [/overread/i, /error count/i, /(?:mjpeg|png|webp|gif|bmp|tiff).*(?:invalid|error|corrupt)/i, /Incomplete/i];
+
+export interface DecodedImage {
+  image: RgbaImage;
+  /** What became of colour: CMYK inks go through the embedded profile here; other profiles later. */
+  icc: ImageJobInfo['source']['icc'];
+}
+
+/** Where the decoded RGBA8 goes: a buffer of width × height × 4 bytes (the resize kernel's source). */
+export type DecodeTarget = (width: number, height: number) => Uint8Array;
+
+/** A fresh host buffer for each decode. */
+export const hostTarget: DecodeTarget = (width, height) => new Uint8Array(width * height * 4);
+
+/**
+ * Decodes at 1/2^lowres (JPEG shrink-on-load) to RGBA8 in `target`. Planes, inks and narrower
+ * native formats are converted from a raw frame of their own size; RGBA is written by the
+ * decoder straight into the target.
+ */
+export function decodeImage(plan: ImagePlan, ctx: RunContext, header: ImageHeader, lowres: number, target: DecodeTarget = hostTarget): DecodedImage {
+  const input = plan.inputs[0];
+  if (header.jpeg?.components === 4) {
+    // The SOF marked 12-bit in the decoder's view (see cmyk.ts): one byte patched, nothing copied.
+    const view = patchByte(header.view ?? [], header.jpeg.sofAt + 4, 12);
+    const raw = decodeRaw(plan, ctx, header, { ...input, view }, 0, 'yuva444p16le', new Uint8Array(header.width * header.height * 8));
+    return cmykPlanesToRgba(raw, header, target(header.width, header.height));
+  }
+  const width = Math.ceil(header.width / (1 << lowres));
+  const height = Math.ceil(header.height / (1 << lowres));
+  const viewed: PlanInput = header.view ? { ...input, view: header.view } : input;
+  const layout = jpegLayout(header);
+  if (layout) {
+    const planes = decodeRaw(plan, ctx, header, viewed, lowres, LAYOUT_PIX_FMT[layout], new Uint8Array(planesSize(layout, width, height)));
+    return { image: jpegPlanesToRgba(planes, layout, width, height, target(width, height)), icc: 'none' };
+  }
+  const { native } = header;
+  if (native) {
+    const raw = decodeRaw(plan, ctx, header, viewed, lowres, native, new Uint8Array(width * height * NATIVE_BYTES[native]));
+    const out = target(width, height);
+    expandToRgba(raw, native, width * height, out);
+    return { image: { data: out, width, height }, icc: 'none' };
+  }
+  const out = target(width, height);
+  decodeRaw(plan, ctx, header, viewed, lowres, 'rgba', out);
+  return { image: { data: out, width, height }, icc: 'none' };
+}
+
+/**
+ * Decodes the first frame to raw `pixFmt` in `into`, whose size is the one the header implies at
+ * 1/2^lowres; an output of any other size is a file that does not hold what its header says.
+ */
+export function decodeRaw(
+  plan: ImagePlan,
+  ctx: RunContext,
+  header: ImageHeader,
+  input: PlanInput,
+  lowres: number,
+  pixFmt: string,
+  into: Uint8Array,
+): Uint8Array {
+  const expectedBytes = into.length;
+  const inName = `in.${header.format}`;
+  const outName = 'decoded.raw';
+  const width = Math.ceil(header.width / (1 << lowres));
+  const height = Math.ceil(header.height / (1 << lowres));
+  const decodePlan: FFmpegPlan = {
+    op: 'ffmpeg',
+    phase: `${plan.phase}: decode`,
+    inputs: [{ ...input, name: inName }],
+    outputs: [{ name: outName, sink: { type: 'bytes', into } }],
+    args: [
+      ...(lowres ? ['-lowres', String(lowres)] : []),
+      // FFmpeg would rotate by the EXIF tag itself; orientation is applied here, after colour.
+      '-noautorotate',
+      // CRCs checked and any bitstream error fatal: a damaged file fails instead of decoding to garbage.
+      // (TIFF and BMP decoders treat unknown tags as errors under `explode`: CRCs only there.)
+      '-err_detect',
+      header.format === 'tiff' || header.format === 'bmp' ? 'crccheck' : 'crccheck+explode',
+      '-i',
+      jobPath(inName),
+      '-frames:v',
+      '1',
+      '-sws_flags',
+      'bicubic+accurate_rnd+full_chroma_int',
+      '-f',
+      'rawvideo',
+      '-pix_fmt',
+      pixFmt,
+      jobPath(outName),
+    ],
+    // The decoded frame is held once, at the size the header states: not a byte more.
+    limits: { ...plan.limits, maxOutputBytes: expectedBytes, maxReturnedBytes: expectedBytes },
+  };
+  let result: ReturnType<typeof runPlan>;
+  try {
+    result = runPlan(decodePlan, ctx);
+  } catch (err) {
+    if (err instanceof LimitError && err.limit === 'maxOutputBytes') {
+      throw new InputError(`${plan.phase}: the image decodes to more than the ${width}×${height} its header states (${expectedBytes} bytes of ${pixFmt})`, {
+        maxBytes: expectedBytes,
+      });
+    }
+    throw err;
+  }
+  const damage = result.log.find((line) => DAMAGE_PATTERNS.some((re) => re.test(line)));
+  if (damage) throw new InputError(`${plan.phase}: the image is damaged or truncated: ${damage.trim()}`, { log: result.log.slice(-8) });
+  const data = result.outputs[0]!.bytes!;
+  if (data.length !== expectedBytes) {
+    throw new InputError(`${plan.phase}: the image decoded to ${data.length} bytes, not the ${width}×${height} its header states`);
+  }
+  return data;
+}
+
+/** `pieces` (ranges of the source) with the source byte at `at` replaced by `value`. */
+export function patchByte(pieces: readonly InputPiece[], at: number, value: number): InputPiece[] {
+  const out: InputPiece[] = [];
+  for (const p of pieces) {
+    if ('bytes' in p || at < p.from || at >= p.to) {
+      out.push(p);
+      continue;
+    }
+    if (at > p.from) out.push({ from: p.from, to: at });
+    out.push({ bytes: Uint8Array.of(value) });
+    if (at + 1 < p.to) out.push({ from: at + 1, to: p.to });
+  }
+  return out;
+}
