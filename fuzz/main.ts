@@ -1,0 +1,288 @@
+#!/usr/bin/env node
+/**
+ * `npm run fuzz -- --seed S --cases N [--ops a,b] [--corpus DIR] …` and `--replay CASE_ID`.
+ *
+ * A supervisor process forks the runner and follows its cases over IPC. If the runner process
+ * dies (a fatal OOM, an abort in native code: the host crash the engine promises never to cause),
+ * the cases it was running are recorded as `host-crash` findings and a fresh runner carries on
+ * with the cases left. A replay runs in this process, alone, and prints everything about its case.
+ */
+import { type ChildProcess, fork } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { opOf, parseCaseId } from './case.js';
+import { MUTATOR_NAMES, type MutatorName } from './mutators.js';
+import { OP_NAMES, type OpName } from './ops.js';
+import { humanReport, summarize } from './report.js';
+import { type CaseRecord, DEFAULT_CONFIG, type FuzzConfig, type RunResult, runFuzz } from './runner.js';
+
+const USAGE = `usage: npm run fuzz -- [options]
+  --seed N            run seed (default 1); every case is a function of (seed, index, op)
+  --cases N           number of cases (default 200)
+  --start N           first case index (default 0)
+  --ops a,b           operations to drive (default all: ${OP_NAMES.join(', ')})
+  --mutators a,b      mutators to use (default all: ${MUTATOR_NAMES.join(', ')})
+  --corpus DIR        seed files (default test/fixtures; 'none': generated seeds only)
+  --workers N         engine worker threads (default 2)
+  --concurrency N     cases running at once (default: workers)
+  --timeout-ms N      limits.timeoutMs of each job of a case (default 15000)
+  --job-budget-mb N   memory one case may add (default 512, the engine's per-job budget);
+                      the process bound is RSS after setup + this per lane + 256 MiB
+  --report FILE       JSON summary (default fuzz-report.json)
+  --save-findings DIR write each finding's input and case record there
+  --keep              keep the temporary root
+  --replay ID         run one case alone (same --corpus), e.g. --replay 7-42-transcode
+  --quiet             no line per case`;
+
+interface Cli {
+  config: FuzzConfig;
+  report: string;
+  replay: string | null;
+  quiet: boolean;
+}
+
+class UsageError extends Error {}
+
+function parseArgs(argv: string[]): Cli {
+  const config: FuzzConfig = { ...DEFAULT_CONFIG };
+  let report = 'fuzz-report.json';
+  let replay: string | null = null;
+  let quiet = false;
+  let concurrency: number | undefined;
+  const int = (flag: string, value: string | undefined, min: number) => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min) throw new UsageError(`${flag}: expected an integer of at least ${min}, got ${JSON.stringify(value)}`);
+    return n;
+  };
+  const list = <T extends string>(flag: string, value: string | undefined, known: readonly T[]): T[] => {
+    const items = (value ?? '').split(',').filter(Boolean);
+    const bad = items.filter((i) => !known.includes(i as T));
+    if (items.length === 0 || bad.length > 0) throw new UsageError(`${flag}: unknown ${bad.join(', ') || '(empty)'} (known: ${known.join(', ')})`);
+    return items as T[];
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i]!;
+    const value = argv[i + 1];
+    const takes = () => {
+      if (value === undefined) throw new UsageError(`${flag}: missing value`);
+      i++;
+      return value;
+    };
+    switch (flag) {
+      case '--seed':
+        config.seed = int(flag, takes(), 0);
+        break;
+      case '--cases':
+        config.cases = int(flag, takes(), 1);
+        break;
+      case '--start':
+        config.start = int(flag, takes(), 0);
+        break;
+      case '--ops':
+        config.ops = list<OpName>(flag, takes(), OP_NAMES);
+        break;
+      case '--mutators':
+        config.mutators = list<MutatorName>(flag, takes(), MUTATOR_NAMES);
+        break;
+      case '--corpus': {
+        const dir = takes();
+        config.corpus = dir === 'none' ? null : dir;
+        break;
+      }
+      case '--workers':
+        config.workers = int(flag, takes(), 1);
+        break;
+      case '--concurrency':
+        concurrency = int(flag, takes(), 1);
+        break;
+      case '--timeout-ms':
+        config.timeoutMs = int(flag, takes(), 1);
+        break;
+      case '--job-budget-mb':
+        config.jobBudgetMb = int(flag, takes(), 1);
+        break;
+      case '--report':
+        report = takes();
+        break;
+      case '--save-findings':
+        config.saveFindings = takes();
+        break;
+      case '--keep':
+        config.keep = true;
+        break;
+      case '--replay':
+        replay = takes();
+        break;
+      case '--quiet':
+        quiet = true;
+        break;
+      case '--help':
+      case '-h':
+        throw new UsageError('');
+      default:
+        throw new UsageError(`unknown option ${flag}`);
+    }
+  }
+  config.concurrency = concurrency ?? config.workers;
+  if (config.corpus !== null) {
+    if (!existsSync(config.corpus)) {
+      process.stderr.write(`fuzz: no corpus at ${config.corpus}: using generated seeds only\n`);
+      config.corpus = null;
+    } else {
+      config.corpus = resolve(config.corpus);
+    }
+  }
+  return { config, report, replay, quiet };
+}
+
+function replayCommand(config: FuzzConfig): string {
+  return `npm run fuzz -- --corpus ${config.corpus ?? 'none'} --timeout-ms ${config.timeoutMs} --replay ID`;
+}
+
+async function replayOne(cli: Cli): Promise<number> {
+  const { seed, index, op } = parseCaseId(cli.replay!);
+  const config: FuzzConfig = { ...cli.config, seed, only: [{ index, op }], concurrency: 1, log: (l) => process.stderr.write(`${l}\n`) };
+  const run = await runFuzz(config);
+  const record = run.records[0]!;
+  const seedInfo = run.seeds.find((s) => s.id === record.source);
+  process.stdout.write(`${JSON.stringify(record, null, 2)}\n`);
+  if (seedInfo && seedInfo.sha256 !== record.sourceSha256) process.stdout.write('warning: the seed file differs from the one recorded\n');
+  process.stdout.write(record.findings.length ? `${record.findings.length} finding(s)\n` : 'no findings\n');
+  return record.findings.length + run.runFindings.length > 0 ? 1 : 0;
+}
+
+type ChildMessage =
+  | { type: 'start'; id: string; index: number }
+  | { type: 'record'; record: CaseRecord }
+  | { type: 'done'; result: Omit<RunResult, 'records'> }
+  | { type: 'log'; line: string };
+
+/** Runs the cases in child processes, restarting after a crash with the cases not yet run. */
+async function supervise(cli: Cli): Promise<number> {
+  const { config } = cli;
+  const pending = new Map<number, OpName>();
+  const all = Array.from({ length: config.cases }, (_, i) => config.start + i);
+  for (const index of all) pending.set(index, opOf(config.seed, index, config.ops));
+  const records: CaseRecord[] = [];
+  let last: Omit<RunResult, 'records'> | undefined;
+  let runSeconds = 0;
+  let setupSeconds = 0;
+  const self = fileURLToPath(import.meta.url);
+  for (let restarts = 0; pending.size > 0 && restarts <= 50; restarts++) {
+    const only = [...pending].map(([index, op]) => ({ index, op }));
+    const running = new Map<number, string>();
+    const child: ChildProcess = fork(self, ['--child'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: [] });
+    const exit = new Promise<{ code: number | null; signal: string | null }>((done) => child.on('exit', (code, signal) => done({ code, signal })));
+    child.on('message', (m: ChildMessage) => {
+      if (m.type === 'start') running.set(m.index, m.id);
+      else if (m.type === 'record') {
+        running.delete(m.record.index);
+        pending.delete(m.record.index);
+        records.push(m.record);
+        if (!cli.quiet) progress(m.record, records.length, config.cases);
+      } else if (m.type === 'done') {
+        last = m.result;
+        runSeconds += m.result.runSeconds;
+        setupSeconds += m.result.setupSeconds;
+      } else if (m.type === 'log') process.stderr.write(`${m.line}\n`);
+    });
+    const { onStart: _s, onRecord: _r, log: _l, ...plain } = config;
+    child.send({ config: { ...plain, only } });
+    const { code, signal } = await exit;
+    if (code === 0 && running.size === 0) continue;
+    process.stderr.write(`fuzz: the runner process exited (code ${code}, signal ${signal}) while running ${[...running.values()].join(', ') || 'no case'}\n`);
+    for (const [index, id] of running) {
+      pending.delete(index);
+      const record = crashRecord(config, index, id, `the process exited (code ${code}, signal ${signal}) while this case ran`);
+      records.push(record);
+    }
+    if (running.size === 0) break; // died outside any case: setup is broken, do not loop
+  }
+  records.sort((a, b) => a.index - b.index);
+  const run: RunResult = {
+    config: last?.config ?? config,
+    seeds: last?.seeds ?? [],
+    records,
+    runFindings: last?.runFindings ?? [{ kind: 'host-crash', detail: 'the runner never finished a run' }],
+    setupSeconds,
+    runSeconds,
+    rss: last?.rss ?? { baselineMb: 0, boundMb: 0, peakMb: 0 },
+  };
+  const summary = summarize(run, replayCommand(config));
+  await writeFile(cli.report, `${JSON.stringify({ ...summary, records }, null, 1)}\n`);
+  process.stdout.write(`${humanReport(summary)}\nJSON summary: ${cli.report}\n`);
+  return summary.findings.length + summary.runFindings.length > 0 ? 1 : 0;
+}
+
+function crashRecord(config: FuzzConfig, index: number, id: string, detail: string): CaseRecord {
+  const { op } = parseCaseId(id);
+  return {
+    id,
+    seed: config.seed,
+    index,
+    op,
+    source: '?',
+    sourceSha256: '',
+    fits: true,
+    mutator: 'identity',
+    params: { note: 'rebuild with --replay for the mutation' },
+    size: 0,
+    input: { form: 'bytes', name: null },
+    limits: {},
+    options: {},
+    occupied: false,
+    outcome: 'host-crash',
+    elapsedMs: 0,
+    rssPeakMb: 0,
+    findings: [{ kind: 'host-crash', detail }],
+  };
+}
+
+function progress(r: CaseRecord, n: number, total: number): void {
+  const flag = r.findings.length ? `  ← ${r.findings.map((f) => f.kind).join(', ')}` : '';
+  process.stderr.write(`[${n}/${total}] ${r.id} ${r.mutator} ${r.source} → ${r.outcome} ${r.elapsedMs} ms${flag}\n`);
+}
+
+/** The runner side of the supervisor: runs what it is sent and reports each case as it goes. */
+async function child(): Promise<void> {
+  const message = await new Promise<{ config: FuzzConfig }>((done) => process.once('message', (m) => done(m as { config: FuzzConfig })));
+  const send = (m: ChildMessage) => process.send?.(m);
+  const result = await runFuzz({
+    ...message.config,
+    onStart: (id) => send({ type: 'start', id, index: parseCaseId(id).index }),
+    onRecord: (record) => send({ type: 'record', record }),
+    log: (line) => send({ type: 'log', line }),
+  });
+  const { records: _records, ...rest } = result;
+  send({ type: 'done', result: rest });
+  process.disconnect?.();
+}
+
+async function main(): Promise<number> {
+  const argv = process.argv.slice(2);
+  if (argv[0] === '--child') {
+    await child();
+    return 0;
+  }
+  let cli: Cli;
+  try {
+    cli = parseArgs(argv);
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    process.stderr.write(`${err.message ? `fuzz: ${err.message}\n` : ''}${USAGE}\n`);
+    return err.message ? 2 : 0;
+  }
+  return cli.replay ? replayOne(cli) : supervise(cli);
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`fuzz: ${(err as Error)?.stack ?? String(err)}\n`);
+    process.exitCode = 3;
+  },
+);
