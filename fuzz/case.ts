@@ -31,6 +31,8 @@ export interface CaseSpec {
   options: OpPlan['options'];
   /** A user's file placed at the destination before the call. */
   occupied: boolean;
+  /** The caller aborts the call this many ms after starting it (null: never). */
+  abortAfterMs: number | null;
 }
 
 export interface BuiltCase {
@@ -100,6 +102,8 @@ export function buildCase(seed: number, index: number, op: OpName, o: BuildOptio
 
   const plan = OPS[op].plan(rng, o.outDir, seedFile);
   const occupied = plan.destination !== undefined && rng.chance(0.25);
+  // Now and then the caller gives up mid-job: the rollback of half-written outputs is under test.
+  const abortAfterMs = rng.chance(0.05) ? rng.logInt(1, 3000) : null;
   return {
     spec: {
       id: caseId(seed, index, op),
@@ -116,6 +120,7 @@ export function buildCase(seed: number, index: number, op: OpName, o: BuildOptio
       limits,
       options: plan.options,
       occupied,
+      abortAfterMs,
     },
     bytes: mutation.bytes,
     seedFile,

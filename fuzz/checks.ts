@@ -57,7 +57,8 @@ export function judgeError(spec: CaseSpec, err: unknown, elapsedMs: number, abor
   const d = describeError(err);
   if (d.outcome === 'non-sandcodec') return [{ kind: 'untyped-error', detail: d.message }];
   const code = d.outcome;
-  if (code === 'E_ABORTED' && aborted) return []; // the hang guard's own abort: reported as the hang
+  // The caller's own abort, or the hang guard's (reported as the hang).
+  if (code === 'E_ABORTED' && (aborted || (spec.abortAfterMs !== null && elapsedMs >= spec.abortAfterMs))) return [];
   if (spec.mutator === 'identity' && spec.fits && code === 'E_INPUT_INVALID') {
     return [{ kind: 'valid-rejected', detail: `${code}: ${d.message}` }];
   }
@@ -110,24 +111,22 @@ export async function sha256Of(path: string): Promise<string | undefined> {
 export interface FileState {
   /** The output folder of the case. */
   out: string;
-  /** Caller files that must survive: path → content hash before the call. */
-  userFiles: Map<string, string>;
+  /** Caller files that must survive: path → content hash before the call and where it sits. */
+  userFiles: Map<string, { hash: string; where: string }>;
   /** A file at the destination, which a successful call may replace. */
   destinationFile?: string;
-  /** The destination folder a successful package or thumbnails call may replace. */
-  destinationDir?: string;
 }
 
 /** Output-location checks after the call: leftovers, unreported files, missing ones, destroyed user files. */
 export async function judgeFiles(state: FileState, ok: boolean, reported: string[]): Promise<Finding[]> {
   const findings: Finding[] = [];
-  const replaced = (path: string) =>
-    ok && (path === state.destinationFile || (state.destinationDir !== undefined && path.startsWith(`${state.destinationDir}/`)));
-  for (const [path, hash] of state.userFiles) {
+  // The file at the output path is replaced as asked; a folder's other files are the caller's and
+  // must survive even a successful call (an output never replaces what it did not create).
+  const replaced = (path: string) => ok && path === state.destinationFile;
+  for (const [path, { hash, where }] of state.userFiles) {
     if (replaced(path)) continue;
     const now = await sha256Of(path);
-    if (now !== hash)
-      findings.push({ kind: 'user-file-destroyed', detail: `${relative(state.out, path)} ${now === undefined ? 'was deleted' : 'was changed'}` });
+    if (now !== hash) findings.push({ kind: 'user-file-destroyed', detail: `the caller's file ${where} was ${now === undefined ? 'deleted' : 'changed'}` });
   }
   const allowed = new Set<string>();
   const allow = (path: string) => {
@@ -139,7 +138,7 @@ export async function judgeFiles(state: FileState, ok: boolean, reported: string
   for (const path of state.userFiles.keys()) allow(path);
   if (ok) for (const path of reported) allow(path);
   const tree = await listTree(state.out);
-  const extra = tree.filter((e) => !allowed.has(e) && !(ok && state.destinationDir && e.startsWith(`${relative(state.out, state.destinationDir)}/user-file`)));
+  const extra = tree.filter((e) => !allowed.has(e));
   if (extra.length > 0) {
     findings.push({
       kind: ok ? 'unreported-output' : 'leftover-output',

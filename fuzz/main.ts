@@ -233,6 +233,7 @@ function crashRecord(config: FuzzConfig, index: number, id: string, detail: stri
     limits: {},
     options: {},
     occupied: false,
+    abortAfterMs: null,
     outcome: 'host-crash',
     elapsedMs: 0,
     rssPeakMb: 0,

@@ -125,9 +125,38 @@ export const MUTATORS = {
     mutate(rng, seed) {
       const field = pickField(rng, seed.layout, VALUE_ROLES);
       const bytes = seed.bytes.slice();
-      const lie = chooseValue(rng, field, readField(bytes, field), undefined, true);
+      const lie = chooseValue(rng, field, readField(bytes, field), undefined, true, nearLimit(seed, field));
       writeField(bytes, field, lie.value);
       return { params: fieldParams(field, lie, seed.bytes, bytes, rng, seed), bytes };
+    },
+  },
+  'huge-picture': {
+    // Both sides at once, just under the pixel limits (100 MP for images, 4096×2304 for video):
+    // past the header check, into the decoder and the resize buffers.
+    weight: 5,
+    applies: (seed) => picturePairs(seed.layout).length > 0,
+    mutate(rng, seed) {
+      const [width, height] = rng.pick(picturePairs(seed.layout));
+      const [w, h] = rng.pick(PICTURE_SIZES);
+      const bytes = seed.bytes.slice();
+      for (const [f, v] of [
+        [width, w],
+        [height, h],
+      ] as const) {
+        // Sizes stored minus one, or in 16.16 fixed point, are written so they read as the size.
+        const stored = f.name.endsWith('minus_one') ? v - 1 : f.name.includes('tkhd') ? v * 65536 : v;
+        writeField(bytes, f, BigInt(stored));
+      }
+      return {
+        params: {
+          width: width.name,
+          height: height.name,
+          size: `${w}x${h}`,
+          written: `${readField(bytes, width)}x${readField(bytes, height)}`,
+          ...repair(rng, seed, bytes),
+        },
+        bytes,
+      };
     },
   },
   duplicate: {
@@ -230,7 +259,47 @@ interface Lie {
  * The value to write: the edges of the field's width, off-by-ones around the truth, and for size
  * fields the bytes actually left in the file and one more. Huge values lean on the maximum.
  */
-function chooseValue(rng: Rng, field: Field, actual: bigint, remaining: bigint | undefined, huge = false): Lie {
+const PICTURE_SIZES: ReadonlyArray<readonly [number, number]> = [
+  [9999, 9999],
+  [16383, 6000],
+  [65535, 1525],
+  [1525, 65535],
+  [8192, 8192],
+  [4096, 2304],
+  [3000, 3000],
+];
+
+/** Width and height fields of one structure (IHDR, SOF, a sample entry, a WebP canvas, …). */
+function picturePairs(layout: Layout): Array<[Field, Field]> {
+  const byOwner = new Map<string, Field[]>();
+  for (const f of layout.fields) {
+    if (f.role !== 'dimension') continue;
+    const owner = f.name.replace(/(pixel|display|canvas_|frame_)?(width|height)(_minus_one)?/i, '*');
+    byOwner.set(owner, [...(byOwner.get(owner) ?? []), f]);
+  }
+  const pairs: Array<[Field, Field]> = [];
+  for (const fields of byOwner.values()) {
+    const width = fields.find((f) => /width/i.test(f.name));
+    const height = fields.find((f) => /height/i.test(f.name));
+    if (width && height && width.bits >= 16 && height.bits >= 16) pairs.push([width, height]);
+  }
+  return pairs;
+}
+
+/**
+ * A duration just under the engine's default limit (6 h), in the units of the rate beside it
+ * (mvhd's timescale, STREAMINFO's sample rate): a lie that passes the limit check and is then
+ * believed — output counts, buffers and loops sized from it.
+ */
+function nearLimit(seed: SeedFile, field: Field): bigint | undefined {
+  if (field.role !== 'duration') return undefined;
+  const owner = field.name.slice(0, field.name.lastIndexOf('.'));
+  const rate = seed.layout.fields.find((f) => f.role === 'rate' && f.name.startsWith(`${owner}.`));
+  const perSecond = rate ? readField(seed.bytes, rate) : 0n;
+  return perSecond > 0n ? perSecond * BigInt(6 * 3600 - 60) : undefined;
+}
+
+function chooseValue(rng: Rng, field: Field, actual: bigint, remaining: bigint | undefined, huge = false, nearLimitValue?: bigint): Lie {
   const max = (1n << BigInt(field.bits)) - 1n;
   const options: Array<[string, bigint, number]> = [
     ['max', max, huge ? 6 : 4],
@@ -249,6 +318,7 @@ function chooseValue(rng: Rng, field: Field, actual: bigint, remaining: bigint |
     ['2^31-1', 0x7fffffffn, field.bits > 31 ? 2 : 0],
     ['2^32-1', 0xffffffffn, field.bits > 32 ? 2 : 0],
   ];
+  if (nearLimitValue !== undefined) options.push(['just under 6 h', nearLimitValue, 6]);
   if (remaining !== undefined) options.push(['remaining', remaining, 3], ['remaining+1', remaining + 1n, 3], ['remaining+8', remaining + 8n, 1]);
   // A "lie" equal to the truth would waste the case.
   const lies = options.filter(([, v, w]) => w > 0 && v >= 0n && v <= max && v !== actual);

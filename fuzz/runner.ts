@@ -265,6 +265,7 @@ async function runCase(ctx: Context, index: number, op: OpName): Promise<CaseRec
   ctx.escaped.set(spec.id, findings);
   ctx.monitor.begin(spec.id);
   const controller = new AbortController();
+  const callerAbort = spec.abortAfterMs === null ? undefined : setTimeout(() => controller.abort(), spec.abortAfterMs);
   const startedAt = performance.now();
   const settled: Promise<Settled> = withTmpdir(dirs.spool, () =>
     built.plan.run(engine, makeInput(spec, built.bytes, inputPath), { limits: spec.limits, signal: controller.signal }),
@@ -283,6 +284,7 @@ async function runCase(ctx: Context, index: number, op: OpName): Promise<CaseRec
     if (!result) findings.push({ kind: 'hang', detail: `the call did not settle ${SETTLE_AFTER_ABORT_MS / 1000} s after its abort` });
   }
   const elapsedMs = performance.now() - startedAt;
+  clearTimeout(callerAbort);
   const rss = ctx.monitor.end(spec.id);
   ctx.escaped.delete(spec.id);
 
@@ -337,17 +339,17 @@ async function runCase(ctx: Context, index: number, op: OpName): Promise<CaseRec
 /** A user's file beside the outputs, always; one at the destination, when the case says so. */
 async function placeUserFiles(built: BuiltCase, out: string): Promise<FileState> {
   const state: FileState = { out, userFiles: new Map() };
-  const place = async (path: string, text: string) => {
+  const place = async (path: string, where: string) => {
     await mkdir(dirname(path), { recursive: true });
-    await writeFile(path, text);
-    state.userFiles.set(path, (await sha256Of(path))!);
+    await writeFile(path, `a file of the caller's ${where}, before ${built.spec.id}\n`);
+    state.userFiles.set(path, { hash: (await sha256Of(path))!, where });
   };
-  await place(join(out, 'user-file.txt'), `a file of the caller's, beside the outputs of ${built.spec.id}\n`);
+  await place(join(out, 'user-file.txt'), 'beside the outputs');
   const dest = built.plan.destination;
   if (dest?.type === 'file') state.destinationFile = dest.path;
-  if (dest?.type === 'dir') state.destinationDir = dest.path;
   if (dest && built.spec.occupied) {
-    await place(dest.type === 'file' ? dest.path : join(dest.path, 'user-file.txt'), `a file of the caller's at the destination of ${built.spec.id}\n`);
+    if (dest.type === 'file') await place(dest.path, 'at the output path');
+    else await place(join(dest.path, 'user-file.txt'), 'inside the output folder');
   }
   return state;
 }

@@ -6,7 +6,7 @@
  */
 import { existsSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FFmpegError, InputError, InternalError, LimitError, SandcodecError, TimeoutError } from '../dist/index.js';
 import type { CaseSpec } from '../fuzz/case.js';
@@ -38,6 +38,7 @@ function spec(over: Partial<CaseSpec> = {}): CaseSpec {
     limits: { timeoutMs: 1000 },
     options: {},
     occupied: false,
+    abortAfterMs: null,
     ...over,
   };
 }
@@ -71,7 +72,7 @@ describe('fuzzer checks', () => {
       const out = join(dir, 'out');
       await mkdir(out, { recursive: true });
       await writeFile(join(out, 'user-file.txt'), 'mine');
-      state = { out, userFiles: new Map([[join(out, 'user-file.txt'), (await sha256Of(join(out, 'user-file.txt')))!]]) };
+      state = { out, userFiles: new Map([[join(out, 'user-file.txt'), { hash: (await sha256Of(join(out, 'user-file.txt')))!, where: 'beside the outputs' }]]) };
       return out;
     };
 
@@ -93,6 +94,17 @@ describe('fuzzer checks', () => {
       expect((await judgeFiles(state, true, []))[0]?.kind).toBe('user-file-destroyed');
     });
 
+    it('the file at the output path may be replaced by a success, never by a failure', async () => {
+      const out = await fresh();
+      const target = join(out, 'result.mp3');
+      await writeFile(target, 'an older result');
+      state.userFiles.set(target, { hash: (await sha256Of(target))!, where: 'at the output path' });
+      state.destinationFile = target;
+      await writeFile(target, 'the new result');
+      expect(await judgeFiles(state, true, [target])).toEqual([]);
+      expect(await judgeFiles(state, false, [])).toEqual([{ kind: 'user-file-destroyed', detail: "the caller's file at the output path was changed" }]);
+    });
+
     it('a success holds exactly what it reports', async () => {
       const out = await fresh();
       await mkdir(join(out, 'made'), { recursive: true });
@@ -108,7 +120,7 @@ describe('fuzzer checks', () => {
 describe('a seeded slice', () => {
   it(`${SLICE_CASES} cases over every operation find nothing`, { timeout: 600_000 }, async () => {
     const run = await runFuzz({ ...DEFAULT_CONFIG, seed: SLICE_SEED, cases: SLICE_CASES, corpus, workers: 2, concurrency: 2, timeoutMs: SLICE_TIMEOUT_MS });
-    const summary = summarize(run, `npm run fuzz -- --corpus ${corpus ? 'test/fixtures' : 'none'} --timeout-ms ${SLICE_TIMEOUT_MS} --replay ID`);
+    const summary = summarize(run, `npm run fuzz -- --corpus ${corpus ? relative(repoRoot, corpus) : 'none'} --timeout-ms ${SLICE_TIMEOUT_MS} --replay ID`);
     expect(run.records).toHaveLength(SLICE_CASES);
     expect(new Set(run.records.map((r) => r.op)).size).toBe(DEFAULT_CONFIG.ops.length);
     const findings = [
