@@ -9,10 +9,10 @@
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { opOf, parseCaseId } from './case.js';
+import { type CaseSpec, opOf, parseCaseId } from './case.js';
 import { MUTATOR_NAMES, type MutatorName } from './mutators.js';
 import { OP_NAMES, type OpName } from './ops.js';
 import { humanReport, summarize } from './report.js';
@@ -114,6 +114,11 @@ function parseArgs(argv: string[]): Cli {
         break;
       case '--replay':
         replay = takes();
+        try {
+          parseCaseId(replay);
+        } catch (err) {
+          throw new UsageError(`--replay: ${(err as Error).message}`);
+        }
         break;
       case '--quiet':
         quiet = true;
@@ -141,11 +146,13 @@ function replayCommand(config: FuzzConfig): string {
   return `npm run fuzz -- --corpus ${config.corpus ?? 'none'} --timeout-ms ${config.timeoutMs} --replay ID`;
 }
 
+/** Replays one case alone, under the supervisor too (a case that kills its process is reported, not lost). */
 async function replayOne(cli: Cli): Promise<number> {
   const { seed, index, op } = parseCaseId(cli.replay!);
-  const config: FuzzConfig = { ...cli.config, seed, only: [{ index, op }], concurrency: 1, log: (l) => process.stderr.write(`${l}\n`) };
-  const run = await runFuzz(config);
-  const record = run.records[0]!;
+  const config: FuzzConfig = { ...cli.config, seed, only: [{ index, op }], concurrency: 1 };
+  const run = await supervise(config, false);
+  const record = run.records[0];
+  if (!record) throw new Error('the replay produced no record');
   const seedInfo = run.seeds.find((s) => s.id === record.source);
   process.stdout.write(`${JSON.stringify(record, null, 2)}\n`);
   if (seedInfo && seedInfo.sha256 !== record.sourceSha256) process.stdout.write('warning: the seed file differs from the one recorded\n');
@@ -153,18 +160,33 @@ async function replayOne(cli: Cli): Promise<number> {
   return record.findings.length + run.runFindings.length > 0 ? 1 : 0;
 }
 
+async function fuzz(cli: Cli): Promise<number> {
+  const run = await supervise(cli.config, !cli.quiet);
+  const summary = summarize(run, replayCommand(cli.config));
+  await writeFile(cli.report, `${JSON.stringify({ ...summary, records: run.records }, null, 1)}\n`);
+  process.stdout.write(`${humanReport(summary)}\nJSON summary: ${cli.report}\n`);
+  return summary.findings.length + summary.runFindings.length > 0 ? 1 : 0;
+}
+
 type ChildMessage =
-  | { type: 'start'; id: string; index: number }
+  | { type: 'root'; path: string }
+  | { type: 'ready'; setupSeconds: number }
+  | { type: 'start'; spec: CaseSpec }
   | { type: 'record'; record: CaseRecord }
   | { type: 'done'; result: Omit<RunResult, 'records'> }
   | { type: 'log'; line: string };
 
-/** Runs the cases in child processes, restarting after a crash with the cases not yet run. */
-async function supervise(cli: Cli): Promise<number> {
-  const { config } = cli;
+/**
+ * Runs the cases in child processes, restarting after a crash with the cases not yet run. Case
+ * time is measured here, from each runner's setup to its exit, so a crash does not lose it.
+ */
+async function supervise(config: FuzzConfig, verbose: boolean): Promise<RunResult> {
   const pending = new Map<number, OpName>();
-  const all = Array.from({ length: config.cases }, (_, i) => config.start + i);
-  for (const index of all) pending.set(index, opOf(config.seed, index, config.ops));
+  for (const item of config.only ??
+    Array.from({ length: config.cases }, (_, i) => ({ index: config.start + i, op: opOf(config.seed, config.start + i, config.ops) }))) {
+    pending.set(item.index, item.op);
+  }
+  const total = pending.size;
   const records: CaseRecord[] = [];
   let last: Omit<RunResult, 'records'> | undefined;
   let runSeconds = 0;
@@ -172,72 +194,53 @@ async function supervise(cli: Cli): Promise<number> {
   const self = fileURLToPath(import.meta.url);
   for (let restarts = 0; pending.size > 0 && restarts <= 50; restarts++) {
     const only = [...pending].map(([index, op]) => ({ index, op }));
-    const running = new Map<number, string>();
+    const running = new Map<number, CaseSpec>();
+    let root: string | undefined;
+    let readyAt: number | undefined;
     const child: ChildProcess = fork(self, ['--child'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: [] });
     const exit = new Promise<{ code: number | null; signal: string | null }>((done) => child.on('exit', (code, signal) => done({ code, signal })));
     child.on('message', (m: ChildMessage) => {
-      if (m.type === 'start') running.set(m.index, m.id);
+      if (m.type === 'root') root = m.path;
+      else if (m.type === 'ready') {
+        readyAt = performance.now();
+        setupSeconds += m.setupSeconds;
+      } else if (m.type === 'start') running.set(m.spec.index, m.spec);
       else if (m.type === 'record') {
         running.delete(m.record.index);
         pending.delete(m.record.index);
         records.push(m.record);
-        if (!cli.quiet) progress(m.record, records.length, config.cases);
+        if (verbose) progress(m.record, records.length, total);
       } else if (m.type === 'done') {
         last = m.result;
-        runSeconds += m.result.runSeconds;
-        setupSeconds += m.result.setupSeconds;
+        if (readyAt !== undefined) runSeconds += (performance.now() - readyAt) / 1000;
+        readyAt = undefined;
       } else if (m.type === 'log') process.stderr.write(`${m.line}\n`);
     });
-    const { onStart: _s, onRecord: _r, log: _l, ...plain } = config;
+    const { onRoot: _o, onReady: _y, onStart: _s, onRecord: _r, log: _l, ...plain } = config;
     child.send({ config: { ...plain, only } });
     const { code, signal } = await exit;
     if (code === 0 && running.size === 0) continue;
-    process.stderr.write(`fuzz: the runner process exited (code ${code}, signal ${signal}) while running ${[...running.values()].join(', ') || 'no case'}\n`);
-    for (const [index, id] of running) {
+    if (readyAt !== undefined) runSeconds += (performance.now() - readyAt) / 1000;
+    // A runner that died could not clean up after itself.
+    if (root && !config.keep) await rm(root, { recursive: true, force: true });
+    const ids = [...running.values()].map((s) => s.id);
+    process.stderr.write(`fuzz: the runner process exited (code ${code}, signal ${signal}) while running ${ids.join(', ') || 'no case'}\n`);
+    for (const [index, spec] of running) {
       pending.delete(index);
-      const record = crashRecord(config, index, id, `the process exited (code ${code}, signal ${signal}) while this case ran`);
-      records.push(record);
+      const detail = `the process exited (code ${code}, signal ${signal}) while this case ran${running.size > 1 ? ` (with ${ids.length - 1} other)` : ''}`;
+      records.push({ ...spec, outcome: 'host-crash', elapsedMs: 0, rssPeakMb: 0, findings: [{ kind: 'host-crash', detail }] });
     }
     if (running.size === 0) break; // died outside any case: setup is broken, do not loop
   }
   records.sort((a, b) => a.index - b.index);
-  const run: RunResult = {
+  return {
     config: last?.config ?? config,
     seeds: last?.seeds ?? [],
     records,
-    runFindings: last?.runFindings ?? [{ kind: 'host-crash', detail: 'the runner never finished a run' }],
+    runFindings: last?.runFindings ?? [{ kind: 'host-crash', detail: 'no runner finished its run' }],
     setupSeconds,
     runSeconds,
     rss: last?.rss ?? { baselineMb: 0, boundMb: 0, peakMb: 0 },
-  };
-  const summary = summarize(run, replayCommand(config));
-  await writeFile(cli.report, `${JSON.stringify({ ...summary, records }, null, 1)}\n`);
-  process.stdout.write(`${humanReport(summary)}\nJSON summary: ${cli.report}\n`);
-  return summary.findings.length + summary.runFindings.length > 0 ? 1 : 0;
-}
-
-function crashRecord(config: FuzzConfig, index: number, id: string, detail: string): CaseRecord {
-  const { op } = parseCaseId(id);
-  return {
-    id,
-    seed: config.seed,
-    index,
-    op,
-    source: '?',
-    sourceSha256: '',
-    fits: true,
-    mutator: 'identity',
-    params: { note: 'rebuild with --replay for the mutation' },
-    size: 0,
-    input: { form: 'bytes', name: null },
-    limits: {},
-    options: {},
-    occupied: false,
-    abortAfterMs: null,
-    outcome: 'host-crash',
-    elapsedMs: 0,
-    rssPeakMb: 0,
-    findings: [{ kind: 'host-crash', detail }],
   };
 }
 
@@ -252,7 +255,9 @@ async function child(): Promise<void> {
   const send = (m: ChildMessage) => process.send?.(m);
   const result = await runFuzz({
     ...message.config,
-    onStart: (id) => send({ type: 'start', id, index: parseCaseId(id).index }),
+    onRoot: (path) => send({ type: 'root', path }),
+    onReady: (setupSeconds) => send({ type: 'ready', setupSeconds }),
+    onStart: (spec) => send({ type: 'start', spec }),
     onRecord: (record) => send({ type: 'record', record }),
     log: (line) => send({ type: 'log', line }),
   });
@@ -275,7 +280,7 @@ async function main(): Promise<number> {
     process.stderr.write(`${err.message ? `fuzz: ${err.message}\n` : ''}${USAGE}\n`);
     return err.message ? 2 : 0;
   }
-  return cli.replay ? replayOne(cli) : supervise(cli);
+  return cli.replay ? replayOne(cli) : fuzz(cli);
 }
 
 main().then(

@@ -41,7 +41,11 @@ export interface FuzzConfig {
   keep: boolean;
   /** Folder to write each finding's input and record to. */
   saveFindings: string | null;
-  onStart?: (id: string) => void;
+  /** The temporary root, as soon as it exists (a supervisor removes it if the process dies). */
+  onRoot?: (root: string) => void;
+  /** Setup is done (engine, seeds): cases start now. */
+  onReady?: (setupSeconds: number) => void;
+  onStart?: (spec: CaseSpec) => void;
   onRecord?: (record: CaseRecord) => void;
   log?: (line: string) => void;
 }
@@ -80,7 +84,7 @@ export interface SeedInfo {
 }
 
 export interface RunResult {
-  config: Omit<FuzzConfig, 'onStart' | 'onRecord' | 'log'>;
+  config: Omit<FuzzConfig, 'onRoot' | 'onReady' | 'onStart' | 'onRecord' | 'log'>;
   seeds: SeedInfo[];
   records: CaseRecord[];
   /** Findings not tied to one case (the final pool check, the process-wide spool). */
@@ -158,6 +162,7 @@ export async function runFuzz(config: FuzzConfig): Promise<RunResult> {
   const setupStarted = performance.now();
   const previousTmpdir = process.env.TMPDIR;
   const root = await mkdtemp(join(tmpdir(), 'sandcodec-fuzz-'));
+  config.onRoot?.(root);
   const globalSpool = join(root, 'spool');
   await mkdir(globalSpool);
   // Everything the engine puts in the temporary folder outside a case's own spool lands here.
@@ -184,6 +189,7 @@ export async function runFuzz(config: FuzzConfig): Promise<RunResult> {
     const boundBytes = baseline + config.concurrency * config.jobBudgetMb * MiB + PROCESS_SLACK;
     const ctx: Context = { config, engine, seeds, good, root, globalSpool, monitor, boundBytes, escaped };
     const setupSeconds = (performance.now() - setupStarted) / 1000;
+    config.onReady?.(setupSeconds);
 
     const queue =
       config.only ?? Array.from({ length: config.cases }, (_, i) => ({ index: config.start + i, op: opOf(config.seed, config.start + i, config.ops) }));
@@ -229,7 +235,7 @@ export async function runFuzz(config: FuzzConfig): Promise<RunResult> {
 }
 
 function stripHooks(config: FuzzConfig): RunResult['config'] {
-  const { onStart: _s, onRecord: _r, log: _l, ...rest } = config;
+  const { onRoot: _o, onReady: _y, onStart: _s, onRecord: _r, log: _l, ...rest } = config;
   return rest;
 }
 
@@ -254,7 +260,7 @@ async function runCase(ctx: Context, index: number, op: OpName): Promise<CaseRec
   for (const d of Object.values(dirs)) await mkdir(d, { recursive: true });
   const built = buildCase(config.seed, index, op, { corpus: ctx.seeds, mutators: config.mutators, timeoutMs: config.timeoutMs, outDir: dirs.out });
   const { spec } = built;
-  config.onStart?.(spec.id);
+  config.onStart?.(spec);
 
   const state = await placeUserFiles(built, dirs.out);
   const inputPath = join(dirs.input, spec.input.name ?? 'input');

@@ -15,8 +15,9 @@ import { humanReport, summarize } from '../fuzz/report.js';
 import { DEFAULT_CONFIG, runFuzz } from '../fuzz/runner.js';
 import { makeTempDir, mediaDir, removeTempDir, repoRoot } from './helpers/media.js';
 
-const SLICE_SEED = 20_251_203;
-const SLICE_CASES = 300;
+/** A longer or different slice (a nightly job): SANDCODEC_FUZZ_CASES=3000 SANDCODEC_FUZZ_SEED=7; 0 cases skips it. */
+const SLICE_SEED = Number(process.env.SANDCODEC_FUZZ_SEED ?? 20_251_203);
+const SLICE_CASES = Number(process.env.SANDCODEC_FUZZ_CASES ?? 300);
 /** Per job: a case that needs longer on these small seeds is stopped and counts as E_TIMEOUT. */
 const SLICE_TIMEOUT_MS = 5_000;
 
@@ -118,11 +119,11 @@ describe('fuzzer checks', () => {
 });
 
 describe('a seeded slice', () => {
-  it(`${SLICE_CASES} cases over every operation find nothing`, { timeout: 600_000 }, async () => {
+  it.skipIf(SLICE_CASES === 0)(`${SLICE_CASES} cases over every operation find nothing`, { timeout: 600_000 + SLICE_CASES * 2_000 }, async () => {
     const run = await runFuzz({ ...DEFAULT_CONFIG, seed: SLICE_SEED, cases: SLICE_CASES, corpus, workers: 2, concurrency: 2, timeoutMs: SLICE_TIMEOUT_MS });
     const summary = summarize(run, `npm run fuzz -- --corpus ${corpus ? relative(repoRoot, corpus) : 'none'} --timeout-ms ${SLICE_TIMEOUT_MS} --replay ID`);
     expect(run.records).toHaveLength(SLICE_CASES);
-    expect(new Set(run.records.map((r) => r.op)).size).toBe(DEFAULT_CONFIG.ops.length);
+    if (SLICE_CASES >= 100) expect(new Set(run.records.map((r) => r.op)).size).toBe(DEFAULT_CONFIG.ops.length);
     const findings = [
       ...summary.runFindings.map((f) => `run: ${f.kind}: ${f.detail}`),
       ...summary.findings.map((f) => `${f.id}: ${f.kind}: ${f.detail.slice(0, 160)}`),
