@@ -298,6 +298,7 @@ async function runCase(ctx: Context, index: number, op: OpName): Promise<CaseRec
   const error = result && !result.ok ? describeError(result.error) : undefined;
   if (result && !result.ok) findings.push(...judgeError(spec, result.error, elapsedMs, aborted));
   findings.push(...(await judgeFiles(state, ok, result?.ok ? result.files : [])));
+  const settledTree = await listTree(dirs.out);
   const spooled = await listTree(dirs.spool);
   if (spooled.length > 0)
     findings.push({ kind: 'leftover-spool', detail: `${spooled.length} entr${spooled.length === 1 ? 'y' : 'ies'}: ${spooled.slice(0, 4).join(', ')}` });
@@ -327,6 +328,10 @@ async function runCase(ctx: Context, index: number, op: OpName): Promise<CaseRec
       findings.push({ kind: 'pool-broken', detail: `a known-good probe failed after this case: ${describeError(err).message}` });
     }
   }
+  // A job that goes on writing after its call settled (a worker not yet stopped) leaves files late.
+  const before = new Set(settledTree);
+  const late = [...(await listTree(dirs.out)), ...(await listTree(dirs.spool))].filter((e) => !before.has(e) && !spooled.includes(e));
+  if (late.length > 0) findings.push({ kind: 'leftover-output', detail: `appeared after the call settled: ${late.slice(0, 4).join(', ')}` });
 
   const record: CaseRecord = {
     ...spec,
