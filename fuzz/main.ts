@@ -142,8 +142,10 @@ function parseArgs(argv: string[]): Cli {
   return { config, report, replay, quiet };
 }
 
+/** The command that rebuilds one case: the corpus and the mutator set decide what a case draws. */
 function replayCommand(config: FuzzConfig): string {
-  return `npm run fuzz -- --corpus ${config.corpus ?? 'none'} --timeout-ms ${config.timeoutMs} --replay ID`;
+  const mutators = config.mutators.length === MUTATOR_NAMES.length ? '' : ` --mutators ${config.mutators.join(',')}`;
+  return `npm run fuzz -- --corpus ${config.corpus ?? 'none'}${mutators} --timeout-ms ${config.timeoutMs} --replay ID`;
 }
 
 /** Replays one case alone, under the supervisor too (a case that kills its process is reported, not lost). */
