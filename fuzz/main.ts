@@ -28,6 +28,7 @@ const USAGE = `usage: npm run fuzz -- [options]
   --workers N         engine worker threads (default 2)
   --concurrency N     cases running at once (default: workers)
   --timeout-ms N      limits.timeoutMs of each job of a case (default 15000)
+  --hang-ms N         wall time of a whole call before it counts as hung (default max(60000, 12 × timeout))
   --job-budget-mb N   memory one case may add (default 512, the engine's per-job budget);
                       the process bound is RSS after setup + this per lane + 256 MiB
   --report FILE       JSON summary (default fuzz-report.json)
@@ -99,6 +100,9 @@ function parseArgs(argv: string[]): Cli {
         break;
       case '--timeout-ms':
         config.timeoutMs = int(flag, takes(), 1);
+        break;
+      case '--hang-ms':
+        config.hangMs = int(flag, takes(), 1);
         break;
       case '--job-budget-mb':
         config.jobBudgetMb = int(flag, takes(), 1);

@@ -31,6 +31,8 @@ export interface FuzzConfig {
   concurrency: number;
   /** `limits.timeoutMs` of every job of a case. */
   timeoutMs: number;
+  /** Wall time a whole call may take before it counts as hung (default: max(60 s, 12 × timeoutMs)). */
+  hangMs: number | null;
   /**
    * Memory one case may add to the process, MiB (default 512: the engine's budget for one job at
    * default limits). A case is flagged when RSS rises more than this plus 128 MiB while it runs,
@@ -60,6 +62,7 @@ export const DEFAULT_CONFIG: FuzzConfig = {
   workers: 2,
   concurrency: 2,
   timeoutMs: 15_000,
+  hangMs: null,
   jobBudgetMb: 512,
   keep: false,
   saveFindings: null,
@@ -279,7 +282,7 @@ async function runCase(ctx: Context, index: number, op: OpName): Promise<CaseRec
     (files) => ({ ok: true, files }),
     (error: unknown) => ({ ok: false, error }),
   );
-  const hangMs = Math.max(60_000, config.timeoutMs * HANG_FACTOR);
+  const hangMs = config.hangMs ?? Math.max(60_000, config.timeoutMs * HANG_FACTOR);
   let result = await within(settled, hangMs);
   let aborted = false;
   if (!result) {

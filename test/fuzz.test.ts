@@ -20,6 +20,8 @@ const SLICE_SEED = Number(process.env.SANDCODEC_FUZZ_SEED ?? 20_251_203);
 const SLICE_CASES = Number(process.env.SANDCODEC_FUZZ_CASES ?? 300);
 /** Per job: a case that needs longer on these small seeds is stopped and counts as E_TIMEOUT. */
 const SLICE_TIMEOUT_MS = 5_000;
+/** Per call (normalize runs several jobs): past it the call is aborted and reported as hung. */
+const SLICE_HANG_MS = 30_000;
 
 const corpus = [join(repoRoot, 'test', 'fixtures'), mediaDir].find((dir) => existsSync(dir)) ?? null;
 
@@ -120,7 +122,16 @@ describe('fuzzer checks', () => {
 
 describe('a seeded slice', () => {
   it.skipIf(SLICE_CASES === 0)(`${SLICE_CASES} cases over every operation find nothing`, { timeout: 600_000 + SLICE_CASES * 2_000 }, async () => {
-    const run = await runFuzz({ ...DEFAULT_CONFIG, seed: SLICE_SEED, cases: SLICE_CASES, corpus, workers: 2, concurrency: 2, timeoutMs: SLICE_TIMEOUT_MS });
+    const run = await runFuzz({
+      ...DEFAULT_CONFIG,
+      seed: SLICE_SEED,
+      cases: SLICE_CASES,
+      corpus,
+      workers: 2,
+      concurrency: 2,
+      timeoutMs: SLICE_TIMEOUT_MS,
+      hangMs: SLICE_HANG_MS,
+    });
     const summary = summarize(run, `npm run fuzz -- --corpus ${corpus ? relative(repoRoot, corpus) : 'none'} --timeout-ms ${SLICE_TIMEOUT_MS} --replay ID`);
     expect(run.records).toHaveLength(SLICE_CASES);
     if (SLICE_CASES >= 100) expect(new Set(run.records.map((r) => r.op)).size).toBe(DEFAULT_CONFIG.ops.length);
