@@ -281,7 +281,7 @@ function picturePairs(layout: Layout): Array<[Field, Field]> {
   for (const fields of byOwner.values()) {
     const width = fields.find((f) => /width/i.test(f.name));
     const height = fields.find((f) => /height/i.test(f.name));
-    if (width && height && width.bits >= 16 && height.bits >= 16) pairs.push([width, height]);
+    if (width && height && width.bits >= 14 && height.bits >= 14) pairs.push([width, height]);
   }
   return pairs;
 }

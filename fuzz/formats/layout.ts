@@ -15,9 +15,12 @@ export interface Field {
   offset: number;
   /** Width in bits (at most 64). */
   bits: number;
-  /** Big-endian bit fields: bits to skip at the top of the first byte (0 for byte-aligned). */
+  /**
+   * Bits to skip in the first byte: from its top for big-endian fields (FLAC, EBML vints), from
+   * its bottom for little-endian ones (WebP VP8L). 0 for byte-aligned fields.
+   */
   bit?: number;
-  /** Little-endian, byte-aligned. */
+  /** Little-endian: the value's lowest bit first. */
   le?: boolean;
   /** ID3v2 sizes: 7 value bits per byte, big-endian. */
   syncsafe?: boolean;
@@ -140,7 +143,10 @@ export function ascii(b: Uint8Array, at: number, text: string): boolean {
 export function readField(b: Uint8Array, f: Field): bigint {
   if (f.le) {
     let v = 0n;
-    for (let k = f.bits / 8 - 1; k >= 0; k--) v = (v << 8n) | BigInt(b[f.offset + k] ?? 0);
+    for (let i = f.bits - 1; i >= 0; i--) {
+      const p = (f.bit ?? 0) + i;
+      v = (v << 1n) | BigInt(((b[f.offset + (p >> 3)] ?? 0) >> (p & 7)) & 1);
+    }
     return v;
   }
   if (f.syncsafe) {
@@ -161,7 +167,13 @@ export function readField(b: Uint8Array, f: Field): bigint {
 export function writeField(b: Uint8Array, f: Field, value: bigint): void {
   const v = value & ((1n << BigInt(f.bits)) - 1n);
   if (f.le) {
-    for (let k = 0; k < f.bits / 8; k++) if (f.offset + k < b.byteLength) b[f.offset + k] = Number((v >> BigInt(8 * k)) & 0xffn);
+    for (let i = 0; i < f.bits; i++) {
+      const p = (f.bit ?? 0) + i;
+      const at = f.offset + (p >> 3);
+      if (at >= b.byteLength) continue;
+      const mask = 1 << (p & 7);
+      b[at] = (v >> BigInt(i)) & 1n ? b[at]! | mask : b[at]! & ~mask;
+    }
     return;
   }
   if (f.syncsafe) {

@@ -74,6 +74,13 @@ function fields(out: LayoutBuilder, id: string, index: number, body: number, end
         f('height', 'dimension', body + 8, 16, true);
       }
       break;
+    case 'VP8L':
+      // Signature 0x2f, then 14 bits of width - 1 and 14 of height - 1, lowest bit first.
+      if (b[body] === 0x2f && body + 5 <= end) {
+        out.field(`${name}.width_minus_one`, 'dimension', { offset: body + 1, bits: 14, le: true });
+        out.field(`${name}.height_minus_one`, 'dimension', { offset: body + 2, bits: 14, bit: 6, le: true });
+      }
+      break;
     case 'ANMF':
       f('frame_width_minus_one', 'dimension', body + 6, 24, true);
       f('frame_height_minus_one', 'dimension', body + 9, 24, true);

@@ -157,6 +157,22 @@ describe('walkers', () => {
     expect([...vint]).toEqual([0x7f, 0xff]);
   });
 
+  it('little-endian bit fields: the VP8L header packs 14-bit sizes lowest bit first', () => {
+    // width - 1 = 639, height - 1 = 479, alpha hint 1, version 0: one 32-bit little-endian word.
+    const word = 639 | (479 << 14) | (1 << 28);
+    const vp8l = [0x2f, ...le32(word)];
+    const bytes = new Uint8Array([...text('RIFF'), ...le32(4 + 8 + vp8l.length + 1), ...text('WEBP'), ...text('VP8L'), ...le32(vp8l.length), ...vp8l, 0]);
+    const layout = walk(bytes);
+    const width = field(layout, 'RIFF/VP8L.width_minus_one');
+    const height = field(layout, 'RIFF/VP8L.height_minus_one');
+    expect([readField(bytes, width), readField(bytes, height)]).toEqual([639n, 479n]);
+    writeField(bytes, width, 16383n);
+    expect([readField(bytes, width), readField(bytes, height)]).toEqual([16383n, 479n]);
+    writeField(bytes, height, 0n);
+    const after = bytes[21]! | (bytes[22]! << 8) | (bytes[23]! << 16) | (bytes[24]! << 24);
+    expect(after >>> 0).toBe((16383 | (1 << 28)) >>> 0);
+  });
+
   it('unknown bytes walk to an empty layout', () => {
     expect(walk(new Uint8Array(text('just some text, not media')))).toEqual({ format: 'unknown', spans: [], fields: [] });
   });
