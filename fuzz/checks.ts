@@ -59,6 +59,8 @@ export function judgeError(spec: CaseSpec, err: unknown, elapsedMs: number, abor
   const code = d.outcome;
   // The caller's own abort, or the hang guard's (reported as the hang).
   if (code === 'E_ABORTED' && (aborted || (spec.abortAfterMs !== null && elapsedMs >= spec.abortAfterMs))) return [];
+  // A file already at the output path is refused: the fuzzer never asks to overwrite it.
+  if (code === 'E_OPTIONS' && spec.occupied && /exists; pass overwrite: true/.test(d.message)) return [];
   if (spec.mutator === 'identity' && spec.fits && code === 'E_INPUT_INVALID') {
     return [{ kind: 'valid-rejected', detail: `${code}: ${d.message}` }];
   }
@@ -113,18 +115,17 @@ export interface FileState {
   out: string;
   /** Caller files that must survive: path → content hash before the call and where it sits. */
   userFiles: Map<string, { hash: string; where: string }>;
-  /** A file at the destination, which a successful call may replace. */
-  destinationFile?: string;
 }
+
+/** The marker a folder output records its entries in (`.sandcodec-package.json`, …). */
+const MARKER = /(^|\/)\.sandcodec-[a-z]+\.json$/;
 
 /** Output-location checks after the call: leftovers, unreported files, missing ones, destroyed user files. */
 export async function judgeFiles(state: FileState, ok: boolean, reported: string[]): Promise<Finding[]> {
   const findings: Finding[] = [];
-  // The file at the output path is replaced as asked; a folder's other files are the caller's and
-  // must survive even a successful call (an output never replaces what it did not create).
-  const replaced = (path: string) => ok && path === state.destinationFile;
+  // Every caller file must survive, a successful call or not: the fuzzer never asks to
+  // overwrite, and an output never replaces what it did not create.
   for (const [path, { hash, where }] of state.userFiles) {
-    if (replaced(path)) continue;
     const now = await sha256Of(path);
     if (now !== hash) findings.push({ kind: 'user-file-destroyed', detail: `the caller's file ${where} was ${now === undefined ? 'deleted' : 'changed'}` });
   }
@@ -138,7 +139,7 @@ export async function judgeFiles(state: FileState, ok: boolean, reported: string
   for (const path of state.userFiles.keys()) allow(path);
   if (ok) for (const path of reported) allow(path);
   const tree = await listTree(state.out);
-  const extra = tree.filter((e) => !allowed.has(e));
+  const extra = tree.filter((e) => !allowed.has(e) && !(ok && MARKER.test(e)));
   if (extra.length > 0) {
     findings.push({
       kind: ok ? 'unreported-output' : 'leftover-output',

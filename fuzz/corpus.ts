@@ -14,7 +14,8 @@ import type { SeedFile } from './mutators.js';
 
 /** Seeds larger than this are skipped: every case copies its seed, and mutations can grow it. */
 const MAX_SEED_BYTES = 16 * 1024 * 1024;
-const SKIP = new Set(['.md', '.txt', '.json', '.license']);
+/** Documentation and checksums beside the media (READMEs, COPYRIGHT, native FFmpeg's framemd5 references). */
+const SKIP = new Set(['.md', '.txt', '.json', '.license', '.framemd5']);
 const IMAGE_FORMATS = new Set(['png', 'jpeg', 'gif', 'riff-webp']);
 /** Spans that say a container holds pictures: BMFF visual sample entries, Matroska's Video. */
 const VISUAL = new Set(['avc1', 'avc3', 'hvc1', 'hev1', 'mp4v', 'jpeg', 'mjpa', 'vp09', 'av01', 'Video']);
@@ -39,7 +40,7 @@ export async function loadCorpus(dir: string): Promise<SeedFile[]> {
     for (const e of entries) {
       const full = join(path, e.name);
       if (e.isDirectory()) await visit(full);
-      else if (e.isFile() && !SKIP.has(extname(e.name).toLowerCase()) && !e.name.startsWith('.')) {
+      else if (e.isFile() && extname(e.name) !== '' && !SKIP.has(extname(e.name).toLowerCase()) && !e.name.startsWith('.')) {
         if ((await stat(full)).size > MAX_SEED_BYTES) continue;
         const id = relative(dir, full).split(sep).join('/');
         const top = id.split('/')[0];

@@ -158,6 +158,8 @@ interface Context {
   boundBytes: number;
   /** Findings raised by the process while a case ran (uncaught errors), by case id. */
   escaped: Map<string, Finding[]>;
+  /** Cases running now. */
+  inFlight: number;
 }
 
 export async function runFuzz(config: FuzzConfig): Promise<RunResult> {
@@ -181,7 +183,7 @@ export async function runFuzz(config: FuzzConfig): Promise<RunResult> {
   process.on('unhandledRejection', onEscape);
   let engine: Engine | undefined;
   try {
-    engine = await createEngine({ workers: config.workers });
+    engine = await createEngine({ workers: config.workers, spoolDir: globalSpool });
     const corpus = config.corpus ? await loadCorpus(config.corpus) : [];
     const generated = await generateSeeds(engine, join(root, 'generated'));
     const seeds = [...corpus, ...generated];
@@ -190,7 +192,7 @@ export async function runFuzz(config: FuzzConfig): Promise<RunResult> {
     const monitor = new RssMonitor();
     const baseline = process.memoryUsage.rss();
     const boundBytes = baseline + config.concurrency * config.jobBudgetMb * MiB + PROCESS_SLACK;
-    const ctx: Context = { config, engine, seeds, good, root, globalSpool, monitor, boundBytes, escaped };
+    const ctx: Context = { config, engine, seeds, good, root, globalSpool, monitor, boundBytes, escaped, inFlight: 0 };
     const setupSeconds = (performance.now() - setupStarted) / 1000;
     config.onReady?.(setupSeconds);
 
@@ -271,6 +273,7 @@ async function runCase(ctx: Context, index: number, op: OpName): Promise<CaseRec
   const inputHash = spec.input.form === 'path' ? await sha256Of(inputPath) : undefined;
 
   const findings: Finding[] = [];
+  ctx.inFlight++;
   ctx.escaped.set(spec.id, findings);
   ctx.monitor.begin(spec.id);
   const controller = new AbortController();
@@ -305,9 +308,12 @@ async function runCase(ctx: Context, index: number, op: OpName): Promise<CaseRec
   const spooled = await listTree(dirs.spool);
   if (spooled.length > 0)
     findings.push({ kind: 'leftover-spool', detail: `${spooled.length} entr${spooled.length === 1 ? 'y' : 'ies'}: ${spooled.slice(0, 4).join(', ')}` });
-  const stray = await listTree(ctx.globalSpool);
+  // Every lane spools into the engine's one spool folder: it is judged (and cleared) only when no
+  // other case is in flight, so a neighbour's live spool is never taken for a leftover.
+  ctx.inFlight--;
+  const stray = ctx.inFlight === 0 ? await listTree(ctx.globalSpool) : [];
   if (stray.length > 0) {
-    findings.push({ kind: 'leftover-spool', detail: `in the process's temporary folder: ${stray.slice(0, 4).join(', ')}` });
+    findings.push({ kind: 'leftover-spool', detail: `in the engine's spool folder: ${stray.slice(0, 4).join(', ')}` });
     await rm(ctx.globalSpool, { recursive: true, force: true });
     await mkdir(ctx.globalSpool);
   }
@@ -360,7 +366,6 @@ async function placeUserFiles(built: BuiltCase, out: string): Promise<FileState>
   };
   await place(join(out, 'user-file.txt'), 'beside the outputs');
   const dest = built.plan.destination;
-  if (dest?.type === 'file') state.destinationFile = dest.path;
   if (dest && built.spec.occupied) {
     if (dest.type === 'file') await place(dest.path, 'at the output path');
     else await place(join(dest.path, 'user-file.txt'), 'inside the output folder');

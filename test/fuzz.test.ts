@@ -97,15 +97,23 @@ describe('fuzzer checks', () => {
       expect((await judgeFiles(state, true, []))[0]?.kind).toBe('user-file-destroyed');
     });
 
-    it('the file at the output path may be replaced by a success, never by a failure', async () => {
+    it("the file at the output path is the caller's: replaced by a success or a failure, it is flagged", async () => {
       const out = await fresh();
       const target = join(out, 'result.mp3');
       await writeFile(target, 'an older result');
       state.userFiles.set(target, { hash: (await sha256Of(target))!, where: 'at the output path' });
-      state.destinationFile = target;
+      expect(await judgeFiles(state, false, [])).toEqual([]);
       await writeFile(target, 'the new result');
-      expect(await judgeFiles(state, true, [target])).toEqual([]);
-      expect(await judgeFiles(state, false, [])).toEqual([{ kind: 'user-file-destroyed', detail: "the caller's file at the output path was changed" }]);
+      expect((await judgeFiles(state, true, [target])).map((f) => f.kind)).toEqual(['user-file-destroyed']);
+    });
+
+    it("a folder output's marker is part of its success, and a leftover after a failure", async () => {
+      const out = await fresh();
+      await mkdir(join(out, 'pkg'), { recursive: true });
+      await writeFile(join(out, 'pkg', '.sandcodec-package.json'), '{}');
+      await writeFile(join(out, 'pkg', 'master.m3u8'), '#EXTM3U');
+      expect(await judgeFiles(state, true, [join(out, 'pkg', 'master.m3u8')])).toEqual([]);
+      expect((await judgeFiles(state, false, []))[0]?.kind).toBe('leftover-output');
     });
 
     it('a success holds exactly what it reports', async () => {
