@@ -268,7 +268,8 @@ async function child(): Promise<void> {
     log: (line) => send({ type: 'log', line }),
   });
   const { records: _records, ...rest } = result;
-  send({ type: 'done', result: rest });
+  // Sent before the channel closes: a disconnect right after an unsent message can drop it.
+  await new Promise<void>((sent) => (process.send ? process.send({ type: 'done', result: rest } satisfies ChildMessage, undefined, {}, () => sent()) : sent()));
   process.disconnect?.();
 }
 

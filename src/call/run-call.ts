@@ -5,7 +5,7 @@
  * failure, abort or timeout → a typed error. Operations are plain modules that plan jobs and
  * finish results on a `Call`; every limit and output rule is enforced here, once.
  */
-import { AbortedError, InternalError, IOError, LimitError, OptionsError, SandcodecError, TimeoutError } from '../errors.js';
+import { AbortedError, InputError, InternalError, IOError, LimitError, OptionsError, SandcodecError, TimeoutError } from '../errors.js';
 import type { JobLimits, JobResult, Plan, WorkerEvent } from '../model/plan.js';
 import { type ProbeResult, parseProbe } from '../model/probe-result.js';
 import { type Limits, resolveLimits } from '../options.js';
@@ -132,7 +132,10 @@ export class Call {
     const result = await this.run(probePlan(input, this.jobLimits));
     const probe = parseProbe(result.probe);
     probe.size = input.size;
-    if (options.limitDuration !== false) this.checkDuration(probe.duration);
+    if (options.limitDuration !== false) {
+      this.checkDuration(probe.duration);
+      checkStreams(probe);
+    }
     return probe;
   }
 
@@ -229,6 +232,25 @@ export async function runCall<T>(env: CallEnv, common: ResolvedCommon, body: (ca
     throw asSandcodecError(call.signal.aborted ? call.signal.reason : err);
   } finally {
     await call.end();
+  }
+}
+
+/**
+ * Stream parameters no real recording has: a header that states them lies, and a decode would
+ * only spend memory on the lie (a resampler sized for a gigahertz rate).
+ */
+const MAX_SAMPLE_RATE = 1_536_000;
+const MAX_CHANNELS = 64;
+
+function checkStreams(probe: ProbeResult): void {
+  for (const s of probe.streams) {
+    if (s.type !== 'audio') continue;
+    if (s.sampleRate !== undefined && s.sampleRate > MAX_SAMPLE_RATE) {
+      throw new InputError(`audio stream #${s.index} states a sample rate of ${s.sampleRate} Hz, which no recording has`, { stream: s.index });
+    }
+    if (s.channels !== undefined && s.channels > MAX_CHANNELS) {
+      throw new InputError(`audio stream #${s.index} states ${s.channels} channels, more than any format carries (${MAX_CHANNELS})`, { stream: s.index });
+    }
   }
 }
 

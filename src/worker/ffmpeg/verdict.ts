@@ -97,6 +97,9 @@ export class RunWatch {
       else if (/hardware accelerated \S+ decoding/.test(text)) this.unsupported ??= { codec: component, record };
       else if (/^File ended prematurely|: partial file$/.test(text)) this.endedEarly ??= record;
       else if (component === 'wav' && text.startsWith('Ignoring maximum wav data size')) this.unknownLength = true;
+      // The source a filter graph is fed from takes its parameters from the input's stream: an
+      // input whose stream states impossible ones (a negative aspect ratio) fails there.
+      if (severe && /^graph \d+ input from stream \d+:\d+$/.test(component)) this.inputFailure ??= record;
       if (severe) {
         this.firstError ??= record;
         this.lastComponentError = record;
@@ -120,6 +123,8 @@ export class RunWatch {
       return;
     }
     if (text.startsWith('Error while opening decoder for input stream')) this.inputFailure ??= record;
+    // No frame ever came out of an input stream FFmpeg could not work out (its demuxer said why).
+    if (/^Cannot determine format of input stream \d+:\d+ after EOF/.test(text)) this.inputFailure ??= record;
     if (severe) this.firstError ??= record;
   }
 

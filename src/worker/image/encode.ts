@@ -55,18 +55,21 @@ export function encodeArgs(t: ImageTargetSpec, opaque: boolean, outPath: string)
         outPath,
       ];
     case 'webp':
+      // Lossy colour only: the core's libwebp crashes in its lossless encoder, which it also uses
+      // for alpha, so lossless files and alpha channels are written in TypeScript
+      // (webp-lossless.ts) and libwebp always gets an opaque picture.
       return [
         ...common,
         '-c:v',
         'libwebp',
         '-lossless',
-        t.lossless ? '1' : '0',
+        '0',
         '-quality',
-        String(t.lossless ? 100 : t.quality),
+        String(t.quality),
         '-compression_level',
         '4',
         '-pix_fmt',
-        opaque && !t.lossless ? 'yuv420p' : 'bgra',
+        'yuv420p',
         '-f',
         'webp',
         outPath,

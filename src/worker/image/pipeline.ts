@@ -23,7 +23,7 @@ import { addMetadata } from './metadata.js';
 import { orientedSize, swapsAxes } from './orient.js';
 import { openImageBytes } from './source.js';
 import { SourceImage } from './source-image.js';
-import { encodeWebpLossless } from './webp-lossless.js';
+import { encodeWebpLossless, webpWithAlpha } from './webp-lossless.js';
 
 export function runImagePlan(plan: ImagePlan, ctx: RunContext): JobResult {
   const { image: spec } = plan;
@@ -208,8 +208,11 @@ function encode(plan: ImagePlan, indices: number[], frames: RgbaImage[], ctx: Ru
     result.outputs.forEach((o, n) => {
       const k = viaFFmpeg[n]!;
       const t = targets[indices[k]!]!;
+      const f = frames[k]!;
       // FFmpeg 5.1's mjpeg encoder writes baseline only: its scan is transcoded, coefficients unchanged.
-      out[k] = t.format === 'jpeg' && t.progressive ? toProgressive(o.bytes!) : o.bytes!;
+      if (t.format === 'jpeg' && t.progressive) out[k] = toProgressive(o.bytes!);
+      else if (t.format === 'webp' && !isOpaque(f)) out[k] = webpWithAlpha(o.bytes!, f.data, f.width, f.height);
+      else out[k] = o.bytes!;
     });
   }
   return out;

@@ -148,6 +148,58 @@ export function encodeWebpLossless(rgba: Uint8Array, width: number, height: numb
     // Subtract-green: red and blue are stored relative to green, which decorrelates most photos.
     argb[i] = ((a << 24) | (((r - g) & 255) << 16) | (g << 8) | ((b - g) & 255)) >>> 0;
   }
+  const w = new BitWriter();
+  w.put(0x2f, 8);
+  w.put(width - 1, 14);
+  w.put(height - 1, 14);
+  w.put(alphaUsed ? 1 : 0, 1);
+  w.put(0, 3); // version
+  w.put(1, 1); // a transform follows
+  w.put(2, 2); // SUBTRACT_GREEN
+  imageStream(w, argb);
+  const vp8l = w.finish();
+  return riff([chunk('VP8L', vp8l)]);
+}
+
+/**
+ * A lossy WebP with an alpha channel, from libwebp's opaque lossy file (`VP8 ` colour) and the
+ * RGBA frame's alpha: the `ALPH` chunk is written here, losslessly compressed (a headerless VP8L
+ * stream carrying alpha in green, as the container specification defines it), because the core's
+ * libwebp compresses alpha with its lossless encoder, which crashes.
+ */
+export function webpWithAlpha(lossy: Uint8Array, rgba: Uint8Array, width: number, height: number): Uint8Array {
+  const view = new DataView(lossy.buffer, lossy.byteOffset, lossy.byteLength);
+  let vp8: Uint8Array | undefined;
+  for (let at = 12; at + 8 <= lossy.length; ) {
+    const size = view.getUint32(at + 4, true);
+    if (String.fromCharCode(...lossy.subarray(at, at + 4)) === 'VP8 ') vp8 = lossy.subarray(at + 8, at + 8 + size);
+    at += 8 + size + (size & 1);
+  }
+  if (!vp8) throw new Error('libwebp wrote no VP8 chunk');
+  const n = width * height;
+  const argb = new Uint32Array(n);
+  for (let i = 0; i < n; i++) argb[i] = ((255 << 24) | (rgba[i * 4 + 3]! << 8)) >>> 0;
+  const w = new BitWriter();
+  // ALPH header: no preprocessing, no filtering, compression 1 (lossless).
+  w.put(1, 8);
+  imageStream(w, argb);
+  const header = new Uint8Array(10);
+  header[0] = 0x10; // alpha
+  const hv = new DataView(header.buffer);
+  hv.setUint16(4, (width - 1) & 0xffff, true);
+  header[6] = ((width - 1) >>> 16) & 255;
+  hv.setUint16(7, (height - 1) & 0xffff, true);
+  header[9] = ((height - 1) >>> 16) & 255;
+  return riff([chunk('VP8X', header), chunk('ALPH', w.finish()), chunk('VP8 ', vp8)]);
+}
+
+/**
+ * The rest of a VP8L image stream from the end of its transforms (this writes the bit that ends
+ * them): no colour cache, one group of five prefix
+ * codes, literal ARGB and runs of the previous pixel.
+ */
+function imageStream(w: BitWriter, argb: Uint32Array): void {
+  const n = argb.length;
   // Tokens: a literal is the pixel index; a run is stored as −length (copies of the previous pixel).
   const tokens: number[] = [];
   for (let i = 0; i < n; ) {
@@ -174,14 +226,6 @@ export function encodeWebpLossless(rgba: Uint8Array, width: number, height: numb
     counts[2]![p & 255]!++;
     counts[3]![p >>> 24]!++;
   }
-  const w = new BitWriter();
-  w.put(0x2f, 8);
-  w.put(width - 1, 14);
-  w.put(height - 1, 14);
-  w.put(alphaUsed ? 1 : 0, 1);
-  w.put(0, 3); // version
-  w.put(1, 1); // a transform follows
-  w.put(2, 2); // SUBTRACT_GREEN
   w.put(0, 1); // no more transforms
   w.put(0, 1); // no colour cache
   w.put(0, 1); // no meta prefix codes: one group for the whole image
@@ -206,14 +250,27 @@ export function encodeWebpLossless(rgba: Uint8Array, width: number, height: numb
     w.put(blue.codes[b]!, blue.lengths[b]!);
     w.put(alpha.codes[a]!, alpha.lengths[a]!);
   }
-  const vp8l = w.finish();
-  const chunk = vp8l.length + (vp8l.length & 1);
-  const out = new Uint8Array(12 + 8 + chunk);
+}
+
+function chunk(type: string, data: Uint8Array): Uint8Array {
+  const out = new Uint8Array(8 + data.length + (data.length & 1));
+  for (let i = 0; i < 4; i++) out[i] = type.charCodeAt(i);
+  new DataView(out.buffer).setUint32(4, data.length, true);
+  out.set(data, 8);
+  return out;
+}
+
+function riff(chunks: Uint8Array[]): Uint8Array {
+  const body = chunks.reduce((n, c) => n + c.length, 0);
+  const out = new Uint8Array(12 + body);
   const v = new DataView(out.buffer);
   out.set([0x52, 0x49, 0x46, 0x46], 0); // RIFF
-  v.setUint32(4, 4 + 8 + chunk, true);
-  out.set([0x57, 0x45, 0x42, 0x50, 0x56, 0x50, 0x38, 0x4c], 8); // WEBPVP8L
-  v.setUint32(16, vp8l.length, true);
-  out.set(vp8l, 20);
+  v.setUint32(4, 4 + body, true);
+  out.set([0x57, 0x45, 0x42, 0x50], 8); // WEBP
+  let at = 12;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
   return out;
 }
