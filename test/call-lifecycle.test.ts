@@ -4,14 +4,19 @@
  * durations are checked right after the probe for every operation, thumbnails included, and a
  * header's duration cannot make a call name more outputs than `maxImages`.
  */
+
+import { execFile } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEngine, type Engine, SandcodecError } from '../dist/index.js';
-import { makeTempDir, removeTempDir } from './helpers/media.js';
+import { makeTempDir, removeTempDir, repoRoot } from './helpers/media.js';
 import { withMovieDuration } from './helpers/mp4.js';
+
+const run = promisify(execFile);
 
 let engine: Engine;
 let dir: string;
@@ -101,6 +106,31 @@ describe('spooling inside the limits', () => {
     } finally {
       await broken.close();
     }
+  });
+});
+
+describe('the permission model', () => {
+  it('a denied spool write and a denied output are E_IO, never a raw Node error', async () => {
+    // A process allowed to read everything and write nothing: the spool and the output are refused.
+    const script = `
+      import { Readable } from 'node:stream';
+import { promisify } from 'node:util';
+import { execFile } from 'node:child_process';
+      import { createEngine, SandcodecError } from ${JSON.stringify(join(repoRoot, 'dist', 'index.js'))};
+      const engine = await createEngine({ workers: 1 });
+      const results = [];
+      for (const call of [
+        () => engine.probe(Readable.from([new Uint8Array(4096)])),
+        () => engine.generate({ kind: 'sine', seconds: 1, preset: 'wav', output: ${JSON.stringify(join(dir, 'denied', 'x.wav'))} }),
+      ]) {
+        const err = await call().then(() => null, (e) => e);
+        results.push(err instanceof SandcodecError ? err.code : String(err));
+      }
+      await engine.close();
+      console.log(JSON.stringify(results));
+    `;
+    const { stdout } = await run(process.execPath, ['--experimental-permission', '--allow-fs-read=*', '--allow-worker', '--input-type=module', '-e', script]);
+    expect(JSON.parse(stdout.trim().split('\n').at(-1)!)).toEqual(['E_IO', 'E_IO']);
   });
 });
 
