@@ -277,8 +277,9 @@ async function runCase(ctx: Context, index: number, op: OpName): Promise<CaseRec
   ctx.escaped.set(spec.id, findings);
   ctx.monitor.begin(spec.id);
   const controller = new AbortController();
-  const callerAbort = spec.abortAfterMs === null ? undefined : setTimeout(() => controller.abort(), spec.abortAfterMs);
+  // The clock starts first: the caller's abort can never seem to land before its time.
   const startedAt = performance.now();
+  const callerAbort = spec.abortAfterMs === null ? undefined : setTimeout(() => controller.abort(), spec.abortAfterMs);
   const settled: Promise<Settled> = withTmpdir(dirs.spool, () =>
     built.plan.run(engine, makeInput(spec, built.bytes, inputPath), { limits: spec.limits, signal: controller.signal }),
   ).then(

@@ -152,32 +152,37 @@ describe('a seeded slice', () => {
 });
 
 describe('past findings, replayed', () => {
-  // Cases of the 10,000-case run (seed 1) that once failed with the wrong family: a stream whose
+  // Cases of the 10,000-case runs that once failed with the wrong family: a stream whose
   // parameters FFmpeg could not work out ("Cannot determine format of input stream"), a negative
   // aspect ratio reaching the filter graph's source, a WAV and an Ogg stating gigahertz sample
-  // rates. Each must now be refused as the input's fault, with nothing else found.
-  const past: Array<[number, (typeof DEFAULT_CONFIG.ops)[number]]> = [
-    [5943, 'thumbnails'],
-    [1881, 'probe-decode'],
-    [6863, 'package'],
-    [2257, 'package'],
-    [356, 'thumbnails'],
-    [818, 'package'],
-    [6095, 'package'],
+  // rates (seed 1); nine channels without a layout to mix down from (seed 2). Each must now fail
+  // as the input's fault, or as unsupported, with nothing else found.
+  const past: Array<[number, number, (typeof DEFAULT_CONFIG.ops)[number], string]> = [
+    [1, 356, 'thumbnails', 'E_INPUT_INVALID'],
+    [1, 818, 'package', 'E_INPUT_INVALID'],
+    [1, 1881, 'probe-decode', 'E_INPUT_INVALID'],
+    [1, 2257, 'package', 'E_INPUT_INVALID'],
+    [1, 5943, 'thumbnails', 'E_INPUT_INVALID'],
+    [1, 6095, 'package', 'E_INPUT_INVALID'],
+    [1, 6863, 'package', 'E_INPUT_INVALID'],
+    [2, 8871, 'ladder', 'E_UNSUPPORTED'],
   ];
   it('finds nothing in them', { timeout: 300_000 }, async () => {
-    const run = await runFuzz({
-      ...DEFAULT_CONFIG,
-      seed: 1,
-      cases: past.length,
-      only: past.map(([index, op]) => ({ index, op })),
-      corpus,
-      workers: 2,
-      concurrency: 2,
-      timeoutMs: 15_000,
-    });
-    expect(run.records.map((r) => `${r.id}: ${r.outcome} ${r.findings.map((f) => f.kind).join(',')}`)).toEqual(
-      [...past].sort((a, b) => a[0] - b[0]).map(([index, op]) => `1-${index}-${op}: E_INPUT_INVALID `),
-    );
+    for (const seed of [1, 2]) {
+      const cases = past.filter((p) => p[0] === seed);
+      const run = await runFuzz({
+        ...DEFAULT_CONFIG,
+        seed,
+        cases: cases.length,
+        only: cases.map(([, index, op]) => ({ index, op })),
+        corpus,
+        workers: 2,
+        concurrency: 2,
+        timeoutMs: 15_000,
+      });
+      expect(run.records.map((r) => `${r.id}: ${r.outcome} ${r.findings.map((f) => f.kind).join(',')}`)).toEqual(
+        cases.map(([, index, op, outcome]) => `${seed}-${index}-${op}: ${outcome} `),
+      );
+    }
   });
 });

@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 // Checks an FFmpeg core build against what sandcodec relies on, before it is pinned: the
-// minified exports and imports that src/ffmpeg/core.ts patches, and every encoder, muxer and
+// minified exports and imports that src/worker/ffmpeg/core.ts patches, and every encoder, muxer and
 // demuxer the presets use. Prints the core's version and configure line. Exit 1 on a mismatch.
 //   node wasm-build/inspect-core.mjs            (after `npm run build`)
-import { compileCore, FFmpegCore } from '../dist/ffmpeg/core.js';
+import { compileCore } from '../dist/pool/core-module.js';
+import { FFmpegCore } from '../dist/worker/ffmpeg/core.js';
 
 const REQUIRED = {
   encoders: ['libvorbis', 'libopus', 'aac', 'libmp3lame', 'flac', 'pcm_s16le', 'pcm_s24le'],
@@ -22,7 +23,9 @@ for (const name of ['N', 'v', 'J', 'k']) if (imports.get(name) !== 'function') p
 const core = await FFmpegCore.create(module, { cancelFlag: new Int32Array(new SharedArrayBuffer(4)), heapBudget: 2 ** 31 });
 const run = (args) => {
   const lines = [];
-  core.setLogSink((l) => lines.push(l));
+  // Listings and -version go to stdout, which the core hands to its (private) stdout sink.
+  core.stdoutSink = (line) => lines.push(line);
+  core.setRecordSink((record) => lines.push(...record.text.split('\n')));
   core.exec(['-hide_banner', '-loglevel', 'info', ...args]);
   return lines;
 };

@@ -162,6 +162,9 @@ async function fromStream(stream: Readable | ReadableStream<Uint8Array>, name: s
     await pipeline(readable, counter, file, { signal });
     checkSize(size, maxInputBytes, label);
   } catch (err) {
+    // The spool file is created when its open completes, which can be after the pipeline failed:
+    // wait for the stream to close, or the removal could come first and leave the file behind.
+    if (!file.closed) await new Promise<void>((closed) => file.once('close', () => closed()));
     await release();
     if (signal.aborted && signal.reason instanceof SandcodecError) throw signal.reason;
     if (err instanceof SandcodecError) throw err;

@@ -60,6 +60,8 @@ export class RunWatch {
   readonly tail = new LogTail();
   private refused: string | undefined;
   private unsupported: { codec: string; record: LogRecord } | undefined;
+  /** The resampler had to mix channels whose layout nobody states (a WAV of 9 channels, no mask). */
+  private unmixable: { channels: string; to: string } | undefined;
   private inputFailure: LogRecord | undefined;
   private firstError: LogRecord | undefined;
   private lastComponentError: LogRecord | undefined;
@@ -100,6 +102,8 @@ export class RunWatch {
       // The source a filter graph is fed from takes its parameters from the input's stream: an
       // input whose stream states impossible ones (a negative aspect ratio) fails there.
       if (severe && /^graph \d+ input from stream \d+:\d+$/.test(component)) this.inputFailure ??= record;
+      const rematrix = /^Rematrix is needed between (\d+) channels and (\S+) but there is not enough information/.exec(text);
+      if (rematrix) this.unmixable ??= { channels: rematrix[1]!, to: rematrix[2]! };
       if (severe) {
         this.firstError ??= record;
         this.lastComponentError = record;
@@ -141,6 +145,10 @@ export class RunWatch {
     const details = { log: this.tail.get(), exitCode: code, ...this.counts() };
     if (this.refused) return refusedFormatError(this.refused, details.log);
     if (this.unsupported) return unsupportedCodec(phase, this.unsupported.codec, details);
+    if (this.unmixable) {
+      const { channels, to } = this.unmixable;
+      return new UnsupportedError(`${phase}: the input has ${channels} channels in no stated layout, which cannot be mixed down to ${to}`, details);
+    }
     if (this.inputFailure) {
       // The demuxer or decoder usually said why before the program gave up on the file.
       const cause = this.firstError?.component ? ` (${describe(this.firstError)})` : '';
