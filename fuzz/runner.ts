@@ -277,9 +277,17 @@ async function runCase(ctx: Context, index: number, op: OpName): Promise<CaseRec
   ctx.escaped.set(spec.id, findings);
   ctx.monitor.begin(spec.id);
   const controller = new AbortController();
-  // The clock starts first: the caller's abort can never seem to land before its time.
   const startedAt = performance.now();
-  const callerAbort = spec.abortAfterMs === null ? undefined : setTimeout(() => controller.abort(), spec.abortAfterMs);
+  // Whether the caller's abort really fired: timers run on the event loop's coarser clock, so
+  // comparing times could take a fired abort for one that had not.
+  let callerAborted = false;
+  const callerAbort =
+    spec.abortAfterMs === null
+      ? undefined
+      : setTimeout(() => {
+          callerAborted = true;
+          controller.abort();
+        }, spec.abortAfterMs);
   const settled: Promise<Settled> = withTmpdir(dirs.spool, () =>
     built.plan.run(engine, makeInput(spec, built.bytes, inputPath), { limits: spec.limits, signal: controller.signal }),
   ).then(
@@ -303,7 +311,7 @@ async function runCase(ctx: Context, index: number, op: OpName): Promise<CaseRec
 
   const ok = result?.ok === true;
   const error = result && !result.ok ? describeError(result.error) : undefined;
-  if (result && !result.ok) findings.push(...judgeError(spec, result.error, elapsedMs, aborted));
+  if (result && !result.ok) findings.push(...judgeError(spec, result.error, elapsedMs, aborted || callerAborted));
   findings.push(...(await judgeFiles(state, ok, result?.ok ? result.files : [])));
   const settledTree = await listTree(dirs.out);
   const spooled = await listTree(dirs.spool);

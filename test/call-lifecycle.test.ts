@@ -12,7 +12,8 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createEngine, type Engine, SandcodecError } from '../dist/index.js';
+import { createEngine, type Engine } from '../dist/index.js';
+import { failure } from './helpers/failure.js';
 import { makeTempDir, removeTempDir, repoRoot } from './helpers/media.js';
 import { withMovieDuration } from './helpers/mp4.js';
 
@@ -34,15 +35,6 @@ afterAll(async () => {
   await engine?.close();
   await removeTempDir(dir);
 });
-
-async function failure(promise: Promise<unknown>): Promise<SandcodecError> {
-  const err = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(SandcodecError);
-  return err as SandcodecError;
-}
 
 /** A stream that sends `head` and then nothing, ever (a stalled upload); `reads` counts pulls. */
 function stalled(head: Uint8Array): Readable & { reads: number } {

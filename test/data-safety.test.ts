@@ -9,7 +9,8 @@ import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createEngine, type Engine, SandcodecError } from '../dist/index.js';
+import { createEngine, type Engine } from '../dist/index.js';
+import { failure } from './helpers/failure.js';
 import { makeTempDir, removeTempDir, repoRoot } from './helpers/media.js';
 
 const run = promisify(execFile);
@@ -31,15 +32,6 @@ afterAll(async () => {
   await engine?.close();
   await removeTempDir(dir);
 });
-
-async function failure(promise: Promise<unknown>): Promise<SandcodecError> {
-  const err = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(SandcodecError);
-  return err as SandcodecError;
-}
 
 /** A folder holding a user's source and other files. */
 async function userFolder(name: string): Promise<string> {

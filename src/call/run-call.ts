@@ -109,17 +109,18 @@ export class Call {
   }
 
   /** Resolves (and spools) an input inside the call's limits; released when the call ends. */
-  async input(media: MediaInput): Promise<ResolvedInput> {
-    this.throwIfStopped();
-    const resolved = await resolveInput(media, { maxInputBytes: this.limits.maxInputBytes, spoolDir: this.env.spoolDir, signal: this.signal });
-    this.inputs.push(resolved);
-    return resolved;
+  input(media: MediaInput): Promise<ResolvedInput> {
+    return this.resolve(media, this.limits.maxInputBytes);
   }
 
   /** One of the call's own outputs read back (to measure it): not held to `maxInputBytes`. */
-  async ownInput(media: MediaInput): Promise<ResolvedInput> {
+  ownInput(media: MediaInput): Promise<ResolvedInput> {
+    return this.resolve(media, Number.MAX_SAFE_INTEGER);
+  }
+
+  private async resolve(media: MediaInput, maxInputBytes: number): Promise<ResolvedInput> {
     this.throwIfStopped();
-    const resolved = await resolveInput(media, { maxInputBytes: Number.MAX_SAFE_INTEGER, spoolDir: this.env.spoolDir, signal: this.signal });
+    const resolved = await resolveInput(media, { maxInputBytes, spoolDir: this.env.spoolDir, signal: this.signal });
     this.inputs.push(resolved);
     return resolved;
   }
