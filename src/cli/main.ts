@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { createEngine, type Engine } from '../engine.js';
 import { AbortedError, EXIT_STATUS, InternalError, SandcodecError } from '../errors.js';
+import { printable } from '../util/printable.js';
 import { type CommandName, parseCommandLine, wantsJson } from './args.js';
 import { coverCommand } from './commands/cover.js';
 import { demoCommand } from './commands/demo.js';
@@ -120,11 +121,12 @@ function report(error: SandcodecError, json: boolean, verbose: boolean): void {
     print(JSON.stringify({ error: { code: error.code, message: error.message } }));
     return;
   }
-  warn(`error [${error.code}]: ${error.message}`);
+  // A message can quote the file (a tag, a path): printable, so it cannot drive the terminal.
+  warn(`error [${error.code}]: ${printable(error.message)}`);
   const log = error.details.log;
   if (verbose && Array.isArray(log) && log.length) {
     warn('FFmpeg log (last lines):');
-    for (const line of log) warn(`  ${line}`);
+    for (const line of log) warn(`  ${printable(String(line))}`);
   }
   if (error.code === 'E_INTERNAL' && verbose && error.cause instanceof Error && error.cause.stack) warn(error.cause.stack);
 }

@@ -4,9 +4,10 @@
  * refused format, and the bound on bytes outputs.
  */
 import { describe, expect, it } from 'vitest';
+import { printable } from '../../src/util/printable.js';
 import { globalArgs, sandboxArgs } from '../../src/worker/ffmpeg/args.js';
 import { refusedFormatError } from '../../src/worker/ffmpeg/formats.js';
-import { type LogRecord, LogRecordParser, printable } from '../../src/worker/ffmpeg/log.js';
+import { type LogRecord, LogRecordParser } from '../../src/worker/ffmpeg/log.js';
 import { type ProgressReport, ProgressSink } from '../../src/worker/ffmpeg/progress.js';
 import { BufferSink } from '../../src/worker/ffmpeg/sandbox-fs.js';
 

@@ -1,5 +1,6 @@
 /** `sandcodec probe FILE [--decode] [--json]`: what a file holds, as a report or ProbeResult JSON. */
 import type { ProbeResult, StreamInfo } from '../../model/probe-result.js';
+import { printable } from '../../util/printable.js';
 import { type CommandContext, callLimits, printJson, withProgress } from '../context.js';
 import { formatBytes, formatHz, formatKbps, formatSeconds } from '../format.js';
 
@@ -14,8 +15,8 @@ export async function probeCommand(ctx: CommandContext): Promise<void> {
 
 export function probeReport(file: string, p: ProbeResult): string {
   const rows: [string, string][] = [
-    ['file', file],
-    ['format', p.formatLongName ? `${p.format} (${p.formatLongName})` : p.format],
+    ['file', printable(file)],
+    ['format', printable(p.formatLongName ? `${p.format} (${p.formatLongName})` : p.format)],
     ['duration', formatSeconds(p.duration) + (p.decodedDuration !== undefined ? `  (decoded: ${formatSeconds(p.decodedDuration)})` : '')],
     ['bitrate', formatKbps(p.bitrate)],
     ['size', `${formatBytes(p.size)} (${p.size} bytes)`],
@@ -30,7 +31,7 @@ export function probeReport(file: string, p: ProbeResult): string {
 }
 
 export function streamLine(s: StreamInfo): string {
-  const parts: string[] = [s.profile ? `${s.codec} (${s.profile})` : s.codec];
+  const parts: string[] = [printable(s.profile ? `${s.codec} (${s.profile})` : s.codec)];
   if (s.type === 'audio') {
     if (s.sampleRate) parts.push(formatHz(s.sampleRate));
     if (s.channels) parts.push(`${s.channels} ch${s.channelLayout ? ` (${s.channelLayout})` : ''}`);
@@ -49,8 +50,9 @@ export function streamLine(s: StreamInfo): string {
   return `#${s.index} ${s.type}: ${parts.join(', ')}`;
 }
 
+/** Tags are the file's text: made printable, so a tag cannot drive the terminal or fake a line. */
 function formatTags(tags: Record<string, string>): string {
   return Object.entries(tags)
-    .map(([k, v]) => `${k}=${v.length > 60 ? `${v.slice(0, 57)}...` : v}`.replace(/\s+/g, ' '))
+    .map(([k, v]) => printable(`${k}=${v.length > 60 ? `${v.slice(0, 57)}...` : v}`.replace(/\s+/g, ' ')))
     .join('; ');
 }

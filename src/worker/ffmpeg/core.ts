@@ -25,7 +25,8 @@
 import { createRequire } from 'node:module';
 import { FFmpegError, InternalError, type SandcodecError } from '../../errors.js';
 import { coreScriptPath } from '../../util/core-files.js';
-import { type LogRecord, LogRecordParser, printable } from './log.js';
+import { printable } from '../../util/printable.js';
+import { type LogRecord, LogRecordParser } from './log.js';
 
 const require = createRequire(import.meta.url);
 
