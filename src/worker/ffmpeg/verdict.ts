@@ -100,8 +100,8 @@ export class RunWatch {
       else if (/^File ended prematurely|: partial file$/.test(text)) this.endedEarly ??= record;
       else if (component === 'wav' && text.startsWith('Ignoring maximum wav data size')) this.unknownLength = true;
       // The source a filter graph is fed from takes its parameters from the input's stream: an
-      // input whose stream states impossible ones (a negative aspect ratio) fails there.
-      if (severe && /^graph \d+ input from stream \d+:\d+$/.test(component)) this.inputFailure ??= record;
+      // input whose stream states impossible ones (a negative aspect ratio, no channels) fails there.
+      if (severe && /^(graph \d+ input from stream \d+:\d+|graph_\d+_in_\d+_\d+)$/.test(component)) this.inputFailure ??= record;
       const rematrix = /^Rematrix is needed between (\d+) channels and (\S+) but there is not enough information/.exec(text);
       if (rematrix) this.unmixable ??= { channels: rematrix[1]!, to: rematrix[2]! };
       if (severe) {
