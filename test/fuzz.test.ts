@@ -156,7 +156,8 @@ describe('past findings, replayed', () => {
   // parameters FFmpeg could not work out ("Cannot determine format of input stream"), a negative
   // aspect ratio reaching the filter graph's source, a WAV and an Ogg stating gigahertz sample
   // rates (seed 1); nine channels without a layout to mix down from (seed 2); an audio stream of
-  // no channels reaching the filter graph (seed 4). Each must now fail
+  // no channels reaching the filter graph (seed 4); a 22400-pixel-tall WebP output (seed 5). Each
+  // must now fail
   // as the input's fault, or as unsupported, with nothing else found.
   const past: Array<[number, number, (typeof DEFAULT_CONFIG.ops)[number], string]> = [
     [1, 356, 'thumbnails', 'E_INPUT_INVALID'],
@@ -168,9 +169,10 @@ describe('past findings, replayed', () => {
     [1, 6863, 'package', 'E_INPUT_INVALID'],
     [2, 8871, 'ladder', 'E_UNSUPPORTED'],
     [4, 8851, 'ladder', 'E_INPUT_INVALID'],
+    [5, 1390, 'resize', 'E_UNSUPPORTED'],
   ];
   it('finds nothing in them', { timeout: 300_000 }, async () => {
-    for (const seed of [1, 2, 4]) {
+    for (const seed of [1, 2, 4, 5]) {
       const cases = past.filter((p) => p[0] === seed);
       const run = await runFuzz({
         ...DEFAULT_CONFIG,

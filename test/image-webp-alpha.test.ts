@@ -6,7 +6,7 @@
  */
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createEngine, type Engine } from '../dist/index.js';
+import { createEngine, type Engine, SandcodecError } from '../dist/index.js';
 import { psnr, type Raw, rawSharp, sharpRgba, testPattern } from './helpers/image.js';
 import { media } from './helpers/media.js';
 
@@ -70,5 +70,17 @@ describe('lossy WebP with alpha', () => {
     const meta = await sharp(out.bytes!).metadata();
     expect(meta.hasAlpha).toBe(true);
     expect(meta.icc).toBeDefined();
+  });
+
+  it('an output taller or wider than WebP can store is E_UNSUPPORTED before decoding, and fine as JPEG', async () => {
+    const strip = await sharp({ create: { width: 40, height: 20000, channels: 3, background: '#336699' } })
+      .png()
+      .toBuffer();
+    const err = await engine.resize(strip, { width: 40, format: 'webp' }).catch((e: unknown) => e as SandcodecError);
+    expect(err).toBeInstanceOf(SandcodecError);
+    expect((err as SandcodecError).code).toBe('E_UNSUPPORTED');
+    expect((err as SandcodecError).message).toMatch(/WEBP stores at most 16383 pixels a side; the image would be 40×20000/);
+    const jpeg = await engine.resize(strip, { width: 40, format: 'jpeg' });
+    expect([jpeg.width, jpeg.height]).toEqual([40, 20000]);
   });
 });

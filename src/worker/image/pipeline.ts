@@ -8,8 +8,8 @@
  * job holds the source and at most maxPixels of outputs whatever the number of targets.
  */
 import { writeFileSync } from 'node:fs';
-import { LimitError } from '../../errors.js';
-import type { ImageJobInfo } from '../../model/image-spec.js';
+import { LimitError, UnsupportedError } from '../../errors.js';
+import type { ImageJobInfo, OutputFormat } from '../../model/image-spec.js';
 import { type FFmpegPlan, type ImagePlan, type JobOutputResult, type JobResult, jobPath, type PlanInput } from '../../model/plan.js';
 import { type RunContext, runPlan } from '../ffmpeg/run-plan.js';
 import type { RgbaImage } from '../kernels/resize.js';
@@ -40,7 +40,9 @@ export function runImagePlan(plan: ImagePlan, ctx: RunContext): JobResult {
   const shown = orientedSize(header.width, header.height, orientation);
   const fits = spec.targets.map((t) => planFit(shown.width, shown.height, t));
   fits.forEach((fit, i) => {
-    checkTarget(fit, spec.targets.length > 1 ? `targets[${i}]` : 'the output', spec.maxPixels);
+    const name = spec.targets.length > 1 ? `targets[${i}]` : 'the output';
+    checkTarget(fit, name, spec.maxPixels);
+    checkFormatSize(fit, spec.targets[i]!.format, name);
   });
 
   const lowres = spec.shrinkOnLoad ? chooseLowres(header, orientation, fits) : 0;
@@ -122,6 +124,19 @@ function checkTarget(fit: FitPlan, name: string, max: number): void {
   const { resize, canvas } = fit;
   checkPixels(`${name}: the resized image would be ${resize.width}×${resize.height}`, resize.width * resize.height, max);
   if (canvas) checkPixels(`${name}: the letterbox canvas would be ${canvas.width}×${canvas.height}`, canvas.width * canvas.height, max);
+}
+
+/** The largest side each output format can store (WebP's 14-bit sizes, JPEG's 16-bit ones). */
+const MAX_SIDE: Record<OutputFormat, number> = { webp: 16383, jpeg: 65535, png: 2 ** 31 - 1 };
+
+/** A picture the format cannot hold is refused before any decoding, naming the format's bound. */
+function checkFormatSize(fit: FitPlan, format: OutputFormat, name: string): void {
+  const max = MAX_SIDE[format];
+  if (fit.width > max || fit.height > max) {
+    throw new UnsupportedError(`${name}: ${format.toUpperCase()} stores at most ${max} pixels a side; the image would be ${fit.width}×${fit.height}`, {
+      format,
+    });
+  }
 }
 
 /** Target indices in runs whose work pixels together stay within `max` (each alone already does). */
