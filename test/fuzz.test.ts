@@ -157,8 +157,7 @@ describe('past findings, replayed', () => {
   // aspect ratio reaching the filter graph's source, a WAV and an Ogg stating gigahertz sample
   // rates (seed 1); nine channels without a layout to mix down from (seed 2); an audio stream of
   // no channels reaching the filter graph (seed 4); a 22400-pixel-tall WebP output (seed 5). Each
-  // must now fail
-  // as the input's fault, or as unsupported, with nothing else found.
+  // must now fail as the input's fault, or as unsupported, with nothing else found.
   const past: Array<[number, number, (typeof DEFAULT_CONFIG.ops)[number], string]> = [
     [1, 356, 'thumbnails', 'E_INPUT_INVALID'],
     [1, 818, 'package', 'E_INPUT_INVALID'],
