@@ -4,7 +4,6 @@
  * cannot cause, no leftovers, no destroyed user file, memory within budget, a pool that keeps
  * serving. A failure prints each finding's replay id (`npm run fuzz -- --replay ID`).
  */
-import { existsSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -23,7 +22,7 @@ const SLICE_TIMEOUT_MS = 5_000;
 /** Per call (normalize runs several jobs): past it the call is aborted and reported as hung. */
 const SLICE_HANG_MS = 30_000;
 
-const corpus = [join(repoRoot, 'test', 'fixtures'), mediaDir].find((dir) => existsSync(dir)) ?? null;
+const corpus = mediaDir;
 
 function spec(over: Partial<CaseSpec> = {}): CaseSpec {
   return {
@@ -140,7 +139,7 @@ describe('a seeded slice', () => {
       timeoutMs: SLICE_TIMEOUT_MS,
       hangMs: SLICE_HANG_MS,
     });
-    const summary = summarize(run, `npm run fuzz -- --corpus ${corpus ? relative(repoRoot, corpus) : 'none'} --timeout-ms ${SLICE_TIMEOUT_MS} --replay ID`);
+    const summary = summarize(run, `npm run fuzz -- --corpus ${relative(repoRoot, corpus)} --timeout-ms ${SLICE_TIMEOUT_MS} --replay ID`);
     expect(run.records).toHaveLength(SLICE_CASES);
     if (SLICE_CASES >= 100) expect(new Set(run.records.map((r) => r.op)).size).toBe(DEFAULT_CONFIG.ops.length);
     const findings = [
