@@ -7,6 +7,7 @@
  *   meter.push(interleavedFloat32);   // any length, any number of times
  *   const { integrated, range, truePeak } = meter.finish();
  */
+/// <reference path="../../types/webassembly.d.ts" />
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { InternalError, UnsupportedError } from '../../errors.js';
@@ -23,16 +24,9 @@ export {
   timingGrid,
 } from './loudness-common.js';
 
-// The repo's `lib` (ES2023, no DOM) has no WebAssembly typings; name only what is used here.
-interface WasmMemory {
-  readonly buffer: ArrayBuffer;
-}
-type WasmModule = object;
-declare const WebAssembly: {
-  validate(bytes: Uint8Array): boolean;
-  compile(bytes: Uint8Array): Promise<WasmModule>;
-  instantiate(module: WasmModule, imports: object): Promise<{ readonly exports: unknown }>;
-};
+// WebAssembly's typings (the repo's `lib` has no DOM): one declaration for the whole source.
+type WasmMemory = WebAssembly.Memory;
+type WasmModule = WebAssembly.Module;
 
 /** assembly/loudness/index.ts. Levels come back as numbers with NaN for "none". */
 interface LoudnessExports {
@@ -135,7 +129,7 @@ export class LoudnessMeter {
         },
       },
     });
-    const k = instance.exports as LoudnessExports;
+    const k = instance.exports as unknown as LoudnessExports;
     const status = k.init(o.sampleRate, o.channels);
     if (status !== 0) throw new InternalError(`loudness kernel init failed: ${INIT_ERRORS[status] ?? status}`);
     o.weights.forEach((w, c) => {

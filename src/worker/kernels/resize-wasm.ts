@@ -3,24 +3,16 @@
  * instantiated per `Resizer`. The SIMD build is picked when the runtime validates a v128 probe;
  * the scalar build is the fallback and the cross-check.
  */
+/// <reference path="../../types/webassembly.d.ts" />
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { InternalError, UnsupportedError } from '../../errors.js';
 
 export type ResizeVariant = 'simd' | 'scalar';
 
-// The repo's `lib` (ES2023, no DOM) carries no WebAssembly typings; this module-scoped
-// declaration names the few members used here without touching the global scope.
-interface WasmMemory {
-  readonly buffer: ArrayBuffer;
-  grow(pages: number): number;
-}
-type WasmModule = object;
-declare const WebAssembly: {
-  validate(bytes: Uint8Array): boolean;
-  Module: new (bytes: Uint8Array) => WasmModule;
-  Instance: new (module: WasmModule, imports: object) => { readonly exports: unknown };
-};
+// WebAssembly's typings (the repo's `lib` has no DOM): one declaration for the whole source.
+type WasmMemory = WebAssembly.Memory;
+type WasmModule = WebAssembly.Module;
 
 /** The kernel's exports (assembly/resize/index.ts). Pointers are byte offsets into `memory`. */
 export interface ResizeExports {
