@@ -205,6 +205,14 @@ function readEdits(bytes: Uint8Array, moov: Box, trak: Box, timescale: number): 
   return { editMediaTime: 0, startOffset: Math.round((empty * timescale) / movieTimescale) };
 }
 
+/** The sample entry box (stsd) of an init segment's track: its codec configuration. */
+export function sampleEntryOf(init: Uint8Array): Uint8Array {
+  const moov = find(init, ['moov']);
+  const stsd = moov && find(init, ['trak', 'mdia', 'minf', 'stbl', 'stsd'], moov);
+  if (!stsd) throw new Error('bmff: no stsd box');
+  return init.subarray(stsd.start, stsd.end);
+}
+
 /**
  * The init segment with its track's edit list replaced by the one CMAF players handle: a single
  * edit starting the media at `mediaTime` (MSE's ISO BMFF byte-stream format requires exactly this

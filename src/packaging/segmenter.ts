@@ -14,7 +14,7 @@
 import { type FileHandle, open, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { concatBytes } from '../util/bytes.js';
-import { fragmentHeader, NON_SYNC, readBoxHeader, readInit, readMoof, type Sample, styp, type TrackInfo, withSingleEdit } from './bmff.js';
+import { fragmentHeader, NON_SYNC, readBoxHeader, readInit, readMoof, type Sample, sampleEntryOf, styp, type TrackInfo, withSingleEdit } from './bmff.js';
 
 export interface SegmentInfo {
   /** 1-based, as in the segment's file name and `$Number$`. */
@@ -59,11 +59,23 @@ export const INIT_NAME = 'init.mp4';
 export const MEDIA_PATTERN = 'seg-$Number$.m4s';
 
 export async function segmentFile(path: string, options: SegmentOptions): Promise<SegmentedTrack> {
-  const fh = await open(path, 'r');
+  return segmentFiles([path], options);
+}
+
+/**
+ * One CMAF track from the parts of a rendition encoded one after the other (chunks of a parallel
+ * encode, each starting at decode time 0 in its own file): the parts' samples follow each other
+ * on one timeline, and the init segment is the first part's. Every part must carry the same
+ * sample entry (codec configuration: the same SPS and PPS for H.264), or the track could not be
+ * decoded with one init segment.
+ */
+export async function segmentFiles(paths: readonly string[], options: SegmentOptions): Promise<SegmentedTrack> {
+  const handles: FileHandle[] = [];
   try {
-    return await segmentHandle(fh, options);
+    for (const path of paths) handles.push(await open(path, 'r'));
+    return await segmentHandles(handles, options);
   } finally {
-    await fh.close();
+    await Promise.all(handles.map((fh) => fh.close()));
   }
 }
 
@@ -95,85 +107,112 @@ async function* topLevel(fh: FileHandle): AsyncGenerator<{ type: string; start: 
   }
 }
 
-async function segmentHandle(fh: FileHandle, options: SegmentOptions): Promise<SegmentedTrack> {
+async function segmentHandles(handles: readonly FileHandle[], options: SegmentOptions): Promise<SegmentedTrack> {
   const initName = options.initName ?? INIT_NAME;
   const pattern = options.mediaPattern ?? MEDIA_PATTERN;
-  const initParts: Uint8Array[] = [];
+  /** The output track: the first part's. */
   let track: TrackInfo | undefined;
+  let sampleEntry: Uint8Array | undefined;
   const segments: SegmentInfo[] = [];
-  let pending: { start: number; samples: Sample[] } | undefined;
+  /** Samples waiting for their segment, with the part they are read from. */
+  let pending: { start: number; samples: Array<{ sample: Sample; fh: FileHandle }> } | undefined;
   let boundary = 0;
   let step = 0;
-  let expectedNext: number | undefined;
-  let ctoShift: number | undefined;
   let priming = 0;
+  /** Where the next part's first sample goes on the output timeline (decode time, timescale). */
+  let partStart = 0;
 
   const flush = async () => {
     if (!pending || pending.samples.length === 0 || !track) return;
     const number = segments.length + 1;
     const file = pattern.replace('$Number$', String(number));
-    const header = fragmentHeader(number, track.trackId, pending.start, pending.samples);
-    const data = await readSamples(fh, pending.samples);
+    const samples = pending.samples.map((s) => s.sample);
+    const header = fragmentHeader(number, track.trackId, pending.start, samples);
+    const data = await readSamples(pending.samples);
     const prefix = styp();
     const bytes = new Uint8Array(prefix.byteLength + header.byteLength + data.byteLength);
     bytes.set(prefix);
     bytes.set(header, prefix.byteLength);
     bytes.set(data, prefix.byteLength + header.byteLength);
     await writeFile(join(options.dir, file), bytes);
-    const duration = pending.samples.reduce((n, s) => n + s.duration, 0);
+    const duration = samples.reduce((n, s) => n + s.duration, 0);
     segments.push({ number, file, start: pending.start, duration, size: bytes.byteLength });
     pending = undefined;
   };
 
-  for await (const box of topLevel(fh)) {
-    if (box.type === 'ftyp' || box.type === 'moov') {
-      if (track) throw new Error(`a ${box.type} box after the first fragment`);
-      initParts.push(box.bytes!);
-      continue;
-    }
-    if (box.type !== 'moof') continue;
-    if (!track) {
-      const init = concatBytes(initParts);
-      track = readInit(init);
-      // Video drops its edit list (the B-frame delay goes into the composition offsets); audio
-      // keeps the priming trim.
-      priming = track.handler === 'vide' ? 0 : track.editMediaTime;
-      await writeFile(join(options.dir, initName), withSingleEdit(init, priming));
-      step = Math.round(options.segmentDuration * track.timescale);
-      // The first boundary is one segment in: a track's first segment starts with the track,
-      // priming included.
-      boundary = step;
-    }
-    const fragment = readMoof(box.bytes!, box.start, track);
-    let dts = fragment.baseDecodeTime;
-    if (expectedNext !== undefined && dts !== expectedNext) {
-      // The muxer's decode times are authoritative; a jump means samples are missing or repeated.
-      throw new Error(`fragment ${fragment.sequence} starts at ${dts}, the previous one ended at ${expectedNext}`);
-    }
-    ctoShift ??= track.handler === 'vide' ? firstPresentation(fragment.samples) : 0;
-    for (const sample of fragment.samples) {
-      sample.cto -= ctoShift;
-      const out = dts + track.startOffset;
-      // Presentation time: an IDR frame presents at its decode time once shifted; audio is late
-      // by its priming until the edit trims it.
-      const shown = out - priming;
-      const sync = !(sample.flags & NON_SYNC);
-      // Half a frame of tolerance: a boundary that falls between two frames belongs to the later.
-      if (pending && sync && shown + sample.duration / 2 >= boundary) await flush();
-      if (!pending) {
-        pending = { start: out, samples: [] };
-        while (boundary <= shown + sample.duration / 2) boundary += step;
+  for (const [part, fh] of handles.entries()) {
+    const initParts: Uint8Array[] = [];
+    let own: TrackInfo | undefined;
+    let expectedNext: number | undefined;
+    let ctoShift: number | undefined;
+    let dtsBase = 0;
+    for await (const box of topLevel(fh)) {
+      if (box.type === 'ftyp' || box.type === 'moov') {
+        if (own) throw new Error(`a ${box.type} box after the first fragment`);
+        initParts.push(box.bytes!);
+        continue;
       }
-      pending.samples.push(sample);
-      dts += sample.duration;
+      if (box.type !== 'moof') continue;
+      if (!own) {
+        const init = concatBytes(initParts);
+        own = readInit(init);
+        const entry = sampleEntryOf(init);
+        if (!track) {
+          track = own;
+          sampleEntry = entry;
+          // Video drops its edit list (the B-frame delay goes into the composition offsets); audio
+          // keeps the priming trim.
+          priming = track.handler === 'vide' ? 0 : track.editMediaTime;
+          await writeFile(join(options.dir, initName), withSingleEdit(init, priming));
+          step = Math.round(options.segmentDuration * track.timescale);
+          // The first boundary is one segment in: a track's first segment starts with the track,
+          // priming included.
+          boundary = step;
+        } else {
+          if (own.timescale !== track.timescale) throw new Error(`part ${part + 1} has timescale ${own.timescale}, the first part ${track.timescale}`);
+          if (!sameBytes(entry, sampleEntry!)) throw new Error(`part ${part + 1} has another codec configuration than the first part`);
+        }
+      }
+      const fragment = readMoof(box.bytes!, box.start, own);
+      // The first part keeps the muxer's decode times; a later part starts where the previous ended.
+      if (expectedNext === undefined && part > 0) dtsBase = fragment.baseDecodeTime;
+      let dts = fragment.baseDecodeTime;
+      if (expectedNext !== undefined && dts !== expectedNext) {
+        // The muxer's decode times are authoritative; a jump means samples are missing or repeated.
+        throw new Error(`fragment ${fragment.sequence} starts at ${dts}, the previous one ended at ${expectedNext}`);
+      }
+      ctoShift ??= own.handler === 'vide' ? firstPresentation(fragment.samples) : 0;
+      for (const sample of fragment.samples) {
+        sample.cto -= ctoShift;
+        // The first part keeps its own start offset (a track starting after the others); later
+        // parts continue where the previous one ended.
+        const out = partStart + dts - dtsBase + (part === 0 ? track!.startOffset : 0);
+        // Presentation time: an IDR frame presents at its decode time once shifted; audio is late
+        // by its priming until the edit trims it.
+        const shown = out - priming;
+        const sync = !(sample.flags & NON_SYNC);
+        // Half a frame of tolerance: a boundary that falls between two frames belongs to the later.
+        if (pending && sync && shown + sample.duration / 2 >= boundary) await flush();
+        if (!pending) {
+          pending = { start: out, samples: [] };
+          while (boundary <= shown + sample.duration / 2) boundary += step;
+        }
+        pending.samples.push({ sample, fh });
+        dts += sample.duration;
+      }
+      expectedNext = dts;
     }
-    expectedNext = dts;
+    if (expectedNext !== undefined) partStart += expectedNext - dtsBase + (part === 0 ? track!.startOffset : 0);
   }
   await flush();
   if (!track) throw new NoFragmentsError();
   const { size: initSize } = await stat(join(options.dir, initName));
   const duration = segments.reduce((n, s) => n + s.duration, 0);
   return { track, initFile: initName, initSize, segments, duration, priming };
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.byteLength === b.byteLength && a.every((v, i) => v === b[i]);
 }
 
 /** How far after its decode time the earliest picture of a run presents. */
@@ -187,17 +226,17 @@ function firstPresentation(samples: readonly Sample[]): number {
   return Number.isFinite(earliest) ? earliest : 0;
 }
 
-async function readSamples(fh: FileHandle, samples: readonly Sample[]): Promise<Uint8Array> {
-  const total = samples.reduce((n, s) => n + s.size, 0);
+async function readSamples(samples: ReadonlyArray<{ sample: Sample; fh: FileHandle }>): Promise<Uint8Array> {
+  const total = samples.reduce((n, s) => n + s.sample.size, 0);
   const out = new Uint8Array(total);
   let at = 0;
   let i = 0;
   // Samples of one source fragment are contiguous: read each run in one call.
   while (i < samples.length) {
-    const first = samples[i]!;
+    const { sample: first, fh } = samples[i]!;
     let runEnd = first.offset + first.size;
     let j = i + 1;
-    while (j < samples.length && samples[j]!.offset === runEnd) runEnd += samples[j++]!.size;
+    while (j < samples.length && samples[j]!.fh === fh && samples[j]!.sample.offset === runEnd) runEnd += samples[j++]!.sample.size;
     const chunk = await readAt(fh, first.offset, runEnd - first.offset);
     out.set(chunk, at);
     at += chunk.byteLength;
