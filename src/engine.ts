@@ -48,7 +48,26 @@ import {
   resolveNormalizeAlbum,
   resolveNormalizeTrack,
 } from './ops/normalize.js';
-import { PACKAGE_KEYS, type PackageOptions, type PackageResult, packageCall, resolvePackage } from './ops/package.js';
+import {
+  type ChunkResult,
+  PACKAGE_KEYS,
+  type PackageOptions,
+  type PackagePlan,
+  type PackageResult,
+  PLAN_KEYS,
+  packageCall,
+  planCall,
+  RUN_CHUNK_KEYS,
+  type RunChunkOptions,
+  resolvePackage,
+  resolvePlanOptions,
+  resolveRunChunk,
+  resolveStitch,
+  runChunkCall,
+  STITCH_KEYS,
+  type StitchOptions,
+  stitchCall,
+} from './ops/package.js';
 import { PEAKS_KEYS, type PeaksOptions, type Waveform } from './ops/peaks.js';
 import { PROBE_KEYS, type ProbeOptions, probeCall, resolveProbe } from './ops/probe.js';
 import { resolveThumbnails, THUMBNAIL_KEYS, type ThumbnailOptions, type ThumbnailResult, thumbnailsCall } from './ops/thumbnails.js';
@@ -203,9 +222,42 @@ export class Engine {
     );
   }
 
-  /** H.264 ladder and/or audio renditions as CMAF segments, with HLS and DASH manifests over them. */
+  /**
+   * H.264 ladder and/or audio renditions as CMAF segments, with HLS and DASH manifests over them.
+   * The video is encoded in chunks of whole segments on every worker at once.
+   */
   package(input: MediaInput, options: PackageOptions & CallOptions): Promise<PackageResult> {
-    return this.call(options, PACKAGE_KEYS, input, resolvePackage, (call, r) => packageCall(call, input, r));
+    return this.call(options, PACKAGE_KEYS, input, resolvePackage, (call, r) => packageCall(call, input, r, this.workers));
+  }
+
+  /**
+   * The plan of a package, as plain serialisable data: its renditions, the chunk jobs that encode
+   * them and the audio job. Each job can run on any engine (`runChunk`); `stitch` finishes.
+   */
+  planPackage(input: MediaInput, options: Omit<PackageOptions, 'outputDir' | 'overwrite'> & CallOptions = {}): Promise<PackagePlan> {
+    return this.call(options, PLAN_KEYS, input, resolvePlanOptions, (call, r) => planCall(call, input, r, this.workers));
+  }
+
+  /** One job of a plan, on this engine, its fragmented MP4s committed into `outputDir`. */
+  runChunk(input: MediaInput, plan: PackagePlan, job: string, options: RunChunkOptions & CallOptions): Promise<ChunkResult> {
+    return this.call(
+      options,
+      RUN_CHUNK_KEYS,
+      input,
+      (o) => resolveRunChunk(plan, job, o),
+      (call, r) => runChunkCall(call, input, r),
+    );
+  }
+
+  /** The package from every job's result: CMAF tracks and manifests in `outputDir`. */
+  stitch(plan: PackagePlan, results: ChunkResult[], options: StitchOptions & CallOptions): Promise<PackageResult> {
+    return this.call(
+      options,
+      STITCH_KEYS,
+      null,
+      (o) => resolveStitch(plan, results, o),
+      (call, r) => stitchCall(call, r),
+    );
   }
 
   /** A poster frame, a JPEG every N seconds and storyboard sprite sheets with their WebVTT track. */

@@ -22,7 +22,17 @@ export { COVER_SIZES } from './ops/image-call.js';
 export type { LadderOptions, LadderResult, Rendition, TranscodeOptions, TranscodeResult } from './ops/ladder.js';
 export type { Loudness } from './ops/loudness.js';
 export type { AlbumNormalizeOptions, AlbumNormalizeResult, NormalizeOptions, NormalizePolicy, NormalizeResult } from './ops/normalize.js';
-export type { PackageFormat, PackageOptions, PackageResult } from './ops/package.js';
+export type {
+  ChunkResult,
+  PackageFormat,
+  PackageJob,
+  PackageOptions,
+  PackagePlan,
+  PackageResult,
+  RunChunkOptions,
+  StitchOptions,
+  VideoTarget,
+} from './ops/package.js';
 export type { PeaksOptions, Waveform } from './ops/peaks.js';
 export type { ProbeOptions } from './ops/probe.js';
 export type { SpriteOptions, ThumbnailOptions, ThumbnailResult } from './ops/thumbnails.js';

@@ -180,6 +180,11 @@ export class Call {
     }
   }
 
+  /** Stops every job of the call: a job that failed takes its siblings down with the same error. */
+  stopWith(reason: unknown): void {
+    if (!this.signal.aborted) this.stop.abort(asSandcodecError(reason));
+  }
+
   throwIfStopped(): void {
     if (this.signal.aborted) throw asSandcodecError(this.signal.reason);
   }

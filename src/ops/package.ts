@@ -1,38 +1,32 @@
 /**
- * `package`: adaptive streaming output from one source. A pipeline of stages:
- * 1. encode — one FFmpeg run decodes the source once; `fps` makes the frame rate constant, `split`
- *    and `scale` feed one libx264 encoder per rung (closed GOPs, IDR frames forced at every
- *    segment boundary, VBV-capped), and AAC/Opus/FLAC encoders each write a fragmented MP4;
- * 2. chunk — each rendition is cut into a CMAF init segment and one media segment per boundary
- *    (packaging/segmenter.ts);
- * 3. manifests — HLS playlists and a DASH MPD written from the measured segments, both pointing
- *    at the same segment files.
- * Everything goes to a temporary directory that is renamed into place on success.
+ * `package`: adaptive streaming output from one source, as a pipeline of stages:
+ * 1. plan — the renditions the source gets, and the jobs that make them (package-plan.ts): video
+ *    in chunks of whole segments (and rung groups when chunks are few), audio in one job;
+ * 2. encode — the jobs run at once on the engine's workers (or on other engines, `runChunk`):
+ *    `fps` makes the frame rate constant, `scale` feeds one libx264 encoder per rung (closed
+ *    GOPs, IDR frames forced at every segment boundary, VBV-capped), AAC/Opus/FLAC encoders each
+ *    write a fragmented MP4;
+ * 3. stitch — each rendition's parts become one CMAF track, an init segment and one media segment
+ *    per boundary, and HLS playlists and a DASH MPD are written from the measured segments
+ *    (package-stitch.ts).
+ * Everything is staged and put in place by the call's output transaction on success.
  */
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { MediaInput, ResolvedInput } from '../call/input.js';
-import { planInput } from '../call/probe-plan.js';
 import type { Call } from '../call/run-call.js';
+import { stagedName } from '../call/staging.js';
 import * as v from '../call/validate.js';
 import { InputError, InternalError, LimitError, OptionsError, UnsupportedError } from '../errors.js';
-import { mpd } from '../manifests/dash.js';
-import { masterPlaylist, mediaPlaylist } from '../manifests/hls.js';
-import { describeTrack, type PackagedTrack } from '../manifests/track.js';
-import type { FFmpegPlan, JobLimits } from '../model/plan.js';
-import { jobPath } from '../model/plan.js';
-import {
-  AAC_ENCODER_ARGS,
-  PACKAGE_AUDIO,
-  PACKAGE_AUDIO_NAMES,
-  type PackageAudioPreset,
-  rungSize,
-  VIDEO_LADDER,
-  VIDEO_RUNG_NAMES,
-  type VideoRung,
-} from '../model/presets.js';
+import type { PackagedTrack } from '../manifests/track.js';
+import type { WorkerEvent } from '../model/plan.js';
+import { PACKAGE_AUDIO, PACKAGE_AUDIO_NAMES, type PackageAudioPreset, rungSize, VIDEO_LADDER, VIDEO_RUNG_NAMES, type VideoRung } from '../model/presets.js';
 import type { ProbeResult, StreamInfo } from '../model/probe-result.js';
-import { NoFragmentsError, segmentFile } from '../packaging/segmenter.js';
+import { audioJobPlan, defaultChunkSeconds, type FrameRate, type JobFile, type PackageJob, planJobs, type VideoTarget, videoJobPlan } from './package-plan.js';
+import { type ChunkResult, partsByRendition, stitchTrack, writeManifests } from './package-stitch.js';
+
+export type { PackageJob, VideoTarget } from './package-plan.js';
+export type { ChunkResult } from './package-stitch.js';
 
 export type PackageFormat = 'hls' | 'dash';
 
@@ -61,6 +55,11 @@ export interface PackageOptions {
   x264Preset?: string;
   /** Largest source picture accepted, width × height (default 4096 × 2304). */
   maxPixels?: number;
+  /**
+   * Seconds of video one encode job takes on: a whole number of segments (default: about two
+   * jobs per worker, at least 8 s). Chunks run at once on the engine's workers.
+   */
+  chunkSeconds?: number;
 }
 
 export interface PackageResult {
@@ -81,7 +80,20 @@ export interface PackageResult {
   realtimeFactor: number | null;
 }
 
-export const PACKAGE_KEYS = ['video', 'audio', 'segmentDuration', 'formats', 'outputDir', 'overwrite', 'audioOnly', 'x264Preset', 'maxPixels'] as const;
+export const PACKAGE_KEYS = [
+  'video',
+  'audio',
+  'segmentDuration',
+  'formats',
+  'outputDir',
+  'overwrite',
+  'audioOnly',
+  'x264Preset',
+  'maxPixels',
+  'chunkSeconds',
+] as const;
+/** `planPackage` takes the same options, without the output folder. */
+export const PLAN_KEYS = ['video', 'audio', 'segmentDuration', 'formats', 'audioOnly', 'x264Preset', 'maxPixels', 'chunkSeconds'] as const;
 
 const X264_PRESETS = ['ultrafast', 'superfast', 'veryfast', 'faster', 'fast', 'medium', 'slow', 'slower', 'veryslow'];
 const DEFAULT_MAX_PIXELS = 4096 * 2304;
@@ -96,10 +108,16 @@ export interface ResolvedPackage {
   audioOnly: boolean;
   x264Preset: string;
   maxPixels: number;
+  chunkSeconds: number | undefined;
 }
 
 export function resolvePackage(o: PackageOptions): ResolvedPackage {
   v.path('outputDir', o.outputDir);
+  return resolvePlanOptions(o);
+}
+
+/** The options of a plan: everything but where the package goes. */
+export function resolvePlanOptions(o: Omit<PackageOptions, 'outputDir'> & { outputDir?: string }): ResolvedPackage {
   const names = (option: string, value: unknown, fallback: string[], known: readonly string[]): string[] => {
     const list = value ?? fallback;
     if (!Array.isArray(list) || list.some((n) => typeof n !== 'string' || !known.includes(n))) {
@@ -124,26 +142,24 @@ export function resolvePackage(o: PackageOptions): ResolvedPackage {
   if (!X264_PRESETS.includes(x264Preset)) throw new OptionsError('x264Preset', `must be one of ${X264_PRESETS.join(', ')}`);
   const maxPixels = o.maxPixels ?? DEFAULT_MAX_PIXELS;
   if (!Number.isInteger(maxPixels) || maxPixels < 64) throw new OptionsError('maxPixels', 'must be an integer number of pixels, at least 64');
+  const chunkSeconds = v.optional(o.chunkSeconds, undefined, (x) => v.number('chunkSeconds', x, 1, 3600));
+  if (chunkSeconds !== undefined && Math.abs(chunkSeconds / segmentDuration - Math.round(chunkSeconds / segmentDuration)) > 1e-9) {
+    throw new OptionsError('chunkSeconds', `must be a whole number of segments (segmentDuration ${segmentDuration} s), got ${chunkSeconds}`);
+  }
+  if (chunkSeconds !== undefined && chunkSeconds < segmentDuration) {
+    throw new OptionsError('chunkSeconds', `must be at least one segment (${segmentDuration} s), got ${chunkSeconds}`);
+  }
   return {
     video: video.map((n) => VIDEO_LADDER[n]!),
     audio: audio.map((n) => PACKAGE_AUDIO[n]!),
     segmentDuration,
     formats: [...new Set(formats)],
-    outputDir: o.outputDir,
+    outputDir: o.outputDir ?? '',
     audioOnly,
     x264Preset,
     maxPixels,
+    chunkSeconds,
   };
-}
-
-export interface VideoTarget {
-  id: string;
-  rung: VideoRung;
-  width: number;
-  height: number;
-  bitrate: number;
-  maxrate: number;
-  bufsize: number;
 }
 
 /** The rungs a source gets: none above its size, at least one, no two of the same size. */
@@ -197,127 +213,27 @@ export function outputFrameRate(stream: StreamInfo): { num: number; den: number 
   return { num: Math.round(fps), den: 1 };
 }
 
-export interface PackageJobFiles {
-  video: Array<{ target: VideoTarget; name: string; path: string }>;
-  audio: Array<{ preset: PackageAudioPreset; name: string; path: string }>;
+/** A package's plan: plain, serialisable data (`planPackage`), which `runChunk` and `stitch` take. */
+export interface PackagePlan {
+  version: 1;
+  /** The source the plan was made for: `runChunk` checks its input against it. */
+  source: ProbeResult;
+  videoStream: number | null;
+  audioStream: number | null;
+  /** The output's constant frame rate; null without video. */
+  rate: FrameRate | null;
+  segmentDuration: number;
+  formats: PackageFormat[];
+  x264Preset: string;
+  chunkSeconds: number;
+  video: VideoTarget[];
+  audio: PackageAudioPreset[];
+  skipped: PackageResult['skipped'];
+  jobs: PackageJob[];
 }
 
-export function packagePlan(
-  input: ResolvedInput,
-  video: StreamInfo | undefined,
-  audio: StreamInfo | undefined,
-  files: PackageJobFiles,
-  segmentDuration: number,
-  fps: { num: number; den: number },
-  x264Preset: string,
-  limits: JobLimits,
-): FFmpegPlan {
-  const inPlan = planInput(input);
-  const args = ['-i', jobPath(inPlan.name)];
-  const rate = fps.num / fps.den;
-  const gop = Math.ceil(segmentDuration * rate - 1e-6);
-  if (video && files.video.length) {
-    const n = files.video.length;
-    const graph = [`[0:${video.index}]fps=${fps.num}/${fps.den},format=yuv420p,split=${n}${files.video.map((_, i) => `[s${i}]`).join('')}`];
-    files.video.forEach((f, i) => {
-      graph.push(`[s${i}]scale=${f.target.width}:${f.target.height}:flags=bicubic,setsar=1[v${i}]`);
-    });
-    args.push('-filter_complex', graph.join(';'));
-    files.video.forEach((f, i) => {
-      const t = f.target;
-      args.push(
-        '-map',
-        `[v${i}]`,
-        '-an',
-        '-sn',
-        '-dn',
-        '-map_metadata',
-        '-1',
-        '-map_chapters',
-        '-1',
-        '-c:v',
-        'libx264',
-        '-preset',
-        x264Preset,
-        '-profile:v',
-        t.rung.profile,
-        '-b:v',
-        String(t.bitrate),
-        '-maxrate',
-        String(t.maxrate),
-        '-bufsize',
-        String(t.bufsize),
-        // Fixed closed GOPs: an IDR at every segment boundary and nowhere else.
-        '-g',
-        String(gop),
-        '-keyint_min',
-        String(gop),
-        '-sc_threshold',
-        '0',
-        '-force_key_frames',
-        `expr:gte(t,n_forced*${segmentDuration})`,
-        '-forced-idr',
-        '1',
-        '-x264-params',
-        'open-gop=0:scenecut=0',
-        // The moov waits for the first fragment so that its edit list states where the track
-        // starts; the chunking stage turns that into tfdt and composition offsets.
-        '-f',
-        'mp4',
-        '-movflags',
-        '+frag_keyframe+delay_moov+default_base_moof+cmaf',
-        '-use_editlist',
-        '1',
-        jobPath(f.name),
-      );
-    });
-  }
-  if (audio) {
-    for (const f of files.audio) {
-      const p = f.preset;
-      args.push('-map', `0:${audio.index}`, '-vn', '-sn', '-dn', '-map_metadata', '-1', '-map_chapters', '-1', '-c:a', p.encoder);
-      if (p.bitrate) args.push('-b:a', String(p.bitrate));
-      if (p.codec === 'opus') args.push('-ar', '48000', '-vbr', 'constrained', '-application', 'audio');
-      else if (p.codec === 'aac') args.push('-ar', String(aacRate(audio.sampleRate)), ...AAC_ENCODER_ARGS);
-      else args.push('-strict', '-2', '-compression_level', '8');
-      if ((audio.channels ?? 2) > 2) args.push('-ac', '2');
-      // Fragment length is irrelevant: the chunking stage cuts segments at sample level. The moov
-      // waits for the first fragment so that its edit list can state where the track starts and
-      // the encoder's priming (AAC 1024 samples, Opus pre-skip), in the track's own ticks.
-      args.push(
-        '-f',
-        'mp4',
-        '-movflags',
-        '+delay_moov+default_base_moof+cmaf',
-        '-use_editlist',
-        '1',
-        '-movie_timescale',
-        String(p.codec === 'aac' ? aacRate(audio.sampleRate) : p.codec === 'opus' ? 48000 : (audio.sampleRate ?? 48000)),
-        '-frag_duration',
-        '1000000',
-        jobPath(f.name),
-      );
-    }
-  }
-  return {
-    op: 'ffmpeg',
-    phase: 'package',
-    inputs: [inPlan],
-    outputs: [...files.video, ...files.audio].map((f) => ({ name: f.name, sink: { type: 'path', path: f.path } })),
-    args,
-    limits,
-  };
-}
-
-/** AAC renditions at 44.1 or 48 kHz, like the file presets: below that the encoder cannot spend its rate. */
-function aacRate(source: number | undefined): number {
-  if (!source || source < 44100) return 44100;
-  if (source > 48000) return source % 44100 === 0 ? 44100 : 48000;
-  return source === 44100 ? 44100 : 48000;
-}
-
-export async function packageCall(call: Call, media: MediaInput, o: ResolvedPackage): Promise<PackageResult> {
-  const input = await call.input(media);
+/** Probes the source and decides what it gets and which jobs make it. */
+export async function makePlan(call: Call, input: ResolvedInput, o: ResolvedPackage, workers: number): Promise<PackagePlan> {
   const source = await call.probe(input);
   const videoStream = o.audioOnly ? undefined : source.streams.find((s) => s.type === 'video' && !s.attachedPicture);
   const audioStream = source.streams.find((s) => s.type === 'audio');
@@ -337,63 +253,303 @@ export async function packageCall(call: Call, media: MediaInput, o: ResolvedPack
     }
   }
   const { targets, skipped } = videoStream ? videoTargets(o.video, videoStream) : { targets: [], skipped: [] };
-  const audioPresets = audioStream ? o.audio : [];
-  if (targets.length === 0 && audioPresets.length === 0) throw new UnsupportedError(`nothing to package: the input has no audio stream (found: ${found})`);
-  const fps = videoStream ? outputFrameRate(videoStream) : undefined;
-
-  const dir = await call.outputs.dir(o.outputDir, 'outputDir', 'package');
-  const manifests = [...(o.formats.includes('hls') ? ['master.m3u8'] : []), ...(o.formats.includes('dash') ? ['manifest.mpd'] : [])];
-  await dir.claim([...targets.map((t) => t.id), ...audioPresets.map((p) => p.name), ...manifests]);
-  const work = dir.path('.work');
-  await mkdir(work);
-  const files: PackageJobFiles = {
-    video: targets.map((target, i) => ({ target, name: `v${i}.mp4`, path: `${work}/v${i}.mp4` })),
-    audio: audioPresets.map((preset, i) => ({ preset, name: `a${i}.mp4`, path: `${work}/a${i}.mp4` })),
-  };
-  const plan = packagePlan(input, videoStream, audioStream, files, o.segmentDuration, fps ?? { num: 30, den: 1 }, o.x264Preset, call.jobLimits);
-  call.tracker.emit('probe', 0, 0, undefined);
-  const started = performance.now();
-  await call.run(plan, call.tracker.phase('package', source.duration));
-
-  const frameRate = fps ? fps.num / fps.den : undefined;
-  const chunk = async (id: string, kind: 'video' | 'audio', path: string, extra: { frameRate?: number; nominalBitrate?: number }) => {
-    call.throwIfStopped();
-    await mkdir(dir.path(id));
-    const segmented = await segmentFile(path, { segmentDuration: o.segmentDuration, dir: dir.path(id) }).catch((err: Error) => {
-      // FFmpeg finished without a single fragment: the input held nothing it could decode.
-      if (err instanceof NoFragmentsError) throw new InputError(`package: nothing was decoded from the input for the ${id} rendition`);
-      throw new InternalError(`package: cannot segment the ${id} rendition: ${err.message}`, {}, { cause: err });
-    });
-    await rm(path);
-    return describeTrack(id, kind, segmented, o.segmentDuration, extra);
-  };
-  const video: PackagedTrack[] = [];
-  for (const f of files.video) video.push(await chunk(f.target.id, 'video', f.path, { ...(frameRate ? { frameRate } : {}), nominalBitrate: f.target.bitrate }));
-  const audio: PackagedTrack[] = [];
-  for (const f of files.audio) audio.push(await chunk(f.preset.name, 'audio', f.path, f.preset.bitrate ? { nominalBitrate: f.preset.bitrate } : {}));
-  await rm(work, { recursive: true });
-
-  if (o.formats.includes('hls')) {
-    for (const t of [...video, ...audio]) await writeFile(dir.path(t.playlist), mediaPlaylist(t));
-    await writeFile(dir.path('master.m3u8'), masterPlaylist(video, audio));
-  }
-  if (o.formats.includes('dash')) await writeFile(dir.path('manifest.mpd'), mpd(video, audio));
-  const elapsedMs = performance.now() - started;
-  call.tracker.emit('package', 1, source.duration ?? 0, undefined);
-  const duration = Math.max(...[...video, ...audio].map((t) => t.start + t.duration));
-  const rel = (p: string) => join(dir.finalPath, p);
+  const audio = audioStream ? o.audio : [];
+  if (targets.length === 0 && audio.length === 0) throw new UnsupportedError(`nothing to package: the input has no audio stream (found: ${found})`);
+  const rate = videoStream ? outputFrameRate(videoStream) : undefined;
+  // Chunks follow the picture's own length where the container states it (audio may run longer).
+  const duration = videoStream?.duration ?? source.duration ?? 0;
+  const chunkSeconds = o.chunkSeconds ?? defaultChunkSeconds(duration, o.segmentDuration, workers);
+  const jobs = planJobs({ duration, segmentDuration: o.segmentDuration, chunkSeconds, rate, targets, audio, workers });
   return {
+    version: 1,
     source,
-    outputDir: dir.finalPath,
-    ...(o.formats.includes('hls') ? { hls: rel('master.m3u8') } : {}),
-    ...(o.formats.includes('dash') ? { dash: rel('manifest.mpd') } : {}),
-    video,
+    videoStream: videoStream?.index ?? null,
+    audioStream: audioStream?.index ?? null,
+    rate: rate ?? null,
+    segmentDuration: o.segmentDuration,
+    formats: o.formats,
+    x264Preset: o.x264Preset,
+    chunkSeconds,
+    video: targets,
     audio,
     skipped,
-    segmentDuration: o.segmentDuration,
+    jobs,
+  };
+}
+
+/** The top-level entries a package writes into its folder. */
+export function packageEntries(plan: PackagePlan): string[] {
+  return [
+    ...plan.video.map((t) => t.id),
+    ...plan.audio.map((p) => p.name),
+    ...(plan.formats.includes('hls') ? ['master.m3u8'] : []),
+    ...(plan.formats.includes('dash') ? ['manifest.mpd'] : []),
+  ];
+}
+
+/** Runs one job of `plan` on the pool, writing its files into `dir`. */
+export async function runJob(
+  call: Call,
+  input: ResolvedInput,
+  plan: PackagePlan,
+  job: PackageJob,
+  dir: string,
+  onEvent?: (event: WorkerEvent) => void,
+): Promise<ChunkResult> {
+  const files: JobFile[] = job.renditions.map((rendition) => {
+    const name = `${job.id}.${rendition}.mp4`;
+    return { rendition, name, path: join(dir, name) };
+  });
+  const stream = plan.source.streams.find((s) => s.index === (job.kind === 'video' ? plan.videoStream : plan.audioStream));
+  if (!stream) throw new InternalError(`package: the plan names no ${job.kind} stream for job ${job.id}`);
+  const ffmpeg =
+    job.kind === 'video'
+      ? videoJobPlan(
+          input,
+          stream,
+          job,
+          plan.video,
+          files,
+          { segmentDuration: plan.segmentDuration, rate: plan.rate!, x264Preset: plan.x264Preset },
+          call.jobLimits,
+        )
+      : audioJobPlan(input, stream, plan.audio, files, call.jobLimits);
+  const result = await call.run(ffmpeg, onEvent);
+  return { job: job.id, files: files.map((f, i) => ({ rendition: f.rendition, path: f.path, size: result.outputs[i]?.size ?? 0 })) };
+}
+
+/**
+ * Runs every job of `plan` at once (the pool queues what it cannot start yet), with one progress
+ * for all of them: each job's share is its media time weighted by the pixels it encodes. The
+ * first failure stops the others.
+ */
+export async function runJobs(call: Call, input: ResolvedInput, plan: PackagePlan, dir: string): Promise<ChunkResult[]> {
+  const duration = plan.source.duration ?? 0;
+  const rate = plan.rate;
+  const jobSeconds = (job: PackageJob): number => {
+    if (job.kind === 'audio' || !rate) return duration;
+    const start = (job.firstFrame * rate.den) / rate.num;
+    return job.frames === null ? Math.max(0, duration - start) : (job.frames * rate.den) / rate.num;
+  };
+  const weight = (job: PackageJob): number => {
+    // Audio costs next to nothing against the picture; alone (audioOnly) it is all the work.
+    if (job.kind === 'audio') return jobSeconds(job) * 20_000;
+    const pixels = job.renditions.reduce(
+      (n, id) => n + (plan.video.find((t) => t.id === id)?.width ?? 0) * (plan.video.find((t) => t.id === id)?.height ?? 0),
+      0,
+    );
+    return jobSeconds(job) * pixels;
+  };
+  const total = plan.jobs.reduce((n, j) => n + weight(j), 0) || 1;
+  const done = new Map<string, number>();
+  const progress = (job: PackageJob) => (event: WorkerEvent) => {
+    if (event.type !== 'stats') return;
+    const seconds = jobSeconds(job);
+    done.set(job.id, seconds > 0 ? Math.min(1, event.seconds / seconds) : 0);
+    const fraction = plan.jobs.reduce((n, j) => n + (done.get(j.id) ?? 0) * weight(j), 0) / total;
+    call.tracker.emit('package', fraction, fraction * duration, undefined);
+  };
+  try {
+    return await Promise.all(plan.jobs.map((job) => runJob(call, input, plan, job, dir, progress(job))));
+  } catch (err) {
+    call.stopWith(err);
+    throw err;
+  }
+}
+
+/** The stitch stage: every rendition's parts as CMAF tracks in `dir`, and the manifests. */
+export async function stitchInto(dir: string, plan: PackagePlan, results: readonly ChunkResult[]): Promise<{ video: PackagedTrack[]; audio: PackagedTrack[] }> {
+  const parts = partsByRendition(plan.jobs, results);
+  const frameRate = plan.rate ? plan.rate.num / plan.rate.den : undefined;
+  const video: PackagedTrack[] = [];
+  for (const t of plan.video) {
+    video.push(
+      await stitchTrack(
+        dir,
+        { id: t.id, kind: 'video', ...(frameRate ? { frameRate } : {}), nominalBitrate: t.bitrate },
+        parts.get(t.id) ?? [],
+        plan.segmentDuration,
+      ),
+    );
+  }
+  const audio: PackagedTrack[] = [];
+  for (const p of plan.audio) {
+    audio.push(
+      await stitchTrack(dir, { id: p.name, kind: 'audio', ...(p.bitrate ? { nominalBitrate: p.bitrate } : {}) }, parts.get(p.name) ?? [], plan.segmentDuration),
+    );
+  }
+  await writeManifests(dir, plan.formats, video, audio);
+  return { video, audio };
+}
+
+/** The call's result from stitched tracks. */
+export function packageResult(
+  plan: PackagePlan,
+  outputDir: string,
+  tracks: { video: PackagedTrack[]; audio: PackagedTrack[] },
+  elapsedMs: number,
+): PackageResult {
+  const { video, audio } = tracks;
+  const duration = Math.max(...[...video, ...audio].map((t) => t.start + t.duration));
+  return {
+    source: plan.source,
+    outputDir,
+    ...(plan.formats.includes('hls') ? { hls: join(outputDir, 'master.m3u8') } : {}),
+    ...(plan.formats.includes('dash') ? { dash: join(outputDir, 'manifest.mpd') } : {}),
+    video,
+    audio,
+    skipped: plan.skipped,
+    segmentDuration: plan.segmentDuration,
     duration,
-    frameRate: frameRate ?? null,
+    frameRate: plan.rate ? plan.rate.num / plan.rate.den : null,
     elapsedMs,
     realtimeFactor: duration / (elapsedMs / 1000),
   };
+}
+
+/** `package`: plan, run every job on this engine's workers, stitch, all in one call. */
+export async function packageCall(call: Call, media: MediaInput, o: ResolvedPackage, workers: number): Promise<PackageResult> {
+  const input = await call.input(media);
+  const plan = await makePlan(call, input, o, workers);
+  const dir = await call.outputs.dir(o.outputDir, 'outputDir', 'package');
+  await dir.claim(packageEntries(plan));
+  const work = dir.path('.work');
+  await mkdir(work);
+  call.tracker.emit('probe', 0, 0, undefined);
+  const started = performance.now();
+  const results = await runJobs(call, input, plan, work);
+  call.throwIfStopped();
+  const tracks = await stitchInto(dir.stagePath, plan, results);
+  await rm(work, { recursive: true });
+  const elapsedMs = performance.now() - started;
+  call.tracker.emit('package', 1, plan.source.duration ?? 0, undefined);
+  return packageResult(plan, dir.finalPath, tracks, elapsedMs);
+}
+
+/** `planPackage`: the plan of a package of `media`, as plain data. */
+export async function planCall(call: Call, media: MediaInput, o: ResolvedPackage, workers: number): Promise<PackagePlan> {
+  return makePlan(call, await call.input(media), o, workers);
+}
+
+export interface RunChunkOptions {
+  /** Folder the job's files go to (added to, never emptied). */
+  outputDir: string;
+  /** Replace files of the same names (default false). */
+  overwrite?: boolean;
+}
+
+export const RUN_CHUNK_KEYS = ['outputDir', 'overwrite'] as const;
+
+export interface ResolvedChunk {
+  plan: PackagePlan;
+  job: PackageJob;
+  outputDir: string;
+}
+
+export function resolveRunChunk(plan: unknown, jobId: unknown, o: RunChunkOptions): ResolvedChunk {
+  const checked = checkPlan(plan);
+  if (typeof jobId !== 'string') throw new OptionsError('job', `must be the id of one of the plan's jobs, got ${v.show(jobId)}`);
+  const job = checked.jobs.find((j) => j.id === jobId);
+  if (!job) throw new OptionsError('job', `is not a job of the plan (jobs: ${checked.jobs.map((j) => j.id).join(', ')}), got ${v.show(jobId)}`);
+  return { plan: checked, job, outputDir: v.path('outputDir', o.outputDir) };
+}
+
+/**
+ * `runChunk`: one job of a plan, on this engine — on another machine than the one that planned,
+ * if the plan travelled there. Its files are committed into `outputDir` for `stitch`.
+ */
+export async function runChunkCall(call: Call, media: MediaInput, r: ResolvedChunk): Promise<ChunkResult> {
+  const input = await call.input(media);
+  // The jobs address the source by stream and frame: they must run on the input they were planned for.
+  const source = await call.probe(input);
+  const planned = r.plan.source;
+  if (source.size !== planned.size || source.duration !== planned.duration || source.streams.length !== planned.streams.length) {
+    throw new OptionsError(
+      'plan',
+      `was made for another input (${planned.size} bytes, ${planned.duration} s; this one: ${source.size} bytes, ${source.duration} s)`,
+    );
+  }
+  const files = new Map<string, { finalPath: string; tempPath: string }>();
+  for (const rendition of r.job.renditions) files.set(rendition, await call.outputs.file(join(r.outputDir, `${r.job.id}.${rendition}.mp4`), 'outputDir'));
+  const work = await workFolder(r.outputDir);
+  try {
+    const result = await runJob(call, input, r.plan, r.job, work, call.tracker.phase('chunk', null));
+    for (const f of result.files) await rename(f.path, files.get(f.rendition)!.tempPath);
+    call.tracker.emit('chunk', 1, 0, undefined);
+    return { job: result.job, files: result.files.map((f) => ({ ...f, path: files.get(f.rendition)!.finalPath })) };
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+export interface StitchOptions {
+  /** Folder the package goes to, as for `package`. */
+  outputDir: string;
+  overwrite?: boolean;
+}
+
+export const STITCH_KEYS = ['outputDir', 'overwrite'] as const;
+
+export function resolveStitch(plan: unknown, results: unknown, o: StitchOptions): { plan: PackagePlan; results: ChunkResult[]; outputDir: string } {
+  const checked = checkPlan(plan);
+  if (!Array.isArray(results)) throw new OptionsError('results', 'must be an array of the results of runChunk');
+  results.forEach((r, i) => {
+    const ok =
+      typeof r === 'object' &&
+      r !== null &&
+      typeof r.job === 'string' &&
+      Array.isArray(r.files) &&
+      r.files.every(
+        (f: unknown) =>
+          typeof f === 'object' &&
+          f !== null &&
+          typeof (f as ChunkResult['files'][number]).rendition === 'string' &&
+          typeof (f as ChunkResult['files'][number]).path === 'string',
+      );
+    if (!ok) throw new OptionsError(`results[${i}]`, 'must be a result of runChunk ({ job, files: [{ rendition, path }] })');
+  });
+  return { plan: checked, results: results as ChunkResult[], outputDir: v.path('outputDir', o.outputDir) };
+}
+
+/** `stitch`: the package from the results of every job of a plan, wherever they ran. */
+export async function stitchCall(call: Call, r: { plan: PackagePlan; results: ChunkResult[]; outputDir: string }): Promise<PackageResult> {
+  const dir = await call.outputs.dir(r.outputDir, 'outputDir', 'package');
+  await dir.claim(packageEntries(r.plan));
+  const started = performance.now();
+  const tracks = await stitchInto(dir.stagePath, r.plan, r.results);
+  call.tracker.emit('stitch', 1, 0, undefined);
+  return packageResult(r.plan, dir.finalPath, tracks, performance.now() - started);
+}
+
+/** A plan that came from a caller (maybe from another process): its shape, before anything uses it. */
+function checkPlan(plan: unknown): PackagePlan {
+  const p = plan as Partial<PackagePlan> | null;
+  const ok =
+    typeof p === 'object' &&
+    p !== null &&
+    p.version === 1 &&
+    typeof p.source === 'object' &&
+    Array.isArray(p.jobs) &&
+    Array.isArray(p.video) &&
+    Array.isArray(p.audio) &&
+    typeof p.segmentDuration === 'number' &&
+    p.jobs.every(
+      (j) =>
+        typeof j?.id === 'string' &&
+        /^[\w.-]+$/.test(j.id) &&
+        Array.isArray(j.renditions) &&
+        j.renditions.every((x) => typeof x === 'string' && /^[\w.-]+$/.test(x)),
+    );
+  if (!ok) throw new OptionsError('plan', 'must be a plan made by planPackage (version 1)');
+  return p as PackagePlan;
+}
+
+/**
+ * A private work folder for a job's files, beside where they go (one filesystem: a rename moves
+ * them to their staged names), under a staged name so a sweep finds it if the process dies.
+ */
+async function workFolder(dir: string): Promise<string> {
+  const path = join(dir, stagedName('chunk-work'));
+  await mkdir(path);
+  return path;
 }

@@ -1,0 +1,251 @@
+/**
+ * The plan of a package, as plain data: which renditions, and the jobs that encode them. Video is
+ * encoded in chunks of whole segments, each an independent job — the ladder's GOPs are closed and
+ * fixed, with an IDR frame at every segment boundary, so a segment-aligned stretch of the source
+ * encodes on its own — and when chunks are few the rungs are split between jobs too, so every
+ * worker has work; the audio is one job beside them. The jobs can run on this engine's workers or
+ * on other engines (`runChunk`), and their outputs are stitched into one CMAF track per rendition.
+ *
+ * Frames are numbered on the output's constant-rate grid (`fps`): frame f presents at f / rate.
+ * Segment m starts at the IDR frame idr(m) = ⌈m · segmentDuration · rate⌉, the first frame at or
+ * after its boundary — the same frames a single encode of the whole source forces. A chunk job
+ * seeks to a whole number of frames before its first one (the decoder starts from the keyframe
+ * before that), lets `fps` lay the same grid over the source from there, and keeps exactly its
+ * frames with `trim` on that grid, so chunks meet with no frame repeated or lost.
+ */
+import type { ResolvedInput } from '../call/input.js';
+import { planInput } from '../call/probe-plan.js';
+import { type FFmpegPlan, type JobLimits, jobPath } from '../model/plan.js';
+import { AAC_ENCODER_ARGS, type PackageAudioPreset, type VideoRung } from '../model/presets.js';
+import type { StreamInfo } from '../model/probe-result.js';
+
+export interface VideoTarget {
+  id: string;
+  rung: VideoRung;
+  width: number;
+  height: number;
+  bitrate: number;
+  maxrate: number;
+  bufsize: number;
+}
+
+/** One encode job of a package plan. */
+export type PackageJob =
+  | {
+      kind: 'video';
+      /** `v<chunk>` or `v<chunk>-<group>` when the rungs are split. */
+      id: string;
+      chunk: number;
+      /** The chunk's first segment (0-based) and first frame on the output grid. */
+      firstSegment: number;
+      firstFrame: number;
+      /** Frames the chunk holds; `null` for the last chunk, which runs to the end of the source. */
+      frames: number | null;
+      /** Rendition ids this job encodes. */
+      renditions: string[];
+    }
+  | { kind: 'audio'; id: 'audio'; renditions: string[] };
+
+/** Where a chunk's frames start in the source, and how it is cut. */
+export interface ChunkCut {
+  /** Seconds to seek the input to (a whole number of frames before the chunk), 0 for none. */
+  seek: number;
+  /** Frames decoded before the chunk's first, so `fps` sees the source as a whole encode would. */
+  preroll: number;
+  /** Seconds of input to read (the chunk and its preroll, with a margin); undefined: to the end. */
+  read: number | undefined;
+}
+
+/** The rate of the output grid. */
+export interface FrameRate {
+  num: number;
+  den: number;
+}
+
+/** Frames from one preroll second: enough for `fps` to place the chunk's first frame as a whole encode does. */
+const PREROLL_SECONDS = 1;
+/** Most jobs per worker for a source: enough to balance uneven chunks, few enough to keep each one's fixed cost small. */
+const JOBS_PER_WORKER = 2;
+/** Chunks shorter than this cost more in per-job setup (a core, a seek, a preroll) than they save. */
+const MIN_CHUNK_SECONDS = 8;
+
+/** The first frame of segment `m`: the first frame at or after its boundary. */
+export function segmentFrame(m: number, segmentDuration: number, rate: FrameRate): number {
+  return Math.ceil((m * segmentDuration * rate.num) / rate.den - 1e-9);
+}
+
+/** The default chunk length: about two jobs per worker, whole segments, never under 8 s. */
+export function defaultChunkSeconds(duration: number, segmentDuration: number, workers: number): number {
+  const wanted = Math.max(MIN_CHUNK_SECONDS, duration / (workers * JOBS_PER_WORKER));
+  return Math.max(1, Math.round(wanted / segmentDuration)) * segmentDuration;
+}
+
+/**
+ * The video and audio jobs: chunks of whole segments over the stated duration (the last one runs
+ * to the end of the source, whatever the header said), and when there are fewer chunks than
+ * workers the rungs of each chunk in groups of about equal pixel rate.
+ */
+export function planJobs(o: {
+  duration: number;
+  segmentDuration: number;
+  chunkSeconds: number;
+  rate: FrameRate | undefined;
+  targets: VideoTarget[];
+  audio: PackageAudioPreset[];
+  workers: number;
+}): PackageJob[] {
+  const jobs: PackageJob[] = [];
+  if (o.rate && o.targets.length > 0) {
+    const perChunk = Math.max(1, Math.round(o.chunkSeconds / o.segmentDuration));
+    // A chunk after the first starts on a segment the stated duration holds whole: a tail shorter
+    // than a segment (an audio track a little longer than the picture) stays with the last chunk.
+    const whole = Math.floor(o.duration / o.segmentDuration + 1e-9);
+    const chunks = whole <= 1 ? 1 : 1 + Math.floor((whole - 1) / perChunk);
+    const groups = rungGroups(o.targets, Math.min(o.targets.length, Math.ceil(o.workers / chunks)));
+    for (let c = 0; c < chunks; c++) {
+      const firstSegment = c * perChunk;
+      const firstFrame = segmentFrame(firstSegment, o.segmentDuration, o.rate);
+      const frames = c === chunks - 1 ? null : segmentFrame(firstSegment + perChunk, o.segmentDuration, o.rate) - firstFrame;
+      groups.forEach((group, g) => {
+        jobs.push({ kind: 'video', id: groups.length > 1 ? `v${c}-${g}` : `v${c}`, chunk: c, firstSegment, firstFrame, frames, renditions: group });
+      });
+    }
+  }
+  if (o.audio.length > 0) jobs.push({ kind: 'audio', id: 'audio', renditions: o.audio.map((p) => p.name) });
+  return jobs;
+}
+
+/** Rungs in `n` groups of about equal pixels (largest first onto the lightest group). */
+function rungGroups(targets: readonly VideoTarget[], n: number): string[][] {
+  const groups = Array.from({ length: Math.max(1, n) }, () => ({ pixels: 0, ids: [] as string[] }));
+  for (const t of [...targets].sort((a, b) => b.width * b.height - a.width * a.height)) {
+    const lightest = groups.reduce((a, b) => (b.pixels < a.pixels ? b : a));
+    lightest.pixels += t.width * t.height;
+    lightest.ids.push(t.id);
+  }
+  // Rendition order within a group follows the ladder's, so files and logs read top down.
+  const order = new Map(targets.map((t, i) => [t.id, i]));
+  return groups.filter((g) => g.ids.length > 0).map((g) => g.ids.sort((a, b) => order.get(a)! - order.get(b)!));
+}
+
+/** How a video job cuts its chunk out of the source. */
+export function chunkCut(job: Extract<PackageJob, { kind: 'video' }>, rate: FrameRate): ChunkCut {
+  const preroll = Math.min(job.firstFrame, Math.ceil((PREROLL_SECONDS * rate.num) / rate.den));
+  const start = job.firstFrame - preroll;
+  const seconds = (frames: number) => (frames * rate.den) / rate.num;
+  return {
+    seek: seconds(start),
+    preroll,
+    read: job.frames === null ? undefined : seconds(preroll + job.frames) + PREROLL_SECONDS,
+  };
+}
+
+export interface JobFile {
+  rendition: string;
+  /** Name in the job directory, and the host path it is written to. */
+  name: string;
+  path: string;
+}
+
+/** A video job as an FFmpeg run: seek, the chunk's frames on the output grid, one x264 per rendition. */
+export function videoJobPlan(
+  input: ResolvedInput,
+  stream: StreamInfo,
+  job: Extract<PackageJob, { kind: 'video' }>,
+  targets: readonly VideoTarget[],
+  files: readonly JobFile[],
+  settings: { segmentDuration: number; rate: FrameRate; x264Preset: string },
+  limits: JobLimits,
+): FFmpegPlan {
+  const { rate, segmentDuration } = settings;
+  const cut = chunkCut(job, rate);
+  const inPlan = planInput(input);
+  const args: string[] = [];
+  if (cut.seek > 0) args.push('-ss', seconds(cut.seek));
+  if (cut.read !== undefined) args.push('-t', seconds(cut.read));
+  args.push('-i', jobPath(inPlan.name));
+  const gop = Math.ceil((segmentDuration * rate.num) / rate.den - 1e-6);
+  // `trim` counts on the grid `fps` lays (its time base is one frame): the chunk's frames exactly.
+  const keep =
+    cut.preroll > 0 || job.frames !== null
+      ? `,trim=start_pts=${cut.preroll}${job.frames !== null ? `:end_pts=${cut.preroll + job.frames}` : ''},setpts=PTS-STARTPTS`
+      : '';
+  const n = files.length;
+  const graph = [`[0:${stream.index}]fps=${rate.num}/${rate.den}${keep},format=yuv420p,split=${n}${files.map((_, i) => `[s${i}]`).join('')}`];
+  files.forEach((f, i) => {
+    const t = targets.find((x) => x.id === f.rendition)!;
+    graph.push(`[s${i}]scale=${t.width}:${t.height}:flags=bicubic,setsar=1[v${i}]`);
+  });
+  args.push('-filter_complex', graph.join(';'));
+  // The IDR frames of a whole encode, counted from this chunk's first frame: frame n of the chunk
+  // is frame firstFrame + n of the output, and the k-th forced one starts segment firstSegment + k.
+  const perSegment = (segmentDuration * rate.num) / rate.den;
+  const keyframes = `expr:gte(n+${job.firstFrame},ceil((n_forced+${job.firstSegment})*${perSegment}-1e-9))`;
+  files.forEach((f, i) => {
+    const t = targets.find((x) => x.id === f.rendition)!;
+    args.push('-map', `[v${i}]`, '-an', '-sn', '-dn', '-map_metadata', '-1', '-map_chapters', '-1');
+    args.push('-c:v', 'libx264', '-preset', settings.x264Preset, '-profile:v', t.rung.profile);
+    args.push('-b:v', String(t.bitrate), '-maxrate', String(t.maxrate), '-bufsize', String(t.bufsize));
+    // Fixed closed GOPs: an IDR at every segment boundary and nowhere else.
+    args.push('-g', String(gop), '-keyint_min', String(gop), '-sc_threshold', '0');
+    args.push('-force_key_frames', keyframes, '-forced-idr', '1', '-x264-params', 'open-gop=0:scenecut=0');
+    // The moov waits for the first fragment so that its edit list states where the track starts;
+    // the stitching stage turns that into tfdt and composition offsets.
+    args.push('-f', 'mp4', '-movflags', '+frag_keyframe+delay_moov+default_base_moof+cmaf', '-use_editlist', '1', jobPath(f.name));
+  });
+  return {
+    op: 'ffmpeg',
+    phase: 'package',
+    inputs: [inPlan],
+    outputs: files.map((f) => ({ name: f.name, sink: { type: 'path', path: f.path } })),
+    args,
+    limits,
+  };
+}
+
+/** The audio job: every audio rendition from one decode, each to its own fragmented MP4. */
+export function audioJobPlan(
+  input: ResolvedInput,
+  stream: StreamInfo,
+  presets: readonly PackageAudioPreset[],
+  files: readonly JobFile[],
+  limits: JobLimits,
+): FFmpegPlan {
+  const inPlan = planInput(input);
+  const args = ['-i', jobPath(inPlan.name)];
+  files.forEach((f) => {
+    const p = presets.find((x) => x.name === f.rendition)!;
+    args.push('-map', `0:${stream.index}`, '-vn', '-sn', '-dn', '-map_metadata', '-1', '-map_chapters', '-1', '-c:a', p.encoder);
+    if (p.bitrate) args.push('-b:a', String(p.bitrate));
+    if (p.codec === 'opus') args.push('-ar', '48000', '-vbr', 'constrained', '-application', 'audio');
+    else if (p.codec === 'aac') args.push('-ar', String(aacRate(stream.sampleRate)), ...AAC_ENCODER_ARGS);
+    else args.push('-strict', '-2', '-compression_level', '8');
+    if ((stream.channels ?? 2) > 2) args.push('-ac', '2');
+    // Fragment length is irrelevant: the stitching stage cuts segments at sample level. The moov
+    // waits for the first fragment so that its edit list can state where the track starts and
+    // the encoder's priming (AAC 1024 samples, Opus pre-skip), in the track's own ticks.
+    const timescale = p.codec === 'aac' ? aacRate(stream.sampleRate) : p.codec === 'opus' ? 48000 : (stream.sampleRate ?? 48000);
+    args.push('-f', 'mp4', '-movflags', '+delay_moov+default_base_moof+cmaf', '-use_editlist', '1');
+    args.push('-movie_timescale', String(timescale), '-frag_duration', '1000000', jobPath(f.name));
+  });
+  return {
+    op: 'ffmpeg',
+    phase: 'package',
+    inputs: [inPlan],
+    outputs: files.map((f) => ({ name: f.name, sink: { type: 'path', path: f.path } })),
+    args,
+    limits,
+  };
+}
+
+/** AAC renditions at 44.1 or 48 kHz, like the file presets: below that the encoder cannot spend its rate. */
+function aacRate(source: number | undefined): number {
+  if (!source || source < 44100) return 44100;
+  if (source > 48000) return source % 44100 === 0 ? 44100 : 48000;
+  return source === 44100 ? 44100 : 48000;
+}
+
+/** Seconds as FFmpeg reads them, to the microsecond it keeps. */
+function seconds(s: number): string {
+  return s.toFixed(6);
+}

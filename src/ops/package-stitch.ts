@@ -1,0 +1,73 @@
+/**
+ * The stitch stage of a package (main thread, TypeScript): the parts each job wrote for a
+ * rendition — one per chunk for video, one for audio — become one CMAF track (init segment and
+ * one media segment per boundary, decode times continuous across the parts, see
+ * packaging/segmenter.ts), and HLS playlists and a DASH MPD are written from the measured
+ * segments. Memory holds one segment at a time.
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { InputError } from '../errors.js';
+import { mpd } from '../manifests/dash.js';
+import { masterPlaylist, mediaPlaylist } from '../manifests/hls.js';
+import { describeTrack, type PackagedTrack } from '../manifests/track.js';
+import { NoFragmentsError, segmentFiles } from '../packaging/segmenter.js';
+import type { PackageJob } from './package-plan.js';
+
+/** What a job wrote: one fragmented MP4 per rendition it encoded. */
+export interface ChunkResult {
+  /** The job's id in the plan. */
+  job: string;
+  files: Array<{ rendition: string; path: string; size: number }>;
+}
+
+export interface StitchTrack {
+  id: string;
+  kind: 'video' | 'audio';
+  frameRate?: number;
+  nominalBitrate?: number;
+}
+
+/**
+ * Every rendition's parts, in chunk order: each job must have a result, and each result the
+ * files of exactly the renditions its job encodes.
+ */
+export function partsByRendition(jobs: readonly PackageJob[], results: readonly ChunkResult[]): Map<string, string[]> {
+  const byJob = new Map(results.map((r) => [r.job, r]));
+  const parts = new Map<string, Array<{ chunk: number; path: string }>>();
+  for (const job of jobs) {
+    const result = byJob.get(job.id);
+    if (!result) throw new InputError(`stitch: no result for job ${job.id}`, { job: job.id });
+    for (const rendition of job.renditions) {
+      const file = result.files.find((f) => f.rendition === rendition);
+      if (!file) throw new InputError(`stitch: the result of job ${job.id} has no file for ${rendition}`, { job: job.id });
+      const list = parts.get(rendition) ?? [];
+      list.push({ chunk: job.kind === 'video' ? job.chunk : 0, path: file.path });
+      parts.set(rendition, list);
+    }
+  }
+  return new Map([...parts].map(([id, list]) => [id, list.sort((a, b) => a.chunk - b.chunk).map((p) => p.path)]));
+}
+
+/** One rendition's parts as a CMAF track in `dir/<id>/`. */
+export async function stitchTrack(dir: string, t: StitchTrack, parts: readonly string[], segmentDuration: number): Promise<PackagedTrack> {
+  await mkdir(join(dir, t.id));
+  const segmented = await segmentFiles(parts, { segmentDuration, dir: join(dir, t.id) }).catch((err: Error) => {
+    // The encoder finished without a single fragment: the input held nothing it could decode.
+    if (err instanceof NoFragmentsError) throw new InputError(`package: nothing was decoded from the input for the ${t.id} rendition`);
+    throw new InputError(`package: the parts of the ${t.id} rendition do not make one track: ${err.message}`, {}, { cause: err });
+  });
+  return describeTrack(t.id, t.kind, segmented, segmentDuration, {
+    ...(t.frameRate ? { frameRate: t.frameRate } : {}),
+    ...(t.nominalBitrate ? { nominalBitrate: t.nominalBitrate } : {}),
+  });
+}
+
+/** The manifests of the stitched tracks, in `dir`. */
+export async function writeManifests(dir: string, formats: readonly string[], video: PackagedTrack[], audio: PackagedTrack[]): Promise<void> {
+  if (formats.includes('hls')) {
+    for (const t of [...video, ...audio]) await writeFile(join(dir, t.playlist), mediaPlaylist(t));
+    await writeFile(join(dir, 'master.m3u8'), masterPlaylist(video, audio));
+  }
+  if (formats.includes('dash')) await writeFile(join(dir, 'manifest.mpd'), mpd(video, audio));
+}
