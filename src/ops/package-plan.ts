@@ -71,7 +71,7 @@ const MIN_CHUNK_SECONDS = 8;
 
 /** The first frame of segment `m`: the first frame at or after its boundary. */
 export function segmentFrame(m: number, segmentDuration: number, rate: FrameRate): number {
-  return Math.ceil((m * segmentDuration * rate.num) / rate.den - 1e-9);
+  return Math.max(0, Math.ceil((m * segmentDuration * rate.num) / rate.den - 1e-9));
 }
 
 /** The default chunk length: about two jobs per worker, whole segments, never under 8 s. */

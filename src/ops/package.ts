@@ -349,10 +349,13 @@ export async function runJobs(call: Call, input: ResolvedInput, plan: PackagePla
     const fraction = plan.jobs.reduce((n, j) => n + (done.get(j.id) ?? 0) * weight(j), 0) / total;
     call.tracker.emit('package', fraction, fraction * duration, undefined);
   };
+  const runs = plan.jobs.map((job) => runJob(call, input, plan, job, dir, progress(job)));
   try {
-    return await Promise.all(plan.jobs.map((job) => runJob(call, input, plan, job, dir, progress(job))));
+    return await Promise.all(runs);
   } catch (err) {
+    // The call ends only once every job has: none may write into a folder being rolled back.
     call.stopWith(err);
+    await Promise.allSettled(runs);
     throw err;
   }
 }
