@@ -155,7 +155,7 @@ describe('abort', () => {
 });
 
 describe('progress', () => {
-  it("measures speed as media time over the job's wall time, also where FFmpeg's own speed= is garbled", async () => {
+  it("measures a package's speed as media time over wall time, also where FFmpeg's own speed= is garbled", async () => {
     // A multi-output video run: this build prints speed=8.32x there for a job running at 0.32x.
     const source = await engine.generateVideo({ seconds: 6, width: 640, height: 360, output: join(dir, 'speed-source.mp4') });
     const events: Array<{ at: number; p: Progress }> = [];

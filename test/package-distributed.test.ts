@@ -129,6 +129,20 @@ describe('the jobs of one call', () => {
     expect(ratios.filter((r) => r > 0 && r < 1).length).toBeGreaterThan(1);
   });
 
+  it('runChunk reports its own job from 0 to 1, with the media time of that job', async () => {
+    const plan = await engine.planPackage({ path: source }, OPTIONS);
+    const job = plan.jobs.find((j) => j.kind === 'video' && j.frames !== null)!;
+    const events: Array<{ phase: string; ratio: number; seconds: number }> = [];
+    await engine.runChunk({ path: source }, plan, job.id, { outputDir: join(dir, 'one-chunk'), onProgress: (p) => events.push({ ...p }) });
+    const chunk = events.filter((e) => e.phase === 'chunk');
+    expect(chunk.filter((e) => e.ratio > 0 && e.ratio < 1).length).toBeGreaterThan(0);
+    expect(chunk.at(-1)?.ratio).toBe(1);
+    // Its media time is the chunk's, not the source's.
+    const length = (job.frames! * plan.rate!.den) / plan.rate!.num;
+    for (const e of chunk) expect(e.seconds).toBeLessThanOrEqual(length + 0.1);
+    expect(chunk.at(-1)?.seconds).toBeCloseTo(length, 3);
+  });
+
   it('an abort stops every job and leaves nothing', async () => {
     const controller = new AbortController();
     const out = join(dir, 'aborted');

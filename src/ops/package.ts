@@ -318,6 +318,15 @@ export async function runJob(
   return { job: job.id, files: files.map((f, i) => ({ rendition: f.rendition, path: f.path, size: result.outputs[i]?.size ?? 0 })) };
 }
 
+/** The media time one job of `plan` encodes, which its progress is measured against. */
+export function jobMediaSeconds(plan: PackagePlan, job: PackageJob): number {
+  const duration = plan.source.duration ?? 0;
+  const rate = plan.rate;
+  if (job.kind === 'audio' || !rate) return duration;
+  const start = (job.firstFrame * rate.den) / rate.num;
+  return job.frames === null ? Math.max(0, duration - start) : (job.frames * rate.den) / rate.num;
+}
+
 /**
  * Runs every job of `plan` at once (the pool queues what it cannot start yet), with one progress
  * for all of them: each job's share is its media time weighted by the pixels it encodes. The
@@ -325,12 +334,7 @@ export async function runJob(
  */
 export async function runJobs(call: Call, input: ResolvedInput, plan: PackagePlan, dir: string): Promise<ChunkResult[]> {
   const duration = plan.source.duration ?? 0;
-  const rate = plan.rate;
-  const jobSeconds = (job: PackageJob): number => {
-    if (job.kind === 'audio' || !rate) return duration;
-    const start = (job.firstFrame * rate.den) / rate.num;
-    return job.frames === null ? Math.max(0, duration - start) : (job.frames * rate.den) / rate.num;
-  };
+  const jobSeconds = (job: PackageJob): number => jobMediaSeconds(plan, job);
   const weight = (job: PackageJob): number => {
     // Audio costs next to nothing against the picture; alone (audioOnly) it is all the work.
     if (job.kind === 'audio') return jobSeconds(job) * 20_000;
@@ -342,12 +346,17 @@ export async function runJobs(call: Call, input: ResolvedInput, plan: PackagePla
   };
   const total = plan.jobs.reduce((n, j) => n + weight(j), 0) || 1;
   const done = new Map<string, number>();
+  // Speed is the package's: media seconds packaged over wall seconds since its jobs began. One
+  // job's own speed says nothing about a call whose chunks run side by side.
+  const began = performance.now();
   const progress = (job: PackageJob) => (event: WorkerEvent) => {
     if (event.type !== 'stats') return;
-    const seconds = jobSeconds(job);
-    done.set(job.id, seconds > 0 ? Math.min(1, event.seconds / seconds) : 0);
+    const length = jobSeconds(job);
+    done.set(job.id, length > 0 ? Math.min(1, event.seconds / length) : 0);
     const fraction = plan.jobs.reduce((n, j) => n + (done.get(j.id) ?? 0) * weight(j), 0) / total;
-    call.tracker.emit('package', fraction, fraction * duration, undefined);
+    const seconds = fraction * duration;
+    const elapsed = (performance.now() - began) / 1000;
+    call.tracker.emit('package', fraction, seconds, elapsed > 0 && seconds > 0 ? seconds / elapsed : undefined);
   };
   const runs = plan.jobs.map((job) => runJob(call, input, plan, job, dir, progress(job)));
   try {
@@ -476,9 +485,10 @@ export async function runChunkCall(call: Call, media: MediaInput, r: ResolvedChu
   for (const rendition of r.job.renditions) files.set(rendition, await call.outputs.file(join(r.outputDir, `${r.job.id}.${rendition}.mp4`), 'outputDir'));
   const work = await workFolder(r.outputDir);
   try {
-    const result = await runJob(call, input, r.plan, r.job, work, call.tracker.phase('chunk', null));
+    const length = jobMediaSeconds(r.plan, r.job);
+    const result = await runJob(call, input, r.plan, r.job, work, call.tracker.phase('chunk', length));
     for (const f of result.files) await rename(f.path, files.get(f.rendition)!.tempPath);
-    call.tracker.emit('chunk', 1, 0, undefined);
+    call.tracker.emit('chunk', 1, length, undefined);
     return { job: result.job, files: result.files.map((f) => ({ ...f, path: files.get(f.rendition)!.finalPath })) };
   } finally {
     await rm(work, { recursive: true, force: true });
