@@ -22,7 +22,17 @@ import type { PackagedTrack } from '../manifests/track.js';
 import type { WorkerEvent } from '../model/plan.js';
 import { PACKAGE_AUDIO, PACKAGE_AUDIO_NAMES, type PackageAudioPreset, rungSize, VIDEO_LADDER, VIDEO_RUNG_NAMES, type VideoRung } from '../model/presets.js';
 import type { ProbeResult, StreamInfo } from '../model/probe-result.js';
-import { audioJobPlan, defaultChunkSeconds, type FrameRate, type JobFile, type PackageJob, planJobs, type VideoTarget, videoJobPlan } from './package-plan.js';
+import {
+  audioJobPlan,
+  defaultChunkSeconds,
+  type FrameRate,
+  frameCost,
+  type JobFile,
+  type PackageJob,
+  planJobs,
+  type VideoTarget,
+  videoJobPlan,
+} from './package-plan.js';
 import { type ChunkResult, partsByRendition, stitchTrack, writeManifests } from './package-stitch.js';
 
 export type { PackageJob, VideoTarget } from './package-plan.js';
@@ -329,21 +339,15 @@ export function jobMediaSeconds(plan: PackagePlan, job: PackageJob): number {
 
 /**
  * Runs every job of `plan` at once (the pool queues what it cannot start yet), with one progress
- * for all of them: each job's share is its media time weighted by the pixels it encodes. The
- * first failure stops the others.
+ * for all of them: each job's share is its media time weighted by what its frames cost (decode,
+ * scale, encode). The first failure stops the others.
  */
 export async function runJobs(call: Call, input: ResolvedInput, plan: PackagePlan, dir: string): Promise<ChunkResult[]> {
   const duration = plan.source.duration ?? 0;
   const jobSeconds = (job: PackageJob): number => jobMediaSeconds(plan, job);
-  const weight = (job: PackageJob): number => {
+  const weight = (job: PackageJob): number =>
     // Audio costs next to nothing against the picture; alone (audioOnly) it is all the work.
-    if (job.kind === 'audio') return jobSeconds(job) * 20_000;
-    const pixels = job.renditions.reduce(
-      (n, id) => n + (plan.video.find((t) => t.id === id)?.width ?? 0) * (plan.video.find((t) => t.id === id)?.height ?? 0),
-      0,
-    );
-    return jobSeconds(job) * pixels;
-  };
+    job.kind === 'audio' ? jobSeconds(job) * 20_000 : jobSeconds(job) * frameCost(plan.video, job.renditions);
   const total = plan.jobs.reduce((n, j) => n + weight(j), 0) || 1;
   const done = new Map<string, number>();
   // Speed is the package's: media seconds packaged over wall seconds since its jobs began. One
@@ -358,7 +362,10 @@ export async function runJobs(call: Call, input: ResolvedInput, plan: PackagePla
     const elapsed = (performance.now() - began) / 1000;
     call.tracker.emit('package', fraction, seconds, elapsed > 0 && seconds > 0 ? seconds / elapsed : undefined);
   };
-  const runs = plan.jobs.map((job) => runJob(call, input, plan, job, dir, progress(job)));
+  // Longest first: the pool starts jobs in the order they come, and a long job started last
+  // would leave the other workers idle while it ends.
+  const order = [...plan.jobs].sort((a, b) => weight(b) - weight(a));
+  const runs = order.map((job) => runJob(call, input, plan, job, dir, progress(job)));
   try {
     return await Promise.all(runs);
   } catch (err) {

@@ -1,11 +1,11 @@
 /**
  * The package planner: chunks of whole segments that start on the IDR frames a single encode
  * forces, the tail kept with the last chunk, rungs split between jobs when chunks are fewer than
- * workers, and the cut of each chunk (seek, preroll, frames kept).
+ * workers or do not share out evenly, and the cut of each chunk (seek, preroll, frames kept).
  */
 import { describe, expect, it } from 'vitest';
 import { VIDEO_LADDER } from '../../src/model/presets.js';
-import { chunkCut, defaultChunkSeconds, type PackageJob, planJobs, segmentFrame, type VideoTarget } from '../../src/ops/package-plan.js';
+import { chunkCut, defaultChunkSeconds, frameCost, type PackageJob, planJobs, segmentFrame, type VideoTarget } from '../../src/ops/package-plan.js';
 
 const target = (id: string, width: number, height: number): VideoTarget => ({
   id,
@@ -35,7 +35,7 @@ describe('segmentFrame', () => {
 
 describe('planJobs', () => {
   it('cuts a long source into chunks of whole segments, the last one open-ended, plus one audio job', () => {
-    const jobs = planJobs({ duration: 60, segmentDuration: 4, chunkSeconds: 16, rate: { num: 30, den: 1 }, targets: LADDER, audio: [], workers: 2 });
+    const jobs = planJobs({ duration: 60, segmentDuration: 4, chunkSeconds: 16, rate: { num: 30, den: 1 }, targets: LADDER, audio: [], workers: 1 });
     const v = video(jobs);
     expect(v.map((j) => [j.id, j.firstSegment, j.firstFrame, j.frames])).toEqual([
       ['v0', 0, 0, 480],
@@ -67,6 +67,46 @@ describe('planJobs', () => {
     ]);
     const four = video(planJobs({ duration: 10, segmentDuration: 4, chunkSeconds: 16, rate: { num: 30, den: 1 }, targets: LADDER, audio: [], workers: 8 }));
     expect(four.map((j) => j.renditions.length)).toEqual([1, 1, 1, 1]);
+  });
+
+  it('splits the rungs of the shortest chunks where whole segments cannot share out evenly', () => {
+    // 15 segments in chunks of 4, 4, 4 and 3 on 2 workers: whole chunks end 8 against 7.
+    const plan = { duration: 60, segmentDuration: 4, chunkSeconds: 16, rate: { num: 30, den: 1 }, targets: LADDER, audio: [] };
+    const jobs = video(planJobs({ ...plan, workers: 2 }));
+    expect(jobs.map((j) => [j.id, j.renditions.join('+')])).toEqual([
+      ['v0', '1080p+720p+480p+360p'],
+      ['v1', '1080p+720p+480p+360p'],
+      ['v2-0', '1080p'],
+      ['v2-1', '720p+480p+360p'],
+      ['v3-0', '1080p'],
+      ['v3-1', '720p+480p+360p'],
+    ]);
+    // Longest first onto the first free worker, as the pool runs them: within 3% of an even share.
+    const costs = jobs.map((j) => (j.frames ?? 1800 - j.firstFrame) * frameCost(LADDER, j.renditions));
+    const free = [0, 0];
+    for (const c of costs.sort((a, b) => b - a)) free[free[0]! <= free[1]! ? 0 : 1]! += c;
+    expect(Math.max(...free) / ((free[0]! + free[1]!) / 2)).toBeLessThan(1.03);
+    // Chunks that share out evenly stay whole: every split decodes the chunk once more.
+    const hour = video(planJobs({ ...plan, duration: 3600, chunkSeconds: 900, workers: 2 }));
+    expect(hour.map((j) => j.id)).toEqual(['v0', 'v1', 'v2', 'v3']);
+    // Every chunk still encodes every rung exactly once.
+    for (const workers of [2, 3, 4, 8, 64]) {
+      const all = video(planJobs({ ...plan, chunkSeconds: 8, workers }));
+      const byChunk = new Map<number, string[]>();
+      for (const j of all) byChunk.set(j.chunk, [...(byChunk.get(j.chunk) ?? []), ...j.renditions]);
+      for (const rungs of byChunk.values()) expect([...rungs].sort()).toEqual(LADDER.map((t) => t.id).sort());
+    }
+  });
+
+  it('costs a frame as its decode, the scaling into each smaller rung and the pixels encoded', () => {
+    const all = frameCost(LADDER, ['1080p', '720p', '480p', '360p']);
+    const top = frameCost(LADDER, ['1080p']);
+    const rest = frameCost(LADDER, ['720p', '480p', '360p']);
+    // Two jobs decode twice: the split costs more than the whole, by one decode.
+    expect(top + rest).toBeGreaterThan(all);
+    // The three small rungs weigh about as much as 1080p alone once their scaling is counted.
+    expect(rest / top).toBeGreaterThan(0.9);
+    expect(rest / top).toBeLessThan(1.15);
   });
 
   it('defaults to about two jobs per worker, never under 8 s', () => {
