@@ -6,8 +6,8 @@
 //    the audio job), in the same run;
 //  - the chunked renditions against one encode of the whole source (PSNR and SSIM with FFmpeg's
 //    own filters, in the core), and the bit rate of the segments where chunks meet;
-//  - the jobs of a 4-worker plan timed one by one, and the makespan on 4, 8 and 64 workers
-//    computed from those times (longest job first onto the first free worker).
+//  - the jobs of the plans for 4, 8 and 64 workers timed one by one, and the makespan of each on
+//    its workers computed from those times (longest job first onto the first free worker).
 //   npm run build && node bench/package.mjs [--seconds 60]
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -62,30 +62,32 @@ try {
   log(`one encode: ${whole.seconds.toFixed(1)} s`);
   await engines[2].close();
 
-  // The jobs of a 4-worker plan, one at a time on one worker: the cost of each, for scheduling on paper.
-  const fourJobs = planJobs({
-    duration: probe.streams.find((s) => s.type === 'video').duration ?? SECONDS,
-    segmentDuration: OPTIONS.segmentDuration,
-    chunkSeconds: 8,
-    rate: twoPlan.rate,
-    targets: twoPlan.video,
-    audio: twoPlan.audio,
-    workers: 4,
-  });
-  const fourPlan = { ...twoPlan, chunkSeconds: 8, jobs: fourJobs };
-  const jobTimes = [];
+  // The plans for 4, 8 and 64 workers, their jobs timed one at a time on one worker: the cost of
+  // each, and the makespan each plan would have with its workers (longest job first onto the
+  // first free worker, as the pool runs them).
   const chunkDir = join(dir, 'chunks');
   mkdirSync(chunkDir);
-  for (const job of fourJobs) {
-    const started = performance.now();
-    await engine.runChunk({ path: source }, fourPlan, job.id, { outputDir: chunkDir, limits: LIMITS });
-    jobTimes.push({ id: job.id, seconds: (performance.now() - started) / 1000 });
+  const timedPlans = [];
+  for (const workers of [4, 8, 64]) {
+    const plan = await engine.planPackage({ path: source }, { ...OPTIONS, workers });
+    const same = timedPlans.find((p) => JSON.stringify(p.plan.jobs) === JSON.stringify(plan.jobs));
+    let times = same?.times;
+    if (!times) {
+      times = [];
+      for (const job of plan.jobs) {
+        const started = performance.now();
+        const out = await engine.runChunk({ path: source }, plan, job.id, { outputDir: join(chunkDir, `w${workers}`), limits: LIMITS });
+        times.push({ id: job.id, seconds: (performance.now() - started) / 1000 });
+        for (const f of out.files) rmSync(f.path);
+      }
+    }
+    timedPlans.push({ workers, plan, times });
+    log(`${workers}-worker plan: ${plan.jobs.length} jobs${same ? ` (the same jobs as the ${same.workers}-worker plan)` : ' timed'}`);
   }
-  log(`4-worker plan: ${fourJobs.length} jobs timed`);
   await engine.close();
-  const makespan = (workers) => {
+  const makespan = (times, workers) => {
     const free = new Array(workers).fill(0);
-    for (const t of [...jobTimes].sort((a, b) => b.seconds - a.seconds)) {
+    for (const t of [...times].sort((a, b) => b.seconds - a.seconds)) {
       const i = free.indexOf(Math.min(...free));
       free[i] += t.seconds;
     }
@@ -256,12 +258,20 @@ try {
     `2 workers vs 1: ${speedup.toFixed(2)}× (target ≥ 1.8×), vs one video job on 1 worker ${(whole.seconds / two.seconds).toFixed(2)}×; 2 workers vs native single-thread: ${native ? (two.seconds / native).toFixed(2) : '-'}× (target ≤ 3×).`,
   );
   console.log('');
+  console.log('| plan for | chunks | jobs | longest job | sum of job times | makespan on its workers | × realtime | vs 1 worker (measured) | efficiency |');
+  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
+  for (const { workers, plan, times } of timedPlans) {
+    const sum = times.reduce((n, t) => n + t.seconds, 0);
+    const span = makespan(times, workers);
+    const chunks = new Set(plan.jobs.filter((j) => j.kind === 'video').map((j) => j.chunk)).size;
+    console.log(
+      `| ${workers} workers | ${chunks} × ${plan.chunkSeconds} s | ${plan.jobs.length} | ${Math.max(...times.map((t) => t.seconds)).toFixed(1)} s | ${sum.toFixed(1)} s | ${span.toFixed(1)} s | ${(SECONDS / span).toFixed(2)}× | ${(one.seconds / span).toFixed(2)}× | ${((one.seconds / span / workers) * 100).toFixed(0)} % |`,
+    );
+  }
+  console.log('');
+  const jobs64 = timedPlans.at(-1);
   console.log(
-    `Jobs of a 4-worker plan (8 s chunks, ${fourJobs.length} jobs), each timed alone on one worker: ${jobTimes.map((t) => `${t.id} ${t.seconds.toFixed(1)} s`).join(', ')}.`,
-  );
-  const sum = jobTimes.reduce((n, t) => n + t.seconds, 0);
-  console.log(
-    `Sum ${sum.toFixed(1)} s; makespan (longest job first): 1 worker ${makespan(1).toFixed(1)} s, 2 → ${makespan(2).toFixed(1)} s, 4 → ${makespan(4).toFixed(1)} s, 8 → ${makespan(8).toFixed(1)} s, 64 → ${makespan(64).toFixed(1)} s (the longest job).`,
+    `Jobs of the ${jobs64.workers}-worker plan, each timed alone on one worker: ${jobs64.times.map((t) => `${t.id} ${t.seconds.toFixed(1)} s`).join(', ')}.`,
   );
   console.log('');
   console.log(
@@ -271,7 +281,7 @@ try {
   const db = (x) => (Number.isFinite(x) ? `${x.toFixed(2)} dB` : 'identical');
   for (const q of quality) {
     console.log(
-      `| ${q.id} | ${q.frames} | ${db(q.psnr)} | ${db(q.minPsnr)} | ${db(q.joinMinPsnr)} | ${q.ssim.toFixed(5)} | ${q.joinKbps.toFixed(0)} kbit/s | ${q.otherKbps.toFixed(0)} kbit/s | ${q.maxrate.toFixed(0)} kbit/s |`,
+      `| ${q.id} | ${q.frames} | ${db(q.psnr)} | ${db(q.minPsnr)} | ${db(q.joinMinPsnr)} | ${q.ssim.toFixed(5)} | ${Number.isFinite(q.joinKbps) ? `${q.joinKbps.toFixed(0)} kbit/s` : 'no join'} | ${q.otherKbps.toFixed(0)} kbit/s | ${q.maxrate.toFixed(0)} kbit/s |`,
     );
   }
 } finally {

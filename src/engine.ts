@@ -55,12 +55,13 @@ import {
   type PackagePlan,
   type PackageResult,
   PLAN_KEYS,
+  type PlanOptions,
   packageCall,
   planCall,
   RUN_CHUNK_KEYS,
   type RunChunkOptions,
   resolvePackage,
-  resolvePlanOptions,
+  resolvePlan,
   resolveRunChunk,
   resolveStitch,
   runChunkCall,
@@ -234,8 +235,8 @@ export class Engine {
    * The plan of a package, as plain serialisable data: its renditions, the chunk jobs that encode
    * them and the audio job. Each job can run on any engine (`runChunk`); `stitch` finishes.
    */
-  planPackage(input: MediaInput, options: Omit<PackageOptions, 'outputDir' | 'overwrite'> & CallOptions = {}): Promise<PackagePlan> {
-    return this.call(options, PLAN_KEYS, input, resolvePlanOptions, (call, r) => planCall(call, input, r, this.workers));
+  planPackage(input: MediaInput, options: PlanOptions & CallOptions = {}): Promise<PackagePlan> {
+    return this.call(options, PLAN_KEYS, input, resolvePlan, (call, r) => planCall(call, input, r, this.workers));
   }
 
   /** One job of a plan, on this engine, its fragmented MP4s committed into `outputDir`. */

@@ -29,6 +29,7 @@ export type {
   PackageOptions,
   PackagePlan,
   PackageResult,
+  PlanOptions,
   RunChunkOptions,
   StitchOptions,
   VideoTarget,

@@ -101,6 +101,19 @@ return out;`,
     for (const [path, bytes] of a) expect(Buffer.compare(bytes, b.get(path)!), path).toBe(0);
   });
 
+  it('cuts a plan for the workers it will be spread over, here or elsewhere', async () => {
+    const here = await engine.planPackage({ path: source }, OPTIONS);
+    const wide = await engine.planPackage({ path: source }, { ...OPTIONS, workers: 64 });
+    // More workers than chunks: the rungs of each chunk are split between jobs.
+    expect(wide.jobs.length).toBeGreaterThan(here.jobs.length);
+    expect(wide.jobs.filter((j) => j.kind === 'video').every((j) => j.renditions.length === 1)).toBe(true);
+    const err = await engine.planPackage({ path: source }, { ...OPTIONS, workers: 0 }).then(
+      () => undefined,
+      (e: unknown) => e as SandcodecError,
+    );
+    expect(err?.details.option).toBe('workers');
+  });
+
   it('refuses a job that is not in the plan, a plan for another input, and results missing a job', async () => {
     const plan = await engine.planPackage({ path: source }, OPTIONS);
     const err = (p: Promise<unknown>) =>

@@ -103,7 +103,21 @@ export const PACKAGE_KEYS = [
   'chunkSeconds',
 ] as const;
 /** `planPackage` takes the same options, without the output folder. */
-export const PLAN_KEYS = ['video', 'audio', 'segmentDuration', 'formats', 'audioOnly', 'x264Preset', 'maxPixels', 'chunkSeconds'] as const;
+export const PLAN_KEYS = ['video', 'audio', 'segmentDuration', 'formats', 'audioOnly', 'x264Preset', 'maxPixels', 'chunkSeconds', 'workers'] as const;
+
+/** `planPackage`'s options: the package's, and how many workers the jobs will be spread over. */
+export type PlanOptions = Omit<PackageOptions, 'outputDir' | 'overwrite'> & {
+  /** Workers (here or on other engines) the plan is cut for (default: this engine's). */
+  workers?: number;
+};
+
+export interface ResolvedPlanOptions extends ResolvedPackage {
+  workers: number | undefined;
+}
+
+export function resolvePlan(o: PlanOptions): ResolvedPlanOptions {
+  return { ...resolvePlanOptions(o), workers: v.optional(o.workers, undefined, (x) => v.integer('workers', x, 1, 4096)) };
+}
 
 const X264_PRESETS = ['ultrafast', 'superfast', 'veryfast', 'faster', 'fast', 'medium', 'slow', 'slower', 'veryslow'];
 const DEFAULT_MAX_PIXELS = 4096 * 2304;
@@ -446,8 +460,8 @@ export async function packageCall(call: Call, media: MediaInput, o: ResolvedPack
 }
 
 /** `planPackage`: the plan of a package of `media`, as plain data. */
-export async function planCall(call: Call, media: MediaInput, o: ResolvedPackage, workers: number): Promise<PackagePlan> {
-  return makePlan(call, await call.input(media), o, workers);
+export async function planCall(call: Call, media: MediaInput, o: ResolvedPlanOptions, workers: number): Promise<PackagePlan> {
+  return makePlan(call, await call.input(media), o, o.workers ?? workers);
 }
 
 export interface RunChunkOptions {
