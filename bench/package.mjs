@@ -236,7 +236,7 @@ try {
   const speedup = one.seconds / two.seconds;
   console.log(`## Packaging — ${new Date().toISOString().slice(0, 10)}`);
   console.log(
-    `${machine.cpu}, ${machine.cores} cores, ${machine.ramGiB} GiB, Node ${machine.node}, ${nativeVersion ?? 'no native ffmpeg'}; load average ${loadStart} → ${loadAverage()}; one run`,
+    `${machine.cpu}, ${machine.cores} cores, ${machine.ramGiB} GiB, Node ${machine.node}, ${nativeVersion ?? 'no native ffmpeg'}; load average ${loadStart} → ${loadAverage()}; one process`,
   );
   console.log('');
   console.log(`| ${SECONDS} s 1080p30 → 1080p, 720p, 480p, 360p + aac-128, 4 s segments | wall | × realtime | jobs | vs 1 worker | vs native 1 thread |`);

@@ -75,6 +75,31 @@ describe('sandcodec package', () => {
     expect(run.status).toBe(EXIT_STATUS.E_OPTIONS);
     expect(run.stderr).toContain('--format');
   });
+
+  it('--chunk-seconds: whole segments only', () => {
+    const input = media('video', 'realshort-h264-aac.mp4');
+    const bad = sandcodec(['package', input, '-o', join(dir, 'c'), '--segment-duration', '2', '--chunk-seconds', '3', '--json']);
+    expect(bad.status).toBe(EXIT_STATUS.E_OPTIONS);
+    expect(JSON.parse(bad.stdout).error.message).toMatch(/^chunkSeconds: must be a whole number of segments/);
+    expect(existsSync(join(dir, 'c'))).toBe(false);
+    const ok = sandcodec([
+      'package',
+      input,
+      '-o',
+      join(dir, 'c'),
+      '--ladder',
+      '240p',
+      '--audio',
+      'aac-64',
+      '--segment-duration',
+      '1',
+      '--chunk-seconds',
+      '1',
+      '--json',
+    ]);
+    expect(ok.status, ok.stderr).toBe(0);
+    expect((JSON.parse(ok.stdout) as { video: Array<{ segments: number }> }).video[0]!.segments).toBe(2);
+  });
 });
 
 describe('sandcodec thumbnails', () => {

@@ -11,7 +11,7 @@ import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ChunkResult, createEngine, type Engine, type PackagePlan, type PackageResult, type SandcodecError } from '../dist/index.js';
+import { type ChunkResult, createEngine, type Engine, type PackageJob, type PackagePlan, type PackageResult, type SandcodecError } from '../dist/index.js';
 import { makeTempDir, removeTempDir, repoRoot } from './helpers/media.js';
 import { walk } from './helpers/mp4.js';
 
@@ -125,6 +125,22 @@ return out;`,
     const other = (await engine.generateVideo({ seconds: 2, width: 320, height: 180 })).bytes!;
     expect((await err(engine.runChunk(other, plan, 'v0', { outputDir: join(dir, 'x') })))?.details.option).toBe('plan');
     expect((await err(engine.stitch({ version: 2 } as never, [], { outputDir: join(dir, 'x') })))?.details.option).toBe('plan');
+    // A plan changed on its way: a rendition that names a folder outside, a filter option in a
+    // size, another encoder preset, a chunk one frame longer. runChunk and stitch plan again and
+    // refuse what they would not make.
+    const changed = [
+      { ...plan, video: plan.video.map((t, i) => (i === 0 ? { ...t, id: '..' } : t)) },
+      { ...plan, video: plan.video.map((t, i) => (i === 0 ? { ...t, width: '640,movie=/job/in0.mp4' } : t)) },
+      { ...plan, x264Preset: 'placebo' },
+      { ...plan, request: { ...plan.request, x264Preset: 'placebo' }, x264Preset: 'placebo' },
+      { ...plan, jobs: plan.jobs.map((j) => (j.id === 'v0' && j.kind === 'video' ? { ...j, frames: (j.frames ?? 0) + 1 } : j)) },
+    ] as unknown as PackagePlan[];
+    for (const bad of changed) {
+      const a = await err(engine.runChunk({ path: source }, bad, 'v0', { outputDir: join(dir, 'x') }));
+      expect([a?.code, a?.details.option]).toEqual(['E_OPTIONS', 'plan']);
+      const b = await err(engine.stitch(bad, [], { outputDir: join(dir, 'x') }));
+      expect([b?.code, b?.details.option]).toEqual(['E_OPTIONS', 'plan']);
+    }
     const missing = await err(engine.stitch(plan, [], { outputDir: join(dir, 'x') }));
     expect(missing?.code).toBe('E_INPUT_INVALID');
     expect(existsSync(join(dir, 'x'))).toBe(false);
@@ -144,7 +160,7 @@ describe('the jobs of one call', () => {
 
   it('runChunk reports its own job from 0 to 1, with the media time of that job', async () => {
     const plan = await engine.planPackage({ path: source }, OPTIONS);
-    const job = plan.jobs.find((j) => j.kind === 'video' && j.frames !== null)!;
+    const job = plan.jobs.find((j): j is Extract<PackageJob, { kind: 'video' }> => j.kind === 'video' && j.frames !== null)!;
     const events: Array<{ phase: string; ratio: number; seconds: number }> = [];
     await engine.runChunk({ path: source }, plan, job.id, { outputDir: join(dir, 'one-chunk'), onProgress: (p) => events.push({ ...p }) });
     const chunk = events.filter((e) => e.phase === 'chunk');
@@ -154,6 +170,18 @@ describe('the jobs of one call', () => {
     const length = (job.frames! * plan.rate!.den) / plan.rate!.num;
     for (const e of chunk) expect(e.seconds).toBeLessThanOrEqual(length + 0.1);
     expect(chunk.at(-1)?.seconds).toBeCloseTo(length, 3);
+  });
+
+  it('hold no more places in the queue than there are workers, however many chunks', async () => {
+    // One worker and no queue beyond it: a plan of many jobs still runs, one after another.
+    const narrow = await createEngine({ workers: 1, maxQueue: 0 });
+    try {
+      const out = await narrow.package({ path: source }, { ...OPTIONS, segmentDuration: 1, chunkSeconds: 1, outputDir: join(dir, 'narrow') });
+      expect(out.video.map((t) => t.segments.length)).toEqual([9, 9]);
+      expect(narrow.inFlight).toBe(0);
+    } finally {
+      await narrow.close();
+    }
   });
 
   it('an abort stops every job and leaves nothing', async () => {

@@ -56,6 +56,7 @@ export const PACKAGE_FLAGS = {
   ladder: { type: 'string' },
   audio: { type: 'string' },
   'segment-duration': { type: 'string' },
+  'chunk-seconds': { type: 'string' },
   'audio-only': { type: 'boolean' },
 } as const;
 

@@ -240,6 +240,22 @@ export function outputFrameRate(stream: StreamInfo): { num: number; den: number 
 /** A package's plan: plain, serialisable data (`planPackage`), which `runChunk` and `stitch` take. */
 export interface PackagePlan {
   version: 1;
+  /**
+   * The options the plan was made from, and the workers it was cut for: `runChunk` plans again
+   * from them and runs a job only of a plan it would make itself for its input, so a plan that
+   * was changed on its way, or made by another version, never reaches FFmpeg.
+   */
+  request: {
+    video: string[];
+    audio: string[];
+    segmentDuration: number;
+    formats: PackageFormat[];
+    audioOnly: boolean;
+    x264Preset: string;
+    maxPixels: number;
+    chunkSeconds: number | null;
+  };
+  workers: number;
   /** The source the plan was made for: `runChunk` checks its input against it. */
   source: ProbeResult;
   videoStream: number | null;
@@ -258,7 +274,11 @@ export interface PackagePlan {
 
 /** Probes the source and decides what it gets and which jobs make it. */
 export async function makePlan(call: Call, input: ResolvedInput, o: ResolvedPackage, workers: number): Promise<PackagePlan> {
-  const source = await call.probe(input);
+  return planFor(await call.probe(input), o, workers);
+}
+
+/** The plan for a probed source: the same source, options and workers always give the same plan. */
+function planFor(source: ProbeResult, o: ResolvedPackage, workers: number): PackagePlan {
   const videoStream = o.audioOnly ? undefined : source.streams.find((s) => s.type === 'video' && !s.attachedPicture);
   const audioStream = source.streams.find((s) => s.type === 'audio');
   const found = source.streams.map((s) => s.type).join(', ') || 'nothing';
@@ -286,6 +306,17 @@ export async function makePlan(call: Call, input: ResolvedInput, o: ResolvedPack
   const jobs = planJobs({ duration, segmentDuration: o.segmentDuration, chunkSeconds, rate, targets, audio, workers });
   return {
     version: 1,
+    request: {
+      video: o.video.map((r) => r.name),
+      audio: o.audio.map((p) => p.name),
+      segmentDuration: o.segmentDuration,
+      formats: o.formats,
+      audioOnly: o.audioOnly,
+      x264Preset: o.x264Preset,
+      maxPixels: o.maxPixels,
+      chunkSeconds: o.chunkSeconds ?? null,
+    },
+    workers,
     source,
     videoStream: videoStream?.index ?? null,
     audioStream: audioStream?.index ?? null,
@@ -352,11 +383,11 @@ export function jobMediaSeconds(plan: PackagePlan, job: PackageJob): number {
 }
 
 /**
- * Runs every job of `plan` at once (the pool queues what it cannot start yet), with one progress
- * for all of them: each job's share is its media time weighted by what its frames cost (decode,
- * scale, encode). The first failure stops the others.
+ * Runs the jobs of `plan` on `workers` lanes, longest first, with one progress for all of them:
+ * each job's share is its media time weighted by what its frames cost (decode, scale, encode).
+ * The first failure stops the others.
  */
-export async function runJobs(call: Call, input: ResolvedInput, plan: PackagePlan, dir: string): Promise<ChunkResult[]> {
+export async function runJobs(call: Call, input: ResolvedInput, plan: PackagePlan, dir: string, workers: number): Promise<ChunkResult[]> {
   const duration = plan.source.duration ?? 0;
   const jobSeconds = (job: PackageJob): number => jobMediaSeconds(plan, job);
   const weight = (job: PackageJob): number =>
@@ -376,16 +407,26 @@ export async function runJobs(call: Call, input: ResolvedInput, plan: PackagePla
     const elapsed = (performance.now() - began) / 1000;
     call.tracker.emit('package', fraction, seconds, elapsed > 0 && seconds > 0 ? seconds / elapsed : undefined);
   };
-  // Longest first: the pool starts jobs in the order they come, and a long job started last
-  // would leave the other workers idle while it ends.
+  // Longest first: a long job started last would leave the other workers idle while it ends.
+  // No more jobs are in the pool than there are workers: a plan of a thousand chunks holds a
+  // worker's worth of places in the queue, not a thousand.
   const order = [...plan.jobs].sort((a, b) => weight(b) - weight(a));
-  const runs = order.map((job) => runJob(call, input, plan, job, dir, progress(job)));
+  const results: ChunkResult[] = [];
+  let next = 0;
+  const lane = async () => {
+    while (next < order.length) {
+      const job = order[next++]!;
+      results.push(await runJob(call, input, plan, job, dir, progress(job)));
+    }
+  };
+  const lanes = Array.from({ length: Math.max(1, Math.min(workers, order.length)) }, lane);
   try {
-    return await Promise.all(runs);
+    await Promise.all(lanes);
+    return results;
   } catch (err) {
     // The call ends only once every job has: none may write into a folder being rolled back.
     call.stopWith(err);
-    await Promise.allSettled(runs);
+    await Promise.allSettled(lanes);
     throw err;
   }
 }
@@ -450,7 +491,7 @@ export async function packageCall(call: Call, media: MediaInput, o: ResolvedPack
   await mkdir(work);
   call.tracker.emit('probe', 0, 0, undefined);
   const started = performance.now();
-  const results = await runJobs(call, input, plan, work);
+  const results = await runJobs(call, input, plan, work, workers);
   call.throwIfStopped();
   const tracks = await stitchInto(dir.stagePath, plan, results);
   await rm(work, { recursive: true });
@@ -502,6 +543,10 @@ export async function runChunkCall(call: Call, media: MediaInput, r: ResolvedChu
       `was made for another input (${planned.size} bytes, ${planned.duration} s; this one: ${source.size} bytes, ${source.duration} s)`,
     );
   }
+  const again = planFor(source, planRequest(r.plan), r.plan.workers);
+  if (JSON.stringify(again) !== JSON.stringify(r.plan)) {
+    throw new OptionsError('plan', 'is not the plan this engine makes for this input from its options: it was changed, or made by another version');
+  }
   const files = new Map<string, { finalPath: string; tempPath: string }>();
   for (const rendition of r.job.renditions) files.set(rendition, await call.outputs.file(join(r.outputDir, `${r.job.id}.${rendition}.mp4`), 'outputDir'));
   const work = await workFolder(r.outputDir);
@@ -547,12 +592,34 @@ export function resolveStitch(plan: unknown, results: unknown, o: StitchOptions)
 
 /** `stitch`: the package from the results of every job of a plan, wherever they ran. */
 export async function stitchCall(call: Call, r: { plan: PackagePlan; results: ChunkResult[]; outputDir: string }): Promise<PackageResult> {
+  // Its renditions name folders and fill manifests: only a plan this engine makes from the
+  // plan's own source and options is stitched.
+  let again: PackagePlan | undefined;
+  try {
+    again = planFor(r.plan.source, planRequest(r.plan), r.plan.workers);
+  } catch (err) {
+    if (err instanceof OptionsError) throw err;
+  }
+  if (!again || JSON.stringify(again) !== JSON.stringify(r.plan)) {
+    throw new OptionsError('plan', 'is not a plan this engine makes from its source and options: it was changed, or made by another version');
+  }
   const dir = await call.outputs.dir(r.outputDir, 'outputDir', 'package');
   await dir.claim(packageEntries(r.plan));
   const started = performance.now();
   const tracks = await stitchInto(dir.stagePath, r.plan, r.results);
   call.tracker.emit('stitch', 1, 0, undefined);
   return packageResult(r.plan, dir.finalPath, tracks, performance.now() - started);
+}
+
+/** The options a plan was made from, checked as the options of a call are. */
+function planRequest(plan: PackagePlan): ResolvedPackage {
+  const request = plan.request;
+  try {
+    return resolvePlanOptions({ ...request, chunkSeconds: request.chunkSeconds ?? undefined });
+  } catch (err) {
+    if (err instanceof OptionsError) throw new OptionsError('plan', `request: ${err.message}`);
+    throw err;
+  }
 }
 
 /** A plan that came from a caller (maybe from another process): its shape, before anything uses it. */
@@ -562,6 +629,11 @@ function checkPlan(plan: unknown): PackagePlan {
     typeof p === 'object' &&
     p !== null &&
     p.version === 1 &&
+    typeof p.request === 'object' &&
+    p.request !== null &&
+    Number.isInteger(p.workers) &&
+    (p.workers as number) >= 1 &&
+    (p.workers as number) <= 4096 &&
     typeof p.source === 'object' &&
     Array.isArray(p.jobs) &&
     Array.isArray(p.video) &&

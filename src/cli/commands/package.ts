@@ -1,6 +1,6 @@
 /**
  * `sandcodec package IN -o DIR [--format hls|dash|both] [--ladder 1080p,720p,…] [--audio aac-128,…]
- * [--segment-duration 4] [--audio-only]`: CMAF segments with HLS and/or DASH manifests.
+ * [--segment-duration 4] [--chunk-seconds 16] [--audio-only]`: CMAF segments with HLS and/or DASH manifests.
  */
 import { basename } from 'node:path';
 import { OptionsError } from '../../errors.js';
@@ -24,6 +24,7 @@ export async function packageCommand(ctx: CommandContext): Promise<void> {
     ...(v.ladder !== undefined ? { video: list('--ladder', v.ladder as string) } : {}),
     ...(v.audio !== undefined ? { audio: list('--audio', v.audio as string) } : {}),
     ...(v['segment-duration'] !== undefined ? { segmentDuration: positive('--segment-duration', v['segment-duration'] as string) } : {}),
+    ...(v['chunk-seconds'] !== undefined ? { chunkSeconds: positive('--chunk-seconds', v['chunk-seconds'] as string) } : {}),
     ...(v['audio-only'] ? { audioOnly: true } : {}),
   };
   const engine = await ctx.engine();
