@@ -141,6 +141,10 @@ return out;`,
       const b = await err(engine.stitch(bad, [], { outputDir: join(dir, 'x') }));
       expect([b?.code, b?.details.option]).toEqual(['E_OPTIONS', 'plan']);
     }
+    // A source that claims a year is refused under the duration limit before any chunk is cut.
+    const year = { ...plan, source: { ...plan.source, streams: plan.source.streams.map((st) => ({ ...st, duration: 3.2e7 })) } };
+    const long = await err(engine.stitch(year, [], { outputDir: join(dir, 'x') }));
+    expect([long?.code, long?.details.limit]).toEqual(['E_LIMIT', 'maxDurationSeconds']);
     const missing = await err(engine.stitch(plan, [], { outputDir: join(dir, 'x') }));
     expect(missing?.code).toBe('E_INPUT_INVALID');
     expect(existsSync(join(dir, 'x'))).toBe(false);

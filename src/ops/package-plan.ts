@@ -83,7 +83,7 @@ export function defaultChunkSeconds(duration: number, segmentDuration: number, w
 /**
  * The video and audio jobs: chunks of whole segments over the stated duration (the last one runs
  * to the end of the source, whatever the header said), and the rungs of a chunk in groups of about
- * equal pixel rate where whole chunks alone cannot keep every worker busy to the end.
+ * equal cost where whole chunks alone cannot keep every worker busy to the end.
  */
 export function planJobs(o: {
   duration: number;
@@ -127,6 +127,8 @@ export function planJobs(o: {
 
 /** How far over an even share of the work the busiest worker may end before more rungs are split. */
 const BALANCE_SLACK = 0.03;
+/** Most workers, and most chunks, the planner balances by splitting rungs. */
+const MAX_BALANCED = 64;
 /**
  * Work per frame in units of one encoded output pixel, measured in the core (a 1080p H.264 source
  * into the 4-rung veryfast ladder, 8 s chunks): decoding the source costs about 7.5% of its
@@ -175,8 +177,13 @@ function splitRungs(frames: readonly number[], targets: readonly VideoTarget[], 
       .map((f, c) => ({ f, c }))
       .filter(({ c }) => counts[c]! < targets.length)
       .sort((a, b) => counts[a.c]! - counts[b.c]! || a.f - b.f || b.c - a.c)[0];
+  // Many chunks per worker share out evenly by themselves; many workers or chunks would make each
+  // schedule here cost chunks × workers: whole chunks then, as they are.
+  if (workers < 2 || workers > MAX_BALANCED || frames.length > MAX_BALANCED || frames.length >= 8 * workers) {
+    return frames.map((_, c) => groupsOf(c));
+  }
   let best = { counts: [...counts], end: makespan().end };
-  for (let step = 0; workers > 1 && step < frames.length * targets.length; step++) {
+  for (let step = 0; step < frames.length * targets.length; step++) {
     const { end, even } = makespan();
     // A split that does not shorten the schedule may still let the next one do so (8/7 needs two);
     // the plan kept is the shortest schedule seen, with the fewest splits.

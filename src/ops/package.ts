@@ -274,7 +274,22 @@ export interface PackagePlan {
 
 /** Probes the source and decides what it gets and which jobs make it. */
 export async function makePlan(call: Call, input: ResolvedInput, o: ResolvedPackage, workers: number): Promise<PackagePlan> {
-  return planFor(await call.probe(input), o, workers);
+  const source = await call.probe(input);
+  checkDurations(call, source);
+  return planFor(source, o, workers);
+}
+
+/**
+ * Every duration the source states, under `maxDurationSeconds`: the chunks follow the video
+ * stream's, and a stream that claims a year must not become a million chunks.
+ */
+function checkDurations(call: Call, source: ProbeResult): void {
+  for (const seconds of [source.duration, ...source.streams.map((s) => s.duration)]) {
+    if (seconds !== null && seconds !== undefined && (typeof seconds !== 'number' || !(seconds >= 0))) {
+      throw new OptionsError('plan', `source: a duration must be a number of seconds, got ${v.show(seconds)}`);
+    }
+    call.checkDuration(seconds);
+  }
 }
 
 /** The plan for a probed source: the same source, options and workers always give the same plan. */
@@ -543,6 +558,7 @@ export async function runChunkCall(call: Call, media: MediaInput, r: ResolvedChu
       `was made for another input (${planned.size} bytes, ${planned.duration} s; this one: ${source.size} bytes, ${source.duration} s)`,
     );
   }
+  checkDurations(call, source);
   const again = planFor(source, planRequest(r.plan), r.plan.workers);
   if (JSON.stringify(again) !== JSON.stringify(r.plan)) {
     throw new OptionsError('plan', 'is not the plan this engine makes for this input from its options: it was changed, or made by another version');
@@ -596,9 +612,10 @@ export async function stitchCall(call: Call, r: { plan: PackagePlan; results: Ch
   // plan's own source and options is stitched.
   let again: PackagePlan | undefined;
   try {
+    checkDurations(call, r.plan.source);
     again = planFor(r.plan.source, planRequest(r.plan), r.plan.workers);
   } catch (err) {
-    if (err instanceof OptionsError) throw err;
+    if (err instanceof OptionsError || err instanceof LimitError) throw err;
   }
   if (!again || JSON.stringify(again) !== JSON.stringify(r.plan)) {
     throw new OptionsError('plan', 'is not a plan this engine makes from its source and options: it was changed, or made by another version');
