@@ -117,7 +117,7 @@ export function planJobs(o: {
     chunks.forEach((chunk, c) => {
       const split = groups[c]!;
       split.forEach((group, g) => {
-        jobs.push({ kind: 'video', id: split.length > 1 ? `v${c}-${g}` : `v${c}`, chunk: c, ...chunk, renditions: group });
+        jobs.push({ kind: 'video', id: split.length > 1 ? `v${c}-${g}` : `v${c}`, chunk: c, ...chunk, renditions: [...group] });
       });
     });
   }
@@ -160,10 +160,21 @@ function rungCost(t: VideoTarget, top: number): number {
  */
 function splitRungs(frames: readonly number[], targets: readonly VideoTarget[], workers: number): string[][][] {
   const counts = frames.map(() => Math.min(targets.length, Math.ceil(workers / frames.length)));
-  const groupsOf = (c: number) => rungGroups(targets, counts[c]!);
+  // The groups for n are the same for every chunk: computed once per n, not once per schedule tried.
+  const byCount = new Map<number, { groups: string[][]; costs: number[] }>();
+  const grouped = (n: number) => {
+    let g = byCount.get(n);
+    if (!g) {
+      const groups = rungGroups(targets, n);
+      g = { groups, costs: groups.map((group) => frameCost(targets, group)) };
+      byCount.set(n, g);
+    }
+    return g;
+  };
+  const groupsOf = (c: number) => grouped(counts[c]!).groups;
   // Every job decodes its chunk: a split saves time only where the balance gained outweighs that.
   const makespan = () => {
-    const costs = frames.flatMap((f, c) => groupsOf(c).map((g) => f * frameCost(targets, g)));
+    const costs = frames.flatMap((f, c) => grouped(counts[c]!).costs.map((cost) => f * cost));
     const free = new Array<number>(Math.max(1, workers)).fill(0);
     for (const cost of costs.sort((a, b) => b - a)) {
       const i = free.indexOf(Math.min(...free));
@@ -193,7 +204,7 @@ function splitRungs(frames: readonly number[], targets: readonly VideoTarget[], 
     if (!chunk) break;
     counts[chunk.c] = counts[chunk.c]! + 1;
   }
-  return frames.map((_, c) => rungGroups(targets, best.counts[c]!));
+  return frames.map((_, c) => grouped(best.counts[c]!).groups);
 }
 
 /** Rungs in `n` groups of about equal cost (costliest first onto the lightest group). */
@@ -275,14 +286,7 @@ export function videoJobPlan(
     // the stitching stage turns that into tfdt and composition offsets.
     args.push('-f', 'mp4', '-movflags', '+frag_keyframe+delay_moov+default_base_moof+cmaf', '-use_editlist', '1', jobPath(f.name));
   });
-  return {
-    op: 'ffmpeg',
-    phase: 'package',
-    inputs: [inPlan],
-    outputs: files.map((f) => ({ name: f.name, sink: { type: 'path', path: f.path } })),
-    args,
-    limits,
-  };
+  return packageJob(inPlan, files, args, limits);
 }
 
 /** The audio job: every audio rendition from one decode, each to its own fragmented MP4. */
@@ -310,6 +314,11 @@ export function audioJobPlan(
     args.push('-f', 'mp4', '-movflags', '+delay_moov+default_base_moof+cmaf', '-use_editlist', '1');
     args.push('-movie_timescale', String(timescale), '-frag_duration', '1000000', jobPath(f.name));
   });
+  return packageJob(inPlan, files, args, limits);
+}
+
+/** A package job's FFmpeg run: the source in, each rendition's file out to its host path. */
+function packageJob(inPlan: FFmpegPlan['inputs'][number], files: readonly JobFile[], args: string[], limits: JobLimits): FFmpegPlan {
   return {
     op: 'ffmpeg',
     phase: 'package',
