@@ -16,6 +16,7 @@ import { parseArgs } from 'node:util';
 import { createEngine } from '../dist/index.js';
 import { audioJobPlan, planJobs, videoJobPlan } from '../dist/ops/package-plan.js';
 import { compileCore } from '../dist/pool/core-module.js';
+import { resolveCore } from '../dist/util/core-files.js';
 import { FFmpegCore } from '../dist/worker/ffmpeg/core.js';
 import { runPlan } from '../dist/worker/ffmpeg/run-plan.js';
 import { describeMachine, loadAverage, nativeFfmpegVersion } from './engine/machine.js';
@@ -157,8 +158,10 @@ try {
     log(`native: ${native.toFixed(1)} s`);
   }
 
-  // Quality where chunks meet: the 2-worker renditions against the one encode, frame by frame.
-  const core = await FFmpegCore.create(await compileCore(), { cancelFlag: new Int32Array(new SharedArrayBuffer(4)), heapBudget: 2 ** 31 });
+  // Quality where chunks meet: the 2-worker renditions against the one encode, frame by frame
+  // (measured by the stock core, whose build has the psnr filter).
+  const stock = resolveCore('stock');
+  const core = await FFmpegCore.create(await compileCore(stock), { cancelFlag: new Int32Array(new SharedArrayBuffer(4)), heapBudget: 2 ** 31, core: stock });
   const joined = (result, id) => {
     const t = result.video.find((v) => v.id === id);
     return [join(result.outputDir, t.init), ...t.segments.map((s) => join(result.outputDir, t.id, s.file))];

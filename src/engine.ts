@@ -100,6 +100,7 @@ export class Engine {
       maxQueue: resolved.maxQueue,
       recycleHeapBytes: 256 * 1024 ** 2,
       terminateGraceMs: 50,
+      core: resolved.core,
     });
     return new Engine(pool, resolved, swept);
   }

@@ -4,6 +4,7 @@
 import { availableParallelism, tmpdir } from 'node:os';
 import * as v from './call/validate.js';
 import { OptionsError } from './errors.js';
+import { type CoreFiles, resolveCore } from './util/core-files.js';
 
 export interface Limits {
   /** Largest input accepted, in bytes. Checked before any work (streams: while they arrive). */
@@ -46,6 +47,12 @@ export interface EngineOptions {
    * killed processes left there (and in `spoolDir`). See `sweepStaging`.
    */
   sweepDirs?: string[];
+  /**
+   * The FFmpeg core the workers run: `gpl` (built from Debian's sources in wasm-build/, the
+   * default), `stock` (@ffmpeg/core 0.12.10), `lgpl` or `-mt` variants where built, or the path of
+   * a folder holding `ffmpeg-core.cjs` and `ffmpeg-core.wasm`. README "FFmpeg cores" compares them.
+   */
+  core?: string;
 }
 
 export interface ResolvedEngineOptions {
@@ -54,9 +61,10 @@ export interface ResolvedEngineOptions {
   limits: Limits;
   spoolDir: string;
   sweepDirs: string[];
+  core: CoreFiles;
 }
 
-const ENGINE_KEYS = ['workers', 'maxQueue', 'limits', 'spoolDir', 'sweepDirs'];
+const ENGINE_KEYS = ['workers', 'maxQueue', 'limits', 'spoolDir', 'sweepDirs', 'core'];
 
 const WASM_MAX_HEAP = 2 * 1024 ** 3;
 const MIN_HEAP = 64 * 1024 ** 2;
@@ -132,5 +140,7 @@ export function resolveEngineOptions(options: unknown): ResolvedEngineOptions {
   sweepDirs.forEach((d, i) => {
     v.path(`sweepDirs[${i}]`, d);
   });
-  return { workers, maxQueue, limits: resolveLimits({ ...DEFAULT_LIMITS }, o.limits), spoolDir, sweepDirs };
+  if (o.core !== undefined && typeof o.core !== 'string') throw new OptionsError('core', `must be a core's name or folder, got ${show(o.core)}`);
+  const core = resolveCore(o.core);
+  return { workers, maxQueue, limits: resolveLimits({ ...DEFAULT_LIMITS }, o.limits), spoolDir, sweepDirs, core };
 }

@@ -132,6 +132,24 @@ describe('usage errors', () => {
     const presets = await sandcodec(['presets', '--json']);
     expect((JSON.parse(presets.stdout) as { name: string }[]).map((p) => p.name)).toEqual([...AUDIO_PRESET_NAMES]);
   });
+
+  it('version names the FFmpeg core in use, its licence and components; --core picks another or is refused', async () => {
+    const builtin = JSON.parse((await sandcodec(['version', '--json'])).stdout) as {
+      sandcodec: string;
+      core: { name: string; kind: string; licence: string; ffmpeg: string; components: Record<string, string[]> };
+    };
+    expect(builtin.core).toMatchObject({ name: 'gpl', kind: 'built', licence: 'GPL version 2 or later', ffmpeg: '5.1.9' });
+    expect(builtin.core.components.decoders).toEqual(expect.arrayContaining(['h264', 'hevc', 'libdav1d', 'flac']));
+    expect(builtin.core.components.encoders).toEqual(expect.arrayContaining(['libx264', 'aac', 'libopus', 'libvorbis', 'libmp3lame']));
+    const stock = await sandcodec(['version', '--core', 'stock']);
+    expect(stock.stdout).toMatch(/^core: stock \(@ffmpeg\/core\), FFmpeg 5\.1\.4 \(@ffmpeg\/core 0\.12\.10\)$/m);
+    // A job runs on the core named.
+    const probe = await sandcodec(['probe', media('audio', 'illurock.opus'), '--json', '--core', 'stock']);
+    expect(probe.status).toBe(0);
+    const refused = await sandcodec(['probe', media('audio', 'illurock.opus'), '--core', 'x265']);
+    expect(refused.status).toBe(EXIT_STATUS.E_OPTIONS);
+    expect(refused.stderr).toMatch(/^error \[E_OPTIONS\]: --core: must be one of stock, gpl, lgpl/m);
+  });
 });
 
 describe('sandcodec transcode', () => {

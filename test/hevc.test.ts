@@ -5,37 +5,28 @@
  * on a call stack 8 bytes off the 16-byte alignment its code relies on: these decoders then gave
  * wrong pictures without a word, and HEVC with B-frames trapped with "memory access out of
  * bounds". Through the engine, every HEVC clip decodes and the pool keeps serving other jobs.
+ * The bit-exact run is the stock core's, reused clip after clip as a worker reuses it; the built
+ * cores decode the same clips in cores.test.ts.
  */
 import { readFile } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { basename } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEngine, type Engine } from '../dist/index.js';
 import { compileCore } from '../dist/pool/core-module.js';
+import { resolveCore } from '../dist/util/core-files.js';
 import { FFmpegCore } from '../dist/worker/ffmpeg/core.js';
-import { media, repoRoot } from './helpers/media.js';
-
-const made = (name: string) => join(repoRoot, 'test', 'fixtures', 'made', name);
-
-/** HEVC clips, each with B-frames but the last; the first five are containers the engine takes. */
-const HEVC = ['hevc-b3.mp4', 'hevc-b8-nopyramid.mp4', 'hevc-b4-weightb.mkv', 'hevc-main10-b3.mp4', 'hevc-no-bframes.mp4', 'hevc-b2.hevc'];
-const CORPUS = [media('video', 'realshort-h264-aac.mp4'), media('video', 'oa4-launch-vp8-vorbis.webm')];
-
-/** A framemd5 listing reduced to what must match: each frame's size and checksum, in order. */
-function frames(listing: string): string[] {
-  return listing
-    .split('\n')
-    .filter((line) => line.trim() !== '' && !line.startsWith('#'))
-    .map((line) => {
-      const cols = line.split(',').map((c) => c.trim());
-      return `${cols[4]} ${cols[5]}`;
-    });
-}
+import { CORPUS, frames, HEVC, made } from './helpers/framemd5.js';
 
 describe('video decodes bit-exact in the core', () => {
   let core: FFmpegCore;
 
   beforeAll(async () => {
-    core = await FFmpegCore.create(await compileCore(), { cancelFlag: new Int32Array(new SharedArrayBuffer(4)), heapBudget: 512 * 1024 * 1024 });
+    const stock = resolveCore('stock');
+    core = await FFmpegCore.create(await compileCore(stock), {
+      cancelFlag: new Int32Array(new SharedArrayBuffer(4)),
+      heapBudget: 512 * 1024 * 1024,
+      core: stock,
+    });
   });
 
   // One core for every clip, in turn, as a worker reuses its core from job to job.

@@ -124,7 +124,8 @@ function wavData(bytes: Uint8Array): Uint8Array {
 }
 
 function checkProgress(events: Progress[], phase: string, { midway = false } = {}): void {
-  expect(events.length).toBeGreaterThan(2);
+  // At least one report per phase; how many more depends on how fast the machine is (50 ms apart).
+  expect(events.length).toBeGreaterThanOrEqual(2);
   expect(events[0]!.phase).toBe('probe');
   expect(new Set(events.map((e) => e.phase))).toEqual(new Set(['probe', phase]));
   for (const [i, e] of events.entries()) {

@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 // Checks an FFmpeg core build against what sandcodec relies on, before it is pinned: the
-// minified exports and imports that src/worker/ffmpeg/core.ts patches, and every encoder, muxer and
+// minified exports and imports that src/worker/ffmpeg/stock-core.ts patches, and every encoder, muxer and
 // demuxer the presets use. Prints the core's version and configure line. Exit 1 on a mismatch.
 //   node wasm-build/inspect-core.mjs            (after `npm run build`)
 import { compileCore } from '../dist/pool/core-module.js';
+import { resolveCore } from '../dist/util/core-files.js';
 import { FFmpegCore } from '../dist/worker/ffmpeg/core.js';
 
 const REQUIRED = {
@@ -12,7 +13,9 @@ const REQUIRED = {
   demuxers: ['ogg', 'flac', 'mp3', 'wav', 'aiff', 'mov,mp4,m4a,3gp,3g2,mj2', 'matroska,webm', 'lavfi'],
 };
 
-const module = await compileCore();
+// The stock core (@ffmpeg/core): the built cores are checked by test/cores.test.ts instead.
+const stock = resolveCore('stock');
+const module = await compileCore(stock);
 const exports = new Set(WebAssembly.Module.exports(module).map((e) => e.name));
 const imports = new Map(WebAssembly.Module.imports(module).map((i) => [i.name, i.kind]));
 const problems = [];
@@ -20,7 +23,7 @@ for (const name of ['Da', 'Ea', 'ta', 'ya', 'za']) if (!exports.has(name)) probl
 for (const name of ['N', 'v', 'J', 'k']) if (imports.get(name) !== 'function') problems.push(`import ${name} missing`);
 
 // Instantiating runs the stack self-test; a drifted build fails here with a clear message.
-const core = await FFmpegCore.create(module, { cancelFlag: new Int32Array(new SharedArrayBuffer(4)), heapBudget: 2 ** 31 });
+const core = await FFmpegCore.create(module, { cancelFlag: new Int32Array(new SharedArrayBuffer(4)), heapBudget: 2 ** 31, core: stock });
 const run = (args) => {
   const lines = [];
   // Listings and -version go to stdout, which the core hands to its (private) stdout sink.

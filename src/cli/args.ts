@@ -5,6 +5,7 @@
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { OptionsError } from '../errors.js';
 import type { Limits } from '../options.js';
+import { resolveCore } from '../util/core-files.js';
 import { byteCount, integer, positive } from './values.js';
 
 type OptionSpecs = NonNullable<ParseArgsConfig['options']>;
@@ -15,6 +16,7 @@ export const COMMON_OPTIONS = {
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean' },
   workers: { type: 'string' },
+  core: { type: 'string' },
   timeout: { type: 'string' },
   'max-input-bytes': { type: 'string' },
   'max-duration': { type: 'string' },
@@ -81,6 +83,7 @@ export const COMMANDS = {
     required: ['output', 'presets'],
   },
   presets: { options: {}, positionals: [] },
+  version: { options: {}, positionals: [] },
   loudness: { options: {}, positionals: ['FILE'] },
   normalize: {
     options: {
@@ -129,6 +132,8 @@ export interface CommonOptions {
   json: boolean;
   verbose: boolean;
   workers?: number;
+  /** The FFmpeg core named by --core (checked: it exists). */
+  core?: string;
   limits: Partial<Limits>;
 }
 
@@ -238,10 +243,19 @@ function commonOptions(values: Values): CommonOptions {
   const maxDuration = values['max-duration'] as string | undefined;
   if (maxDuration !== undefined) limits.maxDurationSeconds = positive('--max-duration', maxDuration);
   const workers = values.workers as string | undefined;
+  const core = values.core as string | undefined;
+  if (core !== undefined) {
+    try {
+      resolveCore(core);
+    } catch (err) {
+      throw err instanceof OptionsError ? new OptionsError('--core', err.message.replace(/^core: /, '')) : err;
+    }
+  }
   return {
     json: values.json === true,
     verbose: values.verbose === true,
     ...(workers !== undefined ? { workers: integer('--workers', workers) } : {}),
+    ...(core !== undefined ? { core } : {}),
     limits,
   };
 }

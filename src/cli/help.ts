@@ -7,6 +7,7 @@ const SUMMARY: Record<CommandName, string> = {
   transcode: "encode the audio of IN to OUT; the preset follows OUT's extension unless --preset is given",
   ladder: 'encode several presets from one decode of IN into DIR (--output), e.g. --presets vorbis-96,opus-160',
   presets: 'list the audio presets',
+  version: "show the package's version and the FFmpeg core in use (--core NAME): its licence and enabled components",
   loudness: 'measure EBU R128 loudness: integrated (LUFS), range (LU), true peak (dBTP), sample peak, max momentary and short-term',
   normalize:
     'write IN to OUT at --target LUFS (default -14) under --true-peak dBTP (default -1); --policy gain|limit; --album A B C -o DIR gives a set one gain',
@@ -22,6 +23,7 @@ const SUMMARY: Record<CommandName, string> = {
 const COMMON = `Common options:
   --json                 print results (and errors) as JSON on stdout
   --workers N            worker threads (default: available parallelism)
+  --core NAME            FFmpeg core: gpl (default), stock, or a core's folder
   --timeout MS           wall-clock limit per job, milliseconds
   --max-input-bytes N    refuse larger inputs (accepts 64k, 200M, 2G)
   --max-duration S       refuse inputs playing longer than S seconds

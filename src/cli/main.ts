@@ -3,7 +3,6 @@
  * The sandcodec command line: parses the arguments, runs one command on an engine, reports
  * errors as `error [CODE]: message` (or JSON) and exits with the status of the error's family.
  */
-import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { createEngine, type Engine } from '../engine.js';
 import { AbortedError, EXIT_STATUS, InternalError, SandcodecError } from '../errors.js';
@@ -21,6 +20,7 @@ import { probeCommand } from './commands/probe.js';
 import { resizeCommand } from './commands/resize.js';
 import { thumbnailsCommand } from './commands/thumbnails.js';
 import { transcodeCommand } from './commands/transcode.js';
+import { packageVersion, versionCommand } from './commands/version.js';
 import type { Command, CommandContext } from './context.js';
 import { helpText } from './help.js';
 import { terminalProgress } from './progress.js';
@@ -41,12 +41,8 @@ const COMMAND_RUNNERS: Record<CommandName, Command> = {
   cover: coverCommand,
   package: packageCommand,
   thumbnails: thumbnailsCommand,
+  version: versionCommand,
 };
-
-function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
-}
 
 async function main(argv: string[]): Promise<number> {
   const json = wantsJson(argv);
@@ -68,7 +64,7 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     if (invocation.kind === 'version') {
-      print(version());
+      print(packageVersion());
       return 0;
     }
     const { common } = invocation;
@@ -80,6 +76,7 @@ async function main(argv: string[]): Promise<number> {
       engine: () =>
         (engine ??= createEngine({
           ...(common.workers !== undefined ? { workers: common.workers } : {}),
+          ...(common.core !== undefined ? { core: common.core } : {}),
           limits: common.limits,
           sweepDirs: sweepDirsFor(invocation.values.output),
         })),

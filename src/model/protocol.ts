@@ -7,8 +7,19 @@ import type { JobResult, Plan } from './plan.js';
 export interface WorkerInit {
   /** The compiled FFmpeg core, shared by every worker of the process. */
   coreModule: WebAssembly.Module;
+  /** Which core `coreModule` was compiled from (util/core-files.ts resolves it). */
+  core: CoreLocation;
   /** A worker replaces its core once the heap grew past this after a job, returning the memory. */
   recycleHeapBytes: number;
+}
+
+/** An FFmpeg core's files: its kind (the stock build or one of wasm-build/), glue script and wasm. */
+export interface CoreLocation {
+  kind: 'stock' | 'built';
+  name: string;
+  script: string;
+  wasm: string;
+  licence: string;
 }
 
 export interface Task {

@@ -9,6 +9,7 @@ import { Piscina } from 'piscina';
 import { AbortedError, ClosedError, fromErrorData, InternalError, QueueFullError, SandcodecError, TimeoutError } from '../errors.js';
 import { CANCEL, type JobResult, type Plan, type WorkerEvent } from '../model/plan.js';
 import type { Task, TaskResult, WorkerInit } from '../model/protocol.js';
+import type { CoreFiles } from '../util/core-files.js';
 import { compileCore } from './core-module.js';
 
 export interface PoolOptions {
@@ -18,6 +19,8 @@ export interface PoolOptions {
   recycleHeapBytes: number;
   /** How long a flagged job may take to return before its worker is terminated. */
   terminateGraceMs: number;
+  /** The FFmpeg core every worker runs. */
+  core: CoreFiles;
 }
 
 export interface RunOptions {
@@ -51,8 +54,8 @@ export class JobPool {
   ) {}
 
   static async create(options: PoolOptions): Promise<JobPool> {
-    const coreModule = await compileCore();
-    const workerData: WorkerInit = { coreModule, recycleHeapBytes: options.recycleHeapBytes };
+    const coreModule = await compileCore(options.core);
+    const workerData: WorkerInit = { coreModule, core: options.core, recycleHeapBytes: options.recycleHeapBytes };
     const piscina = new Piscina<Task, TaskResult>({
       filename: new URL('../worker/index.js', import.meta.url).href,
       minThreads: options.workers,

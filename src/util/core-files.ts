@@ -1,12 +1,106 @@
-/** Where the FFmpeg core's files are: the Emscripten glue script and its wasm beside it. */
+/**
+ * Which FFmpeg core a process runs, and where its files are. A core is an Emscripten glue script
+ * with its wasm beside it: the stock `@ffmpeg/core` 0.12.10 (a browser build, GPL, 32 MB), or one
+ * of the cores built from Debian's sources by wasm-build/ and shipped in the package under
+ * `wasm-build/dist/<profile>-<variant>/`, or such a folder named by path.
+ */
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { OptionsError } from '../errors.js';
 
 const require = createRequire(import.meta.url);
 
-export function coreScriptPath(): string {
-  return require.resolve('@ffmpeg/core');
+/** The cores the package ships, by the name the `core` option takes. */
+export const CORE_NAMES = ['stock', 'gpl', 'lgpl'] as const;
+export type CoreName = (typeof CORE_NAMES)[number];
+
+/** The core the engine runs when the caller names none (README "FFmpeg cores" says why). */
+export const DEFAULT_CORE: CoreName = 'gpl';
+
+export interface CoreFiles {
+  /** `stock` is @ffmpeg/core's browser build; `built` is a core of wasm-build/. */
+  kind: 'stock' | 'built';
+  /** As the caller named it: `stock`, `gpl`, `lgpl` or the folder's path. */
+  name: string;
+  /** The Emscripten glue script (CommonJS). */
+  script: string;
+  wasm: string;
+  /** FFmpeg's licence with this build's components: GPL-2.0-or-later or LGPL-2.1-or-later. */
+  licence: string;
 }
 
-export function coreWasmPath(): string {
-  return coreScriptPath().replace(/\.js$/, '.wasm');
+/** The folder the built cores are committed in, inside the package. */
+export function builtCoresDir(): string {
+  return fileURLToPath(new URL('../../wasm-build/dist/', import.meta.url));
+}
+
+/** The core's files for the `core` option (undefined: the default core). */
+export function resolveCore(core: string | undefined): CoreFiles {
+  const name = core ?? DEFAULT_CORE;
+  if (typeof name !== 'string' || name === '') {
+    throw new OptionsError('core', `must be one of ${CORE_NAMES.join(', ')} or the path of a core's folder, got ${JSON.stringify(name)}`);
+  }
+  if (name === 'stock') {
+    const script = require.resolve('@ffmpeg/core');
+    return { kind: 'stock', name, script, wasm: script.replace(/\.js$/, '.wasm'), licence: 'GPL-2.0-or-later' };
+  }
+  // A profile's name is its single-thread core; the multithreaded one is named in full (gpl-mt).
+  const dir = /^(gpl|lgpl)(-st|-mt)?$/.test(name) ? join(builtCoresDir(), name.includes('-') ? name : `${name}-st`) : pathOnly(name);
+  const script = join(dir, 'ffmpeg-core.cjs');
+  const wasm = join(dir, 'ffmpeg-core.wasm');
+  if (!existsSync(script) || !existsSync(wasm)) {
+    throw new OptionsError('core', `no FFmpeg core in ${dir} (it needs ffmpeg-core.cjs and ffmpeg-core.wasm; names: ${CORE_NAMES.join(', ')})`);
+  }
+  return { kind: 'built', name, script, wasm, licence: licenceOf(dir) };
+}
+
+function pathOnly(name: string): string {
+  if (!isAbsolute(name) && !name.startsWith('.')) {
+    throw new OptionsError('core', `must be one of ${CORE_NAMES.join(', ')} or the path of a core's folder (./… or absolute), got ${JSON.stringify(name)}`);
+  }
+  return resolve(name);
+}
+
+/** The licence BUILD_ENV.txt states for the build (`license: …`, as `ffmpeg -L` reports it). */
+function licenceOf(dir: string): string {
+  try {
+    const m = /^licen[cs]e:\s*(.+)$/m.exec(readFileSync(join(dir, 'BUILD_ENV.txt'), 'utf8'));
+    if (m) return m[1]!.trim();
+  } catch {
+    // A folder without its build record: say nothing we cannot back.
+  }
+  return 'unknown';
+}
+
+export interface CoreDescription {
+  name: string;
+  kind: CoreFiles['kind'];
+  licence: string;
+  /** FFmpeg's version as the build states it. */
+  ffmpeg: string;
+  /** Where the core's files are. */
+  dir: string;
+  /** Enabled FFmpeg components by kind (decoders, encoders, …), as the build recorded them; undefined for the stock core. */
+  components?: Record<string, string[]>;
+}
+
+/** What a core is, from its files alone (nothing is instantiated): for `sandcodec version`. */
+export function describeCore(files: CoreFiles): CoreDescription {
+  const dir = dirname(files.wasm);
+  if (files.kind === 'stock') {
+    const pkg = JSON.parse(readFileSync(join(dirname(dirname(dir)), 'package.json'), 'utf8')) as { version?: string };
+    return { name: files.name, kind: files.kind, licence: files.licence, ffmpeg: `5.1.4 (@ffmpeg/core ${pkg.version ?? '?'})`, dir };
+  }
+  let text = '';
+  try {
+    text = readFileSync(join(dir, 'BUILD_ENV.txt'), 'utf8');
+  } catch {
+    // A folder without its build record: report what the files alone say.
+  }
+  const components: Record<string, string[]> = {};
+  for (const m of text.matchAll(/^(\w+) \(\d+\): (.*)$/gm)) components[m[1]!] = m[2]!.split(' ').filter(Boolean);
+  const ffmpeg = /^ffmpeg: (.+)$/m.exec(text)?.[1]?.trim() ?? 'unknown';
+  return { name: files.name, kind: files.kind, licence: files.licence, ffmpeg, dir, components };
 }

@@ -4,7 +4,8 @@
  * FFmpeg's global options afresh (ffmpeg/args.ts), so a job's options never reach the next one.
  * A core that failed a job (FFmpeg's early exits leak its allocations; a trap leaves it broken),
  * or whose heap grew past the recycle size, is dropped and a fresh one is instantiated for the
- * next job.
+ * next job. (A built core takes a fresh wasm instance for every run anyway and lets the job's go
+ * when the job ends: `endJob`.)
  */
 import { move, workerData } from 'piscina';
 import { InternalError, SandcodecError, toErrorData } from '../errors.js';
@@ -25,7 +26,7 @@ async function acquireCore(cancelFlag: Int32Array): Promise<{ core: FFmpegCore; 
     return { core, instantiateMs: 0 };
   }
   const started = performance.now();
-  core = await FFmpegCore.create(init.coreModule, { cancelFlag, heapBudget: Number.MAX_SAFE_INTEGER });
+  core = await FFmpegCore.create(init.coreModule, { cancelFlag, heapBudget: Number.MAX_SAFE_INTEGER, core: init.core });
   return { core, instantiateMs: performance.now() - started };
 }
 
@@ -50,6 +51,7 @@ export default async function runTask(task: Task): Promise<TaskResult> {
   } finally {
     if (!healthy) core = undefined;
     core?.setCancelFlag(idleFlag);
+    core?.endJob();
     task.port.close();
   }
 }

@@ -139,10 +139,13 @@ export interface DemuxerTable {
   longNames: Map<string, string>;
 }
 
+const tables = new WeakMap<WebAssembly.Module, DemuxerTable>();
+/** The table of the core that ran last on this thread, for messages. */
 let table: DemuxerTable | undefined;
 
-/** The build's demuxers, listed once per thread. */
+/** The build's demuxers, listed once per thread and core. */
 export function demuxerTable(core: FFmpegCore): DemuxerTable {
+  table = tables.get(core.module);
   if (table) return table;
   const demuxers = core.listDemuxers();
   const names = new Set(demuxers.flatMap((d) => d.name.split(',')));
@@ -150,6 +153,7 @@ export function demuxerTable(core: FFmpegCore): DemuxerTable {
     whitelist: ACCEPTED_DEMUXERS.filter((name) => names.has(name)).join(','),
     longNames: new Map(demuxers.map((d) => [d.name, d.longName])),
   };
+  tables.set(core.module, table);
   return table;
 }
 

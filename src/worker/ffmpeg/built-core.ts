@@ -1,0 +1,267 @@
+/**
+ * The cores built from Debian's sources by wasm-build/ (see its README): CommonJS glue for Node,
+ * exports and imports under their real names, one program run per instance.
+ *
+ * FFmpeg's command-line tools keep global state, so every run gets a fresh instance of the
+ * compiled module (instantiating one takes milliseconds): no job sees what the previous one left,
+ * and no stack or allocator repair is needed between runs. What the build promises
+ * (wasm-build/ffmpeg/link.sh):
+ *  - `ffmpeg_main` and `ffprobe_main`; `exit()` throws Emscripten's ExitStatus through the `quit`
+ *    given here instead of ending the process, and the glue adds no process listeners;
+ *  - its memory is imported: each instance gets a `WebAssembly.Memory` whose maximum is the job's
+ *    heap budget, and `emscripten_get_heap_max` (glue/library.js) reads the same budget, so the
+ *    heap grows to exactly the budget and no further;
+ *  - `sandcodec_cancel_requested` (glue/library.js), polled on every turn of the transcode loop
+ *    and by the I/O interrupt callback, reads the job's shared cancel flag;
+ *  - `sandcodec_decode_totals` points at fftools' decode totals (frames decoded, decode errors);
+ *  - a 5 MiB stack (libopus needs more than 1 MiB) and no network code at all.
+ */
+import { createRequire } from 'node:module';
+import { InternalError } from '../../errors.js';
+import type { CoreFiles } from '../../util/core-files.js';
+import { printable } from '../../util/printable.js';
+import {
+  type CoreExit,
+  type CoreOptions,
+  type DemuxerInfo,
+  demuxerLine,
+  type EmscriptenFS,
+  type EmscriptenStream,
+  exitStatus,
+  type FFmpegCore,
+  LIST_DEMUXERS_ARGS,
+  NO_RECORDS,
+  type RecordSink,
+  thrownFailure,
+} from './core-api.js';
+import { LogRecordParser } from './log.js';
+
+const require = createRequire(import.meta.url);
+
+const WASM_PAGE = 65536;
+/** The link's INITIAL_MEMORY: the imported memory must start at least this big. */
+const INITIAL_BYTES = 32 * 1024 * 1024;
+/** wasm32 memory as Emscripten addresses it (signed pointers). */
+const MAX_BYTES = 2 * 1024 * 1024 * 1024;
+
+interface BuiltModule {
+  FS: EmscriptenFS;
+  _ffmpeg_main(argc: number, argv: number): number;
+  _ffprobe_main(argc: number, argv: number): number;
+  _sandcodec_decode_totals(): number;
+  _malloc(bytes: number): number;
+  /** Read by glue/library.js. */
+  cancelFlag: Int32Array;
+  heapMax: number;
+}
+
+type BuiltFactory = (moduleArg: Record<string, unknown>) => Promise<unknown>;
+
+interface Instance {
+  module: BuiltModule;
+  memory: WebAssembly.Memory;
+  /** It ran a program: the next run needs a fresh instance. */
+  used: boolean;
+  /** The budget its memory was made for. */
+  budget: number;
+}
+
+export class BuiltCore implements FFmpegCore {
+  private heapBudget: number;
+  private cancelFlag: Int32Array;
+  private recordSink: RecordSink = NO_RECORDS;
+  private stdoutSink: (line: string) => void = () => {};
+  private readonly parser: LogRecordParser;
+  private current: Instance | undefined;
+  heapRefused = false;
+  /** Never set: a run that trapped leaves its instance behind, and the next run gets a fresh one. */
+  readonly broken: string | undefined = undefined;
+  jobs = 0;
+
+  private constructor(
+    private readonly factory: BuiltFactory,
+    readonly module: WebAssembly.Module,
+    readonly files: CoreFiles,
+    options: CoreOptions,
+  ) {
+    this.heapBudget = options.heapBudget;
+    this.cancelFlag = options.cancelFlag;
+    this.parser = new LogRecordParser((record) => this.recordSink(record));
+  }
+
+  static async create(module: WebAssembly.Module, options: CoreOptions, files: CoreFiles): Promise<BuiltCore> {
+    const factory = require(files.script) as BuiltFactory;
+    if (typeof factory !== 'function') throw new InternalError(`FFmpeg core ${files.name}: ${files.script} does not export a factory`);
+    const core = new BuiltCore(factory, module, files, options);
+    // Instantiate once now so a broken build fails here, at start-up, not inside a job.
+    core.instance();
+    return core;
+  }
+
+  /** The current run's instance, made when there is none. */
+  private instance(): Instance {
+    this.current ??= this.instantiate(this.budget());
+    return this.current;
+  }
+
+  private budget(): number {
+    return Math.min(Math.max(this.heapBudget, INITIAL_BYTES), MAX_BYTES);
+  }
+
+  private instantiate(budget: number): Instance {
+    const memory = new WebAssembly.Memory({ initial: INITIAL_BYTES / WASM_PAGE, maximum: Math.floor(budget / WASM_PAGE) });
+    let ready = false;
+    const moduleArg: Record<string, unknown> = {
+      wasmMemory: memory,
+      heapMax: Math.floor(budget / WASM_PAGE) * WASM_PAGE,
+      cancelFlag: this.cancelFlag,
+      print: (line: string) => this.stdoutSink(line),
+      // The JS runtime's own lines (FFmpeg's stderr is taken write by write below).
+      printErr: (line: string) => this.recordSink({ component: 'wasm', address: '0x0', level: 'error', text: printable(line) }),
+      // exit() must end the run, never the process.
+      quit: (_status: number, toThrow: unknown) => {
+        throw toThrow;
+      },
+      onRuntimeInitialized: () => {
+        ready = true;
+      },
+      instantiateWasm: (imports: { env: Record<string, unknown> }, receive: (i: WebAssembly.Instance, m: WebAssembly.Module) => void) => {
+        const env = imports.env;
+        const resize = env.emscripten_resize_heap as ((bytes: number) => boolean) | undefined;
+        if (typeof resize !== 'function') throw new InternalError(`FFmpeg core ${this.files.name}: import emscripten_resize_heap not found`);
+        env.emscripten_resize_heap = (requested: number) => {
+          const grown = resize(requested);
+          if (!grown) this.heapRefused = true;
+          return grown;
+        };
+        const instance = new WebAssembly.Instance(this.module, imports as unknown as WebAssembly.Imports);
+        receive(instance, this.module);
+        return instance.exports;
+      },
+    };
+    const ready$ = this.factory(moduleArg);
+    // Its promise settles with the instance; a failure is reported through `ready` below.
+    (ready$ as Promise<unknown>).catch(() => {});
+    if (!ready) throw new InternalError(`FFmpeg core ${this.files.name}: the instance did not start synchronously`);
+    const module = moduleArg as unknown as BuiltModule;
+    for (const name of ['_ffmpeg_main', '_ffprobe_main', '_sandcodec_decode_totals', '_malloc'] as const) {
+      if (typeof module[name] !== 'function') throw new InternalError(`FFmpeg core ${this.files.name}: export ${name.slice(1)} not found`);
+    }
+    this.captureStderr(module.FS);
+    return { module, memory, used: false, budget };
+  }
+
+  /** FFmpeg's stderr, one write at a time, so log records keep the structure FFmpeg gave them (log.ts). */
+  private captureStderr(fs: EmscriptenFS): void {
+    const stderr = fs.getStream(2);
+    if (!stderr || typeof stderr.stream_ops.write !== 'function') throw new InternalError('FFmpeg core: stderr stream not found');
+    stderr.stream_ops = {
+      ...stderr.stream_ops,
+      write: (_stream: EmscriptenStream, buffer: Int8Array, offset: number, length: number) => {
+        this.parser.write(new Uint8Array(buffer.buffer, buffer.byteOffset + offset, length));
+        return length;
+      },
+    };
+  }
+
+  get FS(): EmscriptenFS {
+    return this.instance().module.FS;
+  }
+
+  get heapBytes(): number {
+    return this.current?.memory.buffer.byteLength ?? 0;
+  }
+
+  setHeapBudget(bytes: number): void {
+    this.heapBudget = bytes;
+    // A new run: an instance that ran, or that was made for another budget, gives way to a fresh one.
+    if (this.current && (this.current.used || this.current.budget !== this.budget())) this.current = undefined;
+  }
+
+  setCancelFlag(flag: Int32Array): void {
+    this.cancelFlag = flag;
+    if (this.current) this.current.module.cancelFlag = flag;
+  }
+
+  setRecordSink(sink: RecordSink): void {
+    this.recordSink = sink;
+  }
+
+  decodeTotals(): { decoded: number; errors: number } {
+    const { module, memory } = this.instance();
+    const view = new DataView(memory.buffer);
+    const at = module._sandcodec_decode_totals();
+    return { decoded: Number(view.getBigInt64(at, true)), errors: Number(view.getBigInt64(at + 8, true)) };
+  }
+
+  exec(args: string[]): CoreExit {
+    return this.run('_ffmpeg_main', ['ffmpeg', '-nostdin', '-y', ...args], true);
+  }
+
+  ffprobe(args: string[]): CoreExit {
+    return this.run('_ffprobe_main', ['ffprobe', ...args], false);
+  }
+
+  listDemuxers(): DemuxerInfo[] {
+    // On an instance of its own: the job's instance may already hold the job's files.
+    const saved = this.current;
+    this.current = undefined;
+    const demuxers: DemuxerInfo[] = [];
+    this.stdoutSink = (line) => {
+      const demuxer = demuxerLine(line);
+      if (demuxer) demuxers.push(demuxer);
+    };
+    try {
+      this.exec(LIST_DEMUXERS_ARGS);
+    } finally {
+      this.stdoutSink = () => {};
+      this.current = saved;
+    }
+    return demuxers;
+  }
+
+  endJob(): void {
+    // The job's instance holds its heap (up to the budget): let it go now, not at the next job.
+    this.current = undefined;
+  }
+
+  private run(main: '_ffmpeg_main' | '_ffprobe_main', argv: string[], reportsStatus: boolean): CoreExit {
+    const inst = this.instance();
+    // FFmpeg's tools keep global state: a second run on one instance would see the first's.
+    if (inst.used) throw new InternalError('FFmpeg core: this instance has run; start the next run with setHeapBudget');
+    inst.used = true;
+    inst.module.cancelFlag = this.cancelFlag;
+    this.heapRefused = false;
+    try {
+      const status = inst.module[main](argv.length, writeArgv(inst, argv));
+      return { code: reportsStatus ? status : 0, exited: false };
+    } catch (thrown) {
+      const status = exitStatus(thrown);
+      if (status !== undefined) return { code: status, exited: true };
+      throw thrownFailure(thrown).error;
+    } finally {
+      this.parser.flush();
+      this.jobs++;
+    }
+  }
+}
+
+/** argv as C wants it, in the instance's heap: NUL-terminated UTF-8 strings and a NULL-ended array. */
+function writeArgv(inst: Instance, argv: string[]): number {
+  const encoder = new TextEncoder();
+  const strings = argv.map((arg) => {
+    const bytes = encoder.encode(arg);
+    const at = inst.module._malloc(bytes.length + 1);
+    if (!at) throw new InternalError('FFmpeg core: no memory for the command line');
+    const heap = new Uint8Array(inst.memory.buffer);
+    heap.set(bytes, at);
+    heap[at + bytes.length] = 0;
+    return at;
+  });
+  const array = inst.module._malloc(4 * (strings.length + 1));
+  if (!array) throw new InternalError('FFmpeg core: no memory for the command line');
+  const words = new Uint32Array(inst.memory.buffer, array, strings.length + 1);
+  words.set(strings);
+  words[strings.length] = 0;
+  return array;
+}

@@ -1,0 +1,148 @@
+/**
+ * What a job needs of an FFmpeg core, whichever build it is (the interface both implement), and
+ * the parts of Emscripten's runtime both builds share: its FS, how FFmpeg's exit and traps reach JS.
+ */
+/// <reference path="../../types/webassembly.d.ts" />
+import { FFmpegError, InternalError, type SandcodecError } from '../../errors.js';
+import type { CoreFiles } from '../../util/core-files.js';
+import type { LogRecord } from './log.js';
+
+export interface EmscriptenFS {
+  mkdir(path: string): unknown;
+  rmdir(path: string): void;
+  unlink(path: string): void;
+  readdir(path: string): string[];
+  stat(path: string): { size: number; mode: number };
+  isDir(mode: number): boolean;
+  readFile(path: string, opts?: { encoding?: 'utf8' | 'binary' }): Uint8Array | string;
+  writeFile(path: string, data: Uint8Array | string): void;
+  mknod(path: string, mode: number, dev: number): EmscriptenNode;
+  lookupPath(path: string): { node: EmscriptenNode };
+  analyzePath(path: string): { exists: boolean };
+  chdir(path: string): void;
+  /** Open streams by descriptor (holes where closed). */
+  streams: Array<EmscriptenStream | null | undefined>;
+  getStream(fd: number): EmscriptenStream | null | undefined;
+  close(stream: EmscriptenStream): void;
+  ErrnoError: new (errno: number) => Error;
+}
+
+export interface EmscriptenNode {
+  node_ops: Record<string, unknown>;
+  stream_ops: Record<string, unknown>;
+  usedBytes?: number;
+  mode: number;
+  [key: string]: unknown;
+}
+
+export interface EmscriptenStream {
+  node: EmscriptenNode;
+  position: number;
+  fd: number | null;
+  stream_ops: Record<string, unknown>;
+}
+
+export interface CoreOptions {
+  /** Shared flag: a non-zero value makes the transcode loop stop at its next turn. */
+  cancelFlag: Int32Array;
+  /** Heap budget in bytes; growth past it is refused. Mutable per job via `setHeapBudget`. */
+  heapBudget: number;
+  /** Which core the module was compiled from (default: the engine's default core). */
+  core?: CoreFiles;
+}
+
+export type RecordSink = (record: LogRecord) => void;
+
+/** How a run of the ffmpeg or ffprobe main ended. */
+export interface CoreExit {
+  /** FFmpeg's exit status; -1 when it aborted (an internal assertion) before setting one. */
+  code: number;
+  /** It left through `exit()`, skipping its cleanup: ffprobe does so when it cannot open a decoder. */
+  exited: boolean;
+}
+
+export interface DemuxerInfo {
+  /** As FFmpeg names it, e.g. `mov,mp4,m4a,3gp,3g2,mj2`. */
+  name: string;
+  longName: string;
+}
+
+/** One FFmpeg core on one thread: runs ffmpeg and ffprobe for a job over a sandboxed FS. */
+export interface FFmpegCore {
+  /** The compiled module this core runs: what the build's fixed facts (its demuxers) are cached by. */
+  readonly module: WebAssembly.Module;
+  /** The files of the core. */
+  readonly files: CoreFiles;
+  /** Set when growth was refused during the current call. */
+  readonly heapRefused: boolean;
+  /** Why this core can no longer be trusted (FFmpeg trapped or aborted mid-run); undefined while sound. */
+  readonly broken: string | undefined;
+  /** The FS of the current run: a job mounts its files here before `exec` or `ffprobe` and reads them after. */
+  readonly FS: EmscriptenFS;
+  /** Bytes of wasm memory the core holds now. */
+  readonly heapBytes: number;
+  /**
+   * Starts a run: its heap budget. A core that runs one program per instance (built-core.ts)
+   * takes a fresh instance here when the last one has run, so a job mounts its files after this.
+   */
+  setHeapBudget(bytes: number): void;
+  setCancelFlag(flag: Int32Array): void;
+  /** Receives every log record FFmpeg prints from now on (one sink at a time). */
+  setRecordSink(sink: RecordSink): void;
+  /** FFmpeg's decode totals: a run's own counts are the difference across it. */
+  decodeTotals(): { decoded: number; errors: number };
+  /** Runs the ffmpeg CLI main (`-nostdin -y` come first). */
+  exec(args: string[]): CoreExit;
+  /** Runs ffprobe. Its exit status is not reported (only `exited`): read its output file. */
+  ffprobe(args: string[]): CoreExit;
+  /** The demuxers this build has, by FFmpeg name (e.g. `mov,mp4,m4a,3gp,3g2,mj2`). */
+  listDemuxers(): DemuxerInfo[];
+  /** The job is over: memory only that job needed can go. */
+  endJob(): void;
+}
+
+export const NO_RECORDS: RecordSink = () => {};
+
+/** Emscripten's `exit()` throws an ExitStatus, a plain object rather than an Error. */
+export function exitStatus(thrown: unknown): number | undefined {
+  if (typeof thrown !== 'object' || thrown === null) return undefined;
+  const { name, status } = thrown as { name?: unknown; status?: unknown };
+  return name === 'ExitStatus' && typeof status === 'number' && Number.isInteger(status) ? status : undefined;
+}
+
+export function describeThrown(thrown: unknown): string {
+  if (thrown instanceof Error) return `${thrown.name}: ${thrown.message}`;
+  if (typeof thrown === 'object' && thrown !== null) {
+    try {
+      return `a non-error value ${JSON.stringify(thrown).slice(0, 200)}`;
+    } catch {
+      return 'a non-error object';
+    }
+  }
+  return `a non-error value ${String(thrown).slice(0, 200)}`;
+}
+
+/**
+ * What a throw out of FFmpeg means. A wasm trap (memory access out of bounds, unreachable, a
+ * stack overflow) is FFmpeg crashing inside its sandbox: not the input's fault to call, and the
+ * instance's memory is no longer trustworthy. Anything else is a bug on our side of the glue.
+ */
+export function thrownFailure(thrown: unknown): { error: SandcodecError; broken: string } {
+  const what = describeThrown(thrown);
+  const trap = thrown instanceof WebAssembly.RuntimeError || (thrown instanceof RangeError && /call stack/i.test(thrown.message));
+  return {
+    broken: `FFmpeg ${thrown instanceof WebAssembly.RuntimeError ? 'crashed' : 'failed'}: ${what}`,
+    error: trap
+      ? new FFmpegError(`FFmpeg crashed inside its sandbox: ${what}`, { crash: what })
+      : new InternalError(`the FFmpeg core threw ${what}`, {}, { cause: thrown }),
+  };
+}
+
+/** Parses the lines of `ffmpeg -demuxers` into demuxers. */
+export function demuxerLine(line: string): DemuxerInfo | undefined {
+  const m = /^\s*D[E ]?[d ]?\s+(\S+)\s+(.*)$/.exec(line);
+  return m && m[1] !== '=' ? { name: m[1]!, longName: m[2]!.trim() } : undefined;
+}
+
+/** `ffmpeg -demuxers`, quietly. */
+export const LIST_DEMUXERS_ARGS = ['-hide_banner', '-loglevel', 'level+warning', '-demuxers'];

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Compiles fftools (ffmpeg and ffprobe in one module) and links the core for Node:
+# wasm-build/dist/<profile>-<variant>/ffmpeg-core.{cjs,wasm}.
+source "$(dirname "$0")/../common.sh"
+FF="$OUT/build/ffmpeg"
+DIST="$BUILD_ROOT/dist/$PROFILE-$VARIANT"
+[[ -f "$FF/libavcodec/libavcodec.a" ]] || { echo "build FFmpeg first (ffmpeg/build.sh)" >&2; exit 1; }
+cd "$FF"
+cp "$BUILD_ROOT/ffmpeg/ffmpeg-main.c" "$BUILD_ROOT/ffmpeg/ffprobe-main.c" fftools/
+objs=(fftools/ffmpeg-main.o fftools/ffprobe-main.o fftools/ffmpeg_opt.o fftools/ffmpeg_filter.o
+  fftools/ffmpeg_hw.o fftools/ffmpeg_mux.o fftools/cmdutils.o fftools/opt_common.o)
+emmake make -j"$JOBS" "${objs[@]}"
+
+libs=(-lx264)
+[[ "$PROFILE" == lgpl ]] && libs=(-lopenh264)
+libs+=(-lmp3lame -lopus -lvorbisenc -lvorbis -logg -lwebp -lsharpyuv -ldav1d -lz -lm)
+[[ -f "$PREFIX/lib/libsharpyuv.a" ]] || libs=("${libs[@]/-lsharpyuv}")
+
+# What the link promises the engine (src/worker/ffmpeg/built-core.ts):
+#  - CommonJS for Node only, created per job by a factory; the host hands it the compiled module
+#    (instantiateWasm) and its memory (IMPORTED_MEMORY: the job's heap cap is the memory's maximum);
+#  - no process listeners, and exit() throws to the host instead of ending the process (the host
+#    passes `quit`);
+#  - a 5 MiB stack (libopus' analysis needs more than 1 MiB);
+#  - real names: ffmpeg_main, ffprobe_main, sandcodec_decode_totals, stackSave/stackRestore, and
+#    the imports emscripten_resize_heap and sandcodec_cancel_requested (-lexports.js is what keeps
+#    emcc from minifying import and export names at -O3).
+link_flags=(
+  -O3 -msimd128 $THREAD_FLAGS
+  -sMODULARIZE=1 -sEXPORT_NAME=createFFmpegCore -sENVIRONMENT=node -sEXPORT_ES6=0
+  -sINVOKE_RUN=0 -sEXIT_RUNTIME=0 -sNODEJS_CATCH_EXIT=0 -sNODEJS_CATCH_REJECTION=0
+  -sIMPORTED_MEMORY=1 -sINITIAL_MEMORY=32MB -sALLOW_MEMORY_GROWTH=1 -sMAXIMUM_MEMORY=2GB
+  -sTOTAL_STACK=5MB -sFORCE_FILESYSTEM=1 -lexports.js
+  -sEXPORTED_FUNCTIONS=_ffmpeg_main,_ffprobe_main,_sandcodec_decode_totals,_malloc,_free
+  -sEXPORTED_RUNTIME_METHODS=FS,stackSave,stackRestore
+  --js-library "$BUILD_ROOT/glue/library.js"
+)
+mkdir -p "$DIST"
+emcc "${link_flags[@]}" "${objs[@]}" \
+  libavdevice/libavdevice.a libavfilter/libavfilter.a libavformat/libavformat.a libavcodec/libavcodec.a \
+  libswresample/libswresample.a libswscale/libswscale.a libavutil/libavutil.a \
+  -L"$PREFIX/lib" "${libs[@]}" -o "$DIST/ffmpeg-core.cjs"
+echo "${link_flags[*]}" > "$OUT/link-flags.txt"
+ls -l "$DIST"
