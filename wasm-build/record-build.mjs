@@ -63,6 +63,8 @@ const lines = [
   '',
   '## flags',
   `cflags: ${readFileSync(join(out, 'cflags.txt'), 'utf8').trim().replaceAll(work, '$WORK')}`,
+  // The one library built otherwise (libs/vorbis.sh says why).
+  'cflags of libvorbis: -O3, without -msimd128 and -ffast-math',
   `configure: ${define('FFMPEG_CONFIGURATION').replaceAll(work, '$WORK')}`,
   `link: ${readFileSync(join(out, 'link-flags.txt'), 'utf8').trim().replaceAll(work, '$WORK').replaceAll(root, '$WASM_BUILD')}`,
   '',

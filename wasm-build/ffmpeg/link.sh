@@ -35,6 +35,11 @@ link_flags=(
   -sEXPORTED_RUNTIME_METHODS=FS,stackSave,stackRestore
   --js-library "$BUILD_ROOT/glue/library.js"
 )
+# OpenH264 sets thread attributes Emscripten's single-thread pthread stubs lack.
+if [[ "$PROFILE" == lgpl && "$VARIANT" == st ]]; then
+  emcc $CFLAGS -c "$BUILD_ROOT/glue/st-pthread-stubs.c" -o fftools/st-pthread-stubs.o
+  objs+=(fftools/st-pthread-stubs.o)
+fi
 mkdir -p "$DIST"
 emcc "${link_flags[@]}" "${objs[@]}" \
   libavdevice/libavdevice.a libavfilter/libavfilter.a libavformat/libavformat.a libavcodec/libavcodec.a \
