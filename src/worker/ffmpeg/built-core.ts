@@ -23,10 +23,10 @@ import { printable } from '../../util/printable.js';
 import {
   type CoreExit,
   type CoreOptions,
+  captureStderr,
   type DemuxerInfo,
   demuxerLine,
   type EmscriptenFS,
-  type EmscriptenStream,
   exitStatus,
   type FFmpegCore,
   LIST_DEMUXERS_ARGS,
@@ -147,21 +147,8 @@ export class BuiltCore implements FFmpegCore {
     for (const name of ['_ffmpeg_main', '_ffprobe_main', '_sandcodec_decode_totals', '_malloc'] as const) {
       if (typeof module[name] !== 'function') throw new InternalError(`FFmpeg core ${this.files.name}: export ${name.slice(1)} not found`);
     }
-    this.captureStderr(module.FS);
+    captureStderr(module.FS, (bytes) => this.parser.write(bytes));
     return { module, memory, used: false, budget };
-  }
-
-  /** FFmpeg's stderr, one write at a time, so log records keep the structure FFmpeg gave them (log.ts). */
-  private captureStderr(fs: EmscriptenFS): void {
-    const stderr = fs.getStream(2);
-    if (!stderr || typeof stderr.stream_ops.write !== 'function') throw new InternalError('FFmpeg core: stderr stream not found');
-    stderr.stream_ops = {
-      ...stderr.stream_ops,
-      write: (_stream: EmscriptenStream, buffer: Int8Array, offset: number, length: number) => {
-        this.parser.write(new Uint8Array(buffer.buffer, buffer.byteOffset + offset, length));
-        return length;
-      },
-    };
   }
 
   get FS(): EmscriptenFS {

@@ -138,6 +138,23 @@ export function thrownFailure(thrown: unknown): { error: SandcodecError; broken:
   };
 }
 
+/**
+ * FFmpeg prints each log message as separate stderr writes (prefixes, level, message); taking them
+ * from the FS's stderr stream, one write at a time, is what lets the log parser (log.ts) trust a
+ * record's structure.
+ */
+export function captureStderr(fs: EmscriptenFS, write: (bytes: Uint8Array) => void): void {
+  const stderr = fs.getStream(2);
+  if (!stderr || typeof stderr.stream_ops.write !== 'function') throw new InternalError('FFmpeg core: stderr stream not found');
+  stderr.stream_ops = {
+    ...stderr.stream_ops,
+    write: (_stream: EmscriptenStream, buffer: Int8Array, offset: number, length: number) => {
+      write(new Uint8Array(buffer.buffer, buffer.byteOffset + offset, length));
+      return length;
+    },
+  };
+}
+
 /** Parses the lines of `ffmpeg -demuxers` into demuxers. */
 export function demuxerLine(line: string): DemuxerInfo | undefined {
   const m = /^\s*D[E ]?[d ]?\s+(\S+)\s+(.*)$/.exec(line);

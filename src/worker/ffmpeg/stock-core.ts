@@ -29,10 +29,10 @@ import { printable } from '../../util/printable.js';
 import {
   type CoreExit,
   type CoreOptions,
+  captureStderr,
   type DemuxerInfo,
   demuxerLine,
   type EmscriptenFS,
-  type EmscriptenStream,
   exitStatus,
   type FFmpegCore,
   LIST_DEMUXERS_ARGS,
@@ -141,7 +141,7 @@ export class StockCore implements FFmpegCore {
     this.stackBlock = raw._malloc(CALL_STACK_BYTES);
     if (!this.stackBlock) throw new InternalError('cannot reserve the FFmpeg call stack');
     this.parser = new LogRecordParser((record) => this.recordSink(record));
-    this.captureStderr();
+    captureStderr(raw.FS, (bytes) => this.parser.write(bytes));
     raw.setLogger(({ type, message }) => {
       if (type === 'stdout') this.stdoutSink(message);
       // The rest are the JS runtime's own lines; "Aborted()" closes every run (FFmpeg's exit is an abort).
@@ -220,22 +220,6 @@ export class StockCore implements FFmpegCore {
     if (moved !== sp - 64 || stackSave() !== sp) {
       throw new InternalError('FFmpeg core self-test: stackRestore did not move the stack pointer');
     }
-  }
-
-  /**
-   * FFmpeg prints each log message as separate stderr writes (prefixes, level, message); taking
-   * them here, one write at a time, is what lets the log parser trust a record's structure.
-   */
-  private captureStderr(): void {
-    const stderr = this.raw.FS.getStream(2);
-    if (!stderr || typeof stderr.stream_ops.write !== 'function') throw new InternalError('FFmpeg core: stderr stream not found');
-    stderr.stream_ops = {
-      ...stderr.stream_ops,
-      write: (_stream: EmscriptenStream, buffer: Int8Array, offset: number, length: number) => {
-        this.parser.write(new Uint8Array(buffer.buffer, buffer.byteOffset + offset, length));
-        return length;
-      },
-    };
   }
 
   /**
