@@ -120,7 +120,7 @@ try {
         videoJob,
         twoPlan.video,
         videoJob.renditions.map((r) => file(videoJob, r)),
-        { segmentDuration: OPTIONS.segmentDuration, rate: twoPlan.rate, x264Preset: twoPlan.x264Preset },
+        { segmentDuration: OPTIONS.segmentDuration, rate: twoPlan.rate, encoder: twoPlan.videoEncoder, x264Preset: twoPlan.x264Preset },
         limits,
       ),
       audioJobPlan(

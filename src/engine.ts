@@ -86,7 +86,7 @@ export class Engine {
     /** Stale staged files and folders removed when the engine started (see `sweepDirs`). */
     readonly swept: readonly string[],
   ) {
-    this.env = { pool, limits: options.limits, spoolDir: options.spoolDir };
+    this.env = { pool, limits: options.limits, spoolDir: options.spoolDir, h264Encoder: options.core.h264Encoder };
   }
 
   static async create(options?: EngineOptions): Promise<Engine> {
@@ -146,8 +146,12 @@ export class Engine {
 
   /** Makes a test video (testsrc2 and a tone, H.264 + AAC in MP4) inside the sandbox. */
   generateVideo(options: GenerateVideoOptions & CallOptions = {}): Promise<GenerateResult> {
-    return this.call(options, GENERATE_VIDEO_KEYS, null, resolveGenerateVideo, (call, g) =>
-      sampleCall(call, g.output, g.seconds, (sink, limits) => generateVideoPlan(g, sink, limits)),
+    return this.call(
+      options,
+      GENERATE_VIDEO_KEYS,
+      null,
+      (o) => resolveGenerateVideo(o, this.options.core.h264Encoder),
+      (call, g) => sampleCall(call, g.output, g.seconds, (sink, limits) => generateVideoPlan(g, sink, limits)),
     );
   }
 
@@ -229,7 +233,13 @@ export class Engine {
    * The video is encoded in chunks of whole segments on every worker at once.
    */
   package(input: MediaInput, options: PackageOptions & CallOptions): Promise<PackageResult> {
-    return this.call(options, PACKAGE_KEYS, input, resolvePackage, (call, r) => packageCall(call, input, r, this.workers));
+    return this.call(
+      options,
+      PACKAGE_KEYS,
+      input,
+      (o) => resolvePackage(o, this.options.core.h264Encoder),
+      (call, r) => packageCall(call, input, r, this.workers),
+    );
   }
 
   /**
@@ -237,7 +247,13 @@ export class Engine {
    * them and the audio job. Each job can run on any engine (`runChunk`); `stitch` finishes.
    */
   planPackage(input: MediaInput, options: PlanOptions & CallOptions = {}): Promise<PackagePlan> {
-    return this.call(options, PLAN_KEYS, input, resolvePlan, (call, r) => planCall(call, input, r, this.workers));
+    return this.call(
+      options,
+      PLAN_KEYS,
+      input,
+      (o) => resolvePlan(o, this.options.core.h264Encoder),
+      (call, r) => planCall(call, input, r, this.workers),
+    );
   }
 
   /** One job of a plan, on this engine, its fragmented MP4s committed into `outputDir`. */

@@ -11,13 +11,14 @@ import { readdirSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AUDIO_PRESET_NAMES, createEngine, type Engine, type ProbeResult } from '../dist/index.js';
+import { AUDIO_PRESET_NAMES, createEngine, type Engine, type ProbeResult, type SandcodecError } from '../dist/index.js';
 import { compileCore } from '../dist/pool/core-module.js';
-import { builtCoresDir, resolveCore } from '../dist/util/core-files.js';
+import { builtCoresDir, describeCore, resolveCore } from '../dist/util/core-files.js';
 import { FFmpegCore } from '../dist/worker/ffmpeg/core.js';
 import { CORPUS, frames, HEVC, made } from './helpers/framemd5.js';
 import { psnr, sharpRgba } from './helpers/image.js';
 import { makeTempDir, media, mediaDir, removeTempDir } from './helpers/media.js';
+import { syncSamples } from './helpers/mp4.js';
 import { checkPackage } from './helpers/package-check.js';
 
 const cores = readdirSync(builtCoresDir()).filter((name) => statSync(join(builtCoresDir(), name)).isDirectory());
@@ -167,7 +168,80 @@ describe.each(cores)('core %s', (name) => {
     }
   });
 
-  it('encodes H.264 with x264 as the stock core does: size and PSNR at the same settings', async () => {
+  it('is built as its licence says: an LGPL build has no GPL component, by FFmpeg’s own configuration line', async () => {
+    const files = resolveCore(name);
+    const core = await FFmpegCore.create(await compileCore(files), {
+      cancelFlag: new Int32Array(new SharedArrayBuffer(4)),
+      heapBudget: 256 * 1024 ** 2,
+      core: files,
+    });
+    const lines: string[] = [];
+    core.setRecordSink((r) => lines.push(r.text));
+    // The banner (stderr) carries the configure line the library was built with.
+    expect(core.exec(['-loglevel', 'info', '-f', 'lavfi', '-i', 'anullsrc', '-t', '0.01', '-f', 'null', '-']).code).toBe(0);
+    const configuration = lines.find((l) => l.includes('configuration:'));
+    expect(configuration, lines.slice(0, 5).join('')).toBeDefined();
+    const stated = describeCore(files);
+    if (name.startsWith('lgpl')) {
+      expect(configuration).not.toContain('--enable-gpl');
+      expect(configuration).not.toContain('libx264');
+      expect(configuration).toContain('--enable-libopenh264');
+      expect(stated.licence).toBe('LGPL version 2.1 or later');
+      expect(stated.components!.encoders).toContain('libopenh264');
+      expect(stated.components!.encoders).not.toContain('libx264');
+      expect(files.h264Encoder).toBe('libopenh264');
+    } else {
+      expect(configuration).toContain('--enable-gpl');
+      expect(configuration).toContain('--enable-libx264');
+      expect(stated.licence).toBe('GPL version 2 or later');
+      expect(files.h264Encoder).toBe('libx264');
+    }
+  });
+
+  it.runIf(resolveCore(name).h264Encoder === 'libopenh264')(
+    'encodes H.264 with OpenH264: an IDR at every forced key frame and nowhere else, at the rate asked',
+    async () => {
+      const source = await readFile(
+        (await stock.generateVideo({ seconds: 4, width: 640, height: 360, frameRate: 30, output: join(dir, `${name}-openh264-source.mp4`) })).path!,
+      );
+      const files = resolveCore(name);
+      const core = await FFmpegCore.create(await compileCore(files), {
+        cancelFlag: new Int32Array(new SharedArrayBuffer(4)),
+        heapBudget: 512 * 1024 ** 2,
+        core: files,
+      });
+      core.FS.writeFile('/in.mp4', source);
+      // The package's own arguments for a rung (a forced IDR every 45 frames), at 1 Mbit/s.
+      const args = ['-hide_banner', '-loglevel', 'error', '-i', '/in.mp4', '-an', '-c:v', 'libopenh264', '-profile:v', 'high', '-rc_mode', 'bitrate'];
+      args.push(
+        '-b:v',
+        '1000000',
+        '-maxrate',
+        '1100000',
+        '-allow_skip_frames',
+        '0',
+        '-g',
+        '0',
+        '-force_key_frames',
+        'expr:gte(n,n_forced*45)',
+        '-f',
+        'mp4',
+        '/out.mp4',
+      );
+      // Before OpenH264's ForceIntraFrame took the C interface's one argument, this trapped in wasm.
+      expect(core.exec(args).code).toBe(0);
+      const encoded = core.FS.readFile('/out.mp4') as Uint8Array;
+      const probe = await stock.probe(encoded, { decode: true });
+      expect(probe.streams.map((s) => [s.codec, s.width, s.height])).toEqual([['h264', 640, 360]]);
+      expect(probe.decodedDuration).toBeCloseTo(4, 1);
+      expect(syncSamples(encoded)).toEqual([1, 46, 91]);
+      const kbps = (encoded.length * 8) / 4 / 1000;
+      expect(kbps).toBeGreaterThan(700);
+      expect(kbps).toBeLessThan(1300);
+    },
+  );
+
+  it.runIf(resolveCore(name).h264Encoder === 'libx264')('encodes H.264 with x264 as the stock core does: size and PSNR at the same settings', async () => {
     const source = await readFile(
       (await stock.generateVideo({ seconds: 2, width: 640, height: 360, frameRate: 30, output: join(dir, `${name}-x264-source.mp4`) })).path!,
     );
@@ -272,5 +346,55 @@ describe.each(cores)('core %s', (name) => {
     const exit = core.exec(['-hide_banner', '-f', 'lavfi', '-i', 'sine=duration=3600', '-c:a', 'flac', '-f', 'null', '-']);
     // 255 is fftools' status for a run ended by a signal: the flag acted as SIGTERM.
     expect(exit.code).toBe(255);
+  });
+});
+
+describe.runIf(cores.includes('lgpl-st'))('an engine on the lgpl core', () => {
+  let lgpl: Engine;
+  let source: string;
+
+  beforeAll(async () => {
+    lgpl = await createEngine({ workers: 2, core: 'lgpl' });
+    source = join(dir, 'lgpl-engine-source.mp4');
+    await lgpl.generateVideo({ seconds: 4, width: 640, height: 360, frameRate: 25, output: source });
+  });
+
+  afterAll(async () => {
+    await lgpl?.close();
+  });
+
+  const failure = (p: Promise<unknown>) =>
+    p.then(
+      () => undefined,
+      (e: unknown) => e as SandcodecError,
+    );
+
+  it('makes its own sources with OpenH264, 4:2:0 only', async () => {
+    const probe = await stock.probe({ path: source }, { decode: true });
+    expect(probe.streams.map((s) => [s.type, s.codec])).toEqual([
+      ['video', 'h264'],
+      ['audio', 'aac'],
+    ]);
+    expect(probe.decodedDuration).toBeCloseTo(4, 1);
+    const refused = await failure(lgpl.generateVideo({ seconds: 1, pixelFormat: 'yuv444p' }));
+    expect([refused?.code, refused?.details.option]).toEqual(['E_OPTIONS', 'pixelFormat']);
+  });
+
+  it('refuses x264 settings, and runs a plan’s video jobs only for a core with the plan’s encoder', async () => {
+    const preset = await failure(lgpl.package({ path: source }, { x264Preset: 'fast', outputDir: join(dir, 'lgpl-x264') }));
+    expect([preset?.code, preset?.details.option]).toEqual(['E_OPTIONS', 'x264Preset']);
+    const options = { video: ['240p'], audio: ['aac-64'], segmentDuration: 2, chunkSeconds: 2 };
+    const plan = await lgpl.planPackage({ path: source }, options);
+    expect([plan.videoEncoder, plan.x264Preset]).toEqual(['libopenh264', null]);
+    const video = plan.jobs.find((j) => j.kind === 'video')!;
+    const elsewhere = await failure(stock.runChunk({ path: source }, plan, video.id, { outputDir: join(dir, 'lgpl-elsewhere') }));
+    expect(elsewhere?.code).toBe('E_UNSUPPORTED');
+    // Jobs on the lgpl engine, the stitch on the stock one: stitching encodes nothing.
+    const results = [];
+    for (const job of plan.jobs) results.push(await lgpl.runChunk({ path: source }, plan, job.id, { outputDir: join(dir, 'lgpl-parts') }));
+    const pkg = await stock.stitch(plan, results, { outputDir: join(dir, 'lgpl-stitched') });
+    checkPackage(pkg, 1 / 25);
+    expect(pkg.video.map((v) => v.id)).toEqual(['240p']);
+    expect(pkg.duration).toBeCloseTo(4, 1);
   });
 });

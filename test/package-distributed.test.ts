@@ -133,6 +133,7 @@ return out;`,
       { ...plan, video: plan.video.map((t, i) => (i === 0 ? { ...t, width: '640,movie=/job/in0.mp4' } : t)) },
       { ...plan, x264Preset: 'placebo' },
       { ...plan, request: { ...plan.request, x264Preset: 'placebo' }, x264Preset: 'placebo' },
+      { ...plan, videoEncoder: 'libvpx' },
       { ...plan, jobs: plan.jobs.map((j) => (j.id === 'v0' && j.kind === 'video' ? { ...j, frames: (j.frames ?? 0) + 1 } : j)) },
     ] as unknown as PackagePlan[];
     for (const bad of changed) {
@@ -141,6 +142,11 @@ return out;`,
       const b = await err(engine.stitch(bad, [], { outputDir: join(dir, 'x') }));
       expect([b?.code, b?.details.option]).toEqual(['E_OPTIONS', 'plan']);
     }
+    // A plan made for a core with another H.264 encoder (the lgpl core's OpenH264): its video
+    // jobs are refused as unsupported here, before anything runs.
+    const foreign = await err(engine.runChunk({ path: source }, { ...plan, videoEncoder: 'libopenh264' }, 'v0', { outputDir: join(dir, 'x') }));
+    expect(foreign?.code).toBe('E_UNSUPPORTED');
+    expect(foreign?.message).toMatch(/libopenh264.*libx264/);
     // A source that claims a year is refused under the duration limit before any chunk is cut.
     const year = { ...plan, source: { ...plan.source, streams: plan.source.streams.map((st) => ({ ...st, duration: 3.2e7 })) } };
     const long = await err(engine.stitch(year, [], { outputDir: join(dir, 'x') }));

@@ -11,6 +11,7 @@ import { type ProbeResult, parseProbe } from '../model/probe-result.js';
 import { type Limits, resolveLimits } from '../options.js';
 import type { JobPool, Reservation } from '../pool/pool.js';
 import { type ProgressListener, ProgressTracker } from '../progress.js';
+import type { H264Encoder } from '../util/core-files.js';
 import { type MediaInput, type ResolvedInput, resolveInput } from './input.js';
 import { OutputTransaction } from './outputs.js';
 import { probePlan } from './probe-plan.js';
@@ -28,6 +29,8 @@ export interface CallEnv {
   pool: JobPool;
   limits: Limits;
   spoolDir: string;
+  /** The H.264 encoder of the engine's FFmpeg core. */
+  h264Encoder: H264Encoder | null;
 }
 
 /** The options every call takes, checked before anything runs. */
@@ -95,6 +98,11 @@ export class Call {
     user?.addEventListener('abort', onAbort, { once: true });
     this.unlink = () => user?.removeEventListener('abort', onAbort);
     this.tick();
+  }
+
+  /** The H.264 encoder the engine's core has: what video plans encode with. */
+  get h264Encoder(): H264Encoder | null {
+    return this.env.h264Encoder;
   }
 
   /** Aborted by the caller or out of time. */

@@ -18,6 +18,7 @@ import { planInput } from '../call/probe-plan.js';
 import { type FFmpegPlan, type JobLimits, jobPath } from '../model/plan.js';
 import { AAC_ENCODER_ARGS, type PackageAudioPreset, type VideoRung } from '../model/presets.js';
 import type { StreamInfo } from '../model/probe-result.js';
+import type { H264Encoder } from '../util/core-files.js';
 
 export interface VideoTarget {
   id: string;
@@ -240,14 +241,14 @@ export interface JobFile {
   path: string;
 }
 
-/** A video job as an FFmpeg run: seek, the chunk's frames on the output grid, one x264 per rendition. */
+/** A video job as an FFmpeg run: seek, the chunk's frames on the output grid, one H.264 encoder per rendition. */
 export function videoJobPlan(
   input: ResolvedInput,
   stream: StreamInfo,
   job: Extract<PackageJob, { kind: 'video' }>,
   targets: readonly VideoTarget[],
   files: readonly JobFile[],
-  settings: { segmentDuration: number; rate: FrameRate; x264Preset: string },
+  settings: { segmentDuration: number; rate: FrameRate; encoder: H264Encoder; x264Preset: string | null },
   limits: JobLimits,
 ): FFmpegPlan {
   const { rate, segmentDuration } = settings;
@@ -277,16 +278,30 @@ export function videoJobPlan(
   files.forEach((f, i) => {
     const t = targets.find((x) => x.id === f.rendition)!;
     args.push('-map', `[v${i}]`, '-an', '-sn', '-dn', '-map_metadata', '-1', '-map_chapters', '-1');
-    args.push('-c:v', 'libx264', '-preset', settings.x264Preset, '-profile:v', t.rung.profile);
-    args.push('-b:v', String(t.bitrate), '-maxrate', String(t.maxrate), '-bufsize', String(t.bufsize));
-    // Fixed closed GOPs: an IDR at every segment boundary and nowhere else.
-    args.push('-g', String(gop), '-keyint_min', String(gop), '-sc_threshold', '0');
-    args.push('-force_key_frames', keyframes, '-forced-idr', '1', '-x264-params', 'open-gop=0:scenecut=0');
+    args.push(...h264Args(settings, t, gop, keyframes));
     // The moov waits for the first fragment so that its edit list states where the track starts;
     // the stitching stage turns that into tfdt and composition offsets.
     args.push('-f', 'mp4', '-movflags', '+frag_keyframe+delay_moov+default_base_moof+cmaf', '-use_editlist', '1', jobPath(f.name));
   });
   return packageJob(inPlan, files, args, limits);
+}
+
+/** One rendition's H.264 encoder: closed GOPs with an IDR at every segment boundary, the rung's bitrate. */
+function h264Args(settings: { encoder: H264Encoder; x264Preset: string | null }, t: VideoTarget, gop: number, keyframes: string): string[] {
+  const rate = ['-b:v', String(t.bitrate), '-maxrate', String(t.maxrate)];
+  if (settings.encoder === 'libopenh264') {
+    // OpenH264 has no VBV: bitrate mode holds the average with the rung's peak as its ceiling.
+    // `-g 0` turns its periodic IDR off, so the forced ones (an IDR each) are the only ones; it
+    // never skips frames to meet the rate, which would leave holes in a segment.
+    const args = ['-c:v', 'libopenh264', '-profile:v', t.rung.profile, '-rc_mode', 'bitrate', ...rate];
+    args.push('-allow_skip_frames', '0', '-g', '0', '-force_key_frames', keyframes);
+    return args;
+  }
+  const args = ['-c:v', 'libx264', '-preset', settings.x264Preset ?? 'veryfast', '-profile:v', t.rung.profile, ...rate, '-bufsize', String(t.bufsize)];
+  // Fixed closed GOPs: an IDR at every segment boundary and nowhere else.
+  args.push('-g', String(gop), '-keyint_min', String(gop), '-sc_threshold', '0');
+  args.push('-force_key_frames', keyframes, '-forced-idr', '1', '-x264-params', 'open-gop=0:scenecut=0');
+  return args;
 }
 
 /** The audio job: every audio rendition from one decode, each to its own fragmented MP4. */

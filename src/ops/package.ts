@@ -22,6 +22,7 @@ import type { PackagedTrack } from '../manifests/track.js';
 import type { WorkerEvent } from '../model/plan.js';
 import { PACKAGE_AUDIO, PACKAGE_AUDIO_NAMES, type PackageAudioPreset, rungSize, VIDEO_LADDER, VIDEO_RUNG_NAMES, type VideoRung } from '../model/presets.js';
 import type { ProbeResult, StreamInfo } from '../model/probe-result.js';
+import type { H264Encoder } from '../util/core-files.js';
 import {
   audioJobPlan,
   defaultChunkSeconds,
@@ -61,7 +62,10 @@ export interface PackageOptions {
   overwrite?: boolean;
   /** Package only the audio (music, podcasts), even from a video source. */
   audioOnly?: boolean;
-  /** x264 speed preset (default `veryfast`). */
+  /**
+   * x264 speed preset (default `veryfast`). Only for a core that encodes H.264 with x264 (stock,
+   * gpl); the lgpl core's OpenH264 has no presets and refuses the option.
+   */
   x264Preset?: string;
   /** Largest source picture accepted, width × height (default 4096 × 2304). */
   maxPixels?: number;
@@ -115,8 +119,8 @@ export interface ResolvedPlanOptions extends ResolvedPackage {
   workers: number | undefined;
 }
 
-export function resolvePlan(o: PlanOptions): ResolvedPlanOptions {
-  return { ...resolvePlanOptions(o), workers: v.optional(o.workers, undefined, (x) => v.integer('workers', x, 1, 4096)) };
+export function resolvePlan(o: PlanOptions, encoder: H264Encoder | null): ResolvedPlanOptions {
+  return { ...resolvePlanOptions(o, encoder), workers: v.optional(o.workers, undefined, (x) => v.integer('workers', x, 1, 4096)) };
 }
 
 const X264_PRESETS = ['ultrafast', 'superfast', 'veryfast', 'faster', 'fast', 'medium', 'slow', 'slower', 'veryslow'];
@@ -130,18 +134,21 @@ export interface ResolvedPackage {
   formats: PackageFormat[];
   outputDir: string;
   audioOnly: boolean;
-  x264Preset: string;
+  /** The core's H.264 encoder, which the video jobs run. */
+  videoEncoder: H264Encoder | null;
+  /** null unless the encoder is x264. */
+  x264Preset: string | null;
   maxPixels: number;
   chunkSeconds: number | undefined;
 }
 
-export function resolvePackage(o: PackageOptions): ResolvedPackage {
+export function resolvePackage(o: PackageOptions, encoder: H264Encoder | null): ResolvedPackage {
   v.path('outputDir', o.outputDir);
-  return resolvePlanOptions(o);
+  return resolvePlanOptions(o, encoder);
 }
 
-/** The options of a plan: everything but where the package goes. */
-export function resolvePlanOptions(o: Omit<PackageOptions, 'outputDir'> & { outputDir?: string }): ResolvedPackage {
+/** The options of a plan, for an engine whose core encodes H.264 with `encoder`: everything but where the package goes. */
+export function resolvePlanOptions(o: Omit<PackageOptions, 'outputDir'> & { outputDir?: string }, encoder: H264Encoder | null): ResolvedPackage {
   const names = (option: string, value: unknown, fallback: string[], known: readonly string[]): string[] => {
     const list = value ?? fallback;
     if (!Array.isArray(list) || list.some((n) => typeof n !== 'string' || !known.includes(n))) {
@@ -162,8 +169,12 @@ export function resolvePlanOptions(o: Omit<PackageOptions, 'outputDir'> & { outp
   const formats = o.formats ?? ['hls', 'dash'];
   if (!Array.isArray(formats) || formats.length === 0 || formats.some((f) => f !== 'hls' && f !== 'dash'))
     throw new OptionsError('formats', "must be a non-empty array of 'hls' and/or 'dash'");
-  const x264Preset = o.x264Preset ?? 'veryfast';
-  if (!X264_PRESETS.includes(x264Preset)) throw new OptionsError('x264Preset', `must be one of ${X264_PRESETS.join(', ')}`);
+  const x264 = encoder === 'libx264';
+  if (o.x264Preset !== undefined && !x264) {
+    throw new OptionsError('x264Preset', `is an x264 setting, and this engine's FFmpeg core encodes H.264 with ${encoder ?? 'no encoder'}`);
+  }
+  const x264Preset = x264 ? (o.x264Preset ?? 'veryfast') : null;
+  if (x264Preset !== null && !X264_PRESETS.includes(x264Preset)) throw new OptionsError('x264Preset', `must be one of ${X264_PRESETS.join(', ')}`);
   const maxPixels = o.maxPixels ?? DEFAULT_MAX_PIXELS;
   if (!Number.isInteger(maxPixels) || maxPixels < 64) throw new OptionsError('maxPixels', 'must be an integer number of pixels, at least 64');
   const chunkSeconds = v.optional(o.chunkSeconds, undefined, (x) => v.number('chunkSeconds', x, 1, 3600));
@@ -180,6 +191,7 @@ export function resolvePlanOptions(o: Omit<PackageOptions, 'outputDir'> & { outp
     formats: [...new Set(formats)],
     outputDir: o.outputDir ?? '',
     audioOnly,
+    videoEncoder: encoder,
     x264Preset,
     maxPixels,
     chunkSeconds,
@@ -251,7 +263,7 @@ export interface PackagePlan {
     segmentDuration: number;
     formats: PackageFormat[];
     audioOnly: boolean;
-    x264Preset: string;
+    x264Preset: string | null;
     maxPixels: number;
     chunkSeconds: number | null;
   };
@@ -264,7 +276,9 @@ export interface PackagePlan {
   rate: FrameRate | null;
   segmentDuration: number;
   formats: PackageFormat[];
-  x264Preset: string;
+  /** The H.264 encoder of the core the plan was made for: its video jobs run only on a core with the same. */
+  videoEncoder: H264Encoder | null;
+  x264Preset: string | null;
   chunkSeconds: number;
   video: VideoTarget[];
   audio: PackageAudioPreset[];
@@ -312,6 +326,9 @@ function planFor(source: ProbeResult, o: ResolvedPackage, workers: number): Pack
     }
   }
   const { targets, skipped } = videoStream ? videoTargets(o.video, videoStream) : { targets: [], skipped: [] };
+  if (targets.length > 0 && o.videoEncoder === null) {
+    throw new UnsupportedError("this engine's FFmpeg core has no H.264 encoder: package the audio only (audioOnly), or use a core with x264 or OpenH264");
+  }
   const audio = audioStream ? o.audio : [];
   if (targets.length === 0 && audio.length === 0) throw new UnsupportedError(`nothing to package: the input has no audio stream (found: ${found})`);
   const rate = videoStream ? outputFrameRate(videoStream) : undefined;
@@ -338,6 +355,7 @@ function planFor(source: ProbeResult, o: ResolvedPackage, workers: number): Pack
     rate: rate ?? null,
     segmentDuration: o.segmentDuration,
     formats: o.formats,
+    videoEncoder: o.videoEncoder,
     x264Preset: o.x264Preset,
     chunkSeconds,
     video: targets,
@@ -380,7 +398,7 @@ export async function runJob(
           job,
           plan.video,
           files,
-          { segmentDuration: plan.segmentDuration, rate: plan.rate!, x264Preset: plan.x264Preset },
+          { segmentDuration: plan.segmentDuration, rate: plan.rate!, encoder: plan.videoEncoder!, x264Preset: plan.x264Preset },
           call.jobLimits,
         )
       : audioJobPlan(input, stream, plan.audio, files, call.jobLimits);
@@ -559,7 +577,12 @@ export async function runChunkCall(call: Call, media: MediaInput, r: ResolvedChu
     );
   }
   checkDurations(call, source);
-  const again = planFor(source, planRequest(r.plan), r.plan.workers);
+  if (r.job.kind === 'video' && r.plan.videoEncoder !== call.h264Encoder) {
+    throw new UnsupportedError(
+      `the plan's video is encoded with ${r.plan.videoEncoder}, and this engine's FFmpeg core has ${call.h264Encoder ?? 'no H.264 encoder'}: run every video job of a plan on engines with the same core`,
+    );
+  }
+  const again = planFor(source, planRequest(r.plan, r.plan.videoEncoder), r.plan.workers);
   if (JSON.stringify(again) !== JSON.stringify(r.plan)) {
     throw new OptionsError('plan', 'is not the plan this engine makes for this input from its options: it was changed, or made by another version');
   }
@@ -613,7 +636,8 @@ export async function stitchCall(call: Call, r: { plan: PackagePlan; results: Ch
   let again: PackagePlan | undefined;
   try {
     checkDurations(call, r.plan.source);
-    again = planFor(r.plan.source, planRequest(r.plan), r.plan.workers);
+    // Stitching encodes nothing: the plan's own encoder is the one its parts were made with.
+    again = planFor(r.plan.source, planRequest(r.plan, r.plan.videoEncoder), r.plan.workers);
   } catch (err) {
     if (err instanceof OptionsError || err instanceof LimitError) throw err;
   }
@@ -629,10 +653,10 @@ export async function stitchCall(call: Call, r: { plan: PackagePlan; results: Ch
 }
 
 /** The options a plan was made from, checked as the options of a call are. */
-function planRequest(plan: PackagePlan): ResolvedPackage {
+function planRequest(plan: PackagePlan, encoder: H264Encoder | null): ResolvedPackage {
   const request = plan.request;
   try {
-    return resolvePlanOptions({ ...request, chunkSeconds: request.chunkSeconds ?? undefined });
+    return resolvePlanOptions({ ...request, x264Preset: request.x264Preset ?? undefined, chunkSeconds: request.chunkSeconds ?? undefined }, encoder);
   } catch (err) {
     if (err instanceof OptionsError) throw new OptionsError('plan', `request: ${err.message}`);
     throw err;
@@ -656,6 +680,7 @@ function checkPlan(plan: unknown): PackagePlan {
     Array.isArray(p.video) &&
     Array.isArray(p.audio) &&
     typeof p.segmentDuration === 'number' &&
+    (p.videoEncoder === null || p.videoEncoder === 'libx264' || p.videoEncoder === 'libopenh264') &&
     p.jobs.every(
       (j) =>
         typeof j?.id === 'string' &&

@@ -29,7 +29,12 @@ export interface CoreFiles {
   wasm: string;
   /** FFmpeg's licence with this build's components: GPL-2.0-or-later or LGPL-2.1-or-later. */
   licence: string;
+  /** The core's H.264 encoder (what `package` encodes video with); null: it has none. */
+  h264Encoder: H264Encoder | null;
 }
+
+/** x264 (stock and gpl cores) or Cisco's OpenH264 (lgpl cores). */
+export type H264Encoder = 'libx264' | 'libopenh264';
 
 /** The folder the built cores are committed in, inside the package. */
 export function builtCoresDir(): string {
@@ -44,7 +49,7 @@ export function resolveCore(core: string | undefined): CoreFiles {
   }
   if (name === 'stock') {
     const script = require.resolve('@ffmpeg/core');
-    return { kind: 'stock', name, script, wasm: script.replace(/\.js$/, '.wasm'), licence: 'GPL-2.0-or-later' };
+    return { kind: 'stock', name, script, wasm: script.replace(/\.js$/, '.wasm'), licence: 'GPL-2.0-or-later', h264Encoder: 'libx264' };
   }
   // A profile's name is its single-thread core; the multithreaded one is named in full (gpl-mt).
   const dir = /^(gpl|lgpl)(-st|-mt)?$/.test(name) ? join(builtCoresDir(), name.includes('-') ? name : `${name}-st`) : pathOnly(name);
@@ -53,7 +58,8 @@ export function resolveCore(core: string | undefined): CoreFiles {
   if (!existsSync(script) || !existsSync(wasm)) {
     throw new OptionsError('core', `no FFmpeg core in ${dir} (it needs ffmpeg-core.cjs and ffmpeg-core.wasm; names: ${CORE_NAMES.join(', ')})`);
   }
-  return { kind: 'built', name, script, wasm, licence: licenceOf(dir) };
+  const record = buildRecord(dir);
+  return { kind: 'built', name, script, wasm, licence: licenceOf(record), h264Encoder: h264EncoderOf(record) };
 }
 
 function pathOnly(name: string): string {
@@ -63,15 +69,30 @@ function pathOnly(name: string): string {
   return resolve(name);
 }
 
-/** The licence BUILD_ENV.txt states for the build (`license: …`, as `ffmpeg -L` reports it). */
-function licenceOf(dir: string): string {
+/** The core's BUILD_ENV.txt, or null for a folder without its build record. */
+function buildRecord(dir: string): string | null {
   try {
-    const m = /^licen[cs]e:\s*(.+)$/m.exec(readFileSync(join(dir, 'BUILD_ENV.txt'), 'utf8'));
-    if (m) return m[1]!.trim();
+    return readFileSync(join(dir, 'BUILD_ENV.txt'), 'utf8');
   } catch {
-    // A folder without its build record: say nothing we cannot back.
+    return null;
   }
-  return 'unknown';
+}
+
+/** The licence BUILD_ENV.txt states for the build (`license: …`, as `ffmpeg -L` reports it). */
+function licenceOf(record: string | null): string {
+  const m = record === null ? null : /^licen[cs]e:\s*(.+)$/m.exec(record);
+  // A folder without its build record: say nothing we cannot back.
+  return m ? m[1]!.trim() : 'unknown';
+}
+
+/**
+ * The H.264 encoder the build enabled. A core without its build record is taken to have x264,
+ * as every @ffmpeg/core build does: if it has not, FFmpeg names the missing encoder.
+ */
+function h264EncoderOf(record: string | null): H264Encoder | null {
+  if (record === null) return 'libx264';
+  const encoders = /^encoders \(\d+\): (.*)$/m.exec(record)?.[1]?.split(' ') ?? [];
+  return encoders.includes('libx264') ? 'libx264' : encoders.includes('libopenh264') ? 'libopenh264' : null;
 }
 
 export interface CoreDescription {
@@ -93,12 +114,8 @@ export function describeCore(files: CoreFiles): CoreDescription {
     const pkg = JSON.parse(readFileSync(join(dirname(dirname(dir)), 'package.json'), 'utf8')) as { version?: string };
     return { name: files.name, kind: files.kind, licence: files.licence, ffmpeg: `5.1.4 (@ffmpeg/core ${pkg.version ?? '?'})`, dir };
   }
-  let text = '';
-  try {
-    text = readFileSync(join(dir, 'BUILD_ENV.txt'), 'utf8');
-  } catch {
-    // A folder without its build record: report what the files alone say.
-  }
+  // A folder without its build record: report what the files alone say.
+  const text = buildRecord(dir) ?? '';
   const components: Record<string, string[]> = {};
   for (const m of text.matchAll(/^(\w+) \(\d+\): (.*)$/gm)) components[m[1]!] = m[2]!.split(' ').filter(Boolean);
   const ffmpeg = /^ffmpeg: (.+)$/m.exec(text)?.[1]?.trim() ?? 'unknown';

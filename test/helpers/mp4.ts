@@ -172,3 +172,13 @@ export function withMovieDuration(bytes: Uint8Array, timescale: number, duration
   view.setUint32(mvhd.body + 16, duration);
   return out;
 }
+
+/** The sync samples (1-based) of a progressive MP4's first track, from its `stss` (every sample when it has none). */
+export function syncSamples(bytes: Uint8Array): number[] | 'all' {
+  const stbl = path(bytes, ['moov', 'trak', 'mdia', 'minf', 'stbl']);
+  const stss = walk(bytes, stbl.body, stbl.end).find((b) => b.type === 'stss');
+  if (!stss) return 'all';
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const count = view.getUint32(stss.body + 4);
+  return Array.from({ length: count }, (_, i) => view.getUint32(stss.body + 8 + 4 * i));
+}

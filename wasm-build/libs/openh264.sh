@@ -2,6 +2,7 @@
 # OpenH264 (lgpl profile): Cisco's BSD-licensed H.264 encoder, in place of x264.
 source "$(dirname "$0")/../common.sh"
 cd "$(fresh_build_dir openh264)"
+apply_patches openh264
 # Its Makefile builds for a named OS; "linux" with emcc gives a plain static library, no asm.
 emmake make -j"$JOBS" OS=linux ARCH=wasm32 USE_ASM=No BUILDTYPE=Release \
   CC=emcc CXX=em++ AR=emar CFLAGS_OPT="$OPT_FLAGS" CFLAGS="$CFLAGS" CXXFLAGS="$CXXFLAGS" LDFLAGS="$LDFLAGS" \

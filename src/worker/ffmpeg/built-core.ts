@@ -18,7 +18,7 @@
  */
 import { createRequire } from 'node:module';
 import { InternalError } from '../../errors.js';
-import type { CoreFiles } from '../../util/core-files.js';
+import type { CoreLocation } from '../../model/protocol.js';
 import { printable } from '../../util/printable.js';
 import {
   type CoreExit,
@@ -81,7 +81,7 @@ export class BuiltCore implements FFmpegCore {
   private constructor(
     private readonly factory: BuiltFactory,
     readonly module: WebAssembly.Module,
-    readonly files: CoreFiles,
+    readonly files: CoreLocation,
     options: CoreOptions,
   ) {
     this.heapBudget = options.heapBudget;
@@ -89,7 +89,7 @@ export class BuiltCore implements FFmpegCore {
     this.parser = new LogRecordParser((record) => this.recordSink(record));
   }
 
-  static async create(module: WebAssembly.Module, options: CoreOptions, files: CoreFiles): Promise<BuiltCore> {
+  static async create(module: WebAssembly.Module, options: CoreOptions, files: CoreLocation): Promise<BuiltCore> {
     const factory = require(files.script) as BuiltFactory;
     if (typeof factory !== 'function') throw new InternalError(`FFmpeg core ${files.name}: ${files.script} does not export a factory`);
     const core = new BuiltCore(factory, module, files, options);

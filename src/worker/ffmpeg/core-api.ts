@@ -4,7 +4,7 @@
  */
 /// <reference path="../../types/webassembly.d.ts" />
 import { FFmpegError, InternalError, type SandcodecError } from '../../errors.js';
-import type { CoreFiles } from '../../util/core-files.js';
+import type { CoreLocation } from '../../model/protocol.js';
 import type { LogRecord } from './log.js';
 
 export interface EmscriptenFS {
@@ -48,7 +48,7 @@ export interface CoreOptions {
   /** Heap budget in bytes; growth past it is refused. Mutable per job via `setHeapBudget`. */
   heapBudget: number;
   /** Which core the module was compiled from (default: the engine's default core). */
-  core?: CoreFiles;
+  core?: CoreLocation;
 }
 
 export type RecordSink = (record: LogRecord) => void;
@@ -72,7 +72,7 @@ export interface FFmpegCore {
   /** The compiled module this core runs: what the build's fixed facts (its demuxers) are cached by. */
   readonly module: WebAssembly.Module;
   /** The files of the core. */
-  readonly files: CoreFiles;
+  readonly files: CoreLocation;
   /** Set when growth was refused during the current call. */
   readonly heapRefused: boolean;
   /** Why this core can no longer be trusted (FFmpeg trapped or aborted mid-run); undefined while sound. */

@@ -24,7 +24,7 @@
 /// <reference path="../../types/webassembly.d.ts" />
 import { createRequire } from 'node:module';
 import { InternalError, type SandcodecError } from '../../errors.js';
-import type { CoreFiles } from '../../util/core-files.js';
+import type { CoreLocation } from '../../model/protocol.js';
 import { printable } from '../../util/printable.js';
 import {
   type CoreExit,
@@ -131,7 +131,7 @@ export class StockCore implements FFmpegCore {
     private readonly raw: RawCore,
     options: CoreOptions,
     readonly module: WebAssembly.Module,
-    readonly files: CoreFiles,
+    readonly files: CoreLocation,
   ) {
     this.heapBudget = options.heapBudget;
     this.cancelFlag = options.cancelFlag;
@@ -156,7 +156,7 @@ export class StockCore implements FFmpegCore {
     });
   }
 
-  static async create(module: WebAssembly.Module, options: CoreOptions, files: CoreFiles): Promise<StockCore> {
+  static async create(module: WebAssembly.Module, options: CoreOptions, files: CoreLocation): Promise<StockCore> {
     const factory = loadFactory(files.script);
     let core: StockCore | undefined;
     const raw = await factory({
