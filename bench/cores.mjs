@@ -62,7 +62,13 @@ async function coreRun(files, module, args) {
 }
 
 const X264 = ['-threads', '1', '-i', '/in.mp4', '-an', '-c:v', 'libx264', '-preset', 'veryfast', '-threads', '1', '-f', 'null', '-'];
+// The same encode on x264's C functions (asm=0): what its SIMD128 kernels are worth, in one core.
+const X264_C = [...X264.slice(0, -2), '-x264-params', 'asm=0', '-f', 'null', '-'];
+const OPENH264 = ['-threads', '1', '-i', '/in.mp4', '-an', '-c:v', 'libopenh264', '-b:v', '2800000', '-threads', '1', '-f', 'null', '-'];
 const DECODE = ['-threads', '1', '-i', '/in.mp4', '-an', '-f', 'null', '-'];
+// A ladder rung's picture path: decode and a bicubic downscale; `-cpuflags 0` runs swscale's C code.
+const SCALE = ['-threads', '1', '-i', '/in.mp4', '-an', '-vf', 'scale=640:360:flags=bicubic', '-f', 'null', '-'];
+const SCALE_C = ['-cpuflags', '0', ...SCALE];
 
 function freshCommand(cmd, args) {
   const times = [];
@@ -105,18 +111,18 @@ for (const name of cores) {
 }
 
 /** Median of RUNS rounds, each round timing `fn(core)` once per core in turn. */
-async function alternating(label, fn) {
-  const times = Object.fromEntries(cores.map((c) => [c, []]));
+async function alternating(label, fn, which = cores) {
+  const times = Object.fromEntries(which.map((c) => [c, []]));
   for (let round = 0; round < RUNS; round++) {
-    for (const name of cores) {
+    for (const name of which) {
       globalThis.gc?.();
       const started = performance.now();
       await fn(name);
       times[name].push(performance.now() - started);
     }
   }
-  const medians = Object.fromEntries(cores.map((c) => [c, median(times[c])]));
-  log(`  ${label}: ${cores.map((c) => `${c} ${ms(medians[c])}`).join(', ')}`);
+  const medians = Object.fromEntries(which.map((c) => [c, median(times[c])]));
+  log(`  ${label}: ${which.map((c) => `${c} ${ms(medians[c])}`).join(', ')}`);
   return medians;
 }
 
@@ -141,11 +147,29 @@ for (const preset of AUDIO_PRESET_NAMES) {
 const loud = await alternating('loudness', (name) => engines[name].loudness({ path: music }));
 for (const name of cores) results[name].loudnessMs = loud[name];
 for (const e of Object.values(engines)) await e.close();
-const x264 = await alternating('x264', (name) => coreRun(results[name].files, modules[name], X264));
-const decode = await alternating('decode', (name) => coreRun(results[name].files, modules[name], DECODE));
+const withX264 = cores.filter((c) => results[c].files.h264Encoder === 'libx264');
+const withOpenH264 = cores.filter((c) => results[c].files.h264Encoder === 'libopenh264');
+const builtCores = cores.filter((c) => results[c].files.kind === 'built');
+const run = (args) => (name) => coreRun(results[name].files, modules[name], args);
+const x264 = await alternating('x264', run(X264), withX264);
+const x264C = await alternating(
+  'x264 asm=0',
+  run(X264_C),
+  withX264.filter((c) => builtCores.includes(c)),
+);
+const openh264 = await alternating('openh264', run(OPENH264), withOpenH264);
+const decode = await alternating('decode', run(DECODE));
+const scale = await alternating('decode + scale', run(SCALE));
+const scaleC = await alternating('decode + scale -cpuflags 0', run(SCALE_C), builtCores);
 for (const name of cores) {
-  results[name].x264Ms = x264[name];
-  results[name].decodeMs = decode[name];
+  Object.assign(results[name], {
+    x264Ms: x264[name],
+    x264CMs: x264C[name],
+    openh264Ms: openh264[name],
+    decodeMs: decode[name],
+    scaleMs: scale[name],
+    scaleCMs: scaleC[name],
+  });
 }
 
 // Native references, in the same run.
@@ -167,6 +191,7 @@ if (native) {
     });
   ref.x264Ms = (await nativeRun(X264)).ms;
   ref.decodeMs = (await nativeRun(DECODE)).ms;
+  ref.scaleMs = (await nativeRun(SCALE)).ms;
 }
 
 const names = Object.keys(results);
@@ -177,6 +202,14 @@ lines.push(
 );
 lines.push('');
 const header = ['', ...names, 'native'];
+/** A row of times, each with its ratio to native where there is one; — where a core cannot run it. */
+function timed(label, key, native) {
+  return [
+    label,
+    ...names.map((n) => (results[n][key] === undefined ? '—' : `${ms(results[n][key])}${native ? ` (${x(results[n][key] / native)})` : ''}`)),
+    ms(native),
+  ];
+}
 const rows = [
   ['wasm size (MB) / gzip', ...names.map((n) => `${(results[n].bytes / 1e6).toFixed(1)} / ${(results[n].gzip / 1e6).toFixed(1)}`), '—'],
   ['compile (ms)', ...names.map((n) => ms(results[n].compileMs)), '—'],
@@ -188,15 +221,19 @@ const rows = [
     ms(ref.presets?.[p]),
   ]),
   ['loudness scan (ms)', ...names.map((n) => ms(results[n].loudnessMs)), '—'],
+  timed('x264 720p veryfast, 1 thread (ms)', 'x264Ms', ref.x264Ms),
   [
-    'x264 720p veryfast, 1 thread (ms)',
-    ...names.map((n) => `${ms(results[n].x264Ms)}${ref.x264Ms ? ` (${x(results[n].x264Ms / ref.x264Ms)})` : ''}`),
-    ms(ref.x264Ms),
+    'x264 on its C functions (`asm=0`): SIMD128 speed-up',
+    ...names.map((n) => (results[n].x264CMs ? `${ms(results[n].x264CMs)} (${x(results[n].x264CMs / results[n].x264Ms)})` : '—')),
+    '—',
   ],
+  timed('OpenH264 720p at 2.8 Mbit/s, 1 thread (ms)', 'openh264Ms', undefined),
+  timed('H.264 720p decode, 1 thread (ms)', 'decodeMs', ref.decodeMs),
+  timed('decode + bicubic scale to 640x360 (ms)', 'scaleMs', ref.scaleMs),
   [
-    'H.264 720p decode, 1 thread (ms)',
-    ...names.map((n) => `${ms(results[n].decodeMs)}${ref.decodeMs ? ` (${x(results[n].decodeMs / ref.decodeMs)})` : ''}`),
-    ms(ref.decodeMs),
+    'the same on swscale’s C code (`-cpuflags 0`): SIMD128 speed-up',
+    ...names.map((n) => (results[n].scaleCMs ? `${ms(results[n].scaleCMs)} (${x(results[n].scaleCMs / results[n].scaleMs)})` : '—')),
+    '—',
   ],
 ];
 lines.push(table(header, rows));

@@ -296,6 +296,47 @@ describe.each(cores)('core %s', (name) => {
     expect(Math.abs(ours.length / theirs.length - 1)).toBeLessThan(0.05);
   });
 
+  it('runs its SIMD128 kernels bit-exact with their C versions: scaling noise and an x264 encode, either way the same bytes', async () => {
+    const files = resolveCore(name);
+    const module = await compileCore(files);
+    // Ten frames of noise: every filter tap sees extremes, which is where an overflow or a
+    // clip that differs from C would show.
+    const width = 320;
+    const height = 240;
+    const yuv = new Uint8Array(((width * height * 3) / 2) * 10);
+    let seed = 12345;
+    for (let i = 0; i < yuv.length; i++) {
+      seed = (seed * 1103515245 + 12345) >>> 0;
+      yuv[i] = seed >>> 24;
+    }
+    const run = async (args: string[]) => {
+      const core = await FFmpegCore.create(module, { cancelFlag: new Int32Array(new SharedArrayBuffer(4)), heapBudget: 512 * 1024 ** 2, core: files });
+      core.FS.writeFile('/in.yuv', yuv);
+      const lines: string[] = [];
+      core.setRecordSink((r) => lines.push(r.text));
+      const input = ['-f', 'rawvideo', '-pix_fmt', 'yuv420p', '-s', `${width}x${height}`, '-r', '10', '-i', '/in.yuv'];
+      const exit = core.exec(['-hide_banner', '-loglevel', 'info', ...args.slice(0, args.indexOf('--')), ...input, ...args.slice(args.indexOf('--') + 1)]);
+      expect(exit.code, lines.slice(-5).join('')).toBe(0);
+      return { bytes: core.FS.readFile('/out') as Uint8Array, log: lines.join('') };
+    };
+    const md5 = (b: Uint8Array) => createHash('md5').update(b).digest('hex');
+    // swscale: SIMD128 by default, C with -cpuflags 0.
+    for (const vf of ['scale=640:360:flags=bicubic', 'scale=160:90:flags=bicubic', 'scale=427:241:flags=lanczos', 'scale=200:150:flags=bilinear']) {
+      const out = ['--', '-vf', vf, '-f', 'rawvideo', '/out'];
+      const [simd, c] = [await run(out), await run(['-cpuflags', '0', ...out])];
+      expect(simd.bytes.length, vf).toBeGreaterThan(0);
+      expect(md5(simd.bytes), vf).toBe(md5(c.bytes));
+    }
+    if (files.h264Encoder !== 'libx264') return;
+    // x264: its SIMD128 functions, or its C ones with asm=0.
+    const enc = (params: string) => ['--', '-c:v', 'libx264', '-preset', 'veryfast', '-threads', '1', '-x264-params', params, '-f', 'rawvideo', '/out'];
+    const [simd, c] = [await run(enc('keyint=5')), await run(enc('keyint=5:asm=0'))];
+    expect(simd.log).toMatch(/using cpu capabilities: SIMD128/);
+    expect(c.log).toMatch(/using cpu capabilities: none!/);
+    expect(simd.bytes.length).toBeGreaterThan(10_000);
+    expect(md5(simd.bytes)).toBe(md5(c.bytes));
+  });
+
   it('decodes AV1 with dav1d', async () => {
     const probe = await engine.probe({ path: made('av1-64x64-1s.mp4') }, { decode: true });
     expect(probe.streams.map((s) => [s.codec, s.width, s.height])).toEqual([['av1', 64, 64]]);

@@ -36,8 +36,10 @@ const sources = readFileSync(join(root, 'sources.lock'), 'utf8')
 const ffversion = /FFMPEG_VERSION "(.*)"/.exec(readFileSync(join(ff, 'libavutil', 'ffversion.h'), 'utf8'))?.[1] ?? 'unknown';
 const sourceSums = readFileSync(join(root, 'sources.sha256'), 'utf8').trim().split('\n')
   .filter((l) => l.includes('.dsc') && !l.includes(profile === 'gpl' ? 'openh264_' : 'x264_'));
+// The patches this profile's build applied: FFmpeg's and its H.264 encoder's.
+const patched = ['ffmpeg', 'zlib', 'lame', 'ogg', 'vorbis', 'opus', 'webp', 'dav1d', profile === 'gpl' ? 'x264' : 'openh264'];
 const patches = readdirSync(join(root, 'patches'), { recursive: true })
-  .filter((p) => p.endsWith('.patch'))
+  .filter((p) => p.endsWith('.patch') && patched.includes(p.split(/[\\/]/)[0]))
   .sort()
   .map((p) => `${sha256(readFileSync(join(root, 'patches', p)))}  ${p}`);
 

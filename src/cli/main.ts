@@ -44,6 +44,12 @@ const COMMAND_RUNNERS: Record<CommandName, Command> = {
   version: versionCommand,
 };
 
+/**
+ * Commands whose call runs its jobs one after another: one worker serves them, and starting a
+ * second would only take CPU from the first while a short call (a probe) is starting up.
+ */
+const ONE_WORKER: ReadonlySet<CommandName> = new Set(['probe', 'transcode', 'ladder', 'loudness', 'normalize', 'peaks', 'resize', 'cover']);
+
 async function main(argv: string[]): Promise<number> {
   const json = wantsJson(argv);
   const verbose = argv.includes('--verbose') || argv.includes('-v');
@@ -75,7 +81,7 @@ async function main(argv: string[]): Promise<number> {
       signal: controller.signal,
       engine: () =>
         (engine ??= createEngine({
-          ...(common.workers !== undefined ? { workers: common.workers } : {}),
+          ...(common.workers !== undefined ? { workers: common.workers } : ONE_WORKER.has(invocation.command) ? { workers: 1 } : {}),
           ...(common.core !== undefined ? { core: common.core } : {}),
           limits: common.limits,
           sweepDirs: sweepDirsFor(invocation.values.output),

@@ -7,15 +7,15 @@
  * next job. (A built core takes a fresh wasm instance for every run anyway and lets the job's go
  * when the job ends: `endJob`.)
  */
-import { move, workerData } from 'piscina';
+import { workerData } from 'node:worker_threads';
 import { InternalError, SandcodecError, toErrorData } from '../errors.js';
 import type { WorkerEvent } from '../model/plan.js';
 import type { Task, TaskResult, WorkerInit } from '../model/protocol.js';
 import { FFmpegCore } from './ffmpeg/core.js';
 import { runPlan } from './ffmpeg/run-plan.js';
-import { runImagePlan } from './image/pipeline.js';
-import { AnalysisSink } from './sinks/analysis.js';
+import type { AnalysisSink } from './sinks/analysis.js';
 
+// Piscina hands the pool's workerData to each worker thread as the thread's own.
 const init = workerData as WorkerInit;
 const idleFlag = new Int32Array(new SharedArrayBuffer(4));
 let core: FFmpegCore | undefined;
@@ -37,15 +37,18 @@ export default async function runTask(task: Task): Promise<TaskResult> {
   try {
     emit({ type: 'started' });
     const acquired = await acquireCore(cancelFlag);
-    const analysis = task.plan.op === 'analyze' ? await AnalysisSink.create(task.plan.analysis) : undefined;
+    // The image pipeline and the analysis kernels load on a worker's first job that needs them:
+    // a worker that only probes or transcodes starts without them.
+    const analysis: AnalysisSink | undefined =
+      task.plan.op === 'analyze' ? await (await import('./sinks/analysis.js')).AnalysisSink.create(task.plan.analysis) : undefined;
     const ctx = { core: acquired.core, cancelFlag, emit, ...(analysis ? { analysis } : {}) };
-    const result = task.plan.op === 'image' ? runImagePlan(task.plan, ctx) : runPlan(task.plan, ctx);
+    const result = task.plan.op === 'image' ? (await import('./image/pipeline.js')).runImagePlan(task.plan, ctx) : runPlan(task.plan, ctx);
     if (analysis) result.analysis = analysis.finish();
     result.instantiateMs = acquired.instantiateMs;
     healthy = acquired.core.heapBytes <= init.recycleHeapBytes;
     const transfer = result.outputs.flatMap((o) => (o.bytes ? [o.bytes.buffer as ArrayBuffer] : []));
     if (result.analysis?.peaks) transfer.push(result.analysis.peaks.data.buffer as ArrayBuffer);
-    return markTransfer({ ok: true, result }, transfer);
+    return await markTransfer({ ok: true, result }, transfer);
   } catch (err) {
     return { ok: false, error: toErrorData(typed(err)) };
   } finally {
@@ -70,8 +73,10 @@ function typed(err: unknown): SandcodecError {
 }
 
 /** Hands output buffers to the main thread without copying them. */
-function markTransfer(value: TaskResult, buffers: ArrayBuffer[]): TaskResult {
+async function markTransfer(value: TaskResult, buffers: ArrayBuffer[]): Promise<TaskResult> {
   if (buffers.length === 0) return value;
+  // Piscina's module (its whole pool) loads on the first job that returns bytes, not at start-up.
+  const { move } = await import('piscina');
   const wrapper = {
     [Symbol.for('Piscina.transferable')]: buffers,
     [Symbol.for('Piscina.valueOf')]: value,

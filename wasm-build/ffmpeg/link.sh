@@ -3,7 +3,9 @@
 # wasm-build/dist/<profile>-<variant>/ffmpeg-core.{cjs,wasm}.
 source "$(dirname "$0")/../common.sh"
 FF="$OUT/build/ffmpeg"
-DIST="$BUILD_ROOT/dist/$PROFILE-$VARIANT"
+# CORE_DIR and EXTRA_LINK_FLAGS make a profiling build beside the committed core, e.g.
+# CORE_DIR=/tmp/prof EXTRA_LINK_FLAGS=--profiling-funcs (function names for node --cpu-prof).
+DIST="${CORE_DIR:-$BUILD_ROOT/dist/$PROFILE-$VARIANT}"
 [[ -f "$FF/libavcodec/libavcodec.a" ]] || { echo "build FFmpeg first (ffmpeg/build.sh)" >&2; exit 1; }
 cd "$FF"
 cp "$BUILD_ROOT/ffmpeg/ffmpeg-main.c" "$BUILD_ROOT/ffmpeg/ffprobe-main.c" fftools/
@@ -34,6 +36,7 @@ link_flags=(
   -sEXPORTED_FUNCTIONS=_ffmpeg_main,_ffprobe_main,_sandcodec_decode_totals,_malloc,_free
   -sEXPORTED_RUNTIME_METHODS=FS,stackSave,stackRestore
   --js-library "$BUILD_ROOT/glue/library.js"
+  ${EXTRA_LINK_FLAGS:-}
 )
 # OpenH264 sets thread attributes Emscripten's single-thread pthread stubs lack.
 if [[ "$PROFILE" == lgpl && "$VARIANT" == st ]]; then
