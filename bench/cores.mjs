@@ -63,7 +63,7 @@ async function coreRun(files, module, args) {
 
 const X264 = ['-threads', '1', '-i', '/in.mp4', '-an', '-c:v', 'libx264', '-preset', 'veryfast', '-threads', '1', '-f', 'null', '-'];
 // The same encode on x264's C functions (asm=0): what its SIMD128 kernels are worth, in one core.
-const X264_C = [...X264.slice(0, -2), '-x264-params', 'asm=0', '-f', 'null', '-'];
+const X264_C = [...X264.slice(0, -3), '-x264-params', 'asm=0', '-f', 'null', '-'];
 const OPENH264 = ['-threads', '1', '-i', '/in.mp4', '-an', '-c:v', 'libopenh264', '-b:v', '2800000', '-threads', '1', '-f', 'null', '-'];
 const DECODE = ['-threads', '1', '-i', '/in.mp4', '-an', '-f', 'null', '-'];
 // A ladder rung's picture path: decode and a bicubic downscale; `-cpuflags 0` runs swscale's C code.
