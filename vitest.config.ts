@@ -30,8 +30,8 @@ const kernelWasmFromDist = {
 // heavy: files run one at a time on a 2-core machine.
 export default defineConfig({
   test: {
-    testTimeout: 120_000,
-    hookTimeout: 120_000,
+    testTimeout: 600_000,
+    hookTimeout: 600_000,
     fileParallelism: false,
     pool: 'forks',
     projects: [

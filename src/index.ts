@@ -34,6 +34,7 @@ export type {
   StitchOptions,
   VideoTarget,
 } from './ops/package.js';
+export type { EncryptionKeyOption, EncryptionOptions, HlsAes128Options } from './ops/package-encryption.js';
 export type { PeaksOptions, Waveform } from './ops/peaks.js';
 export type { ProbeOptions } from './ops/probe.js';
 export type { SpriteOptions, ThumbnailOptions, ThumbnailResult } from './ops/thumbnails.js';

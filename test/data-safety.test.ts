@@ -26,7 +26,7 @@ beforeAll(async () => {
   dir = await makeTempDir();
   song = (await engine.generate({ kind: 'music', seconds: 3, preset: 'flac' })).bytes!;
   clip = (await engine.generateVideo({ seconds: 2, width: 320, height: 180, frameRate: 15 })).bytes!;
-}, 60_000);
+});
 
 afterAll(async () => {
   await engine?.close();

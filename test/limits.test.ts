@@ -177,13 +177,14 @@ describe('timeoutMs', () => {
     let progressed = false;
     const started = performance.now();
     const err = await rejection(
-      engine.generate({ kind: 'music', seconds: 3600, preset: 'flac', limits: { timeoutMs: 300 }, onProgress: () => (progressed = true) }),
+      // Long enough for the job to report progress on a slow machine; an hour of music takes minutes.
+      engine.generate({ kind: 'music', seconds: 3600, preset: 'flac', limits: { timeoutMs: 3000 }, onProgress: () => (progressed = true) }),
     );
     const settledMs = performance.now() - started;
     expect(err).toBeInstanceOf(TimeoutError);
     expect((err as TimeoutError).code).toBe('E_TIMEOUT');
     expect(progressed).toBe(true);
-    console.log(`timeoutMs 300: the call settled ${settledMs.toFixed(0)} ms after it was made`);
+    console.log(`timeoutMs 3000: the call settled ${settledMs.toFixed(0)} ms after it was made`);
     expect(engine.inFlight).toBe(0);
     await stillServes();
   });

@@ -120,7 +120,7 @@ describe('engine.normalize, policy gain', () => {
     expect(tags.REPLAYGAIN_TRACK_GAIN).toBe(`${(-18 - after.integrated!).toFixed(2)} dB`);
     expect(tags.REPLAYGAIN_TRACK_PEAK).toBe((10 ** (after.truePeak / 20)).toFixed(6));
     expect(r.tags).toEqual({ REPLAYGAIN_TRACK_GAIN: tags.REPLAYGAIN_TRACK_GAIN, REPLAYGAIN_TRACK_PEAK: tags.REPLAYGAIN_TRACK_PEAK });
-  }, 90_000);
+  });
 
   it('MP3 carries ReplayGain tags', async () => {
     const src = join(dir, 'sine-mp3.wav');
@@ -147,7 +147,7 @@ describe('engine.normalize, policy limit', () => {
     expect(r.gain).toBeGreaterThan(10);
     const probe = await engine.probe({ path: out }, { decode: true });
     expect(Math.abs(probe.decodedDuration! - 12)).toBeLessThan(0.05);
-  }, 90_000);
+  });
 
   it('through a lossy preset (Opus) too', async () => {
     const src = join(dir, 'peaky3.wav');
@@ -162,7 +162,7 @@ describe('engine.normalize, policy limit', () => {
     expect(tags.R128_TRACK_GAIN).toBe(String(Math.round((-23 - after.integrated!) * 256)));
     const decoded = await engine.probe({ path: out }, { decode: true });
     expect(Math.abs(decoded.decodedDuration! - 8)).toBeLessThan(0.05);
-  }, 90_000);
+  });
 });
 
 describe('engine.normalize, policy limit, real masters through lossy presets', () => {
@@ -178,7 +178,7 @@ describe('engine.normalize, policy limit, real masters through lossy presets', (
       const probe = await engine.probe({ path: out });
       const tags = { ...probe.tags, ...probe.streams[0]!.tags };
       expect(tags.REPLAYGAIN_TRACK_GAIN).toBe(`${(-18 - after.integrated!).toFixed(2)} dB`);
-    }, 90_000);
+    });
   }
 });
 
@@ -226,7 +226,7 @@ describe('engine.normalizeAlbum', () => {
       expect(t.REPLAYGAIN_ALBUM_GAIN).toBe(tags[0]!.REPLAYGAIN_ALBUM_GAIN);
       expect(t.REPLAYGAIN_TRACK_GAIN).toBe(`${(-18 - measured[i]!.integrated!).toFixed(2)} dB`);
     }
-  }, 90_000);
+  });
 });
 
 describe('engine.normalizeAlbum, policy limit through Opus', () => {
@@ -265,7 +265,7 @@ describe('engine.normalizeAlbum, policy limit through Opus', () => {
     const { existsSync } = await import('node:fs');
     expect(failing.some((f) => existsSync(f))).toBe(false);
     expect(existsSync(join(dir, 'album-fail'))).toBe(false);
-  }, 90_000);
+  });
 });
 
 describe('stale gain tags', () => {

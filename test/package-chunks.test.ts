@@ -90,7 +90,7 @@ beforeAll(async () => {
       limits: LIMITS,
     }).outputs[0]!.bytes!,
   );
-}, 180_000);
+});
 
 afterAll(async () => {
   await engine?.close();

@@ -3,7 +3,7 @@
  * script reads, the files on disk, and exit statuses of the error families.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT_STATUS } from '../dist/index.js';
@@ -12,8 +12,8 @@ import { makeTempDir, media, removeTempDir, repoRoot } from './helpers/media.js'
 const BIN = join(repoRoot, 'dist', 'cli', 'main.js');
 let dir: string;
 
-function sandcodec(args: string[]) {
-  const run = spawnSync(process.execPath, [BIN, ...args, '--workers', '1'], { cwd: repoRoot, encoding: 'utf8' });
+function sandcodec(args: string[], env: NodeJS.ProcessEnv = {}) {
+  const run = spawnSync(process.execPath, [BIN, ...args, '--workers', '1'], { cwd: repoRoot, encoding: 'utf8', env: { ...process.env, ...env } });
   return { status: run.status, stdout: run.stdout, stderr: run.stderr };
 }
 
@@ -68,6 +68,34 @@ describe('sandcodec package', () => {
     expect(refused.status).toBe(EXIT_STATUS.E_UNSUPPORTED);
     expect(JSON.parse(refused.stdout).error.code).toBe('E_UNSUPPORTED');
     expect(existsSync(join(dir, 'nope'))).toBe(false);
+  });
+
+  it('--encrypt cbcs with the key from the environment: a protected package, and the key never printed', () => {
+    const out = join(dir, 'protected');
+    const key = '00112233445566778899aabbccddeeff';
+    const input = media('audio', 'loop_amen.flac');
+    const common = ['package', input, '--audio-only', '--audio', 'aac-64', '--encrypt', 'cbcs', '--key-id', '0123456789abcdef0123456789abcdef'];
+    const run = sandcodec([...common, '-o', out, '--key', 'env:TEST_CONTENT_KEY', '--clear-lead', '0', '--pssh', 'clearkey,widevine'], {
+      TEST_CONTENT_KEY: key,
+    });
+    expect(run.status, run.stderr).toBe(0);
+    const init = readFileSync(join(out, 'aac-64', 'init.mp4'));
+    expect(init.includes(Buffer.from('enca'))).toBe(true);
+    expect(init.includes(Buffer.from('cbcs'))).toBe(true);
+    const mpd = readFileSync(join(out, 'manifest.mpd'), 'utf8');
+    expect(mpd).toContain('cenc:default_KID="01234567-89ab-cdef-0123-456789abcdef"');
+    expect(mpd).toContain('value="Widevine"');
+    expect(readFileSync(join(out, 'master.m3u8'), 'utf8')).toContain('#EXT-X-SESSION-KEY:METHOD=SAMPLE-AES,');
+    expect(run.stdout + run.stderr).not.toContain(key);
+    // A key of the wrong length is a usage error, naming the option and not the value; nothing is written.
+    const bad = sandcodec([...common, '-o', join(dir, 'bad-key'), '--key', key.slice(1)]);
+    expect(bad.status).toBe(EXIT_STATUS.E_OPTIONS);
+    expect(bad.stderr).toContain('encryption.keys[0].key');
+    expect(bad.stderr).not.toContain(key.slice(1));
+    expect(existsSync(join(dir, 'bad-key'))).toBe(false);
+    const unset = sandcodec([...common, '-o', join(dir, 'no-env'), '--key', 'env:NOT_SET_ANYWHERE']);
+    expect(unset.status).toBe(EXIT_STATUS.E_OPTIONS);
+    expect(unset.stderr).toContain('NOT_SET_ANYWHERE');
   });
 
   it('rejects a bad --format as a usage error', () => {

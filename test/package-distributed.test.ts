@@ -58,7 +58,7 @@ beforeAll(async () => {
   dir = await makeTempDir();
   source = join(dir, 'source.mp4');
   await engine.generateVideo({ seconds: 9, width: 640, height: 360, frameRate: 25, output: source });
-}, 120_000);
+});
 
 afterAll(async () => {
   await engine?.close();

@@ -52,7 +52,7 @@ beforeAll(async () => {
       jobs.set(file, { file, fps, source, result, checked: checkPackage(result, 1 / fps) });
     }),
   );
-}, 120_000);
+});
 
 afterAll(async () => {
   await engine?.close();

@@ -56,7 +56,7 @@ beforeAll(async () => {
   checked = checkPackage(pkg, 1 / FPS);
   audioChecked = checkPackage(audioPkg, undefined);
   lateChecked = checkPackage(late, 1 / FPS);
-}, 300_000);
+});
 
 afterAll(async () => {
   await engine?.close();

@@ -26,7 +26,7 @@ beforeAll(async () => {
   } finally {
     await engine.close();
   }
-}, 120_000);
+});
 
 afterAll(async () => {
   await removeTempDir(dir);

@@ -29,7 +29,7 @@ beforeAll(async () => {
       { outputDir: join(dir, 'mjpeg'), every: 0.5, width: 128, sprite: { columns: 2, rows: 2, width: 64 } },
     ),
   ]);
-}, 60_000);
+});
 
 afterAll(async () => {
   await engine?.close();

@@ -60,6 +60,13 @@ export const PACKAGE_FLAGS = {
   'segment-duration': { type: 'string' },
   'chunk-seconds': { type: 'string' },
   'audio-only': { type: 'boolean' },
+  encrypt: { type: 'string' },
+  'key-id': { type: 'string' },
+  key: { type: 'string' },
+  'clear-lead': { type: 'string' },
+  pssh: { type: 'string' },
+  'hls-aes128': { type: 'boolean' },
+  'key-uri': { type: 'string' },
 } as const;
 
 export const THUMBNAIL_FLAGS = {

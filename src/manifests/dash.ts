@@ -4,18 +4,36 @@
  * the measured segment durations. Video renditions share one AdaptationSet; audio gets one per
  * codec, since players do not switch codecs within a set.
  */
+import type { ManifestProtection } from './protection.js';
 import type { PackagedTrack } from './track.js';
 
 const iso = (seconds: number) => `PT${seconds.toFixed(3)}S`;
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;');
 
-export function mpd(video: PackagedTrack[], audio: PackagedTrack[]): string {
+/** `schemeIdUri` and `value` of each DRM system's ContentProtection (DASH-IF IOP). */
+const DASH_SYSTEMS: Readonly<Record<string, { uri: string; value: string }>> = {
+  clearkey: { uri: 'urn:uuid:e2719d58-a985-b3c9-781a-b030af78d30e', value: 'ClearKey1.0' },
+  widevine: { uri: 'urn:uuid:edef8ba9-79d6-4ace-a3c8-27dcd51d21ed', value: 'Widevine' },
+};
+
+/** The ContentProtection elements of an AdaptationSet: the scheme with its default KID, then one per DRM system. */
+function contentProtection(p: ManifestProtection, kind: PackagedTrack['kind'], indent: string): string[] {
+  return [
+    `${indent}<ContentProtection schemeIdUri="urn:mpeg:dash:mp4protection:2011" value="${p.scheme}" cenc:default_KID="${p.kids[kind]}"/>`,
+    ...p.pssh.map(
+      (s) =>
+        `${indent}<ContentProtection schemeIdUri="${DASH_SYSTEMS[s.system]!.uri}" value="${DASH_SYSTEMS[s.system]!.value}"><cenc:pssh>${s.box}</cenc:pssh></ContentProtection>`,
+    ),
+  ];
+}
+
+export function mpd(video: PackagedTrack[], audio: PackagedTrack[], protection?: ManifestProtection): string {
   const all = [...video, ...audio];
   const duration = Math.max(...all.map((t) => t.start + t.duration));
   const maxSegment = Math.max(...all.flatMap((t) => t.segments.map((s) => s.duration / t.timescale)));
   const out = [
     '<?xml version="1.0" encoding="UTF-8"?>',
-    `<MPD xmlns="urn:mpeg:dash:schema:mpd:2011" profiles="urn:mpeg:dash:profile:isoff-live:2011" type="static" mediaPresentationDuration="${iso(duration)}" minBufferTime="${iso(Math.ceil(maxSegment))}">`,
+    `<MPD xmlns="urn:mpeg:dash:schema:mpd:2011"${protection ? ' xmlns:cenc="urn:mpeg:cenc:2013"' : ''} profiles="urn:mpeg:dash:profile:isoff-live:2011" type="static" mediaPresentationDuration="${iso(duration)}" minBufferTime="${iso(Math.ceil(maxSegment))}">`,
     `  <Period id="0" start="PT0S">`,
   ];
   let setId = 0;
@@ -26,6 +44,7 @@ export function mpd(video: PackagedTrack[], audio: PackagedTrack[]): string {
     out.push(
       `    <AdaptationSet id="${setId++}" contentType="video" mimeType="video/mp4" segmentAlignment="true" startWithSAP="1" maxWidth="${maxW}" maxHeight="${maxH}"${fr ? ` frameRate="${frameRate(fr)}"` : ''} par="${par(video[0]!)}">`,
     );
+    if (protection) out.push(...contentProtection(protection, 'video', '      '));
     for (const v of video) {
       out.push(`      <Representation id="${esc(v.id)}" bandwidth="${v.bandwidth}" codecs="${v.codecs}" width="${v.width}" height="${v.height}" sar="1:1">`);
       out.push(...template(v, '        '), '      </Representation>');
@@ -39,6 +58,7 @@ export function mpd(video: PackagedTrack[], audio: PackagedTrack[]): string {
   }
   for (const tracks of byCodec.values()) {
     out.push(`    <AdaptationSet id="${setId++}" contentType="audio" mimeType="audio/mp4" segmentAlignment="true" startWithSAP="1">`);
+    if (protection) out.push(...contentProtection(protection, 'audio', '      '));
     for (const a of tracks) {
       out.push(`      <Representation id="${esc(a.id)}" bandwidth="${a.bandwidth}" codecs="${a.codecs}" audioSamplingRate="${a.sampleRate}">`);
       out.push(`        <AudioChannelConfiguration schemeIdUri="urn:mpeg:dash:23003:3:audio_channel_configuration:2011" value="${a.channels}"/>`);

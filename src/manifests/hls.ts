@@ -4,6 +4,7 @@
  * entries, one group each, and every video variant is listed once per audio group so its
  * `BANDWIDTH` counts the audio it plays with. Without video, the audio renditions are the variants.
  */
+import type { HlsProtection, ManifestProtection } from './protection.js';
 import type { PackagedTrack } from './track.js';
 
 const secs = (n: number) => n.toFixed(6);
@@ -15,7 +16,26 @@ export function targetDuration(track: PackagedTrack): number {
   return Math.max(1, Math.ceil(max));
 }
 
-export function mediaPlaylist(track: PackagedTrack): string {
+/** KEYFORMAT of each DRM system in HLS. */
+const KEYFORMATS: Readonly<Record<string, string>> = {
+  clearkey: 'org.w3.clearkey',
+  widevine: 'urn:uuid:edef8ba9-79d6-4ace-a3c8-27dcd51d21ed',
+};
+
+/** `EXT-X-KEY` (or `EXT-X-SESSION-KEY`) attributes, one list per DRM system or the AES-128 key. */
+function keyAttributes(p: HlsProtection, kind: PackagedTrack['kind'] | null): string[] {
+  if (p.kind === 'aes-128') return [`METHOD=AES-128,URI="${p.keyUri}"`];
+  return sampleAesKeys(p.protection, kind);
+}
+
+function sampleAesKeys(p: ManifestProtection, kind: PackagedTrack['kind'] | null): string[] {
+  // SAMPLE-AES is cbcs in fMP4; SAMPLE-AES-CTR is cenc.
+  const method = p.scheme === 'cbcs' ? 'SAMPLE-AES' : 'SAMPLE-AES-CTR';
+  const kid = kind ? `,KEYID=0x${p.kids[kind].replace(/-/g, '')}` : '';
+  return p.pssh.map((s) => `METHOD=${method},URI="data:text/plain;base64,${s.box}"${kid},KEYFORMAT="${KEYFORMATS[s.system]}",KEYFORMATVERSIONS="1"`);
+}
+
+export function mediaPlaylist(track: PackagedTrack, protection?: HlsProtection): string {
   const initName = track.init.slice(track.id.length + 1);
   const lines = [
     '#EXTM3U',
@@ -26,13 +46,24 @@ export function mediaPlaylist(track: PackagedTrack): string {
     '#EXT-X-INDEPENDENT-SEGMENTS',
     `#EXT-X-MAP:URI="${initName}"`,
   ];
-  for (const s of track.segments) lines.push(`#EXTINF:${secs(s.duration / track.timescale)},`, s.file);
+  let keyed = false;
+  for (const s of track.segments) {
+    // The init segment stays clear; keys apply from the first protected segment (after a clear lead).
+    const isProtected = protection?.kind === 'aes-128' || (protection !== undefined && s.encrypted !== false);
+    if (protection && isProtected && !keyed) {
+      lines.push(...keyAttributes(protection, track.kind).map((a) => `#EXT-X-KEY:${a}`));
+      keyed = true;
+    }
+    lines.push(`#EXTINF:${secs(s.duration / track.timescale)},`, s.file);
+  }
   lines.push('#EXT-X-ENDLIST', '');
   return lines.join('\n');
 }
 
-export function masterPlaylist(video: PackagedTrack[], audio: PackagedTrack[]): string {
+export function masterPlaylist(video: PackagedTrack[], audio: PackagedTrack[], protection?: HlsProtection): string {
   const lines = ['#EXTM3U', '#EXT-X-VERSION:7', '#EXT-X-INDEPENDENT-SEGMENTS'];
+  // Players can start licence requests before they load a media playlist.
+  if (protection) lines.push(...keyAttributes(protection, null).map((a) => `#EXT-X-SESSION-KEY:${a}`));
   if (video.length === 0) {
     for (const a of audio) {
       lines.push(`#EXT-X-STREAM-INF:BANDWIDTH=${a.bandwidth},AVERAGE-BANDWIDTH=${a.averageBandwidth},CODECS="${a.codecs}"`, a.playlist);

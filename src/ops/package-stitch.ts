@@ -10,8 +10,12 @@ import { join } from 'node:path';
 import { InputError } from '../errors.js';
 import { mpd } from '../manifests/dash.js';
 import { masterPlaylist, mediaPlaylist } from '../manifests/hls.js';
+import { type HlsProtection, manifestProtection } from '../manifests/protection.js';
 import { describeTrack, type PackagedTrack } from '../manifests/track.js';
+import type { TrackInfo } from '../packaging/bmff.js';
+import { protectTrack } from '../packaging/encrypt-track.js';
 import { NoFragmentsError, segmentFiles } from '../packaging/segmenter.js';
+import { encryptSegmentAes128, type PackageProtection } from './package-encryption.js';
 import type { PackageJob } from './package-plan.js';
 
 /** What a job wrote: one fragmented MP4 per rendition it encoded. */
@@ -50,9 +54,21 @@ export function partsByRendition(jobs: readonly PackageJob[], results: readonly 
 }
 
 /** One rendition's parts as a CMAF track in `dir/<id>/`. */
-export async function stitchTrack(dir: string, t: StitchTrack, parts: readonly string[], segmentDuration: number): Promise<PackagedTrack> {
+export async function stitchTrack(
+  dir: string,
+  t: StitchTrack,
+  parts: readonly string[],
+  segmentDuration: number,
+  protection: PackageProtection,
+): Promise<PackagedTrack> {
   await mkdir(join(dir, t.id));
-  const segmented = await segmentFiles(parts, { segmentDuration, dir: join(dir, t.id) }).catch((err: Error) => {
+  const { encryption, hlsAes128 } = protection;
+  const segmented = await segmentFiles(parts, {
+    segmentDuration,
+    dir: join(dir, t.id),
+    ...(encryption ? { protect: (track: TrackInfo, init: Uint8Array) => protectTrack(encryption, track, init) } : {}),
+    ...(hlsAes128 ? { wholeSegment: (n: number, bytes: Uint8Array) => encryptSegmentAes128(hlsAes128.key, n, bytes) } : {}),
+  }).catch((err: Error) => {
     // The encoder finished without a single fragment: the input held nothing it could decode.
     if (err instanceof NoFragmentsError) throw new InputError(`package: nothing was decoded from the input for the ${t.id} rendition`);
     throw new InputError(`package: the parts of the ${t.id} rendition do not make one track: ${err.message}`, {}, { cause: err });
@@ -64,10 +80,22 @@ export async function stitchTrack(dir: string, t: StitchTrack, parts: readonly s
 }
 
 /** The manifests of the stitched tracks, in `dir`. */
-export async function writeManifests(dir: string, formats: readonly string[], video: PackagedTrack[], audio: PackagedTrack[]): Promise<void> {
+export async function writeManifests(
+  dir: string,
+  formats: readonly string[],
+  video: PackagedTrack[],
+  audio: PackagedTrack[],
+  protection: PackageProtection,
+): Promise<void> {
+  const cenc = protection.encryption ? manifestProtection(protection.encryption) : undefined;
+  const hls: HlsProtection | undefined = cenc
+    ? { kind: 'cenc', protection: cenc }
+    : protection.hlsAes128
+      ? { kind: 'aes-128', keyUri: protection.hlsAes128.keyUri }
+      : undefined;
   if (formats.includes('hls')) {
-    for (const t of [...video, ...audio]) await writeFile(join(dir, t.playlist), mediaPlaylist(t));
-    await writeFile(join(dir, 'master.m3u8'), masterPlaylist(video, audio));
+    for (const t of [...video, ...audio]) await writeFile(join(dir, t.playlist), mediaPlaylist(t, hls));
+    await writeFile(join(dir, 'master.m3u8'), masterPlaylist(video, audio, hls));
   }
-  if (formats.includes('dash')) await writeFile(join(dir, 'manifest.mpd'), mpd(video, audio));
+  if (formats.includes('dash')) await writeFile(join(dir, 'manifest.mpd'), mpd(video, audio, cenc));
 }

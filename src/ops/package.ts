@@ -23,6 +23,7 @@ import type { WorkerEvent } from '../model/plan.js';
 import { PACKAGE_AUDIO, PACKAGE_AUDIO_NAMES, type PackageAudioPreset, rungSize, VIDEO_LADDER, VIDEO_RUNG_NAMES, type VideoRung } from '../model/presets.js';
 import type { ProbeResult, StreamInfo } from '../model/probe-result.js';
 import type { H264Encoder } from '../util/core-files.js';
+import { type EncryptionOptions, type HlsAes128Options, type PackageProtection, resolveEncryption, resolveHlsAes128 } from './package-encryption.js';
 import {
   audioJobPlan,
   defaultChunkSeconds,
@@ -74,6 +75,13 @@ export interface PackageOptions {
    * jobs per worker, at least 8 s). Chunks run at once on the engine's workers.
    */
   chunkSeconds?: number;
+  /**
+   * Common Encryption of every track (cenc or cbcs), with `pssh` boxes and manifest signalling
+   * for the DRM systems named. Runs on the stitched segments.
+   */
+  encryption?: EncryptionOptions;
+  /** Whole-segment AES-128 for HLS (`METHOD=AES-128`): HLS only, and not with `encryption`. */
+  hlsAes128?: HlsAes128Options;
 }
 
 export interface PackageResult {
@@ -105,9 +113,22 @@ export const PACKAGE_KEYS = [
   'x264Preset',
   'maxPixels',
   'chunkSeconds',
+  'encryption',
+  'hlsAes128',
 ] as const;
 /** `planPackage` takes the same options, without the output folder. */
 export const PLAN_KEYS = ['video', 'audio', 'segmentDuration', 'formats', 'audioOnly', 'x264Preset', 'maxPixels', 'chunkSeconds', 'workers'] as const;
+
+const NO_PROTECTION: PackageProtection = { encryption: null, hlsAes128: null };
+
+/** Checked against the tracks the package will have: a key for each kind, a codec each scheme supports. */
+function resolveProtection(
+  o: { encryption?: unknown; hlsAes128?: unknown },
+  tracks: { video: boolean; audio: readonly PackageAudioPreset[]; formats: readonly PackageFormat[] },
+): PackageProtection {
+  const encryption = resolveEncryption(o.encryption, tracks);
+  return { encryption, hlsAes128: resolveHlsAes128(o.hlsAes128, tracks.formats, encryption) };
+}
 
 /** `planPackage`'s options: the package's, and how many workers the jobs will be spread over. */
 export type PlanOptions = Omit<PackageOptions, 'outputDir' | 'overwrite'> & {
@@ -142,9 +163,10 @@ export interface ResolvedPackage {
   chunkSeconds: number | undefined;
 }
 
-export function resolvePackage(o: PackageOptions, encoder: H264Encoder | null): ResolvedPackage {
+export function resolvePackage(o: PackageOptions, encoder: H264Encoder | null): ResolvedPackage & { protection: PackageProtection } {
   v.path('outputDir', o.outputDir);
-  return resolvePlanOptions(o, encoder);
+  const r = resolvePlanOptions(o, encoder);
+  return { ...r, protection: resolveProtection(o, { video: r.video.length > 0, audio: r.audio, formats: r.formats }) };
 }
 
 /** The options of a plan, for an engine whose core encodes H.264 with `encoder`: everything but where the package goes. */
@@ -465,7 +487,12 @@ export async function runJobs(call: Call, input: ResolvedInput, plan: PackagePla
 }
 
 /** The stitch stage: every rendition's parts as CMAF tracks in `dir`, and the manifests. */
-export async function stitchInto(dir: string, plan: PackagePlan, results: readonly ChunkResult[]): Promise<{ video: PackagedTrack[]; audio: PackagedTrack[] }> {
+export async function stitchInto(
+  dir: string,
+  plan: PackagePlan,
+  results: readonly ChunkResult[],
+  protection: PackageProtection = NO_PROTECTION,
+): Promise<{ video: PackagedTrack[]; audio: PackagedTrack[] }> {
   const parts = partsByRendition(plan.jobs, results);
   const frameRate = plan.rate ? plan.rate.num / plan.rate.den : undefined;
   const video: PackagedTrack[] = [];
@@ -476,16 +503,23 @@ export async function stitchInto(dir: string, plan: PackagePlan, results: readon
         { id: t.id, kind: 'video', ...(frameRate ? { frameRate } : {}), nominalBitrate: t.bitrate },
         parts.get(t.id) ?? [],
         plan.segmentDuration,
+        protection,
       ),
     );
   }
   const audio: PackagedTrack[] = [];
   for (const p of plan.audio) {
     audio.push(
-      await stitchTrack(dir, { id: p.name, kind: 'audio', ...(p.bitrate ? { nominalBitrate: p.bitrate } : {}) }, parts.get(p.name) ?? [], plan.segmentDuration),
+      await stitchTrack(
+        dir,
+        { id: p.name, kind: 'audio', ...(p.bitrate ? { nominalBitrate: p.bitrate } : {}) },
+        parts.get(p.name) ?? [],
+        plan.segmentDuration,
+        protection,
+      ),
     );
   }
-  await writeManifests(dir, plan.formats, video, audio);
+  await writeManifests(dir, plan.formats, video, audio, protection);
   return { video, audio };
 }
 
@@ -515,7 +549,12 @@ export function packageResult(
 }
 
 /** `package`: plan, run every job on this engine's workers, stitch, all in one call. */
-export async function packageCall(call: Call, media: MediaInput, o: ResolvedPackage, workers: number): Promise<PackageResult> {
+export async function packageCall(
+  call: Call,
+  media: MediaInput,
+  o: ResolvedPackage & { protection: PackageProtection },
+  workers: number,
+): Promise<PackageResult> {
   const input = await call.input(media);
   const plan = await makePlan(call, input, o, workers);
   const dir = await call.outputs.dir(o.outputDir, 'outputDir', 'package');
@@ -526,7 +565,7 @@ export async function packageCall(call: Call, media: MediaInput, o: ResolvedPack
   const started = performance.now();
   const results = await runJobs(call, input, plan, work, workers);
   call.throwIfStopped();
-  const tracks = await stitchInto(dir.stagePath, plan, results);
+  const tracks = await stitchInto(dir.stagePath, plan, results, o.protection);
   await rm(work, { recursive: true });
   const elapsedMs = performance.now() - started;
   call.tracker.emit('package', 1, plan.source.duration ?? 0, undefined);
@@ -604,11 +643,21 @@ export interface StitchOptions {
   /** Folder the package goes to, as for `package`. */
   outputDir: string;
   overwrite?: boolean;
+  /** As for `package`: the keys are given to the stitch, never put in the plan. */
+  encryption?: EncryptionOptions;
+  hlsAes128?: HlsAes128Options;
 }
 
-export const STITCH_KEYS = ['outputDir', 'overwrite'] as const;
+export const STITCH_KEYS = ['outputDir', 'overwrite', 'encryption', 'hlsAes128'] as const;
 
-export function resolveStitch(plan: unknown, results: unknown, o: StitchOptions): { plan: PackagePlan; results: ChunkResult[]; outputDir: string } {
+export interface ResolvedStitch {
+  plan: PackagePlan;
+  results: ChunkResult[];
+  outputDir: string;
+  protection: PackageProtection;
+}
+
+export function resolveStitch(plan: unknown, results: unknown, o: StitchOptions): ResolvedStitch {
   const checked = checkPlan(plan);
   if (!Array.isArray(results)) throw new OptionsError('results', 'must be an array of the results of runChunk');
   results.forEach((r, i) => {
@@ -626,11 +675,13 @@ export function resolveStitch(plan: unknown, results: unknown, o: StitchOptions)
       );
     if (!ok) throw new OptionsError(`results[${i}]`, 'must be a result of runChunk ({ job, files: [{ rendition, path }] })');
   });
-  return { plan: checked, results: results as ChunkResult[], outputDir: v.path('outputDir', o.outputDir) };
+  const outputDir = v.path('outputDir', o.outputDir);
+  const protection = resolveProtection(o, { video: checked.video.length > 0, audio: checked.audio, formats: checked.formats });
+  return { plan: checked, results: results as ChunkResult[], outputDir, protection };
 }
 
 /** `stitch`: the package from the results of every job of a plan, wherever they ran. */
-export async function stitchCall(call: Call, r: { plan: PackagePlan; results: ChunkResult[]; outputDir: string }): Promise<PackageResult> {
+export async function stitchCall(call: Call, r: ResolvedStitch): Promise<PackageResult> {
   // Its renditions name folders and fill manifests: only a plan this engine makes from the
   // plan's own source and options is stitched.
   let again: PackagePlan | undefined;
@@ -647,7 +698,7 @@ export async function stitchCall(call: Call, r: { plan: PackagePlan; results: Ch
   const dir = await call.outputs.dir(r.outputDir, 'outputDir', 'package');
   await dir.claim(packageEntries(r.plan));
   const started = performance.now();
-  const tracks = await stitchInto(dir.stagePath, r.plan, r.results);
+  const tracks = await stitchInto(dir.stagePath, r.plan, r.results, r.protection);
   call.tracker.emit('stitch', 1, 0, undefined);
   return packageResult(r.plan, dir.finalPath, tracks, performance.now() - started);
 }

@@ -470,12 +470,25 @@ export function styp(): Uint8Array {
   );
 }
 
+/** What a fragment adds for Common Encryption: its sample entry, and the boxes that locate its `senc`. */
+export interface FragmentExtras {
+  /** 1-based index of the sample entry in `stsd` (a clear lead's fragments use the clear entry). */
+  descriptionIndex?: number;
+  /**
+   * Boxes for the end of the `traf` (`saiz`, `saio`, `senc`), built for a given `saio` offset:
+   * the offset from the start of the `moof` to the first entry of `senc`.
+   */
+  auxBoxes?: (saioOffset: number) => Uint8Array[];
+  /** Where the first `senc` entry sits inside the `auxBoxes` output, in bytes from its start. */
+  auxDataAt?: number;
+}
+
 /**
  * `moof` + `mdat` header for one fragment. Every sample carries its duration, size and flags;
  * composition offsets are written when any is non-zero (signed, trun version 1, when any is
  * negative). The caller appends the samples' data after the returned bytes.
  */
-export function fragmentHeader(sequence: number, trackId: number, baseDecodeTime: number, samples: readonly Sample[]): Uint8Array {
+export function fragmentHeader(sequence: number, trackId: number, baseDecodeTime: number, samples: readonly Sample[], extras: FragmentExtras = {}): Uint8Array {
   const withCto = samples.some((s) => s.cto !== 0);
   const signed = samples.some((s) => s.cto < 0);
   const perSample = 3 + (withCto ? 1 : 0);
@@ -492,20 +505,22 @@ export function fragmentHeader(sequence: number, trackId: number, baseDecodeTime
   const trunFlags = TRUN_DATA_OFFSET | TRUN_DURATION | TRUN_SIZE | TRUN_FLAGS | (withCto ? TRUN_CTO : 0);
   const tfdtBody = new Uint8Array(8);
   dv(tfdtBody).setBigUint64(0, BigInt(baseDecodeTime));
-  const build = (dataOffset: number) =>
-    box(
-      'moof',
-      fullBox('mfhd', 0, 0, u32s(sequence)),
-      box(
-        'traf',
-        fullBox('tfhd', 0, TFHD_DEFAULT_BASE_IS_MOOF, u32s(trackId)),
-        fullBox('tfdt', 1, 0, tfdtBody),
-        fullBox('trun', signed ? 1 : 0, trunFlags, u32s(samples.length, dataOffset), entries),
-      ),
-    );
-  const moofSize = build(0).byteLength;
+  const description = extras.descriptionIndex !== undefined && extras.descriptionIndex !== 1 ? extras.descriptionIndex : undefined;
+  const tfhd =
+    description === undefined
+      ? fullBox('tfhd', 0, TFHD_DEFAULT_BASE_IS_MOOF, u32s(trackId))
+      : fullBox('tfhd', 0, TFHD_DEFAULT_BASE_IS_MOOF | TFHD_DESCRIPTION_INDEX, u32s(trackId, description));
+  const build = (dataOffset: number, saioOffset: number) => {
+    const head = [tfhd, fullBox('tfdt', 1, 0, tfdtBody), fullBox('trun', signed ? 1 : 0, trunFlags, u32s(samples.length, dataOffset), entries)];
+    return box('moof', fullBox('mfhd', 0, 0, u32s(sequence)), box('traf', ...head, ...(extras.auxBoxes?.(saioOffset) ?? [])));
+  };
+  const draft = build(0, 0);
+  const moofSize = draft.byteLength;
+  // The aux boxes close the traf, which closes the moof: they end where the moof ends.
+  const auxSize = (extras.auxBoxes?.(0) ?? []).reduce((n, b) => n + b.byteLength, 0);
+  const saioOffset = extras.auxBoxes ? moofSize - auxSize + (extras.auxDataAt ?? 0) : 0;
   if (8 + dataSize > 0xffffffff) throw new Error('bmff: a segment of 4 GiB or more');
-  const moof = build(moofSize + 8);
+  const moof = build(moofSize + 8, saioOffset);
   const out = new Uint8Array(moof.byteLength + 8);
   out.set(moof);
   dv(out).setUint32(moof.byteLength, 8 + dataSize);

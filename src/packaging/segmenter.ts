@@ -15,6 +15,7 @@ import { type FileHandle, open, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { concatBytes } from '../util/bytes.js';
 import { fragmentHeader, NON_SYNC, readBoxHeader, readInit, readMoof, type Sample, sampleEntryOf, styp, type TrackInfo, withSingleEdit } from './bmff.js';
+import type { SegmentProtector } from './encrypt-track.js';
 
 export interface SegmentInfo {
   /** 1-based, as in the segment's file name and `$Number$`. */
@@ -25,6 +26,8 @@ export interface SegmentInfo {
   /** In the track's timescale. */
   duration: number;
   size: number;
+  /** Set when the track is protected: false for a segment of the clear lead. */
+  encrypted?: boolean;
 }
 
 export interface SegmentedTrack {
@@ -46,6 +49,10 @@ export interface SegmentOptions {
   initName?: string;
   /** `$Number$` is replaced by the segment number. */
   mediaPattern?: string;
+  /** Encrypts the track (Common Encryption): given its init segment, what to write instead and per segment. */
+  protect?: (track: TrackInfo, init: Uint8Array) => SegmentProtector;
+  /** Rewrites each finished media segment whole (AES-128 for HLS), given its number. */
+  wholeSegment?: (number: number, bytes: Uint8Array) => Uint8Array;
 }
 
 /** The file has an init segment at most: the encoder wrote no sample. */
@@ -115,28 +122,33 @@ async function segmentHandles(handles: readonly FileHandle[], options: SegmentOp
   let sampleEntry: Uint8Array | undefined;
   const segments: SegmentInfo[] = [];
   /** Samples waiting for their segment, with the part they are read from. */
-  let pending: { start: number; samples: Array<{ sample: Sample; fh: FileHandle }> } | undefined;
+  /** `slot`: the segment's place on the grid of segment boundaries (0 for the first), the same in every track. */
+  let pending: { start: number; slot: number; samples: Array<{ sample: Sample; fh: FileHandle }> } | undefined;
   let boundary = 0;
   let step = 0;
   let priming = 0;
   /** Where the next part's first sample goes on the output timeline (decode time, timescale). */
   let partStart = 0;
+  let protector: SegmentProtector | undefined;
 
   const flush = async () => {
     if (!pending || pending.samples.length === 0 || !track) return;
     const number = segments.length + 1;
     const file = pattern.replace('$Number$', String(number));
     const samples = pending.samples.map((s) => s.sample);
-    const header = fragmentHeader(number, track.trackId, pending.start, samples);
     const data = await readSamples(pending.samples);
+    const extras = protector?.segment(pending.slot * options.segmentDuration, samples, data) ?? {};
+    const header = fragmentHeader(number, track.trackId, pending.start, samples, extras);
     const prefix = styp();
-    const bytes = new Uint8Array(prefix.byteLength + header.byteLength + data.byteLength);
+    let bytes: Uint8Array = new Uint8Array(prefix.byteLength + header.byteLength + data.byteLength);
     bytes.set(prefix);
     bytes.set(header, prefix.byteLength);
     bytes.set(data, prefix.byteLength + header.byteLength);
+    if (options.wholeSegment) bytes = options.wholeSegment(number, bytes);
     await writeFile(join(options.dir, file), bytes);
     const duration = samples.reduce((n, s) => n + s.duration, 0);
-    segments.push({ number, file, start: pending.start, duration, size: bytes.byteLength });
+    const encrypted = protector ? { encrypted: extras.descriptionIndex !== 2 } : {};
+    segments.push({ number, file, start: pending.start, duration, size: bytes.byteLength, ...encrypted });
     pending = undefined;
   };
 
@@ -163,7 +175,9 @@ async function segmentHandles(handles: readonly FileHandle[], options: SegmentOp
           // Video drops its edit list (the B-frame delay goes into the composition offsets); audio
           // keeps the priming trim.
           priming = track.handler === 'vide' ? 0 : track.editMediaTime;
-          await writeFile(join(options.dir, initName), withSingleEdit(init, priming));
+          const edited = withSingleEdit(init, priming);
+          protector = options.protect?.(track, edited);
+          await writeFile(join(options.dir, initName), protector?.init ?? edited);
           step = Math.round(options.segmentDuration * track.timescale);
           // The first boundary is one segment in: a track's first segment starts with the track,
           // priming included.
@@ -194,8 +208,8 @@ async function segmentHandles(handles: readonly FileHandle[], options: SegmentOp
         // Half a frame of tolerance: a boundary that falls between two frames belongs to the later.
         if (pending && sync && shown + sample.duration / 2 >= boundary) await flush();
         if (!pending) {
-          pending = { start: out, samples: [] };
           while (boundary <= shown + sample.duration / 2) boundary += step;
+          pending = { start: out, slot: Math.round(boundary / step) - 1, samples: [] };
         }
         pending.samples.push({ sample, fh });
         dts += sample.duration;

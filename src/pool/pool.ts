@@ -47,6 +47,8 @@ export class JobPool {
   /** Places taken: reservations plus jobs that run outside one. */
   private pending = 0;
   private closed = false;
+  /** The terminate switch of every job on a worker now: closing the engine pulls them all. */
+  private readonly running = new Set<AbortController>();
 
   private constructor(
     private readonly piscina: Piscina<Task, TaskResult>,
@@ -116,6 +118,7 @@ export class JobPool {
     const cancelBuffer = new SharedArrayBuffer(4);
     const cancelFlag = new Int32Array(cancelBuffer);
     const kill = new AbortController();
+    this.running.add(kill);
     const channel = new MessageChannel();
     let started = false;
     let graceTimer: NodeJS.Timeout | undefined;
@@ -150,6 +153,7 @@ export class JobPool {
       if (!reply.ok) throw fromErrorData(reply.error);
       return reply.result;
     } finally {
+      this.running.delete(kill);
       clearTimeout(graceTimer);
       signal?.removeEventListener('abort', stop);
       channel.port1.close();
@@ -165,9 +169,14 @@ export class JobPool {
     return new InternalError(`the worker failed: ${(err as Error)?.message ?? String(err)}`, {}, { cause: err });
   }
 
+  /**
+   * Stops every job at once: running ones lose their worker (their calls end with E_CLOSED), queued
+   * ones never start. A job deep in a long encode would otherwise hold the close until it finished.
+   */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    for (const kill of this.running) kill.abort();
     await this.piscina.close({ force: true });
   }
 }

@@ -1,10 +1,13 @@
 /**
  * `sandcodec package IN -o DIR [--format hls|dash|both] [--ladder 1080p,720p,…] [--audio aac-128,…]
- * [--segment-duration 4] [--chunk-seconds 16] [--audio-only]`: CMAF segments with HLS and/or DASH manifests.
+ * [--segment-duration 4] [--chunk-seconds 16] [--audio-only] [--encrypt cenc|cbcs --key-id HEX --key HEX
+ * [--clear-lead S] [--pssh clearkey,widevine] | --hls-aes128 --key HEX --key-uri URI]`: CMAF segments
+ * with HLS and/or DASH manifests, clear or protected.
  */
 import { basename } from 'node:path';
 import { OptionsError } from '../../errors.js';
 import type { PackageFormat, PackageResult } from '../../ops/package.js';
+import type { EncryptionOptions, HlsAes128Options } from '../../ops/package-encryption.js';
 import { type CommandContext, callLimits, printJson, withProgress, writeOptions } from '../context.js';
 import { formatFactor, formatKbps, formatSeconds, table } from '../format.js';
 import { list, positive } from '../values.js';
@@ -15,10 +18,50 @@ function formats(value: unknown): PackageFormat[] {
   throw new OptionsError('--format', `must be hls, dash or both, got ${JSON.stringify(value)}`);
 }
 
+/** `--key HEX`, or `--key env:NAME` so the key stays out of the process list and shell history. */
+function keyValue(value: string): string {
+  if (!value.startsWith('env:')) return value;
+  const name = value.slice(4);
+  const key = process.env[name];
+  if (key === undefined) throw new OptionsError('--key', `names the environment variable ${name}, which is not set`);
+  return key;
+}
+
+/** The protection flags as the engine's `encryption` or `hlsAes128` option. */
+function protection(v: CommandContext['values']): { encryption?: EncryptionOptions; hlsAes128?: HlsAes128Options } {
+  const key = v.key === undefined ? undefined : keyValue(v.key as string);
+  if (v['hls-aes128']) {
+    if (v.encrypt !== undefined) throw new OptionsError('--hls-aes128', 'and --encrypt are two ways to protect a package: choose one');
+    if (key === undefined || v['key-uri'] === undefined) throw new OptionsError('--hls-aes128', 'needs --key and --key-uri');
+    return { hlsAes128: { key, keyUri: v['key-uri'] as string } };
+  }
+  if (v.encrypt === undefined) {
+    const stray = ['key-id', 'key', 'clear-lead', 'pssh', 'key-uri'].find((f) => v[f] !== undefined);
+    if (stray) throw new OptionsError(`--${stray}`, 'needs --encrypt cenc|cbcs (or --hls-aes128)');
+    return {};
+  }
+  if (v['key-id'] === undefined || key === undefined) throw new OptionsError('--encrypt', 'needs --key-id and --key');
+  return {
+    encryption: {
+      scheme: v.encrypt as EncryptionOptions['scheme'],
+      keys: [{ kid: v['key-id'] as string, key }],
+      ...(v['clear-lead'] !== undefined ? { clearLead: nonNegative('--clear-lead', v['clear-lead'] as string) } : {}),
+      ...(v.pssh !== undefined ? { systems: list('--pssh', v.pssh as string) as EncryptionOptions['systems'] } : {}),
+    },
+  };
+}
+
+function nonNegative(flag: string, value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n < 0) throw new OptionsError(flag, `must be a number of seconds, 0 or more, got ${JSON.stringify(value)}`);
+  return n;
+}
+
 export async function packageCommand(ctx: CommandContext): Promise<void> {
   const input = ctx.positionals[0]!;
   const v = ctx.values;
   const options = {
+    ...protection(v),
     outputDir: v.output as string,
     formats: formats(v.format),
     ...(v.ladder !== undefined ? { video: list('--ladder', v.ladder as string) } : {}),
