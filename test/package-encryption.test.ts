@@ -4,6 +4,7 @@
  * protected segment decrypts to the clear package's samples bit for bit (this package's own
  * decryptor), the FFmpeg core decrypts the cenc and cbcs tracks itself and decodes the same frames
  * and audio, and every box the players read (sinf, tenc, pssh, senc, saiz, saio) says what it must.
+ * The same parts also stitch under other segment names.
  */
 import { createDecipheriv, createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -330,6 +331,41 @@ describe('bad keys and options are refused before any work', () => {
     expect(err).toMatchObject({ code: 'E_OPTIONS' });
     expect(String((err as Error).message)).toMatch(message);
     expect(String((err as Error).message)).not.toContain(KEY.slice(2));
+    expect(existsSync(outputDir)).toBe(false);
+  });
+});
+
+describe('segment names', () => {
+  it('follow initTemplate and segmentTemplate in the files, the playlists and the MPD', async () => {
+    const named = await engine.stitch(plan, results, {
+      outputDir: join(dir, 'named'),
+      initTemplate: '$RepresentationID$-init.mp4',
+      segmentTemplate: '$RepresentationID$-$Number%05d$.m4s',
+    });
+    const t = trackOf(named, '360p');
+    expect(t.init).toBe('360p/360p-init.mp4');
+    expect(t.segments.map((s) => s.file).slice(0, 2)).toEqual(['360p-00001.m4s', '360p-00002.m4s']);
+    const c = trackOf(clear, '360p');
+    for (const [i, s] of t.segments.entries())
+      expect(await bytes(named, segmentPath(t, s.file))).toEqual(await bytes(clear, segmentPath(c, c.segments[i]!.file)));
+    const xml = await readFile(named.dash!, 'utf8');
+    expect(xml).toContain('initialization="360p/360p-init.mp4" media="360p/360p-$Number%05d$.m4s"');
+    const playlist = await readFile(join(named.outputDir, t.playlist), 'utf8');
+    expect(playlist).toContain('#EXT-X-MAP:URI="360p-init.mp4"');
+    expect(playlist).toContain('\n360p-00001.m4s\n');
+  });
+
+  it.each([
+    ['no $Number$', { segmentTemplate: 'seg.m4s' }, /segmentTemplate: must hold \$Number\$/],
+    ['a folder', { segmentTemplate: '../seg-$Number$.m4s' }, /segmentTemplate: may use letters/],
+    ['a hidden file', { initTemplate: '.init.mp4' }, /initTemplate: may use letters/],
+    ['an init name a segment could take', { initTemplate: 'seg-1.m4s' }, /initTemplate: "seg-1\.m4s" could also be a segment's name/],
+    ['the playlist', { initTemplate: 'playlist.m3u8' }, /initTemplate: would replace/],
+  ])('refuses %s before any work', async (_name, options, message) => {
+    const outputDir = join(dir, `bad-names-${Math.random().toString(36).slice(2)}`);
+    const err = await engine.stitch(plan, results, { outputDir, ...options }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'E_OPTIONS' });
+    expect(String((err as Error).message)).toMatch(message);
     expect(existsSync(outputDir)).toBe(false);
   });
 });

@@ -67,6 +67,8 @@ export const PACKAGE_FLAGS = {
   pssh: { type: 'string' },
   'hls-aes128': { type: 'boolean' },
   'key-uri': { type: 'string' },
+  'init-template': { type: 'string' },
+  'segment-template': { type: 'string' },
 } as const;
 
 export const THUMBNAIL_FLAGS = {

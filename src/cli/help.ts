@@ -15,7 +15,7 @@ const SUMMARY: Record<CommandName, string> = {
   demo: 'generate 30 s of music-like audio and encode the full ladder into DIR (default ./out)',
   resize: 'resize an image to OUT (.jpg, .png, .webp); --fit fill|contain|cover|inside|outside, --position centre|top|top-left|…, --kernel lanczos3|…',
   package:
-    'package IN for adaptive streaming into DIR: H.264 ladder (--ladder 1080p,720p,480p,360p) and audio (--audio aac-128,aac-64) as CMAF segments; --format hls|dash|both, --segment-duration S, --chunk-seconds S (video encoded in chunks of whole segments on every worker), --audio-only; --encrypt cenc|cbcs --key-id HEX --key HEX|env:NAME [--clear-lead S] [--pssh clearkey,widevine] for Common Encryption, or --hls-aes128 --key HEX|env:NAME --key-uri URI (HLS only)',
+    'package IN for adaptive streaming into DIR: H.264 ladder (--ladder 1080p,720p,480p,360p) and audio (--audio aac-128,aac-64) as CMAF segments; --format hls|dash|both, --segment-duration S, --chunk-seconds S (video encoded in chunks of whole segments on every worker), --audio-only, --segment-template "seg-$Number%05d$.m4s" and --init-template NAME ($RepresentationID$ allowed); --encrypt cenc|cbcs --key-id HEX --key HEX|env:NAME [--clear-lead S] [--pssh clearkey,widevine] for Common Encryption, or --hls-aes128 --key HEX|env:NAME --key-uri URI (HLS only)',
   thumbnails: 'write a poster, an image every --every S seconds (default 10) and storyboard sprites (--sprite 10x10 --width 160) with a WebVTT track into DIR',
   cover: 'write a cover-art set (default 640, 300, 64 px JPEG) of IN into DIR from one decode; --sizes 640,300,64',
 };

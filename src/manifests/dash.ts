@@ -71,7 +71,7 @@ export function mpd(video: PackagedTrack[], audio: PackagedTrack[], protection?:
 }
 
 function template(t: PackagedTrack, indent: string): string[] {
-  const media = `${t.id}/${t.segments[0]!.file.replace(/\d+(?=\.m4s$)/, '$Number$')}`;
+  const media = t.mediaTemplate;
   const lines = [
     `${indent}<SegmentTemplate timescale="${t.timescale}" initialization="${esc(t.init)}" media="${esc(media)}" startNumber="1">`,
     `${indent}  <SegmentTimeline>`,

@@ -13,6 +13,8 @@ export interface PackagedTrack {
   timescale: number;
   /** Paths relative to the output directory. */
   init: string;
+  /** The segments' path template, `$Number$` (or `$Number%0Nd$`) unfilled, as DASH's SegmentTemplate takes it. */
+  mediaTemplate: string;
   playlist: string;
   segments: SegmentInfo[];
   /** Seconds from the start of the presentation to the track's first presented sample. */
@@ -54,6 +56,7 @@ export function describeTrack(
     codecs: track.codecs,
     timescale: track.timescale,
     init: `${id}/${segmented.initFile}`,
+    mediaTemplate: `${id}/${segmented.mediaPattern}`,
     playlist: `${id}/playlist.m3u8`,
     segments,
     // The samples the edit trims are never shown: the first shown one presents at the first tfdt.

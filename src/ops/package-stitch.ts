@@ -14,6 +14,7 @@ import { type HlsProtection, manifestProtection } from '../manifests/protection.
 import { describeTrack, type PackagedTrack } from '../manifests/track.js';
 import type { TrackInfo } from '../packaging/bmff.js';
 import { protectTrack } from '../packaging/encrypt-track.js';
+import { DEFAULT_SEGMENT_NAMES, forRendition, type SegmentNames } from '../packaging/segment-names.js';
 import { NoFragmentsError, segmentFiles } from '../packaging/segmenter.js';
 import { encryptSegmentAes128, type PackageProtection } from './package-encryption.js';
 import type { PackageJob } from './package-plan.js';
@@ -60,12 +61,15 @@ export async function stitchTrack(
   parts: readonly string[],
   segmentDuration: number,
   protection: PackageProtection,
+  names: SegmentNames = DEFAULT_SEGMENT_NAMES,
 ): Promise<PackagedTrack> {
   await mkdir(join(dir, t.id));
   const { encryption, hlsAes128 } = protection;
   const segmented = await segmentFiles(parts, {
     segmentDuration,
     dir: join(dir, t.id),
+    initName: forRendition(names.init, t.id),
+    mediaPattern: forRendition(names.media, t.id),
     ...(encryption ? { protect: (track: TrackInfo, init: Uint8Array) => protectTrack(encryption, track, init) } : {}),
     ...(hlsAes128 ? { wholeSegment: (n: number, bytes: Uint8Array) => encryptSegmentAes128(hlsAes128.key, n, bytes) } : {}),
   }).catch((err: Error) => {

@@ -22,8 +22,10 @@ import type { PackagedTrack } from '../manifests/track.js';
 import type { WorkerEvent } from '../model/plan.js';
 import { PACKAGE_AUDIO, PACKAGE_AUDIO_NAMES, type PackageAudioPreset, rungSize, VIDEO_LADDER, VIDEO_RUNG_NAMES, type VideoRung } from '../model/presets.js';
 import type { ProbeResult, StreamInfo } from '../model/probe-result.js';
+import { DEFAULT_SEGMENT_NAMES, type SegmentNames } from '../packaging/segment-names.js';
 import type { H264Encoder } from '../util/core-files.js';
 import { type EncryptionOptions, type HlsAes128Options, type PackageProtection, resolveEncryption, resolveHlsAes128 } from './package-encryption.js';
+import { resolveSegmentNames } from './package-names.js';
 import {
   audioJobPlan,
   defaultChunkSeconds,
@@ -82,6 +84,13 @@ export interface PackageOptions {
   encryption?: EncryptionOptions;
   /** Whole-segment AES-128 for HLS (`METHOD=AES-128`): HLS only, and not with `encryption`. */
   hlsAes128?: HlsAes128Options;
+  /** Name of each rendition's init segment; may use `$RepresentationID$` (default `init.mp4`). */
+  initTemplate?: string;
+  /**
+   * Names of the media segments: `$Number$` or `$Number%05d$` once, `$RepresentationID$` at will
+   * (default `seg-$Number$.m4s`). Files stay in each rendition's folder.
+   */
+  segmentTemplate?: string;
 }
 
 export interface PackageResult {
@@ -115,6 +124,8 @@ export const PACKAGE_KEYS = [
   'chunkSeconds',
   'encryption',
   'hlsAes128',
+  'initTemplate',
+  'segmentTemplate',
 ] as const;
 /** `planPackage` takes the same options, without the output folder. */
 export const PLAN_KEYS = ['video', 'audio', 'segmentDuration', 'formats', 'audioOnly', 'x264Preset', 'maxPixels', 'chunkSeconds', 'workers'] as const;
@@ -163,10 +174,16 @@ export interface ResolvedPackage {
   chunkSeconds: number | undefined;
 }
 
-export function resolvePackage(o: PackageOptions, encoder: H264Encoder | null): ResolvedPackage & { protection: PackageProtection } {
+/** What only the stitch stage uses: never part of a plan. */
+export interface StitchSettings {
+  protection: PackageProtection;
+  names: SegmentNames;
+}
+
+export function resolvePackage(o: PackageOptions, encoder: H264Encoder | null): ResolvedPackage & StitchSettings {
   v.path('outputDir', o.outputDir);
   const r = resolvePlanOptions(o, encoder);
-  return { ...r, protection: resolveProtection(o, { video: r.video.length > 0, audio: r.audio, formats: r.formats }) };
+  return { ...r, protection: resolveProtection(o, { video: r.video.length > 0, audio: r.audio, formats: r.formats }), names: resolveSegmentNames(o) };
 }
 
 /** The options of a plan, for an engine whose core encodes H.264 with `encoder`: everything but where the package goes. */
@@ -491,8 +508,9 @@ export async function stitchInto(
   dir: string,
   plan: PackagePlan,
   results: readonly ChunkResult[],
-  protection: PackageProtection = NO_PROTECTION,
+  settings: StitchSettings = { protection: NO_PROTECTION, names: DEFAULT_SEGMENT_NAMES },
 ): Promise<{ video: PackagedTrack[]; audio: PackagedTrack[] }> {
+  const { protection, names } = settings;
   const parts = partsByRendition(plan.jobs, results);
   const frameRate = plan.rate ? plan.rate.num / plan.rate.den : undefined;
   const video: PackagedTrack[] = [];
@@ -504,6 +522,7 @@ export async function stitchInto(
         parts.get(t.id) ?? [],
         plan.segmentDuration,
         protection,
+        names,
       ),
     );
   }
@@ -516,6 +535,7 @@ export async function stitchInto(
         parts.get(p.name) ?? [],
         plan.segmentDuration,
         protection,
+        names,
       ),
     );
   }
@@ -549,12 +569,7 @@ export function packageResult(
 }
 
 /** `package`: plan, run every job on this engine's workers, stitch, all in one call. */
-export async function packageCall(
-  call: Call,
-  media: MediaInput,
-  o: ResolvedPackage & { protection: PackageProtection },
-  workers: number,
-): Promise<PackageResult> {
+export async function packageCall(call: Call, media: MediaInput, o: ResolvedPackage & StitchSettings, workers: number): Promise<PackageResult> {
   const input = await call.input(media);
   const plan = await makePlan(call, input, o, workers);
   const dir = await call.outputs.dir(o.outputDir, 'outputDir', 'package');
@@ -565,7 +580,7 @@ export async function packageCall(
   const started = performance.now();
   const results = await runJobs(call, input, plan, work, workers);
   call.throwIfStopped();
-  const tracks = await stitchInto(dir.stagePath, plan, results, o.protection);
+  const tracks = await stitchInto(dir.stagePath, plan, results, o);
   await rm(work, { recursive: true });
   const elapsedMs = performance.now() - started;
   call.tracker.emit('package', 1, plan.source.duration ?? 0, undefined);
@@ -646,15 +661,16 @@ export interface StitchOptions {
   /** As for `package`: the keys are given to the stitch, never put in the plan. */
   encryption?: EncryptionOptions;
   hlsAes128?: HlsAes128Options;
+  initTemplate?: string;
+  segmentTemplate?: string;
 }
 
-export const STITCH_KEYS = ['outputDir', 'overwrite', 'encryption', 'hlsAes128'] as const;
+export const STITCH_KEYS = ['outputDir', 'overwrite', 'encryption', 'hlsAes128', 'initTemplate', 'segmentTemplate'] as const;
 
-export interface ResolvedStitch {
+export interface ResolvedStitch extends StitchSettings {
   plan: PackagePlan;
   results: ChunkResult[];
   outputDir: string;
-  protection: PackageProtection;
 }
 
 export function resolveStitch(plan: unknown, results: unknown, o: StitchOptions): ResolvedStitch {
@@ -677,7 +693,7 @@ export function resolveStitch(plan: unknown, results: unknown, o: StitchOptions)
   });
   const outputDir = v.path('outputDir', o.outputDir);
   const protection = resolveProtection(o, { video: checked.video.length > 0, audio: checked.audio, formats: checked.formats });
-  return { plan: checked, results: results as ChunkResult[], outputDir, protection };
+  return { plan: checked, results: results as ChunkResult[], outputDir, protection, names: resolveSegmentNames(o) };
 }
 
 /** `stitch`: the package from the results of every job of a plan, wherever they ran. */
@@ -698,7 +714,7 @@ export async function stitchCall(call: Call, r: ResolvedStitch): Promise<Package
   const dir = await call.outputs.dir(r.outputDir, 'outputDir', 'package');
   await dir.claim(packageEntries(r.plan));
   const started = performance.now();
-  const tracks = await stitchInto(dir.stagePath, r.plan, r.results, r.protection);
+  const tracks = await stitchInto(dir.stagePath, r.plan, r.results, r);
   call.tracker.emit('stitch', 1, 0, undefined);
   return packageResult(r.plan, dir.finalPath, tracks, performance.now() - started);
 }

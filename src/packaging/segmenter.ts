@@ -4,7 +4,8 @@
  * `segmentDuration` (styp + moof + mdat, one fragment each). Boundaries are measured on the
  * samples' presentation times: video segments start on a sync sample at or after each boundary
  * (the encoder placed IDR frames there), audio ones on the first frame at or after it, so every
- * rendition of a ladder cuts at the same instants and drift never accumulates.
+ * rendition of a ladder cuts at the same instants and drift never accumulates. A last stretch
+ * shorter than half a segment joins the segment before it: no track ends on a sliver.
  * Timing follows CMAF: a track's start offset (the empty edit FFmpeg writes when a stream starts
  * after the others) moves into every `tfdt`; video composition offsets are shifted (signed, trun
  * version 1) so that each IDR frame presents at its decode time, with no B-frame delay; an audio
@@ -16,6 +17,7 @@ import { join } from 'node:path';
 import { concatBytes } from '../util/bytes.js';
 import { fragmentHeader, NON_SYNC, readBoxHeader, readInit, readMoof, type Sample, sampleEntryOf, styp, type TrackInfo, withSingleEdit } from './bmff.js';
 import type { SegmentProtector } from './encrypt-track.js';
+import { DEFAULT_SEGMENT_NAMES, segmentName } from './segment-names.js';
 
 export interface SegmentInfo {
   /** 1-based, as in the segment's file name and `$Number$`. */
@@ -33,6 +35,8 @@ export interface SegmentInfo {
 export interface SegmentedTrack {
   track: TrackInfo;
   initFile: string;
+  /** The segments' file name template, `$Number…$` unfilled. */
+  mediaPattern: string;
   initSize: number;
   segments: SegmentInfo[];
   /** Sum of the segments' durations, in the track's timescale. */
@@ -47,7 +51,7 @@ export interface SegmentOptions {
   /** Directory the segments go to. */
   dir: string;
   initName?: string;
-  /** `$Number$` is replaced by the segment number. */
+  /** `$Number$` (or `$Number%05d$`) is replaced by the segment number. */
   mediaPattern?: string;
   /** Encrypts the track (Common Encryption): given its init segment, what to write instead and per segment. */
   protect?: (track: TrackInfo, init: Uint8Array) => SegmentProtector;
@@ -61,9 +65,6 @@ export class NoFragmentsError extends Error {
     super('the rendition holds no fragments');
   }
 }
-
-export const INIT_NAME = 'init.mp4';
-export const MEDIA_PATTERN = 'seg-$Number$.m4s';
 
 export async function segmentFile(path: string, options: SegmentOptions): Promise<SegmentedTrack> {
   return segmentFiles([path], options);
@@ -115,8 +116,8 @@ async function* topLevel(fh: FileHandle): AsyncGenerator<{ type: string; start: 
 }
 
 async function segmentHandles(handles: readonly FileHandle[], options: SegmentOptions): Promise<SegmentedTrack> {
-  const initName = options.initName ?? INIT_NAME;
-  const pattern = options.mediaPattern ?? MEDIA_PATTERN;
+  const initName = options.initName ?? DEFAULT_SEGMENT_NAMES.init;
+  const pattern = options.mediaPattern ?? DEFAULT_SEGMENT_NAMES.media;
   /** The output track: the first part's. */
   let track: TrackInfo | undefined;
   let sampleEntry: Uint8Array | undefined;
@@ -131,14 +132,22 @@ async function segmentHandles(handles: readonly FileHandle[], options: SegmentOp
   let partStart = 0;
   let protector: SegmentProtector | undefined;
 
-  const flush = async () => {
-    if (!pending || pending.samples.length === 0 || !track) return;
+  type Pending = NonNullable<typeof pending>;
+  /**
+   * A finished segment held back until the next one is known: a track's tail shorter than half a
+   * segment (one AAC frame past the video's end, say) joins it instead of becoming a sliver that
+   * some players stop before. Holds sample positions only; the data is read when it is written.
+   */
+  let held: Pending | undefined;
+
+  const write = async (segment: Pending) => {
+    if (!track) return;
     const number = segments.length + 1;
-    const file = pattern.replace('$Number$', String(number));
-    const samples = pending.samples.map((s) => s.sample);
-    const data = await readSamples(pending.samples);
-    const extras = protector?.segment(pending.slot * options.segmentDuration, samples, data) ?? {};
-    const header = fragmentHeader(number, track.trackId, pending.start, samples, extras);
+    const file = segmentName(pattern, number);
+    const samples = segment.samples.map((s) => s.sample);
+    const data = await readSamples(segment.samples);
+    const extras = protector?.segment(segment.slot * options.segmentDuration, samples, data) ?? {};
+    const header = fragmentHeader(number, track.trackId, segment.start, samples, extras);
     const prefix = styp();
     let bytes: Uint8Array = new Uint8Array(prefix.byteLength + header.byteLength + data.byteLength);
     bytes.set(prefix);
@@ -148,7 +157,19 @@ async function segmentHandles(handles: readonly FileHandle[], options: SegmentOp
     await writeFile(join(options.dir, file), bytes);
     const duration = samples.reduce((n, s) => n + s.duration, 0);
     const encrypted = protector ? { encrypted: extras.descriptionIndex !== 2 } : {};
-    segments.push({ number, file, start: pending.start, duration, size: bytes.byteLength, ...encrypted });
+    segments.push({ number, file, start: segment.start, duration, size: bytes.byteLength, ...encrypted });
+  };
+
+  /** Ends the pending segment; `last`: no sample follows it. */
+  const flush = async (last = false) => {
+    if (!pending || pending.samples.length === 0 || !track) return;
+    const length = pending.samples.reduce((n, s) => n + s.sample.duration, 0);
+    if (last && held && length < step / 2) {
+      held.samples.push(...pending.samples);
+    } else {
+      if (held) await write(held);
+      held = pending;
+    }
     pending = undefined;
   };
 
@@ -218,11 +239,12 @@ async function segmentHandles(handles: readonly FileHandle[], options: SegmentOp
     }
     if (expectedNext !== undefined) partStart += expectedNext - dtsBase + (part === 0 ? track!.startOffset : 0);
   }
-  await flush();
+  await flush(true);
+  if (held) await write(held);
   if (!track) throw new NoFragmentsError();
   const { size: initSize } = await stat(join(options.dir, initName));
   const duration = segments.reduce((n, s) => n + s.duration, 0);
-  return { track, initFile: initName, initSize, segments, duration, priming };
+  return { track, initFile: initName, mediaPattern: pattern, initSize, segments, duration, priming };
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {

@@ -69,6 +69,8 @@ export async function packageCommand(ctx: CommandContext): Promise<void> {
     ...(v['segment-duration'] !== undefined ? { segmentDuration: positive('--segment-duration', v['segment-duration'] as string) } : {}),
     ...(v['chunk-seconds'] !== undefined ? { chunkSeconds: positive('--chunk-seconds', v['chunk-seconds'] as string) } : {}),
     ...(v['audio-only'] ? { audioOnly: true } : {}),
+    ...(v['init-template'] !== undefined ? { initTemplate: v['init-template'] as string } : {}),
+    ...(v['segment-template'] !== undefined ? { segmentTemplate: v['segment-template'] as string } : {}),
   };
   const engine = await ctx.engine();
   const result = await withProgress(ctx, 'package', (progress) =>
