@@ -69,8 +69,8 @@ export function protectInit(init: Uint8Array, t: TrackEncryption, options: { kee
     const entries = children(init, stsd.payload + 8, stsd.end);
     if (entries.length !== 1) throw new Error(`cenc: expected one sample entry, found ${entries.length}`);
     const entry = entries[0]!;
-    const handlerKind = ['avc1', 'avc3', 'hvc1', 'hev1'].includes(entry.type) ? 'encv' : 'enca';
-    const encrypted = box(handlerKind, init.subarray(entry.payload, entry.end), sinfBox(entry.type, t));
+    const entryType = ['avc1', 'avc3', 'hvc1', 'hev1'].includes(entry.type) ? 'encv' : 'enca';
+    const encrypted = box(entryType, init.subarray(entry.payload, entry.end), sinfBox(entry.type, t));
     const list = options.keepClearEntry ? [encrypted, slice(entry)] : [encrypted];
     return fullBox('stsd', 0, 0, u32(list.length), ...list);
   };

@@ -122,8 +122,10 @@ async function segmentHandles(handles: readonly FileHandle[], options: SegmentOp
   let track: TrackInfo | undefined;
   let sampleEntry: Uint8Array | undefined;
   const segments: SegmentInfo[] = [];
-  /** Samples waiting for their segment, with the part they are read from. */
-  /** `slot`: the segment's place on the grid of segment boundaries (0 for the first), the same in every track. */
+  /**
+   * Samples waiting for their segment, with the part they are read from; `slot` is the segment's
+   * place on the grid of segment boundaries (0 for the first), the same in every track.
+   */
   let pending: { start: number; slot: number; samples: Array<{ sample: Sample; fh: FileHandle }> } | undefined;
   let boundary = 0;
   let step = 0;

@@ -23,7 +23,7 @@
  *  - nothing at all was decoded.
  * Otherwise it succeeds, concealed errors and all; the counts go in the result's log.
  */
-import { FFmpegError, InputError, type SandcodecError, UnsupportedError } from '../../errors.js';
+import { FFmpegError, InputError, LimitError, type SandcodecError, UnsupportedError } from '../../errors.js';
 import { refusedFormatError } from './formats.js';
 import { type LogRecord, LogTail } from './log.js';
 
@@ -64,6 +64,8 @@ export class RunWatch {
   private unmixable: { channels: string; to: string } | undefined;
   private inputFailure: LogRecord | undefined;
   private firstError: LogRecord | undefined;
+  /** FFmpeg refused an allocation (ENOMEM) that the heap budget never saw: a size the input stated. */
+  private outOfMemory: LogRecord | undefined;
   private lastComponentError: LogRecord | undefined;
   /** The component error printed just before the first decode error: the decoder's reason. */
   private decoderError: LogRecord | undefined;
@@ -129,6 +131,7 @@ export class RunWatch {
     if (text.startsWith('Error while opening decoder for input stream')) this.inputFailure ??= record;
     // No frame ever came out of an input stream FFmpeg could not work out (its demuxer said why).
     if (/^Cannot determine format of input stream \d+:\d+ after EOF/.test(text)) this.inputFailure ??= record;
+    if (/Out of memory$/.test(text)) this.outOfMemory ??= record;
     if (severe) this.firstError ??= record;
   }
 
@@ -161,6 +164,11 @@ export class RunWatch {
     // Nothing but a demuxer complained: the file, not our arguments, stopped the run.
     if (this.firstError?.component && this.isDemuxer(this.firstError.component)) {
       return new InputError(`${phase}: the input is not readable media: ${describe(this.firstError)}`, details);
+    }
+    // An allocation larger than FFmpeg allows (a damaged header stating a huge picture): the
+    // input asked for more memory than a job may have.
+    if (this.outOfMemory) {
+      return new LimitError('maxHeapBytes', `${phase}: the input asked for more memory than a job may allocate (${describe(this.outOfMemory)})`, details);
     }
     const why = this.firstError ? describe(this.firstError) : `exit status ${code}`;
     return new FFmpegError(`${phase}: FFmpeg failed: ${why}`, details);
