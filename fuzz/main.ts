@@ -25,6 +25,8 @@ const USAGE = `usage: npm run fuzz -- [options]
   --ops a,b           operations to drive (default all: ${OP_NAMES.join(', ')})
   --mutators a,b      mutators to use (default all: ${MUTATOR_NAMES.join(', ')})
   --corpus DIR        seed files (default test/fixtures; 'none': generated seeds only)
+  --corpus-exclude P  leave out corpus files whose path starts with P (comma-separated): replays a
+                      case recorded before those fixtures were added
   --workers N         engine worker threads (default 2)
   --concurrency N     cases running at once (default: workers)
   --timeout-ms N      limits.timeoutMs of each job of a case (default 15000)
@@ -92,6 +94,9 @@ function parseArgs(argv: string[]): Cli {
         config.corpus = dir === 'none' ? null : dir;
         break;
       }
+      case '--corpus-exclude':
+        config.corpusExclude = takes().split(',').filter((p) => p !== '');
+        break;
       case '--workers':
         config.workers = int(flag, takes(), 1);
         break;
@@ -149,7 +154,8 @@ function parseArgs(argv: string[]): Cli {
 /** The command that rebuilds one case: the corpus and the mutator set decide what a case draws. */
 function replayCommand(config: FuzzConfig): string {
   const mutators = config.mutators.length === MUTATOR_NAMES.length ? '' : ` --mutators ${config.mutators.join(',')}`;
-  return `npm run fuzz -- --corpus ${config.corpus ?? 'none'}${mutators} --timeout-ms ${config.timeoutMs} --replay ID`;
+  const exclude = config.corpusExclude?.length ? ` --corpus-exclude ${config.corpusExclude.join(',')}` : '';
+  return `npm run fuzz -- --corpus ${config.corpus ?? 'none'}${exclude}${mutators} --timeout-ms ${config.timeoutMs} --replay ID`;
 }
 
 /** Replays one case alone, under the supervisor too (a case that kills its process is reported, not lost). */

@@ -169,7 +169,9 @@ describe('past findings, replayed', () => {
     [4, 8851, 'ladder', 'E_INPUT_INVALID'],
     [5, 1390, 'resize', 'E_UNSUPPORTED'],
   ];
-  it('finds nothing in them', { timeout: 300_000 }, async () => {
+  // Fixtures added after these were recorded: without them the corpus, and so each case, is as it was.
+  const addedSince = ['made/h264-'];
+  it('finds nothing in them', async () => {
     for (const seed of [1, 2, 4, 5]) {
       const cases = past.filter((p) => p[0] === seed);
       const run = await runFuzz({
@@ -178,6 +180,7 @@ describe('past findings, replayed', () => {
         cases: cases.length,
         only: cases.map(([, index, op]) => ({ index, op })),
         corpus,
+        corpusExclude: addedSince,
         workers: 2,
         concurrency: 2,
         timeoutMs: 15_000,
