@@ -95,7 +95,9 @@ function parseArgs(argv: string[]): Cli {
         break;
       }
       case '--corpus-exclude':
-        config.corpusExclude = takes().split(',').filter((p) => p !== '');
+        config.corpusExclude = takes()
+          .split(',')
+          .filter((p) => p !== '');
         break;
       case '--workers':
         config.workers = int(flag, takes(), 1);

@@ -69,6 +69,7 @@ export const PACKAGE_FLAGS = {
   'key-uri': { type: 'string' },
   'init-template': { type: 'string' },
   'segment-template': { type: 'string' },
+  'single-file': { type: 'boolean' },
 } as const;
 
 export const THUMBNAIL_FLAGS = {

@@ -31,9 +31,11 @@ export function mpd(video: PackagedTrack[], audio: PackagedTrack[], protection?:
   const all = [...video, ...audio];
   const duration = Math.max(...all.map((t) => t.start + t.duration));
   const maxSegment = Math.max(...all.flatMap((t) => t.segments.map((s) => s.duration / t.timescale)));
+  // One file per track, indexed by its sidx, is the on-demand profile's addressing.
+  const profile = all.every((t) => t.ranges) ? 'urn:mpeg:dash:profile:isoff-on-demand:2011' : 'urn:mpeg:dash:profile:isoff-live:2011';
   const out = [
     '<?xml version="1.0" encoding="UTF-8"?>',
-    `<MPD xmlns="urn:mpeg:dash:schema:mpd:2011"${protection ? ' xmlns:cenc="urn:mpeg:cenc:2013"' : ''} profiles="urn:mpeg:dash:profile:isoff-live:2011" type="static" mediaPresentationDuration="${iso(duration)}" minBufferTime="${iso(Math.ceil(maxSegment))}">`,
+    `<MPD xmlns="urn:mpeg:dash:schema:mpd:2011"${protection ? ' xmlns:cenc="urn:mpeg:cenc:2013"' : ''} profiles="${profile}" type="static" mediaPresentationDuration="${iso(duration)}" minBufferTime="${iso(Math.ceil(maxSegment))}">`,
     `  <Period id="0" start="PT0S">`,
   ];
   let setId = 0;
@@ -71,6 +73,15 @@ export function mpd(video: PackagedTrack[], audio: PackagedTrack[], protection?:
 }
 
 function template(t: PackagedTrack, indent: string): string[] {
+  if (t.ranges) {
+    const range = ([first, last]: [number, number]) => `${first}-${last}`;
+    return [
+      `${indent}<BaseURL>${esc(t.init)}</BaseURL>`,
+      `${indent}<SegmentBase timescale="${t.timescale}" indexRange="${range(t.ranges.index)}" indexRangeExact="true">`,
+      `${indent}  <Initialization range="${range(t.ranges.init)}"/>`,
+      `${indent}</SegmentBase>`,
+    ];
+  }
   const media = t.mediaTemplate;
   const lines = [
     `${indent}<SegmentTemplate timescale="${t.timescale}" initialization="${esc(t.init)}" media="${esc(media)}" startNumber="1">`,

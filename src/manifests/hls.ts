@@ -44,7 +44,7 @@ export function mediaPlaylist(track: PackagedTrack, protection?: HlsProtection):
     '#EXT-X-MEDIA-SEQUENCE:1',
     '#EXT-X-PLAYLIST-TYPE:VOD',
     '#EXT-X-INDEPENDENT-SEGMENTS',
-    `#EXT-X-MAP:URI="${initName}"`,
+    track.ranges ? `#EXT-X-MAP:URI="${initName}",BYTERANGE="${byteRange(track.ranges.init)}"` : `#EXT-X-MAP:URI="${initName}"`,
   ];
   let keyed = false;
   for (const s of track.segments) {
@@ -54,7 +54,10 @@ export function mediaPlaylist(track: PackagedTrack, protection?: HlsProtection):
       lines.push(...keyAttributes(protection, track.kind).map((a) => `#EXT-X-KEY:${a}`));
       keyed = true;
     }
-    lines.push(`#EXTINF:${secs(s.duration / track.timescale)},`, s.file);
+    lines.push(`#EXTINF:${secs(s.duration / track.timescale)},`);
+    // Single-file mode: each segment is a range of the one file (its sidx is skipped, unused here).
+    if (s.offset !== undefined) lines.push(`#EXT-X-BYTERANGE:${s.size}@${s.offset}`);
+    lines.push(s.file);
   }
   lines.push('#EXT-X-ENDLIST', '');
   return lines.join('\n');
@@ -90,6 +93,11 @@ export function masterPlaylist(video: PackagedTrack[], audio: PackagedTrack[], p
     }
   }
   return `${lines.join('\n')}\n`;
+}
+
+/** `length@offset` of an inclusive byte range. */
+function byteRange([first, last]: [number, number]): string {
+  return `${last - first + 1}@${first}`;
 }
 
 function groupId(track: PackagedTrack): string {

@@ -15,6 +15,11 @@ export interface PackagedTrack {
   init: string;
   /** The segments' path template, `$Number$` (or `$Number%0Nd$`) unfilled, as DASH's SegmentTemplate takes it. */
   mediaTemplate: string;
+  /**
+   * Single-file mode: `init` is the track's one file, each segment has its `offset` in it, and
+   * these are the inclusive byte ranges of its init segment and of its `sidx`.
+   */
+  ranges?: { init: [number, number]; index: [number, number] };
   playlist: string;
   segments: SegmentInfo[];
   /** Seconds from the start of the presentation to the track's first presented sample. */
@@ -49,7 +54,8 @@ export function describeTrack(
   // A final sliver (say 0.2 s holding a whole IDR frame) would read as a burst no player sees.
   const counted = segments.filter((s, i) => segments.length === 1 || i < segments.length - 1 || seconds(s) >= targetSeconds / 2);
   const peak = Math.max(...counted.map((s) => (s.size * 8) / seconds(s)));
-  const total = segmented.initSize + segments.reduce((n, s) => n + s.size, 0);
+  const head = segmented.ranges ? segmented.ranges.index[1] + 1 : segmented.initSize;
+  const total = head + segments.reduce((n, s) => n + s.size, 0);
   return {
     id,
     kind,
@@ -58,6 +64,7 @@ export function describeTrack(
     init: `${id}/${segmented.initFile}`,
     mediaTemplate: `${id}/${segmented.mediaPattern}`,
     playlist: `${id}/playlist.m3u8`,
+    ...(segmented.ranges ? { ranges: segmented.ranges } : {}),
     segments,
     // The samples the edit trims are never shown: the first shown one presents at the first tfdt.
     start: (segments[0]?.start ?? 0) / track.timescale,

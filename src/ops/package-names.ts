@@ -3,7 +3,7 @@
  * name they make is one plain file name inside its rendition's folder, distinct from the others.
  */
 import { OptionsError } from '../errors.js';
-import { DEFAULT_SEGMENT_NAMES, NUMBER_TOKEN, type SegmentNames } from '../packaging/segment-names.js';
+import { DEFAULT_SEGMENT_NAMES, NUMBER_TOKEN, type SegmentNames, SINGLE_FILE_NAME } from '../packaging/segment-names.js';
 
 const ALLOWED = /^[A-Za-z0-9._-]+$/;
 
@@ -24,7 +24,16 @@ function check(option: string, value: unknown, media: boolean): string {
   return value;
 }
 
-export function resolveSegmentNames(o: { initTemplate?: unknown; segmentTemplate?: unknown }): SegmentNames {
+export function resolveSegmentNames(o: { initTemplate?: unknown; segmentTemplate?: unknown; singleFile?: unknown }): SegmentNames {
+  const single = o.singleFile ?? false;
+  if (typeof single !== 'boolean') throw new OptionsError('singleFile', 'must be a boolean');
+  if (single) {
+    // The one file of a track is named after its rendition; there are no segment files to name.
+    for (const option of ['initTemplate', 'segmentTemplate'] as const) {
+      if (o[option] !== undefined) throw new OptionsError(option, 'names separate segment files, and singleFile writes one file per rendition');
+    }
+    return { ...DEFAULT_SEGMENT_NAMES, singleFile: SINGLE_FILE_NAME };
+  }
   const init = o.initTemplate === undefined ? DEFAULT_SEGMENT_NAMES.init : check('initTemplate', o.initTemplate, false);
   const media = o.segmentTemplate === undefined ? DEFAULT_SEGMENT_NAMES.media : check('segmentTemplate', o.segmentTemplate, true);
   // A segment must never be written over the init segment.

@@ -70,6 +70,7 @@ export async function stitchTrack(
     dir: join(dir, t.id),
     initName: forRendition(names.init, t.id),
     mediaPattern: forRendition(names.media, t.id),
+    ...(names.singleFile ? { singleFile: forRendition(names.singleFile, t.id) } : {}),
     ...(encryption ? { protect: (track: TrackInfo, init: Uint8Array) => protectTrack(encryption, track, init) } : {}),
     ...(hlsAes128 ? { wholeSegment: (n: number, bytes: Uint8Array) => encryptSegmentAes128(hlsAes128.key, n, bytes) } : {}),
   }).catch((err: Error) => {

@@ -91,6 +91,11 @@ export interface PackageOptions {
    * (default `seg-$Number$.m4s`). Files stay in each rendition's folder.
    */
   segmentTemplate?: string;
+  /**
+   * One file per rendition (`<id>/<id>.mp4`: init segment, `sidx`, then the segments), addressed
+   * by byte range: DASH `SegmentBase` (on-demand profile), HLS `EXT-X-BYTERANGE` (default false).
+   */
+  singleFile?: boolean;
 }
 
 export interface PackageResult {
@@ -126,6 +131,7 @@ export const PACKAGE_KEYS = [
   'hlsAes128',
   'initTemplate',
   'segmentTemplate',
+  'singleFile',
 ] as const;
 /** `planPackage` takes the same options, without the output folder. */
 export const PLAN_KEYS = ['video', 'audio', 'segmentDuration', 'formats', 'audioOnly', 'x264Preset', 'maxPixels', 'chunkSeconds', 'workers'] as const;
@@ -139,6 +145,14 @@ function resolveProtection(
 ): PackageProtection {
   const encryption = resolveEncryption(o.encryption, tracks);
   return { encryption, hlsAes128: resolveHlsAes128(o.hlsAes128, tracks.formats, encryption) };
+}
+
+/** How the files are named and laid out, checked against the protection asked for. */
+function resolveNames(o: { initTemplate?: unknown; segmentTemplate?: unknown; singleFile?: unknown }, protection: PackageProtection): SegmentNames {
+  const names = resolveSegmentNames(o);
+  // Whole-segment AES-128 would hide the moofs the file's sidx points at: the file would be no MP4.
+  if (names.singleFile && protection.hlsAes128) throw new OptionsError('singleFile', 'cannot be combined with hlsAes128 (use encryption: cenc or cbcs)');
+  return names;
 }
 
 /** `planPackage`'s options: the package's, and how many workers the jobs will be spread over. */
@@ -183,7 +197,8 @@ export interface StitchSettings {
 export function resolvePackage(o: PackageOptions, encoder: H264Encoder | null): ResolvedPackage & StitchSettings {
   v.path('outputDir', o.outputDir);
   const r = resolvePlanOptions(o, encoder);
-  return { ...r, protection: resolveProtection(o, { video: r.video.length > 0, audio: r.audio, formats: r.formats }), names: resolveSegmentNames(o) };
+  const protection = resolveProtection(o, { video: r.video.length > 0, audio: r.audio, formats: r.formats });
+  return { ...r, protection, names: resolveNames(o, protection) };
 }
 
 /** The options of a plan, for an engine whose core encodes H.264 with `encoder`: everything but where the package goes. */
@@ -663,9 +678,10 @@ export interface StitchOptions {
   hlsAes128?: HlsAes128Options;
   initTemplate?: string;
   segmentTemplate?: string;
+  singleFile?: boolean;
 }
 
-export const STITCH_KEYS = ['outputDir', 'overwrite', 'encryption', 'hlsAes128', 'initTemplate', 'segmentTemplate'] as const;
+export const STITCH_KEYS = ['outputDir', 'overwrite', 'encryption', 'hlsAes128', 'initTemplate', 'segmentTemplate', 'singleFile'] as const;
 
 export interface ResolvedStitch extends StitchSettings {
   plan: PackagePlan;
@@ -693,7 +709,7 @@ export function resolveStitch(plan: unknown, results: unknown, o: StitchOptions)
   });
   const outputDir = v.path('outputDir', o.outputDir);
   const protection = resolveProtection(o, { video: checked.video.length > 0, audio: checked.audio, formats: checked.formats });
-  return { plan: checked, results: results as ChunkResult[], outputDir, protection, names: resolveSegmentNames(o) };
+  return { plan: checked, results: results as ChunkResult[], outputDir, protection, names: resolveNames(o, protection) };
 }
 
 /** `stitch`: the package from the results of every job of a plan, wherever they ran. */

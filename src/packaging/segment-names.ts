@@ -6,7 +6,12 @@
 export interface SegmentNames {
   init: string;
   media: string;
+  /** Single-file mode: the one file of each track (init, `sidx`, segments); `init` and `media` are not used. */
+  singleFile?: string;
 }
+
+/** The name of a track's one file in single-file mode. */
+export const SINGLE_FILE_NAME = '$RepresentationID$.mp4';
 
 export const DEFAULT_SEGMENT_NAMES: Readonly<SegmentNames> = Object.freeze({ init: 'init.mp4', media: 'seg-$Number$.m4s' });
 

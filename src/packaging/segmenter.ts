@@ -10,14 +10,17 @@
  * after the others) moves into every `tfdt`; video composition offsets are shifted (signed, trun
  * version 1) so that each IDR frame presents at its decode time, with no B-frame delay; an audio
  * init segment keeps a single edit that trims the encoder's priming samples.
+ * In single-file mode the track is one file instead: the init segment, a `sidx` indexing every
+ * segment, then the segments (moof + mdat, no `styp`), each addressed by its byte range.
  * Reads through a file handle: memory holds one segment, whatever the file's length.
  */
-import { type FileHandle, open, stat, writeFile } from 'node:fs/promises';
+import { type FileHandle, open, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { concatBytes } from '../util/bytes.js';
 import { fragmentHeader, NON_SYNC, readBoxHeader, readInit, readMoof, type Sample, sampleEntryOf, styp, type TrackInfo, withSingleEdit } from './bmff.js';
 import type { SegmentProtector } from './encrypt-track.js';
 import { DEFAULT_SEGMENT_NAMES, segmentName } from './segment-names.js';
+import { sidx } from './sidx.js';
 
 export interface SegmentInfo {
   /** 1-based, as in the segment's file name and `$Number$`. */
@@ -30,6 +33,8 @@ export interface SegmentInfo {
   size: number;
   /** Set when the track is protected: false for a segment of the clear lead. */
   encrypted?: boolean;
+  /** Single-file mode: where the segment's bytes start in `file`. */
+  offset?: number;
 }
 
 export interface SegmentedTrack {
@@ -43,6 +48,8 @@ export interface SegmentedTrack {
   duration: number;
   /** Samples the init segment's edit list trims from the start (encoder priming), in the timescale. */
   priming: number;
+  /** Single-file mode: the byte ranges (inclusive) of the init segment and of the `sidx` in `initFile`. */
+  ranges?: { init: [number, number]; index: [number, number] };
 }
 
 export interface SegmentOptions {
@@ -57,6 +64,8 @@ export interface SegmentOptions {
   protect?: (track: TrackInfo, init: Uint8Array) => SegmentProtector;
   /** Rewrites each finished media segment whole (AES-128 for HLS), given its number. */
   wholeSegment?: (number: number, bytes: Uint8Array) => Uint8Array;
+  /** One file of this name for the whole track (init, `sidx`, segments) instead of `initName` and `mediaPattern`. */
+  singleFile?: string;
 }
 
 /** The file has an init segment at most: the encoder wrote no sample. */
@@ -116,8 +125,31 @@ async function* topLevel(fh: FileHandle): AsyncGenerator<{ type: string; start: 
 }
 
 async function segmentHandles(handles: readonly FileHandle[], options: SegmentOptions): Promise<SegmentedTrack> {
-  const initName = options.initName ?? DEFAULT_SEGMENT_NAMES.init;
-  const pattern = options.mediaPattern ?? DEFAULT_SEGMENT_NAMES.media;
+  const single = options.singleFile;
+  if (!single) return segmentInto(handles, options, null);
+  // The index comes first but is known last: the segments go to a scratch file, then after it.
+  const scratch = join(options.dir, `.${single}.segments`);
+  const media = await open(scratch, 'wx');
+  try {
+    const track = await segmentInto(handles, options, media);
+    await media.close();
+    return await joinSingleFile(join(options.dir, single), track, scratch);
+  } finally {
+    await media.close().catch(() => {});
+    await rm(scratch, { force: true });
+  }
+}
+
+/** `media`: single-file mode, where the segments are appended; the init segment is kept in the result. */
+async function segmentInto(
+  handles: readonly FileHandle[],
+  options: SegmentOptions,
+  media: FileHandle | null,
+): Promise<SegmentedTrack & { initBytes?: Uint8Array }> {
+  const initName = options.singleFile ?? options.initName ?? DEFAULT_SEGMENT_NAMES.init;
+  const pattern = options.singleFile ?? options.mediaPattern ?? DEFAULT_SEGMENT_NAMES.media;
+  let initBytes: Uint8Array | undefined;
+  let mediaBytes = 0;
   /** The output track: the first part's. */
   let track: TrackInfo | undefined;
   let sampleEntry: Uint8Array | undefined;
@@ -150,16 +182,24 @@ async function segmentHandles(handles: readonly FileHandle[], options: SegmentOp
     const data = await readSamples(segment.samples);
     const extras = protector?.segment(segment.slot * options.segmentDuration, samples, data) ?? {};
     const header = fragmentHeader(number, track.trackId, segment.start, samples, extras);
-    const prefix = styp();
+    // A segment inside one file needs no type box of its own.
+    const prefix = media ? new Uint8Array(0) : styp();
     let bytes: Uint8Array = new Uint8Array(prefix.byteLength + header.byteLength + data.byteLength);
     bytes.set(prefix);
     bytes.set(header, prefix.byteLength);
     bytes.set(data, prefix.byteLength + header.byteLength);
     if (options.wholeSegment) bytes = options.wholeSegment(number, bytes);
-    await writeFile(join(options.dir, file), bytes);
+    let offset: Pick<SegmentInfo, 'offset'> = {};
+    if (media) {
+      await media.write(bytes);
+      offset = { offset: mediaBytes };
+      mediaBytes += bytes.byteLength;
+    } else {
+      await writeFile(join(options.dir, file), bytes);
+    }
     const duration = samples.reduce((n, s) => n + s.duration, 0);
     const encrypted = protector ? { encrypted: extras.descriptionIndex !== 2 } : {};
-    segments.push({ number, file, start: segment.start, duration, size: bytes.byteLength, ...encrypted });
+    segments.push({ number, file, start: segment.start, duration, size: bytes.byteLength, ...encrypted, ...offset });
   };
 
   /** Ends the pending segment; `last`: no sample follows it. */
@@ -200,7 +240,8 @@ async function segmentHandles(handles: readonly FileHandle[], options: SegmentOp
           priming = track.handler === 'vide' ? 0 : track.editMediaTime;
           const edited = withSingleEdit(init, priming);
           protector = options.protect?.(track, edited);
-          await writeFile(join(options.dir, initName), protector?.init ?? edited);
+          initBytes = protector?.init ?? edited;
+          if (!media) await writeFile(join(options.dir, initName), initBytes);
           step = Math.round(options.segmentDuration * track.timescale);
           // The first boundary is one segment in: a track's first segment starts with the track,
           // priming included.
@@ -243,10 +284,47 @@ async function segmentHandles(handles: readonly FileHandle[], options: SegmentOp
   }
   await flush(true);
   if (held) await write(held);
-  if (!track) throw new NoFragmentsError();
-  const { size: initSize } = await stat(join(options.dir, initName));
+  if (!track || !initBytes) throw new NoFragmentsError();
   const duration = segments.reduce((n, s) => n + s.duration, 0);
-  return { track, initFile: initName, mediaPattern: pattern, initSize, segments, duration, priming };
+  return { track, initFile: initName, mediaPattern: pattern, initSize: initBytes.byteLength, segments, duration, priming, ...(media ? { initBytes } : {}) };
+}
+
+/** Writes `path`: the init segment, the `sidx` of the segments, then the segments from `scratch`. */
+async function joinSingleFile(path: string, segmented: SegmentedTrack & { initBytes?: Uint8Array }, scratch: string): Promise<SegmentedTrack> {
+  const { initBytes, ...track } = segmented;
+  const initSize = initBytes!.byteLength;
+  const index = sidx({
+    trackId: track.track.trackId,
+    timescale: track.track.timescale,
+    // Video presents each segment's IDR frame at its decode time; audio's edit trims from the first.
+    earliestPresentationTime: track.segments[0]?.start ?? 0,
+    firstOffset: 0,
+    references: track.segments.map((s) => ({ size: s.size, duration: s.duration })),
+  });
+  const base = initSize + index.byteLength;
+  const out = await open(path, 'wx');
+  try {
+    await out.write(initBytes!);
+    await out.write(index);
+    const from = await open(scratch, 'r');
+    try {
+      const chunk = new Uint8Array(1 << 20);
+      for (;;) {
+        const { bytesRead } = await from.read(chunk, 0, chunk.byteLength);
+        if (bytesRead === 0) break;
+        await out.write(chunk, 0, bytesRead);
+      }
+    } finally {
+      await from.close();
+    }
+  } finally {
+    await out.close();
+  }
+  return {
+    ...track,
+    segments: track.segments.map((s) => ({ ...s, offset: base + s.offset! })),
+    ranges: { init: [0, initSize - 1], index: [initSize, base - 1] },
+  };
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {

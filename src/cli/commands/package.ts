@@ -1,6 +1,6 @@
 /**
  * `sandcodec package IN -o DIR [--format hls|dash|both] [--ladder 1080p,720p,…] [--audio aac-128,…]
- * [--segment-duration 4] [--chunk-seconds 16] [--audio-only] [--encrypt cenc|cbcs --key-id HEX --key HEX
+ * [--segment-duration 4] [--chunk-seconds 16] [--audio-only] [--single-file] [--encrypt cenc|cbcs --key-id HEX --key HEX
  * [--clear-lead S] [--pssh clearkey,widevine] | --hls-aes128 --key HEX --key-uri URI]`: CMAF segments
  * with HLS and/or DASH manifests, clear or protected.
  */
@@ -71,6 +71,7 @@ export async function packageCommand(ctx: CommandContext): Promise<void> {
     ...(v['audio-only'] ? { audioOnly: true } : {}),
     ...(v['init-template'] !== undefined ? { initTemplate: v['init-template'] as string } : {}),
     ...(v['segment-template'] !== undefined ? { segmentTemplate: v['segment-template'] as string } : {}),
+    ...(v['single-file'] ? { singleFile: true } : {}),
   };
   const engine = await ctx.engine();
   const result = await withProgress(ctx, 'package', (progress) =>
