@@ -6,7 +6,7 @@ export type { SweepOptions } from './call/staging.js';
 export { sweepStaging } from './call/staging.js';
 export { createEngine, Engine } from './engine.js';
 export * from './errors.js';
-export type { PackagedTrack } from './manifests/track.js';
+export type { PackagedText, PackagedTrack } from './manifests/track.js';
 export type { FitMode, OutputFormat, Position, ResizeKernel } from './model/image-spec.js';
 export { FIT_MODES, OUTPUT_FORMATS, POSITIONS, RESIZE_KERNELS } from './model/image-spec.js';
 export type { AudioPreset, PackageAudioPreset, VideoRung } from './model/presets.js';
@@ -35,6 +35,7 @@ export type {
   VideoTarget,
 } from './ops/package.js';
 export type { EncryptionKeyOption, EncryptionOptions, HlsAes128Options } from './ops/package-encryption.js';
+export type { SubtitleOption } from './ops/package-text.js';
 export type { PeaksOptions, Waveform } from './ops/peaks.js';
 export type { ProbeOptions } from './ops/probe.js';
 export type { SpriteOptions, ThumbnailOptions, ThumbnailResult } from './ops/thumbnails.js';

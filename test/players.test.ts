@@ -2,11 +2,13 @@
  * Real players in Chromium play what the packager writes: the ClearKey-protected cenc package in
  * shaka-player and dash.js (segment files, and single files through their sidx), the clear package
  * in hls.js (segment files, and byte ranges of single files). In each, every rendition is forced
- * once and must be fetched and played (the picture at its height), playback from a seek near the
+ * once and must be fetched and played (the picture at its height), the packaged WebVTT subtitles
+ * must be offered by language and name and show their cues at their times, playback from a seek near the
  * end must reach `ended`, and no player error may occur. The audio and video SourceBuffers'
  * buffered ranges measure the A/V offset each player ends up with, at the start and at the end.
  * Skipped, saying so, when Chromium is not installed (`.ci/run` installs Debian's).
  */
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -44,6 +46,9 @@ const ROUTES = {
 };
 const PAGE = '<!doctype html><meta charset="utf-8"><video id="video" muted playsinline></video>';
 const WAIT = { timeout: 45_000, polling: 100 };
+/** English subtitles; the second cue spans the first segment boundary (2 s). */
+const SUBTITLES =
+  'WEBVTT\n\n1\n00:00.500 --> 00:01.800\nLaunch sequence\n\n2\n00:01.900 --> 00:03.100 align:start\nAcross the first boundary\n\n3\n00:06.000 --> 00:07.900\nNear the end\n';
 
 let engine: Engine;
 let dir: string;
@@ -63,10 +68,12 @@ describe.skipIf(SKIP !== null)(`players in Chromium${SKIP ? ` (skipped: ${SKIP})
     for (const job of plan.jobs) results.push(await engine.runChunk({ path: source }, plan, job.id, { outputDir: join(dir, 'parts') }));
     const cenc: EncryptionOptions = { scheme: 'cenc', keys: [{ kid: KID, key: KEY }], systems: ['clearkey'] };
     const www = join(dir, 'www');
-    packages.clear = await engine.stitch(plan, results, { outputDir: join(www, 'clear') });
-    packages['clear-single'] = await engine.stitch(plan, results, { outputDir: join(www, 'clear-single'), singleFile: true });
-    packages.cenc = await engine.stitch(plan, results, { outputDir: join(www, 'cenc'), encryption: cenc });
-    packages['cenc-single'] = await engine.stitch(plan, results, { outputDir: join(www, 'cenc-single'), singleFile: true, encryption: cenc });
+    await writeFile(join(dir, 'en.vtt'), SUBTITLES);
+    const subtitles = [{ path: join(dir, 'en.vtt'), language: 'en' }];
+    packages.clear = await engine.stitch(plan, results, { outputDir: join(www, 'clear'), subtitles });
+    packages['clear-single'] = await engine.stitch(plan, results, { outputDir: join(www, 'clear-single'), singleFile: true, subtitles });
+    packages.cenc = await engine.stitch(plan, results, { outputDir: join(www, 'cenc'), encryption: cenc, subtitles });
+    packages['cenc-single'] = await engine.stitch(plan, results, { outputDir: join(www, 'cenc-single'), singleFile: true, encryption: cenc, subtitles });
     server = await serveDirectory(www, ROUTES, { '/': PAGE });
     browser = await launchChromium(chromium!);
   });
@@ -166,10 +173,27 @@ async function exercise(player: PlayerName, name: string, manifest: string, prot
     expect(found.video.map((v) => v.id).sort()).toEqual(pkg.video.map((t) => t.id).sort());
     expect(found.audio.map((a) => a.id).sort()).toEqual(pkg.audio.map((t) => t.id).sort());
 
+    // The subtitles are offered by language and name, and their cues show at their times.
+    const offered = (await page.evaluate('window.player.subtitles()')) as Array<{ language: string; name: string }>;
+    expect(offered.map((t) => t.language)).toEqual(['en']);
+    expect(offered[0]!.name).toBe('English');
+    await page.evaluate("window.player.showSubtitles('en')");
+
     // From the start: the first seconds play, and the buffers say where audio and video begin.
     await page.evaluate("document.getElementById('video').play()");
     await until(page, "document.getElementById('video').currentTime >= 1.5", `${player} playing from the start`);
     const first = await spans(page);
+    await until(page, "window.showingCues().some((c) => c.text === 'Across the first boundary')", `${player} showing the subtitles`);
+    const cues = (await page.evaluate('window.showingCues()')) as Array<{ start: number; end: number; text: string }>;
+    for (const [text, start, end] of [
+      ['Launch sequence', 0.5, 1.8],
+      ['Across the first boundary', 1.9, 3.1],
+    ] as const) {
+      const shown = cues.filter((c) => c.text === text);
+      expect(shown.length, `${player}: cue "${text}" once`).toBe(1);
+      expect(shown[0]!.start).toBeCloseTo(start, 2);
+      expect(shown[0]!.end).toBeCloseTo(end, 2);
+    }
 
     // Every rendition, forced once: selected, fetched (after the switch) and played at its size.
     const renditions = [

@@ -70,6 +70,9 @@ export const PACKAGE_FLAGS = {
   'init-template': { type: 'string' },
   'segment-template': { type: 'string' },
   'single-file': { type: 'boolean' },
+  subtitles: { type: 'string', multiple: true },
+  'audio-language': { type: 'string' },
+  'audio-name': { type: 'string' },
 } as const;
 
 export const THUMBNAIL_FLAGS = {

@@ -5,7 +5,7 @@
  * codec, since players do not switch codecs within a set.
  */
 import type { ManifestProtection } from './protection.js';
-import type { PackagedTrack } from './track.js';
+import type { PackagedText, PackagedTrack } from './track.js';
 
 const iso = (seconds: number) => `PT${seconds.toFixed(3)}S`;
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;');
@@ -27,7 +27,7 @@ function contentProtection(p: ManifestProtection, kind: PackagedTrack['kind'], i
   ];
 }
 
-export function mpd(video: PackagedTrack[], audio: PackagedTrack[], protection?: ManifestProtection): string {
+export function mpd(video: PackagedTrack[], audio: PackagedTrack[], protection?: ManifestProtection, text: readonly PackagedText[] = []): string {
   const all = [...video, ...audio];
   const duration = Math.max(...all.map((t) => t.start + t.duration));
   const maxSegment = Math.max(...all.flatMap((t) => t.segments.map((s) => s.duration / t.timescale)));
@@ -59,7 +59,9 @@ export function mpd(video: PackagedTrack[], audio: PackagedTrack[], protection?:
     byCodec.set(family, [...(byCodec.get(family) ?? []), a]);
   }
   for (const tracks of byCodec.values()) {
-    out.push(`    <AdaptationSet id="${setId++}" contentType="audio" mimeType="audio/mp4" segmentAlignment="true" startWithSAP="1">`);
+    const language = tracks[0]!.language ? ` lang="${esc(tracks[0]!.language)}"` : '';
+    out.push(`    <AdaptationSet id="${setId++}" contentType="audio" mimeType="audio/mp4"${language} segmentAlignment="true" startWithSAP="1">`);
+    if (tracks[0]!.label) out.push(`      <Label>${esc(tracks[0]!.label)}</Label>`);
     if (protection) out.push(...contentProtection(protection, 'audio', '      '));
     for (const a of tracks) {
       out.push(`      <Representation id="${esc(a.id)}" bandwidth="${a.bandwidth}" codecs="${a.codecs}" audioSamplingRate="${a.sampleRate}">`);
@@ -67,6 +69,18 @@ export function mpd(video: PackagedTrack[], audio: PackagedTrack[], protection?:
       out.push(...template(a, '        '), '      </Representation>');
     }
     out.push('    </AdaptationSet>');
+  }
+  // Subtitles as sidecar WebVTT files, one AdaptationSet per track.
+  for (const t of text) {
+    out.push(
+      `    <AdaptationSet id="${setId++}" contentType="text" mimeType="text/vtt" lang="${esc(t.language)}">`,
+      `      <Role schemeIdUri="urn:mpeg:dash:role:2011" value="${t.default ? 'main' : 'subtitle'}"/>`,
+      `      <Label>${esc(t.label)}</Label>`,
+      `      <Representation id="${esc(t.id)}" bandwidth="${t.bandwidth}">`,
+      `        <BaseURL>${esc(t.file)}</BaseURL>`,
+      '      </Representation>',
+      '    </AdaptationSet>',
+    );
   }
   out.push('  </Period>', '</MPD>', '');
   return out.join('\n');

@@ -5,7 +5,7 @@
  * `BANDWIDTH` counts the audio it plays with. Without video, the audio renditions are the variants.
  */
 import type { HlsProtection, ManifestProtection } from './protection.js';
-import type { PackagedTrack } from './track.js';
+import type { PackagedText, PackagedTrack } from './track.js';
 
 const secs = (n: number) => n.toFixed(6);
 
@@ -63,19 +63,47 @@ export function mediaPlaylist(track: PackagedTrack, protection?: HlsProtection):
   return lines.join('\n');
 }
 
-export function masterPlaylist(video: PackagedTrack[], audio: PackagedTrack[], protection?: HlsProtection): string {
+/** A subtitle track's playlist: its WebVTT segments on the package's grid. */
+export function textPlaylist(text: PackagedText): string {
+  const max = Math.max(...text.segments.map((s) => s.duration / 1000));
+  const lines = [
+    '#EXTM3U',
+    '#EXT-X-VERSION:7',
+    `#EXT-X-TARGETDURATION:${Math.max(1, Math.ceil(max - 1e-9))}`,
+    '#EXT-X-MEDIA-SEQUENCE:1',
+    '#EXT-X-PLAYLIST-TYPE:VOD',
+  ];
+  for (const s of text.segments) lines.push(`#EXTINF:${secs(s.duration / 1000)},`, s.file);
+  lines.push('#EXT-X-ENDLIST', '');
+  return lines.join('\n');
+}
+
+const SUBTITLE_GROUP = 'subtitles';
+
+export function masterPlaylist(video: PackagedTrack[], audio: PackagedTrack[], protection?: HlsProtection, text: readonly PackagedText[] = []): string {
   const lines = ['#EXTM3U', '#EXT-X-VERSION:7', '#EXT-X-INDEPENDENT-SEGMENTS'];
   // Players can start licence requests before they load a media playlist.
   if (protection) lines.push(...keyAttributes(protection, null).map((a) => `#EXT-X-SESSION-KEY:${a}`));
+  for (const t of text) {
+    lines.push(
+      `#EXT-X-MEDIA:TYPE=SUBTITLES,GROUP-ID="${SUBTITLE_GROUP}",NAME="${t.label}",LANGUAGE="${t.language}",DEFAULT=${t.default ? 'YES' : 'NO'},AUTOSELECT=${t.default ? 'YES' : 'NO'},FORCED=NO,URI="${t.playlist}"`,
+    );
+  }
+  const subtitles = text.length ? [`SUBTITLES="${SUBTITLE_GROUP}"`] : [];
   if (video.length === 0) {
     for (const a of audio) {
-      lines.push(`#EXT-X-STREAM-INF:BANDWIDTH=${a.bandwidth},AVERAGE-BANDWIDTH=${a.averageBandwidth},CODECS="${a.codecs}"`, a.playlist);
+      lines.push(
+        `#EXT-X-STREAM-INF:${[`BANDWIDTH=${a.bandwidth}`, `AVERAGE-BANDWIDTH=${a.averageBandwidth}`, `CODECS="${a.codecs}"`, ...subtitles].join(',')}`,
+        a.playlist,
+      );
     }
     return `${lines.join('\n')}\n`;
   }
   audio.forEach((a, i) => {
+    // Each rendition is a group of its own, so its NAME (the language's, for menus) may repeat.
+    const language = a.language ? `,LANGUAGE="${a.language}"` : '';
     lines.push(
-      `#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID="${groupId(a)}",NAME="${a.id}",DEFAULT=${i === 0 ? 'YES' : 'NO'},AUTOSELECT=YES,CHANNELS="${a.channels ?? 2}",URI="${a.playlist}"`,
+      `#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID="${groupId(a)}",NAME="${a.label ?? a.id}"${language},DEFAULT=${i === 0 ? 'YES' : 'NO'},AUTOSELECT=YES,CHANNELS="${a.channels ?? 2}",URI="${a.playlist}"`,
     );
   });
   const groups: Array<PackagedTrack | undefined> = audio.length ? audio : [undefined];
@@ -88,6 +116,7 @@ export function masterPlaylist(video: PackagedTrack[], audio: PackagedTrack[], p
         `RESOLUTION=${v.width}x${v.height}`,
         ...(v.frameRate ? [`FRAME-RATE=${v.frameRate.toFixed(3)}`] : []),
         ...(a ? [`AUDIO="${groupId(a)}"`] : []),
+        ...subtitles,
       ];
       lines.push(`#EXT-X-STREAM-INF:${attrs.join(',')}`, v.playlist);
     }

@@ -39,6 +39,31 @@ export interface PackagedTrack {
   sampleRate?: number;
   /** Nominal bit/s of the preset, for reports. */
   nominalBitrate?: number;
+  /** BCP 47 language of an audio track (from the source's tag or an option). */
+  language?: string;
+  /** Human name of an audio track for players' menus (HLS `NAME`, DASH `Label`). */
+  label?: string;
+}
+
+/** A packaged WebVTT subtitle track: a sidecar file (DASH) and segments (HLS), in `id/`. */
+export interface PackagedText {
+  /** Folder under the output directory: `subtitles-en`. */
+  id: string;
+  kind: 'text';
+  /** BCP 47. */
+  language: string;
+  /** Human name for players' menus. */
+  label: string;
+  /** Selected by default (HLS `DEFAULT=YES`, DASH role `main`). */
+  default: boolean;
+  /** The whole file, relative to the output directory. */
+  file: string;
+  playlist: string;
+  /** HLS segments on the package's segment grid; times in milliseconds. */
+  segments: Array<{ number: number; file: string; start: number; duration: number }>;
+  cues: number;
+  /** Bit/s of the whole file over the programme. */
+  bandwidth: number;
 }
 
 export function describeTrack(

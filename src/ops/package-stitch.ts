@@ -9,9 +9,9 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InputError } from '../errors.js';
 import { mpd } from '../manifests/dash.js';
-import { masterPlaylist, mediaPlaylist } from '../manifests/hls.js';
+import { masterPlaylist, mediaPlaylist, textPlaylist } from '../manifests/hls.js';
 import { type HlsProtection, manifestProtection } from '../manifests/protection.js';
-import { describeTrack, type PackagedTrack } from '../manifests/track.js';
+import { describeTrack, type PackagedText, type PackagedTrack } from '../manifests/track.js';
 import type { TrackInfo } from '../packaging/bmff.js';
 import { protectTrack } from '../packaging/encrypt-track.js';
 import { DEFAULT_SEGMENT_NAMES, forRendition, type SegmentNames } from '../packaging/segment-names.js';
@@ -91,6 +91,7 @@ export async function writeManifests(
   video: PackagedTrack[],
   audio: PackagedTrack[],
   protection: PackageProtection,
+  text: readonly PackagedText[] = [],
 ): Promise<void> {
   const cenc = protection.encryption ? manifestProtection(protection.encryption) : undefined;
   const hls: HlsProtection | undefined = cenc
@@ -100,7 +101,8 @@ export async function writeManifests(
       : undefined;
   if (formats.includes('hls')) {
     for (const t of [...video, ...audio]) await writeFile(join(dir, t.playlist), mediaPlaylist(t, hls));
-    await writeFile(join(dir, 'master.m3u8'), masterPlaylist(video, audio, hls));
+    for (const t of text) await writeFile(join(dir, t.playlist), textPlaylist(t));
+    await writeFile(join(dir, 'master.m3u8'), masterPlaylist(video, audio, hls, text));
   }
-  if (formats.includes('dash')) await writeFile(join(dir, 'manifest.mpd'), mpd(video, audio, cenc));
+  if (formats.includes('dash')) await writeFile(join(dir, 'manifest.mpd'), mpd(video, audio, cenc, text));
 }

@@ -18,7 +18,7 @@ import type { Call } from '../call/run-call.js';
 import { stagedName } from '../call/staging.js';
 import * as v from '../call/validate.js';
 import { InputError, InternalError, LimitError, OptionsError, UnsupportedError } from '../errors.js';
-import type { PackagedTrack } from '../manifests/track.js';
+import type { PackagedText, PackagedTrack } from '../manifests/track.js';
 import type { WorkerEvent } from '../model/plan.js';
 import { PACKAGE_AUDIO, PACKAGE_AUDIO_NAMES, type PackageAudioPreset, rungSize, VIDEO_LADDER, VIDEO_RUNG_NAMES, type VideoRung } from '../model/presets.js';
 import type { ProbeResult, StreamInfo } from '../model/probe-result.js';
@@ -38,6 +38,16 @@ import {
   videoJobPlan,
 } from './package-plan.js';
 import { type ChunkResult, partsByRendition, stitchTrack, writeManifests } from './package-stitch.js';
+import {
+  audioLanguage,
+  type LoadedSubtitle,
+  loadSubtitles,
+  type ResolvedLanguages,
+  resolveLanguages,
+  type SubtitleOption,
+  segmentGrid,
+  writeTextTracks,
+} from './package-text.js';
 
 export type { PackageJob, VideoTarget } from './package-plan.js';
 export type { ChunkResult } from './package-stitch.js';
@@ -96,6 +106,15 @@ export interface PackageOptions {
    * by byte range: DASH `SegmentBase` (on-demand profile), HLS `EXT-X-BYTERANGE` (default false).
    */
   singleFile?: boolean;
+  /**
+   * WebVTT subtitle files, each with its language (and a name for menus): HLS subtitle groups of
+   * segmented WebVTT, DASH text AdaptationSets of the whole file. Read and checked before any work.
+   */
+  subtitles?: SubtitleOption[];
+  /** BCP 47 language of the audio renditions (default: the source stream's language tag). */
+  audioLanguage?: string;
+  /** Name of the audio renditions in players' menus (default: the language's name, `English`). */
+  audioName?: string;
 }
 
 export interface PackageResult {
@@ -106,6 +125,7 @@ export interface PackageResult {
   dash?: string;
   video: PackagedTrack[];
   audio: PackagedTrack[];
+  subtitles: PackagedText[];
   /** Requested rungs left out, and why. */
   skipped: Array<{ rung: string; reason: string }>;
   segmentDuration: number;
@@ -132,6 +152,9 @@ export const PACKAGE_KEYS = [
   'initTemplate',
   'segmentTemplate',
   'singleFile',
+  'subtitles',
+  'audioLanguage',
+  'audioName',
 ] as const;
 /** `planPackage` takes the same options, without the output folder. */
 export const PLAN_KEYS = ['video', 'audio', 'segmentDuration', 'formats', 'audioOnly', 'x264Preset', 'maxPixels', 'chunkSeconds', 'workers'] as const;
@@ -192,13 +215,14 @@ export interface ResolvedPackage {
 export interface StitchSettings {
   protection: PackageProtection;
   names: SegmentNames;
+  languages: ResolvedLanguages;
 }
 
 export function resolvePackage(o: PackageOptions, encoder: H264Encoder | null): ResolvedPackage & StitchSettings {
   v.path('outputDir', o.outputDir);
   const r = resolvePlanOptions(o, encoder);
   const protection = resolveProtection(o, { video: r.video.length > 0, audio: r.audio, formats: r.formats });
-  return { ...r, protection, names: resolveNames(o, protection) };
+  return { ...r, protection, names: resolveNames(o, protection), languages: resolveLanguages(o) };
 }
 
 /** The options of a plan, for an engine whose core encodes H.264 with `encoder`: everything but where the package goes. */
@@ -420,10 +444,11 @@ function planFor(source: ProbeResult, o: ResolvedPackage, workers: number): Pack
 }
 
 /** The top-level entries a package writes into its folder. */
-export function packageEntries(plan: PackagePlan): string[] {
+export function packageEntries(plan: PackagePlan, languages?: ResolvedLanguages): string[] {
   return [
     ...plan.video.map((t) => t.id),
     ...plan.audio.map((p) => p.name),
+    ...(languages?.subtitles.map((s) => s.id) ?? []),
     ...(plan.formats.includes('hls') ? ['master.m3u8'] : []),
     ...(plan.formats.includes('dash') ? ['manifest.mpd'] : []),
   ];
@@ -523,9 +548,12 @@ export async function stitchInto(
   dir: string,
   plan: PackagePlan,
   results: readonly ChunkResult[],
-  settings: StitchSettings = { protection: NO_PROTECTION, names: DEFAULT_SEGMENT_NAMES },
-): Promise<{ video: PackagedTrack[]; audio: PackagedTrack[] }> {
+  settings: StitchSettings = { protection: NO_PROTECTION, names: DEFAULT_SEGMENT_NAMES, languages: resolveLanguages({}) },
+  subtitles: readonly LoadedSubtitle[] = [],
+): Promise<{ video: PackagedTrack[]; audio: PackagedTrack[]; subtitles: PackagedText[] }> {
   const { protection, names } = settings;
+  const sourceTag = plan.source.streams.find((s) => s.index === plan.audioStream)?.tags.language;
+  const spoken = audioLanguage(settings.languages, sourceTag);
   const parts = partsByRendition(plan.jobs, results);
   const frameRate = plan.rate ? plan.rate.num / plan.rate.den : undefined;
   const video: PackagedTrack[] = [];
@@ -554,18 +582,22 @@ export async function stitchInto(
       ),
     );
   }
-  await writeManifests(dir, plan.formats, video, audio, protection);
-  return { video, audio };
+  for (const a of audio) Object.assign(a, spoken);
+  const all = [...video, ...audio];
+  const programme = Math.max(...all.map((t) => t.start + t.duration));
+  const text = await writeTextTracks(dir, subtitles, segmentGrid(all, programme));
+  await writeManifests(dir, plan.formats, video, audio, protection, text);
+  return { video, audio, subtitles: text };
 }
 
 /** The call's result from stitched tracks. */
 export function packageResult(
   plan: PackagePlan,
   outputDir: string,
-  tracks: { video: PackagedTrack[]; audio: PackagedTrack[] },
+  tracks: { video: PackagedTrack[]; audio: PackagedTrack[]; subtitles: PackagedText[] },
   elapsedMs: number,
 ): PackageResult {
-  const { video, audio } = tracks;
+  const { video, audio, subtitles } = tracks;
   const duration = Math.max(...[...video, ...audio].map((t) => t.start + t.duration));
   return {
     source: plan.source,
@@ -574,6 +606,7 @@ export function packageResult(
     ...(plan.formats.includes('dash') ? { dash: join(outputDir, 'manifest.mpd') } : {}),
     video,
     audio,
+    subtitles,
     skipped: plan.skipped,
     segmentDuration: plan.segmentDuration,
     duration,
@@ -585,17 +618,18 @@ export function packageResult(
 
 /** `package`: plan, run every job on this engine's workers, stitch, all in one call. */
 export async function packageCall(call: Call, media: MediaInput, o: ResolvedPackage & StitchSettings, workers: number): Promise<PackageResult> {
+  const subtitles = await loadSubtitles(o.languages.subtitles);
   const input = await call.input(media);
   const plan = await makePlan(call, input, o, workers);
   const dir = await call.outputs.dir(o.outputDir, 'outputDir', 'package');
-  await dir.claim(packageEntries(plan));
+  await dir.claim(packageEntries(plan, o.languages));
   const work = dir.path('.work');
   await mkdir(work);
   call.tracker.emit('probe', 0, 0, undefined);
   const started = performance.now();
   const results = await runJobs(call, input, plan, work, workers);
   call.throwIfStopped();
-  const tracks = await stitchInto(dir.stagePath, plan, results, o);
+  const tracks = await stitchInto(dir.stagePath, plan, results, o, subtitles);
   await rm(work, { recursive: true });
   const elapsedMs = performance.now() - started;
   call.tracker.emit('package', 1, plan.source.duration ?? 0, undefined);
@@ -679,9 +713,23 @@ export interface StitchOptions {
   initTemplate?: string;
   segmentTemplate?: string;
   singleFile?: boolean;
+  subtitles?: SubtitleOption[];
+  audioLanguage?: string;
+  audioName?: string;
 }
 
-export const STITCH_KEYS = ['outputDir', 'overwrite', 'encryption', 'hlsAes128', 'initTemplate', 'segmentTemplate', 'singleFile'] as const;
+export const STITCH_KEYS = [
+  'outputDir',
+  'overwrite',
+  'encryption',
+  'hlsAes128',
+  'initTemplate',
+  'segmentTemplate',
+  'singleFile',
+  'subtitles',
+  'audioLanguage',
+  'audioName',
+] as const;
 
 export interface ResolvedStitch extends StitchSettings {
   plan: PackagePlan;
@@ -709,7 +757,7 @@ export function resolveStitch(plan: unknown, results: unknown, o: StitchOptions)
   });
   const outputDir = v.path('outputDir', o.outputDir);
   const protection = resolveProtection(o, { video: checked.video.length > 0, audio: checked.audio, formats: checked.formats });
-  return { plan: checked, results: results as ChunkResult[], outputDir, protection, names: resolveNames(o, protection) };
+  return { plan: checked, results: results as ChunkResult[], outputDir, protection, names: resolveNames(o, protection), languages: resolveLanguages(o) };
 }
 
 /** `stitch`: the package from the results of every job of a plan, wherever they ran. */
@@ -727,10 +775,11 @@ export async function stitchCall(call: Call, r: ResolvedStitch): Promise<Package
   if (!again || JSON.stringify(again) !== JSON.stringify(r.plan)) {
     throw new OptionsError('plan', 'is not a plan this engine makes from its source and options: it was changed, or made by another version');
   }
+  const subtitles = await loadSubtitles(r.languages.subtitles);
   const dir = await call.outputs.dir(r.outputDir, 'outputDir', 'package');
-  await dir.claim(packageEntries(r.plan));
+  await dir.claim(packageEntries(r.plan, r.languages));
   const started = performance.now();
-  const tracks = await stitchInto(dir.stagePath, r.plan, r.results, r);
+  const tracks = await stitchInto(dir.stagePath, r.plan, r.results, r, subtitles);
   call.tracker.emit('stitch', 1, 0, undefined);
   return packageResult(r.plan, dir.finalPath, tracks, performance.now() - started);
 }

@@ -48,6 +48,11 @@
           p.selectVariantTrack(want, true);
         },
         active: () => ({ video: active().originalVideoId, audio: active().originalAudioId }),
+        subtitles: () => p.getTextTracks().map((t) => ({ language: t.language, name: t.label })),
+        showSubtitles(language) {
+          // shaka-player 5 shows the track it is given (null hides).
+          p.selectTextTrack(p.getTextTracks().find((t) => t.language === language));
+        },
       };
     },
 
@@ -68,6 +73,11 @@
         }),
         select: (kind, id) => p.setRepresentationForTypeById(kind, id, true),
         active: () => ({ video: p.getCurrentRepresentationForType('video')?.id, audio: p.getCurrentRepresentationForType('audio')?.id }),
+        subtitles: () => p.getTracksFor('text').map((t) => ({ language: t.lang, name: t.labels?.[0]?.text })),
+        showSubtitles(language) {
+          p.enableText(true);
+          p.setCurrentTrack(p.getTracksFor('text').find((t) => t.lang === language));
+        },
       };
     },
 
@@ -82,23 +92,39 @@
       h.attachMedia(video);
       await parsed;
       const levelId = (level) => /([^/]+)\/playlist\.m3u8/.exec(level.url ?? level.uri)[1];
+      // Each audio rendition is its own group, `audio-<rendition>`.
+      const groupRendition = (group) => group?.replace(/^audio-/, '');
       return {
         errors,
         // Each audio rendition is a group of its own (every variant is listed once per group):
         // forcing one is choosing the variant of the current picture in that group.
         renditions: () => ({
           video: unique(h.levels.map((l) => ({ id: levelId(l), height: l.height }))),
-          audio: unique(h.allAudioTracks.map((t) => ({ id: t.name }))),
+          audio: unique(h.allAudioTracks.map((t) => ({ id: groupRendition(t.groupId) }))),
         }),
         select(kind, id) {
           const video = kind === 'video' ? id : levelId(h.levels[h.currentLevel >= 0 ? h.currentLevel : h.loadLevel]);
-          const group = kind === 'audio' ? h.allAudioTracks.find((t) => t.name === id).groupId : h.audioTracks[h.audioTrack]?.groupId;
+          const group = kind === 'audio' ? `audio-${id}` : h.audioTracks[h.audioTrack]?.groupId;
           h.currentLevel = h.levels.findIndex((l) => levelId(l) === video && (group === undefined || l.attrs.AUDIO === group));
         },
-        active: () => ({ video: h.currentLevel >= 0 ? levelId(h.levels[h.currentLevel]) : undefined, audio: h.audioTracks[h.audioTrack]?.name }),
+        active: () => ({
+          video: h.currentLevel >= 0 ? levelId(h.levels[h.currentLevel]) : undefined,
+          audio: groupRendition(h.audioTracks[h.audioTrack]?.groupId),
+        }),
+        subtitles: () => h.allSubtitleTracks.map((t) => ({ language: t.lang, name: t.name })),
+        showSubtitles(language) {
+          h.subtitleDisplay = true;
+          h.subtitleTrack = h.subtitleTracks.findIndex((t) => t.lang === language);
+        },
       };
     },
   };
+
+  /** Cues of the page's showing text tracks: what a viewer sees, on the media timeline. */
+  window.showingCues = () =>
+    Array.from(document.getElementById('video').textTracks)
+      .filter((t) => t.mode === 'showing' && t.cues)
+      .flatMap((t) => Array.from(t.cues).map((c) => ({ language: t.language, start: c.startTime, end: c.endTime, text: c.text })));
 
   /** Opens `url` in `name`; the player is `window.player`, its errors `window.player.errors`. */
   window.openPlayer = async (name, url, keys) => {

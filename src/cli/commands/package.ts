@@ -1,6 +1,7 @@
 /**
  * `sandcodec package IN -o DIR [--format hls|dash|both] [--ladder 1080p,720p,…] [--audio aac-128,…]
- * [--segment-duration 4] [--chunk-seconds 16] [--audio-only] [--single-file] [--encrypt cenc|cbcs --key-id HEX --key HEX
+ * [--segment-duration 4] [--chunk-seconds 16] [--audio-only] [--single-file] [--subtitles LANG=PATH …]
+ * [--audio-language LANG] [--audio-name NAME] [--encrypt cenc|cbcs --key-id HEX --key HEX
  * [--clear-lead S] [--pssh clearkey,widevine] | --hls-aes128 --key HEX --key-uri URI]`: CMAF segments
  * with HLS and/or DASH manifests, clear or protected.
  */
@@ -8,6 +9,7 @@ import { basename } from 'node:path';
 import { OptionsError } from '../../errors.js';
 import type { PackageFormat, PackageResult } from '../../ops/package.js';
 import type { EncryptionOptions, HlsAes128Options } from '../../ops/package-encryption.js';
+import type { SubtitleOption } from '../../ops/package-text.js';
 import { type CommandContext, callLimits, printJson, withProgress, writeOptions } from '../context.js';
 import { formatFactor, formatKbps, formatSeconds, table } from '../format.js';
 import { list, positive } from '../values.js';
@@ -57,6 +59,13 @@ function nonNegative(flag: string, value: string): number {
   return n;
 }
 
+/** `--subtitles LANG=PATH` (language tags hold no '='; a path may). */
+function subtitle(value: string): SubtitleOption {
+  const at = value.indexOf('=');
+  if (at <= 0 || at === value.length - 1) throw new OptionsError('--subtitles', `must be LANG=PATH (e.g. en=subs/en.vtt), got ${JSON.stringify(value)}`);
+  return { language: value.slice(0, at), path: value.slice(at + 1) };
+}
+
 export async function packageCommand(ctx: CommandContext): Promise<void> {
   const input = ctx.positionals[0]!;
   const v = ctx.values;
@@ -72,6 +81,9 @@ export async function packageCommand(ctx: CommandContext): Promise<void> {
     ...(v['init-template'] !== undefined ? { initTemplate: v['init-template'] as string } : {}),
     ...(v['segment-template'] !== undefined ? { segmentTemplate: v['segment-template'] as string } : {}),
     ...(v['single-file'] ? { singleFile: true } : {}),
+    ...(v.subtitles !== undefined ? { subtitles: (v.subtitles as unknown as string[]).map(subtitle) } : {}),
+    ...(v['audio-language'] !== undefined ? { audioLanguage: v['audio-language'] as string } : {}),
+    ...(v['audio-name'] !== undefined ? { audioName: v['audio-name'] as string } : {}),
   };
   const engine = await ctx.engine();
   const result = await withProgress(ctx, 'package', (progress) =>
