@@ -81,7 +81,7 @@ describe('subtitles', () => {
       '#EXT-X-MEDIA:TYPE=SUBTITLES,GROUP-ID="subtitles",NAME="English",LANGUAGE="en",DEFAULT=YES,AUTOSELECT=YES,FORCED=NO,URI="subtitles-en/playlist.m3u8"',
     );
     expect(master).toContain(
-      '#EXT-X-MEDIA:TYPE=SUBTITLES,GROUP-ID="subtitles",NAME="Français",LANGUAGE="fr",DEFAULT=NO,AUTOSELECT=NO,FORCED=NO,URI="subtitles-fr/playlist.m3u8"',
+      '#EXT-X-MEDIA:TYPE=SUBTITLES,GROUP-ID="subtitles",NAME="Français",LANGUAGE="fr",DEFAULT=NO,AUTOSELECT=YES,FORCED=NO,URI="subtitles-fr/playlist.m3u8"',
     );
     const variants = parsePlaylist(master).variants;
     expect(variants.length).toBeGreaterThan(0);

@@ -84,9 +84,10 @@ export function masterPlaylist(video: PackagedTrack[], audio: PackagedTrack[], p
   const lines = ['#EXTM3U', '#EXT-X-VERSION:7', '#EXT-X-INDEPENDENT-SEGMENTS'];
   // Players can start licence requests before they load a media playlist.
   if (protection) lines.push(...keyAttributes(protection, null).map((a) => `#EXT-X-SESSION-KEY:${a}`));
+  // A viewer's language preference may pick any subtitle track (AUTOSELECT); DEFAULT is the caller's.
   for (const t of text) {
     lines.push(
-      `#EXT-X-MEDIA:TYPE=SUBTITLES,GROUP-ID="${SUBTITLE_GROUP}",NAME="${t.label}",LANGUAGE="${t.language}",DEFAULT=${t.default ? 'YES' : 'NO'},AUTOSELECT=${t.default ? 'YES' : 'NO'},FORCED=NO,URI="${t.playlist}"`,
+      `#EXT-X-MEDIA:TYPE=SUBTITLES,GROUP-ID="${SUBTITLE_GROUP}",NAME="${t.label}",LANGUAGE="${t.language}",DEFAULT=${t.default ? 'YES' : 'NO'},AUTOSELECT=YES,FORCED=NO,URI="${t.playlist}"`,
     );
   }
   const subtitles = text.length ? [`SUBTITLES="${SUBTITLE_GROUP}"`] : [];

@@ -136,6 +136,9 @@ export interface PackageResult {
   realtimeFactor: number | null;
 }
 
+/** Options only the stitch stage reads (protection, names, layout, languages): `package` and `stitch` take them alike. */
+const STITCH_SETTING_KEYS = ['encryption', 'hlsAes128', 'initTemplate', 'segmentTemplate', 'singleFile', 'subtitles', 'audioLanguage', 'audioName'] as const;
+
 export const PACKAGE_KEYS = [
   'video',
   'audio',
@@ -147,14 +150,7 @@ export const PACKAGE_KEYS = [
   'x264Preset',
   'maxPixels',
   'chunkSeconds',
-  'encryption',
-  'hlsAes128',
-  'initTemplate',
-  'segmentTemplate',
-  'singleFile',
-  'subtitles',
-  'audioLanguage',
-  'audioName',
+  ...STITCH_SETTING_KEYS,
 ] as const;
 /** `planPackage` takes the same options, without the output folder. */
 export const PLAN_KEYS = ['video', 'audio', 'segmentDuration', 'formats', 'audioOnly', 'x264Preset', 'maxPixels', 'chunkSeconds', 'workers'] as const;
@@ -703,33 +699,17 @@ export async function runChunkCall(call: Call, media: MediaInput, r: ResolvedChu
   }
 }
 
-export interface StitchOptions {
+/**
+ * `stitch`'s options: where the package goes, and the stitch stage's own options as for `package`
+ * (keys, names, layout, subtitles: given to the stitch, never put in the plan).
+ */
+export interface StitchOptions extends Pick<PackageOptions, (typeof STITCH_SETTING_KEYS)[number]> {
   /** Folder the package goes to, as for `package`. */
   outputDir: string;
   overwrite?: boolean;
-  /** As for `package`: the keys are given to the stitch, never put in the plan. */
-  encryption?: EncryptionOptions;
-  hlsAes128?: HlsAes128Options;
-  initTemplate?: string;
-  segmentTemplate?: string;
-  singleFile?: boolean;
-  subtitles?: SubtitleOption[];
-  audioLanguage?: string;
-  audioName?: string;
 }
 
-export const STITCH_KEYS = [
-  'outputDir',
-  'overwrite',
-  'encryption',
-  'hlsAes128',
-  'initTemplate',
-  'segmentTemplate',
-  'singleFile',
-  'subtitles',
-  'audioLanguage',
-  'audioName',
-] as const;
+export const STITCH_KEYS = ['outputDir', 'overwrite', ...STITCH_SETTING_KEYS] as const;
 
 export interface ResolvedStitch extends StitchSettings {
   plan: PackagePlan;
