@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEngine, type Engine, type PackageOptions, type PackageResult, type ProbeResult } from '../dist/index.js';
 import { makeTempDir, media, removeTempDir } from './helpers/media.js';
 import { type CheckedPackage, checkPackage } from './helpers/package-check.js';
+import { readWav } from './helpers/wav.js';
 
 let engine: Engine;
 let dir: string;
@@ -71,6 +72,25 @@ describe('real videos', () => {
     ]);
   });
 
+  it('ends the audio with the picture: the WebM’s Vorbis stops 70 ms early and is padded with silence', async () => {
+    const { result, source } = jobs.get('oa4-launch-vp8-vorbis.webm')!;
+    const picture = result.video[0]!.start + result.video[0]!.duration;
+    // The source's audio stops before its last picture.
+    expect(picture - source.decodedDuration!).toBeGreaterThan(0.05);
+    for (const a of result.audio) {
+      const end = a.start + a.duration;
+      expect(end, a.id).toBeGreaterThanOrEqual(picture - 1e-6);
+      expect(end - picture, a.id).toBeLessThan(1024 / a.sampleRate!);
+    }
+    // What was added is silence: the last 50 ms of the rendition decode to zeros (within AAC's noise).
+    const track = jobs.get('oa4-launch-vp8-vorbis.webm')!.checked.tracks.find((c) => c.track.id === 'aac-128')!;
+    const wav = readWav((await engine.transcode({ data: track.joined, name: 'a.mp4' }, { preset: 'wav' })).bytes!);
+    const peak = (from: number, to: number) => wav.samples.subarray(from * wav.channels, to * wav.channels).reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+    const frames = wav.samples.length / wav.channels;
+    expect(peak(frames - 0.05 * wav.sampleRate, frames)).toBeLessThan(0.002);
+    expect(peak(wav.sampleRate, 2 * wav.sampleRate)).toBeGreaterThan(0.03);
+  });
+
   it('packages Motion JPEG without audio as video only: no audio group, no audio set', () => {
     const { result, checked } = jobs.get('gem-anim-1-mjpeg.mov')!;
     expect(result.audio).toEqual([]);
@@ -112,7 +132,9 @@ describe('real videos', () => {
         const sourceStream = job.source.streams.find((s) => s.type === t.kind)!;
         expect(probe.streams[0]!.codec).toBe(t.kind === 'video' ? 'h264' : 'aac');
         // The source's own decoded length (audio first, else video): within a frame, plus AAC priming.
-        const reference = job.source.decodedDuration!;
+        // With a picture, audio ends with it: padded with silence or cut at the picture's end.
+        const picture = job.checked.tracks.find((c) => c.track.kind === 'video')?.track;
+        const reference = t.kind === 'audio' && picture ? picture.start + picture.duration : job.source.decodedDuration!;
         const slack = t.kind === 'video' ? 1 / job.fps : (2 * 1024) / (sourceStream.sampleRate ?? 48000);
         expect(Math.abs(probe.decodedDuration! - reference), `${job.file} ${t.id}`).toBeLessThanOrEqual(slack + 0.05);
       });

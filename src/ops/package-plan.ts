@@ -311,12 +311,15 @@ export function audioJobPlan(
   presets: readonly PackageAudioPreset[],
   files: readonly JobFile[],
   limits: JobLimits,
+  padTo: number | null = null,
 ): FFmpegPlan {
   const inPlan = planInput(input);
   const args = ['-i', jobPath(inPlan.name)];
-  files.forEach((f) => {
+  const padded = padTo !== null ? silencePad(stream, files.length, padTo) : null;
+  if (padded) args.push('-filter_complex', padded);
+  files.forEach((f, i) => {
     const p = presets.find((x) => x.name === f.rendition)!;
-    args.push('-map', `0:${stream.index}`, '-vn', '-sn', '-dn', '-map_metadata', '-1', '-map_chapters', '-1', '-c:a', p.encoder);
+    args.push('-map', padded ? `[o${i}]` : `0:${stream.index}`, '-vn', '-sn', '-dn', '-map_metadata', '-1', '-map_chapters', '-1', '-c:a', p.encoder);
     if (p.bitrate) args.push('-b:a', String(p.bitrate));
     if (p.codec === 'opus') args.push('-ar', '48000', '-vbr', 'constrained', '-application', 'audio');
     else if (p.codec === 'aac') args.push('-ar', String(aacRate(stream.sampleRate)), ...AAC_ENCODER_ARGS);
@@ -330,6 +333,24 @@ export function audioJobPlan(
     args.push('-movie_timescale', String(timescale), '-frag_duration', '1000000', jobPath(f.name));
   });
   return packageJob(inPlan, files, args, limits);
+}
+
+/**
+ * The graph that pads the audio with silence to `seconds` from its start, one output `[oN]` per
+ * rendition: audio that stops before the picture reaches past its end, and the stitch then cuts
+ * every audio rendition at the picture's end, so all renditions end together. Silence is mixed
+ * in unscaled (`normalize=0`): the audio's own samples pass through unchanged. null when the
+ * stream does not state the rate and layout the silence must have.
+ */
+function silencePad(stream: StreamInfo, outputs: number, seconds: number): string | null {
+  const layout = stream.channelLayout ?? (stream.channels === 1 ? 'mono' : stream.channels === 2 ? 'stereo' : undefined);
+  if (!stream.sampleRate || !layout || !/^[\w.()+-]+$/.test(layout)) return null;
+  const labels = (prefix: string) => Array.from({ length: outputs }, (_, i) => `[${prefix}${i}]`).join('');
+  return [
+    `[0:${stream.index}]asplit=${outputs}${labels('a')}`,
+    `anullsrc=r=${stream.sampleRate}:cl=${layout}:d=${seconds.toFixed(6)},asplit=${outputs}${labels('s')}`,
+    ...Array.from({ length: outputs }, (_, i) => `[a${i}][s${i}]amix=inputs=2:duration=longest:normalize=0:dropout_transition=0[o${i}]`),
+  ].join(';');
 }
 
 /** A package job's FFmpeg run: the source in, each rendition's file out to its host path. */

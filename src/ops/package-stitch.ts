@@ -62,6 +62,7 @@ export async function stitchTrack(
   segmentDuration: number,
   protection: PackageProtection,
   names: SegmentNames = DEFAULT_SEGMENT_NAMES,
+  endAt?: number,
 ): Promise<PackagedTrack> {
   await mkdir(join(dir, t.id));
   const { encryption, hlsAes128 } = protection;
@@ -71,6 +72,7 @@ export async function stitchTrack(
     initName: forRendition(names.init, t.id),
     mediaPattern: forRendition(names.media, t.id),
     ...(names.singleFile ? { singleFile: forRendition(names.singleFile, t.id) } : {}),
+    ...(endAt !== undefined ? { endAt } : {}),
     ...(encryption ? { protect: (track: TrackInfo, init: Uint8Array) => protectTrack(encryption, track, init) } : {}),
     ...(hlsAes128 ? { wholeSegment: (n: number, bytes: Uint8Array) => encryptSegmentAes128(hlsAes128.key, n, bytes) } : {}),
   }).catch((err: Error) => {

@@ -450,6 +450,18 @@ export function packageEntries(plan: PackagePlan, languages?: ResolvedLanguages)
   ];
 }
 
+/**
+ * Seconds of output an audio job pads its stream to, with a picture: past every end the source
+ * states (the stitch cuts the audio at the picture's end). These durations passed
+ * `maxDurationSeconds`, so a lying header cannot make the silence long.
+ */
+function audioPadTo(plan: PackagePlan): number | null {
+  if (plan.videoStream === null || plan.video.length === 0) return null;
+  const video = plan.source.streams.find((s) => s.index === plan.videoStream);
+  const end = Math.max(plan.source.duration ?? 0, video?.duration ?? 0);
+  return end > 0 ? end + 0.1 : null;
+}
+
 /** Runs one job of `plan` on the pool, writing its files into `dir`. */
 export async function runJob(
   call: Call,
@@ -476,7 +488,7 @@ export async function runJob(
           { segmentDuration: plan.segmentDuration, rate: plan.rate!, encoder: plan.videoEncoder!, x264Preset: plan.x264Preset },
           call.jobLimits,
         )
-      : audioJobPlan(input, stream, plan.audio, files, call.jobLimits);
+      : audioJobPlan(input, stream, plan.audio, files, call.jobLimits, audioPadTo(plan));
   const result = await call.run(ffmpeg, onEvent);
   return { job: job.id, files: files.map((f, i) => ({ rendition: f.rendition, path: f.path, size: result.outputs[i]?.size ?? 0 })) };
 }
@@ -565,6 +577,8 @@ export async function stitchInto(
       ),
     );
   }
+  // With a picture, the programme ends with it: audio stops within one of its frames of there.
+  const pictureEnd = video[0] ? video[0].start + video[0].duration : undefined;
   const audio: PackagedTrack[] = [];
   for (const p of plan.audio) {
     audio.push(
@@ -575,6 +589,7 @@ export async function stitchInto(
         plan.segmentDuration,
         protection,
         names,
+        pictureEnd,
       ),
     );
   }

@@ -66,6 +66,8 @@ export interface SegmentOptions {
   wholeSegment?: (number: number, bytes: Uint8Array) => Uint8Array;
   /** One file of this name for the whole track (init, `sidx`, segments) instead of `initName` and `mediaPattern`. */
   singleFile?: string;
+  /** Seconds: samples presented from here on are left out (audio stops within a frame of the picture's end). */
+  endAt?: number;
 }
 
 /** The file has an init segment at most: the encoder wrote no sample. */
@@ -165,6 +167,8 @@ async function segmentInto(
   /** Where the next part's first sample goes on the output timeline (decode time, timescale). */
   let partStart = 0;
   let protector: SegmentProtector | undefined;
+  /** Presentation time (timescale) from which samples are left out. */
+  let end = Infinity;
 
   type Pending = NonNullable<typeof pending>;
   /**
@@ -243,6 +247,7 @@ async function segmentInto(
           initBytes = protector?.init ?? edited;
           if (!media) await writeFile(join(options.dir, initName), initBytes);
           step = Math.round(options.segmentDuration * track.timescale);
+          if (options.endAt !== undefined) end = Math.round(options.endAt * track.timescale);
           // The first boundary is one segment in: a track's first segment starts with the track,
           // priming included.
           boundary = step;
@@ -268,6 +273,10 @@ async function segmentInto(
         // Presentation time: an IDR frame presents at its decode time once shifted; audio is late
         // by its priming until the edit trims it.
         const shown = out - priming;
+        if (shown >= end) {
+          dts += sample.duration;
+          continue;
+        }
         const sync = !(sample.flags & NON_SYNC);
         // Half a frame of tolerance: a boundary that falls between two frames belongs to the later.
         if (pending && sync && shown + sample.duration / 2 >= boundary) await flush();
