@@ -5,7 +5,8 @@
  * once and must be fetched and played (the picture at its height), the packaged WebVTT subtitles
  * must be offered by language and name and show their cues at their times, playback from a seek near the
  * end must reach `ended`, and no player error may occur. The audio and video SourceBuffers'
- * buffered ranges measure the A/V offset each player ends up with, at the start and at the end.
+ * buffered ranges measure the A/V offset each player ends up with, at the start and at the end,
+ * also for a source whose audio starts 0.5 s after its picture.
  * Skipped, saying so, when Chromium is not installed (`.ci/run` installs Debian's).
  */
 import { writeFile } from 'node:fs/promises';
@@ -74,6 +75,11 @@ describe.skipIf(SKIP !== null)(`players in Chromium${SKIP ? ` (skipped: ${SKIP})
     packages['clear-single'] = await engine.stitch(plan, results, { outputDir: join(www, 'clear-single'), singleFile: true, subtitles });
     packages.cenc = await engine.stitch(plan, results, { outputDir: join(www, 'cenc'), encryption: cenc, subtitles });
     packages['cenc-single'] = await engine.stitch(plan, results, { outputDir: join(www, 'cenc-single'), singleFile: true, encryption: cenc, subtitles });
+    // A source whose tone starts 0.5 s after its picture (as some cameras write): the audio
+    // track starts late, in its tfdt and its first S@t, and must play late by exactly that.
+    const late = join(dir, 'late.mp4');
+    await engine.generateVideo({ seconds: 4, width: 320, height: 240, frameRate: 25, audioDelay: 0.5, output: late });
+    packages.late = await engine.package({ path: late }, { outputDir: join(www, 'late'), video: ['240p'], audio: ['aac-64'], segmentDuration: 2, subtitles });
     server = await serveDirectory(www, ROUTES, { '/': PAGE });
     browser = await launchChromium(chromium!);
   });
@@ -115,6 +121,13 @@ describe.skipIf(SKIP !== null)(`players in Chromium${SKIP ? ` (skipped: ${SKIP})
 
   it('hls.js plays the single-file clear package by byte ranges', async () => {
     await exercise('hlsjs', 'clear-single', 'master.m3u8', false);
+  });
+
+  it('every player keeps an audio track that starts 0.5 s late in sync', async () => {
+    expect(packages.late!.audio[0]!.start - packages.late!.video[0]!.start).toBeCloseTo(0.5, 1);
+    await exercise('shaka', 'late', 'manifest.mpd', false);
+    await exercise('dashjs', 'late', 'manifest.mpd', false);
+    await exercise('hlsjs', 'late', 'master.m3u8', false);
   });
 });
 
