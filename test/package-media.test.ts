@@ -3,10 +3,13 @@
  * camera H.264 + AAC MP4), and the ways a packaging job must fail: typed errors, and no partial
  * output directory left behind.
  */
-import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEngine, type Engine, type PackageOptions, type PackageResult, type ProbeResult } from '../dist/index.js';
+import { compileCore } from '../dist/pool/core-module.js';
+import { resolveCore } from '../dist/util/core-files.js';
+import { FFmpegCore } from '../dist/worker/ffmpeg/core.js';
 import { makeTempDir, media, removeTempDir } from './helpers/media.js';
 import { type CheckedPackage, checkPackage } from './helpers/package-check.js';
 import { readWav } from './helpers/wav.js';
@@ -144,6 +147,47 @@ describe('real videos', () => {
 
 describe('failures', () => {
   const outputDir = () => join(dir, 'failed', 'pkg');
+
+  it('refuses audio that starts after the picture ends (E_INPUT_INVALID), leaving no directory', async () => {
+    // A 2 s clip whose audio track is shifted 3 s late (an edit list), remuxed by the core itself.
+    const base = join(dir, 'base.mp4');
+    await engine.generateVideo({ seconds: 2, width: 160, height: 120, frameRate: 10, output: base });
+    const files = resolveCore('gpl');
+    const core = await FFmpegCore.create(await compileCore(files), {
+      cancelFlag: new Int32Array(new SharedArrayBuffer(4)),
+      heapBudget: 256 * 1024 ** 2,
+      core: files,
+    });
+    core.FS.writeFile('/base.mp4', readFileSync(base));
+    const exit = core.exec([
+      '-hide_banner',
+      '-loglevel',
+      'error',
+      '-itsoffset',
+      '3',
+      '-i',
+      '/base.mp4',
+      '-i',
+      '/base.mp4',
+      '-map',
+      '1:v',
+      '-map',
+      '0:a',
+      '-c',
+      'copy',
+      '/late.mp4',
+    ]);
+    expect(exit.code).toBe(0);
+    const late = join(dir, 'audio-after-the-end.mp4');
+    writeFileSync(late, core.FS.readFile('/late.mp4') as Uint8Array);
+    const err = await engine.package({ path: late }, { outputDir: outputDir(), video: ['240p'], audio: ['aac-64'] }).then(
+      () => null,
+      (e: unknown) => e as { code: string; message: string },
+    );
+    expect(err?.code).toBe('E_INPUT_INVALID');
+    expect(err?.message).toContain('none of it plays before the picture ends');
+    expect(existsSync(join(dir, 'failed'))).toBe(false);
+  });
 
   it('refuses a source without video unless audioOnly (E_UNSUPPORTED), leaving no directory', async () => {
     await expect(engine.package({ path: media('audio', 'loop_amen.flac') }, { outputDir: outputDir() })).rejects.toMatchObject({ code: 'E_UNSUPPORTED' });

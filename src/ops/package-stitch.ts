@@ -76,8 +76,10 @@ export async function stitchTrack(
     ...(encryption ? { protect: (track: TrackInfo, init: Uint8Array) => protectTrack(encryption, track, init) } : {}),
     ...(hlsAes128 ? { wholeSegment: (n: number, bytes: Uint8Array) => encryptSegmentAes128(hlsAes128.key, n, bytes) } : {}),
   }).catch((err: Error) => {
-    // The encoder finished without a single fragment: the input held nothing it could decode.
-    if (err instanceof NoFragmentsError) throw new InputError(`package: nothing was decoded from the input for the ${t.id} rendition`);
+    // The encoder finished without a single fragment (the input held nothing it could decode), or
+    // none of it falls before the picture's end (audio that would start after the video ends).
+    if (err instanceof NoFragmentsError)
+      throw new InputError(`package: nothing was decoded from the input for the ${t.id} rendition, or none of it plays before the picture ends`);
     throw new InputError(`package: the parts of the ${t.id} rendition do not make one track: ${err.message}`, {}, { cause: err });
   });
   return describeTrack(t.id, t.kind, segmented, segmentDuration, {

@@ -293,7 +293,8 @@ async function segmentInto(
   }
   await flush(true);
   if (held) await write(held);
-  if (!track || !initBytes) throw new NoFragmentsError();
+  // No sample at all, or none before `endAt` (audio that would start after the picture ends).
+  if (!track || !initBytes || segments.length === 0) throw new NoFragmentsError();
   const duration = segments.reduce((n, s) => n + s.duration, 0);
   return { track, initFile: initName, mediaPattern: pattern, initSize: initBytes.byteLength, segments, duration, priming, ...(media ? { initBytes } : {}) };
 }
