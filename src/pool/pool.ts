@@ -43,6 +43,18 @@ export interface Reservation {
   release(): void;
 }
 
+/**
+ * The workers' Node options: the process's own, and, where Node can `require()` an ES module,
+ * that switched off. Piscina loads the worker module with `require()` first; Node 20.19+ then
+ * takes its synchronous ES module path, which can race an `import()` of the same graph and abort
+ * the whole process (seen as "FATAL ERROR: v8::Module::IsGraphAsync"). Refused, `require()` fails
+ * at once and Piscina imports the module the ordinary way.
+ */
+function workerExecArgv(): string[] {
+  const off = process.allowedNodeEnvironmentFlags.has('--experimental-require-module') ? ['--no-experimental-require-module'] : [];
+  return [...process.execArgv, ...off];
+}
+
 export class JobPool {
   /** Places taken: reservations plus jobs that run outside one. */
   private pending = 0;
@@ -66,6 +78,7 @@ export class JobPool {
       // The engine enforces its own bound (workers + maxQueue) so the error is typed and exact.
       maxQueue: Infinity as unknown as number,
       workerData,
+      execArgv: workerExecArgv(),
     });
     return new JobPool(piscina, options);
   }
