@@ -20,6 +20,7 @@ import { resolveCore } from '../dist/util/core-files.js';
 import { FFmpegCore } from '../dist/worker/ffmpeg/core.js';
 import { makeTempDir, media, removeTempDir } from './helpers/media.js';
 import { readInitSegment, readSegment } from './helpers/mp4.js';
+import { encodeParts } from './helpers/package-parts.js';
 
 const KID = '0123456789abcdef0123456789abcdef';
 const KEY = '00112233445566778899aabbccddeeff';
@@ -46,9 +47,7 @@ let cbcs: PackageResult;
 beforeAll(async () => {
   engine = await createEngine({ workers: 2 });
   dir = await makeTempDir();
-  plan = await engine.planPackage({ path: source }, { video: ['360p', '240p'], audio: ['aac-64'], segmentDuration: 1 });
-  results = [];
-  for (const job of plan.jobs) results.push(await engine.runChunk({ path: source }, plan, job.id, { outputDir: join(dir, 'parts') }));
+  ({ plan, results } = await encodeParts(engine, source, { video: ['360p', '240p'], audio: ['aac-64'], segmentDuration: 1 }, dir));
   clear = await engine.stitch(plan, results, { outputDir: join(dir, 'clear') });
   cenc = await engine.stitch(plan, results, {
     outputDir: join(dir, 'cenc'),

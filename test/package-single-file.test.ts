@@ -19,6 +19,7 @@ import { FFmpegCore } from '../dist/worker/ffmpeg/core.js';
 import { parsePlaylist } from './helpers/manifests.js';
 import { makeTempDir, media, removeTempDir } from './helpers/media.js';
 import { readSegment, walk } from './helpers/mp4.js';
+import { encodeParts } from './helpers/package-parts.js';
 
 const KID = '0123456789abcdef0123456789abcdef';
 const KEY = '00112233445566778899aabbccddeeff';
@@ -35,9 +36,7 @@ let protectedSingle: PackageResult;
 beforeAll(async () => {
   engine = await createEngine({ workers: 2 });
   dir = await makeTempDir();
-  plan = await engine.planPackage({ path: source }, { video: ['360p', '240p'], audio: ['aac-64'], segmentDuration: 1 });
-  results = [];
-  for (const job of plan.jobs) results.push(await engine.runChunk({ path: source }, plan, job.id, { outputDir: join(dir, 'parts') }));
+  ({ plan, results } = await encodeParts(engine, source, { video: ['360p', '240p'], audio: ['aac-64'], segmentDuration: 1 }, dir));
   segmented = await engine.stitch(plan, results, { outputDir: join(dir, 'segmented') });
   single = await engine.stitch(plan, results, { outputDir: join(dir, 'single'), singleFile: true });
   protectedSingle = await engine.stitch(plan, results, {

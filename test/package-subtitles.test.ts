@@ -13,6 +13,7 @@ import { type ChunkResult, createEngine, type Engine, InputError, OptionsError, 
 import { parseWebVtt } from '../dist/packaging/webvtt.js';
 import { parsePlaylist } from './helpers/manifests.js';
 import { makeTempDir, media, removeTempDir } from './helpers/media.js';
+import { encodeParts } from './helpers/package-parts.js';
 
 const EN =
   'WEBVTT\n\n1\n00:00.500 --> 00:01.800\nLaunch sequence\n\n00:01.900 --> 00:03.100 align:start\nAcross the first boundary\n\n00:06.000 --> 00:07.900\nNear the end\n';
@@ -30,9 +31,7 @@ beforeAll(async () => {
   dir = await makeTempDir();
   await writeFile(join(dir, 'en.vtt'), EN);
   await writeFile(join(dir, 'fr.vtt'), FR);
-  plan = await engine.planPackage({ path: source }, { video: ['240p'], audio: ['aac-64'], segmentDuration: 2 });
-  results = [];
-  for (const job of plan.jobs) results.push(await engine.runChunk({ path: source }, plan, job.id, { outputDir: join(dir, 'parts') }));
+  ({ plan, results } = await encodeParts(engine, source, { video: ['240p'], audio: ['aac-64'], segmentDuration: 2 }, dir));
   pkg = await engine.stitch(plan, results, {
     outputDir: join(dir, 'pkg'),
     subtitles: [

@@ -13,9 +13,10 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ChunkResult, createEngine, type EncryptionOptions, type Engine, type PackageResult } from '../dist/index.js';
+import { createEngine, type EncryptionOptions, type Engine, type PackageResult } from '../dist/index.js';
 import { chromiumPath, launchChromium, type StaticServer, serveDirectory } from './helpers/browser.js';
 import { makeTempDir, media, removeTempDir, repoRoot } from './helpers/media.js';
+import { encodeParts } from './helpers/package-parts.js';
 
 const chromium = chromiumPath();
 const SKIP = chromium
@@ -64,9 +65,7 @@ describe.skipIf(SKIP !== null)(`players in Chromium${SKIP ? ` (skipped: ${SKIP})
     engine = await createEngine({ workers: 2 });
     dir = await makeTempDir();
     const source = media('video', 'oa4-launch-vp8-vorbis.webm');
-    const plan = await engine.planPackage({ path: source }, { video: ['360p', '240p'], audio: ['aac-128', 'aac-64'], segmentDuration: 2 });
-    const results: ChunkResult[] = [];
-    for (const job of plan.jobs) results.push(await engine.runChunk({ path: source }, plan, job.id, { outputDir: join(dir, 'parts') }));
+    const { plan, results } = await encodeParts(engine, source, { video: ['360p', '240p'], audio: ['aac-128', 'aac-64'], segmentDuration: 2 }, dir);
     const cenc: EncryptionOptions = { scheme: 'cenc', keys: [{ kid: KID, key: KEY }], systems: ['clearkey'] };
     const www = join(dir, 'www');
     await writeFile(join(dir, 'en.vtt'), SUBTITLES);
