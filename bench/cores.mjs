@@ -2,7 +2,7 @@
 // The FFmpeg cores side by side, in one run: the stock @ffmpeg/core and every core committed under
 // wasm-build/dist/, with native FFmpeg as the reference where it is installed. Per core: wasm size,
 // compile and instantiate time, a fresh-process probe, every audio preset, a loudness scan, a 720p
-// x264 veryfast encode (1 thread) and an H.264 decode. Prints markdown and writes it into
+// x264 veryfast encode (1 thread, and 2 on a multithreaded core) and an H.264 decode. Prints markdown and writes it into
 // BENCHMARKS.md between the cores-bench markers.
 // The timed jobs alternate between the cores, run by run, so the machine's changing load falls on all.
 // Usage: npm run build && node --expose-gc bench/cores.mjs [--quick] [--no-write] [--cores stock,gpl-st]
@@ -51,11 +51,12 @@ const videoBytes = new Uint8Array(await readFile(video));
 const probeFile = join(root, 'test', 'fixtures', 'audio', 'loop_amen.flac');
 
 /** One FFmpeg run on a fresh core with `/in.mp4` in its FS (the time counted is the whole call). */
-async function coreRun(files, module, args) {
+async function coreRun(files, module, args, threads = 1) {
   const core = await FFmpegCore.create(module, { cancelFlag: new Int32Array(new SharedArrayBuffer(4)), heapBudget: 1024 ** 3, core: files });
+  core.setThreads(threads);
   core.FS.writeFile('/in.mp4', videoBytes);
   const started = performance.now();
-  const exit = core.exec(['-hide_banner', '-loglevel', 'error', ...args]);
+  const exit = await core.exec(['-hide_banner', '-loglevel', 'error', ...args]);
   const took = performance.now() - started;
   if (exit.code !== 0) throw new Error(`${files.name}: ffmpeg ${args.join(' ')} exited ${exit.code}`);
   return took;
@@ -63,6 +64,8 @@ async function coreRun(files, module, args) {
 
 const X264 = ['-threads', '1', '-i', '/in.mp4', '-an', '-c:v', 'libx264', '-preset', 'veryfast', '-threads', '1', '-f', 'null', '-'];
 // The same encode on x264's C functions (asm=0): what its SIMD128 kernels are worth, in one core.
+// Frame threads on a multithreaded core (and natively): what a second thread gives one encode.
+const X264_2 = X264.map((a, i) => (X264[i - 1] === '-threads' ? '2' : a));
 const X264_C = [...X264.slice(0, -3), '-x264-params', 'asm=0', '-f', 'null', '-'];
 const OPENH264 = ['-threads', '1', '-i', '/in.mp4', '-an', '-c:v', 'libopenh264', '-b:v', '2800000', '-threads', '1', '-f', 'null', '-'];
 const DECODE = ['-threads', '1', '-i', '/in.mp4', '-an', '-f', 'null', '-'];
@@ -150,8 +153,10 @@ for (const e of Object.values(engines)) await e.close();
 const withX264 = cores.filter((c) => results[c].files.h264Encoder === 'libx264');
 const withOpenH264 = cores.filter((c) => results[c].files.h264Encoder === 'libopenh264');
 const builtCores = cores.filter((c) => results[c].files.kind === 'built');
-const run = (args) => (name) => coreRun(results[name].files, modules[name], args);
+const run = (args, threads) => (name) => coreRun(results[name].files, modules[name], args, threads);
 const x264 = await alternating('x264', run(X264), withX264);
+const threadedX264 = withX264.filter((c) => results[c].files.threaded);
+const x264Two = await alternating('x264 2 threads', run(X264_2, 2), threadedX264);
 const x264C = await alternating(
   'x264 asm=0',
   run(X264_C),
@@ -164,6 +169,7 @@ const scaleC = await alternating('decode + scale -cpuflags 0', run(SCALE_C), bui
 for (const name of cores) {
   Object.assign(results[name], {
     x264Ms: x264[name],
+    x264TwoMs: x264Two[name],
     x264CMs: x264C[name],
     openh264Ms: openh264[name],
     decodeMs: decode[name],
@@ -190,6 +196,7 @@ if (native) {
       max: RUNS,
     });
   ref.x264Ms = (await nativeRun(X264)).ms;
+  ref.x264TwoMs = (await nativeRun(X264_2)).ms;
   ref.decodeMs = (await nativeRun(DECODE)).ms;
   ref.scaleMs = (await nativeRun(SCALE)).ms;
 }
@@ -222,6 +229,11 @@ const rows = [
   ]),
   ['loudness scan (ms)', ...names.map((n) => ms(results[n].loudnessMs)), '—'],
   timed('x264 720p veryfast, 1 thread (ms)', 'x264Ms', ref.x264Ms),
+  [
+    'x264 720p veryfast, 2 threads (ms; speed-up over 1 thread)',
+    ...names.map((n) => (results[n].x264TwoMs ? `${ms(results[n].x264TwoMs)} (${x(results[n].x264Ms / results[n].x264TwoMs)})` : '—')),
+    ref.x264TwoMs ? `${ms(ref.x264TwoMs)} (${x(ref.x264Ms / ref.x264TwoMs)})` : '—',
+  ],
   [
     'x264 on its C functions (`asm=0`): SIMD128 speed-up',
     ...names.map((n) => (results[n].x264CMs ? `${ms(results[n].x264CMs)} (${x(results[n].x264CMs / results[n].x264Ms)})` : '—')),

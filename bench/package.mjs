@@ -179,7 +179,7 @@ try {
     const a = await concatPath(joined(two.result, t.id), `q-chunked-${t.id}.mp4`);
     const b = await concatPath(joined(whole.result, t.id), `q-whole-${t.id}.mp4`);
     const sink = (name) => ({ name, sink: { type: 'bytes' } });
-    const r = runPlan(
+    const r = await runPlan(
       {
         op: 'ffmpeg',
         phase: 'quality',

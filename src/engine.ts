@@ -86,7 +86,7 @@ export class Engine {
     /** Stale staged files and folders removed when the engine started (see `sweepDirs`). */
     readonly swept: readonly string[],
   ) {
-    this.env = { pool, limits: options.limits, spoolDir: options.spoolDir, h264Encoder: options.core.h264Encoder };
+    this.env = { pool, limits: options.limits, spoolDir: options.spoolDir, h264Encoder: options.core.h264Encoder, videoThreads: options.videoThreads };
   }
 
   static async create(options?: EngineOptions): Promise<Engine> {
@@ -101,6 +101,7 @@ export class Engine {
       recycleHeapBytes: 256 * 1024 ** 2,
       terminateGraceMs: 50,
       core: resolved.core,
+      videoCore: resolved.videoCore,
     });
     return new Engine(pool, resolved, swept);
   }
@@ -237,7 +238,7 @@ export class Engine {
       options,
       PACKAGE_KEYS,
       input,
-      (o) => resolvePackage(o, this.options.core.h264Encoder),
+      (o) => resolvePackage(o, this.options.core.h264Encoder, this.options.videoThreads),
       (call, r) => packageCall(call, input, r, this.workers),
     );
   }
@@ -251,7 +252,7 @@ export class Engine {
       options,
       PLAN_KEYS,
       input,
-      (o) => resolvePlan(o, this.options.core.h264Encoder),
+      (o) => resolvePlan(o, this.options.core.h264Encoder, this.options.videoThreads),
       (call, r) => planCall(call, input, r, this.workers),
     );
   }

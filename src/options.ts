@@ -4,7 +4,7 @@
 import { availableParallelism, tmpdir } from 'node:os';
 import * as v from './call/validate.js';
 import { OptionsError } from './errors.js';
-import { type CoreFiles, resolveCore } from './util/core-files.js';
+import { type CoreFiles, resolveCore, threadedCoreFor } from './util/core-files.js';
 
 export interface Limits {
   /** Largest input accepted, in bytes. Checked before any work (streams: while they arrive). */
@@ -53,6 +53,12 @@ export interface EngineOptions {
    * a folder holding `ffmpeg-core.cjs` and `ffmpeg-core.wasm`. README "FFmpeg cores" compares them.
    */
   core?: string;
+  /**
+   * Threads one video encode may use (x264 or OpenH264, and the decoder beside it), from 1 (the
+   * default) to 16. Above 1 the engine runs `package`'s video jobs on the multithreaded build of
+   * its core's profile (`gpl-mt`); probing, audio and images stay on the single-thread core.
+   */
+  videoThreads?: number;
 }
 
 export interface ResolvedEngineOptions {
@@ -62,9 +68,14 @@ export interface ResolvedEngineOptions {
   spoolDir: string;
   sweepDirs: string[];
   core: CoreFiles;
+  videoThreads: number;
+  /** The core the video jobs with threads run on; null when videoThreads is 1 or the core is itself multithreaded. */
+  videoCore: CoreFiles | null;
 }
 
-const ENGINE_KEYS = ['workers', 'maxQueue', 'limits', 'spoolDir', 'sweepDirs', 'core'];
+const ENGINE_KEYS = ['workers', 'maxQueue', 'limits', 'spoolDir', 'sweepDirs', 'core', 'videoThreads'];
+/** x264 gains little past this many threads on one encode; more threads are more workers' job. */
+const MAX_VIDEO_THREADS = 16;
 
 const WASM_MAX_HEAP = 2 * 1024 ** 3;
 const MIN_HEAP = 64 * 1024 ** 2;
@@ -142,5 +153,14 @@ export function resolveEngineOptions(options: unknown): ResolvedEngineOptions {
   });
   if (o.core !== undefined && typeof o.core !== 'string') throw new OptionsError('core', `must be a core's name or folder, got ${show(o.core)}`);
   const core = resolveCore(o.core);
-  return { workers, maxQueue, limits: resolveLimits({ ...DEFAULT_LIMITS }, o.limits), spoolDir, sweepDirs, core };
+  const videoThreads = o.videoThreads === undefined ? 1 : positiveInt('videoThreads', o.videoThreads, MAX_VIDEO_THREADS);
+  let videoCore: CoreFiles | null = null;
+  if (videoThreads > 1) {
+    const threaded = threadedCoreFor(core);
+    if (!threaded) {
+      throw new OptionsError('videoThreads', `above 1 needs a multithreaded FFmpeg core, and core ${core.name} has none (the package ships gpl-mt)`);
+    }
+    if (threaded !== core) videoCore = threaded;
+  }
+  return { workers, maxQueue, limits: resolveLimits({ ...DEFAULT_LIMITS }, o.limits), spoolDir, sweepDirs, core, videoThreads, videoCore };
 }

@@ -149,6 +149,9 @@ describe('usage errors', () => {
     const refused = await sandcodec(['probe', media('audio', 'illurock.opus'), '--core', 'x265']);
     expect(refused.status).toBe(EXIT_STATUS.E_OPTIONS);
     expect(refused.stderr).toMatch(/^error \[E_OPTIONS\]: --core: must be one of stock, gpl, lgpl/m);
+    const noThreads = await sandcodec(['probe', media('audio', 'illurock.opus'), '--core', 'stock', '--video-threads', '2']);
+    expect(noThreads.status).toBe(EXIT_STATUS.E_OPTIONS);
+    expect(noThreads.stderr).toMatch(/^error \[E_OPTIONS\]: --video-threads: above 1 needs a multithreaded FFmpeg core, and core stock has none/m);
   });
 });
 

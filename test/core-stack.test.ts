@@ -25,7 +25,7 @@ describe('core call stack', () => {
     });
     core.FS.writeFile('/in.webm', await readFile(media('video', 'oa4-launch-vp8-vorbis.webm')));
     const encode = (size: string) => ['-map', '0:v', '-s', size, '-c:v', 'libx264', '-preset', 'ultrafast', '-f', 'null', '-'];
-    core.exec([
+    await core.exec([
       '-hide_banner',
       '-loglevel',
       'error',

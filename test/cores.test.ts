@@ -134,7 +134,7 @@ describe.each(cores)('core %s', (name) => {
       core.setHeapBudget(512 * 1024 ** 2);
       core.FS.writeFile(`/${clip}`, await readFile(path));
       // The build has no framemd5 muxer: the raw frames, hashed here as framemd5 hashes them.
-      const exit = core.exec([
+      const exit = await core.exec([
         '-hide_banner',
         '-loglevel',
         'error',
@@ -178,7 +178,7 @@ describe.each(cores)('core %s', (name) => {
     const lines: string[] = [];
     core.setRecordSink((r) => lines.push(r.text));
     // The banner (stderr) carries the configure line the library was built with.
-    expect(core.exec(['-loglevel', 'info', '-f', 'lavfi', '-i', 'anullsrc', '-t', '0.01', '-f', 'null', '-']).code).toBe(0);
+    expect((await core.exec(['-loglevel', 'info', '-f', 'lavfi', '-i', 'anullsrc', '-t', '0.01', '-f', 'null', '-'])).code).toBe(0);
     const configuration = lines.find((l) => l.includes('configuration:'));
     expect(configuration, lines.slice(0, 5).join('')).toBeDefined();
     const stated = describeCore(files);
@@ -229,7 +229,7 @@ describe.each(cores)('core %s', (name) => {
         '/out.mp4',
       );
       // Before OpenH264's ForceIntraFrame took the C interface's one argument, this trapped in wasm.
-      expect(core.exec(args).code).toBe(0);
+      expect((await core.exec(args)).code).toBe(0);
       const encoded = core.FS.readFile('/out.mp4') as Uint8Array;
       const probe = await stock.probe(encoded, { decode: true });
       expect(probe.streams.map((s) => [s.codec, s.width, s.height])).toEqual([['h264', 640, 360]]);
@@ -269,7 +269,7 @@ describe.each(cores)('core %s', (name) => {
         'mp4',
         '/out.mp4',
       ];
-      expect(core.exec(args).code, files.name).toBe(0);
+      expect((await core.exec(args)).code, files.name).toBe(0);
       return core.FS.readFile('/out.mp4') as Uint8Array;
     };
     const [ours, theirs] = [await encode(resolveCore(name)), await encode(resolveCore('stock'))];
@@ -285,7 +285,7 @@ describe.each(cores)('core %s', (name) => {
       core.FS.writeFile('/enc.mp4', encoded);
       const lines: string[] = [];
       core.setRecordSink((r) => lines.push(r.text));
-      core.exec(['-hide_banner', '-loglevel', 'info', '-i', '/enc.mp4', '-i', '/src.mp4', '-lavfi', 'psnr', '-f', 'null', '-']);
+      await core.exec(['-hide_banner', '-loglevel', 'info', '-i', '/enc.mp4', '-i', '/src.mp4', '-lavfi', 'psnr', '-f', 'null', '-']);
       const m = /PSNR .*average:([\d.]+)/.exec(lines.join('\n'));
       expect(m, lines.slice(-5).join('\n')).not.toBeNull();
       return Number(m![1]);
@@ -315,7 +315,14 @@ describe.each(cores)('core %s', (name) => {
       const lines: string[] = [];
       core.setRecordSink((r) => lines.push(r.text));
       const input = ['-f', 'rawvideo', '-pix_fmt', 'yuv420p', '-s', `${width}x${height}`, '-r', '10', '-i', '/in.yuv'];
-      const exit = core.exec(['-hide_banner', '-loglevel', 'info', ...args.slice(0, args.indexOf('--')), ...input, ...args.slice(args.indexOf('--') + 1)]);
+      const exit = await core.exec([
+        '-hide_banner',
+        '-loglevel',
+        'info',
+        ...args.slice(0, args.indexOf('--')),
+        ...input,
+        ...args.slice(args.indexOf('--') + 1),
+      ]);
       expect(exit.code, lines.slice(-5).join('')).toBe(0);
       return { bytes: core.FS.readFile('/out') as Uint8Array, log: lines.join('') };
     };
@@ -352,7 +359,7 @@ describe.each(cores)('core %s', (name) => {
     const before = events.map((e) => process.listenerCount(e));
     for (let i = 0; i < 5; i++) {
       const core = await FFmpegCore.create(module, { cancelFlag: new Int32Array(new SharedArrayBuffer(4)), heapBudget: 128 * 1024 ** 2, core: files });
-      expect(core.exec(['-hide_banner', '-f', 'lavfi', '-i', 'sine=duration=0.1', '-f', 'null', '-']).code).toBe(0);
+      expect((await core.exec(['-hide_banner', '-f', 'lavfi', '-i', 'sine=duration=0.1', '-f', 'null', '-'])).code).toBe(0);
     }
     expect(events.map((e) => process.listenerCount(e))).toEqual(before);
   });
@@ -371,7 +378,7 @@ describe.each(cores)('core %s', (name) => {
       core: files,
     });
     // 4096×4096 RGBA frames: 64 MiB each, more than the whole budget.
-    const exit = core.exec(['-hide_banner', '-f', 'lavfi', '-i', 'testsrc2=size=4096x4096:duration=0.1', '-pix_fmt', 'rgba', '-f', 'null', '-']);
+    const exit = await core.exec(['-hide_banner', '-f', 'lavfi', '-i', 'testsrc2=size=4096x4096:duration=0.1', '-pix_fmt', 'rgba', '-f', 'null', '-']);
     expect(exit.code).not.toBe(0);
     expect(core.heapRefused).toBe(true);
     expect(core.heapBytes).toBeLessThanOrEqual(64 * 1024 ** 2);
@@ -384,7 +391,7 @@ describe.each(cores)('core %s', (name) => {
     const core = await FFmpegCore.create(await compileCore(files), { cancelFlag: flag, heapBudget: 256 * 1024 ** 2, core: files });
     // The flag is up before the run: the transcode loop stops at its first turn instead of encoding an hour.
     Atomics.store(flag, 0, 1);
-    const exit = core.exec(['-hide_banner', '-f', 'lavfi', '-i', 'sine=duration=3600', '-c:a', 'flac', '-f', 'null', '-']);
+    const exit = await core.exec(['-hide_banner', '-f', 'lavfi', '-i', 'sine=duration=3600', '-c:a', 'flac', '-f', 'null', '-']);
     // 255 is fftools' status for a run ended by a signal: the flag acted as SIGTERM.
     expect(exit.code).toBe(255);
   });

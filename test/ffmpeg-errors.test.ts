@@ -34,9 +34,9 @@ async function freshCore(): Promise<FFmpegCore> {
 
 type Outcome = { ok: true; result: JobResult } | { ok: false; error: unknown };
 
-function run(core: FFmpegCore, plan: FFmpegPlan): Outcome {
+async function run(core: FFmpegCore, plan: FFmpegPlan): Promise<Outcome> {
   try {
-    return { ok: true, result: runPlan(plan, { core, cancelFlag: new Int32Array(new SharedArrayBuffer(4)), emit: () => {} }) };
+    return { ok: true, result: await runPlan(plan, { core, cancelFlag: new Int32Array(new SharedArrayBuffer(4)), emit: () => {} }) };
   } catch (error) {
     return { ok: false, error };
   }
@@ -106,7 +106,7 @@ describe('the probe', () => {
     // The core itself: Emscripten's ExitStatus (a plain object, not an Error) is an exit status.
     const core = await freshCore();
     core.FS.writeFile('/in.webm', damaged);
-    expect(core.ffprobe(['-hide_banner', '-loglevel', 'error', '-show_streams', '-o', '/out.json', '/in.webm'])).toEqual({ code: 1, exited: true });
+    expect(await core.ffprobe(['-hide_banner', '-loglevel', 'error', '-show_streams', '-o', '/out.json', '/in.webm'])).toEqual({ code: 1, exited: true });
     expect(core.broken).toBeUndefined();
 
     const err = await engine.probe({ data: damaged, name: 'launch.webm' }).catch((e: unknown) => e);
@@ -158,18 +158,18 @@ describe('who failed', () => {
   it('our own bad arguments are E_FFMPEG with the log, not the input’s fault', async () => {
     const core = await freshCore();
     const flac = new Uint8Array(await readFile(media('audio', 'loop_amen.flac')));
-    const badFilter = failure(run(core, flacPlan('in0.flac', flac, ['-af', 'volume=loud'])));
+    const badFilter = failure(await run(core, flacPlan('in0.flac', flac, ['-af', 'volume=loud'])));
     expect(badFilter.code).toBe('E_FFMPEG');
     expect(badFilter.details.log!.join('\n')).toMatch(/\[Parsed_volume_0 @ 0x[0-9a-f]+\]/);
-    const badOption = failure(run(core, flacPlan('in0.flac', flac, ['-no_such_option', '1'])));
+    const badOption = failure(await run(core, flacPlan('in0.flac', flac, ['-no_such_option', '1'])));
     expect(badOption.code).toBe('E_FFMPEG');
     expect(badOption.message).toMatch(/Unrecognized option 'no_such_option'/);
     const badEncoder = failure(
-      run(core, { ...flacPlan('in0.flac', flac), args: ['-i', '/job/in0.flac', '-c:a', 'nosuchcodec', '-f', 'flac', '/job/out0.flac'] }),
+      await run(core, { ...flacPlan('in0.flac', flac), args: ['-i', '/job/in0.flac', '-c:a', 'nosuchcodec', '-f', 'flac', '/job/out0.flac'] }),
     );
     expect(badEncoder.code).toBe('E_FFMPEG');
     // The same core then runs the same input with good arguments.
-    expect(run(core, flacPlan('in0.flac', flac)).ok).toBe(true);
+    expect((await run(core, flacPlan('in0.flac', flac))).ok).toBe(true);
   });
 
   it('a codec this build cannot decode (AV1 on the stock core) is E_UNSUPPORTED naming the codec', async () => {
@@ -201,20 +201,20 @@ describe('damage policy: conceal a glitch, refuse a cut or broken stream', () =>
     const damaged = flac.slice();
     for (let i = 0; i < 4; i++) damaged[(damaged.length >> 1) + i]! ^= 0xa5;
     const core = await freshCore();
-    const o = run(core, flacPlan('in0.flac', damaged));
+    const o = await run(core, flacPlan('in0.flac', damaged));
     expect(o.ok).toBe(true);
     const result = (o as { result: JobResult }).result;
     expect(result.log.at(-1)).toMatch(/^1 decode errors concealed, \d+ frames decoded$/);
     expect(result.mediaSeconds).toBeCloseTo(7.39, 1);
     // The next job on the same core counts only its own decode errors: none.
-    const clean = run(core, flacPlan('in0.flac', flac));
+    const clean = await run(core, flacPlan('in0.flac', flac));
     expect((clean as { result: JobResult }).result.log.some((l) => /concealed/.test(l))).toBe(false);
   });
 
   it('damage in more than a tenth of the frames is refused, with the counts', async () => {
     // 64 bit flips over a 1.75 s drum loop of 19 frames.
     const amen = new Uint8Array(await readFile(media('audio', 'loop_amen.flac')));
-    const err = failure(run(await freshCore(), flacPlan('in0.flac', flipBits(amen, 64, 1))));
+    const err = failure(await run(await freshCore(), flacPlan('in0.flac', flipBits(amen, 64, 1))));
     expect(err.code).toBe('E_INPUT_INVALID');
     expect(err.message).toMatch(/the input is damaged: \d+ of \d+ frames could not be decoded/);
     const { errors, decoded } = err.details as { errors: number; decoded: number };
@@ -222,7 +222,7 @@ describe('damage policy: conceal a glitch, refuse a cut or broken stream', () =>
   });
 
   it('a FLAC cut inside a frame is refused as truncated', async () => {
-    const err = failure(run(await freshCore(), flacPlan('in0.flac', flac.slice(0, Math.floor(flac.length * 0.6)))));
+    const err = failure(await run(await freshCore(), flacPlan('in0.flac', flac.slice(0, Math.floor(flac.length * 0.6)))));
     expect(err.code).toBe('E_INPUT_INVALID');
     expect(err.message).toMatch(/truncated or damaged at its end/);
   });
@@ -233,17 +233,17 @@ describe('no job state survives into the next job', () => {
     const jpg = new Uint8Array(await readFile(media('image', 'renpy-washington.jpg')));
     const bad = jpg.slice();
     for (let i = Math.floor(bad.length / 3); i < (bad.length * 2) / 3; i += 5) bad[i] = 0xff;
-    const fresh = failure(run(await freshCore(), jpegDecodePlan(bad)));
+    const fresh = failure(await run(await freshCore(), jpegDecodePlan(bad)));
     expect(fresh.code).toBe('E_INPUT_INVALID');
 
     const used = await freshCore();
     const flac = new Uint8Array(await readFile(media('audio', 'loop_amen.flac')));
-    expect(run(used, flacPlan('in0.flac', flac, ['-af', 'volume=0.5'])).ok).toBe(true);
-    const again = failure(run(used, jpegDecodePlan(bad)));
+    expect((await run(used, flacPlan('in0.flac', flac, ['-af', 'volume=0.5']))).ok).toBe(true);
+    const again = failure(await run(used, jpegDecodePlan(bad)));
     expect({ code: again.code, message: again.message }).toEqual({ code: fresh.code, message: fresh.message });
     // After a job that itself failed, too.
-    failure(run(used, flacPlan('in0.flac', flac, ['-af', 'volume=loud'])));
-    const third = failure(run(used, jpegDecodePlan(bad)));
+    failure(await run(used, flacPlan('in0.flac', flac, ['-af', 'volume=loud'])));
+    const third = failure(await run(used, jpegDecodePlan(bad)));
     expect({ code: third.code, message: third.message }).toEqual({ code: fresh.code, message: fresh.message });
   });
 

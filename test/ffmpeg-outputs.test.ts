@@ -78,9 +78,9 @@ describe('host I/O failures', () => {
     core = await FFmpegCore.create(await compileCore(), { cancelFlag: new Int32Array(new SharedArrayBuffer(4)), heapBudget: Number.MAX_SAFE_INTEGER });
   });
 
-  function run(plan: FFmpegPlan): SandcodecError {
+  async function run(plan: FFmpegPlan): Promise<SandcodecError> {
     try {
-      runPlan(plan, { core, cancelFlag: new Int32Array(new SharedArrayBuffer(4)), emit: () => {} });
+      await runPlan(plan, { core, cancelFlag: new Int32Array(new SharedArrayBuffer(4)), emit: () => {} });
     } catch (err) {
       expect(err).toBeInstanceOf(SandcodecError);
       return err as SandcodecError;
@@ -88,8 +88,8 @@ describe('host I/O failures', () => {
     throw new Error('the job should fail');
   }
 
-  it('a full disk under an output is E_IO naming the file', () => {
-    const err = run({
+  it('a full disk under an output is E_IO naming the file', async () => {
+    const err = await run({
       op: 'ffmpeg',
       phase: 'transcode',
       inputs: [{ name: 'in0.flac', source: { type: 'path', path: media('audio', 'loop_amen.flac') } }],
@@ -105,7 +105,7 @@ describe('host I/O failures', () => {
   it('an input that cannot be read is E_IO naming the file', async () => {
     const notAFile = join(dir, 'a-directory');
     await mkdir(notAFile);
-    const err = run({
+    const err = await run({
       op: 'ffmpeg',
       phase: 'transcode',
       inputs: [{ name: 'in0.flac', source: { type: 'path', path: notAFile } }],
@@ -118,9 +118,9 @@ describe('host I/O failures', () => {
     await rm(notAFile, { recursive: true });
   });
 
-  it('an output that cannot be created is E_IO naming the file, and the core runs the next job', () => {
+  it('an output that cannot be created is E_IO naming the file, and the core runs the next job', async () => {
     const missing = join(dir, 'no-such-dir', 'out.wav');
-    const err = run({
+    const err = await run({
       op: 'ffmpeg',
       phase: 'transcode',
       inputs: [{ name: 'in0.flac', source: { type: 'path', path: media('audio', 'loop_amen.flac') } }],
@@ -130,7 +130,7 @@ describe('host I/O failures', () => {
     });
     expect(err).toBeInstanceOf(IOError);
     expect(err.details).toMatchObject({ path: missing, code: 'ENOENT' });
-    const ok = runPlan(
+    const ok = await runPlan(
       {
         op: 'ffmpeg',
         phase: 'transcode',

@@ -29,7 +29,7 @@ afterAll(async () => {
   await engine?.close();
 });
 
-function run(args: string[], input: Uint8Array, inputName: string, output?: string): JobResult {
+function run(args: string[], input: Uint8Array, inputName: string, output?: string): Promise<JobResult> {
   return runPlan(
     {
       op: 'ffmpeg',
@@ -49,7 +49,7 @@ describe('a tag that reads like a stats line', () => {
   beforeAll(async () => {
     // 1 s of generated FLAC, then a stream copy that writes the tag.
     const flac = (await engine.generate({ kind: 'sine', seconds: 1, preset: 'flac' })).bytes!;
-    const copied = run(
+    const copied = await run(
       ['-i', '/job/in0.flac', '-map', '0', '-c', 'copy', '-metadata', `title=${STATS_LOOKALIKE}`, '-f', 'flac', '/job/out.flac'],
       flac,
       'in0.flac',
@@ -69,8 +69,8 @@ describe('a tag that reads like a stats line', () => {
     expect((await engine.probe(tagged, { decode: true })).decodedDuration).toBeCloseTo(1, 2);
   });
 
-  it('a job reports the media seconds FFmpeg wrote, from -progress', () => {
-    const result = run(['-i', '/job/in0.flac', '-f', 'null', '-'], tagged, 'in0.flac');
+  it('a job reports the media seconds FFmpeg wrote, from -progress', async () => {
+    const result = await run(['-i', '/job/in0.flac', '-f', 'null', '-'], tagged, 'in0.flac');
     expect(result.mediaSeconds).toBeCloseTo(1, 2);
     expect(result.log.join('\n')).not.toContain('99:00:00');
   });
@@ -95,7 +95,7 @@ describe('file text posing as FFmpeg messages', () => {
 
   it('a MIME type cannot pose as an input failure, and reaches the log escaped', async () => {
     const mime = 'x\n/job/in0.mp3: I/O error\u202e\x1b[2J';
-    const result = run(['-i', '/job/in0.mp3', '-f', 'null', '-'], await mp3WithPictureMime(mime), 'in0.mp3');
+    const result = await run(['-i', '/job/in0.mp3', '-f', 'null', '-'], await mp3WithPictureMime(mime), 'in0.mp3');
     expect(result.mediaSeconds).toBeGreaterThan(0.9);
     const line = result.log.find((l) => l.includes('Unknown attached picture mimetype'));
     expect(line).toBeDefined();

@@ -37,7 +37,7 @@ describe('video decodes bit-exact in the core', () => {
     const input = `/${name}`;
     core.FS.writeFile(input, await readFile(path));
     try {
-      core.exec(['-hide_banner', '-loglevel', 'error', '-threads', '1', '-i', input, '-map', '0:v:0', '-f', 'framemd5', '/frames.txt']);
+      await core.exec(['-hide_banner', '-loglevel', 'error', '-threads', '1', '-i', input, '-map', '0:v:0', '-f', 'framemd5', '/frames.txt']);
       const exists = core.FS.analyzePath('/frames.txt').exists;
       expect(exists, 'the decode wrote its frame checksums').toBe(true);
       const decoded = frames(core.FS.readFile('/frames.txt', { encoding: 'utf8' }) as string);

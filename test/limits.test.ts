@@ -149,7 +149,7 @@ describe('maxHeapBytes', () => {
     const ctx = { core, cancelFlag, emit: () => {} };
     let err: unknown;
     try {
-      runPlan(plan(200, 64 * MiB), ctx);
+      await runPlan(plan(200, 64 * MiB), ctx);
     } catch (e) {
       err = e;
     }
@@ -157,10 +157,10 @@ describe('maxHeapBytes', () => {
     expect((err as LimitError).details).toMatchObject({ limit: 'maxHeapBytes', max: 64 * MiB });
     expect(core.heapBytes).toBeLessThanOrEqual(64 * MiB);
     // The same instance runs the next job, small enough for the budget, to completion.
-    const small = runPlan(plan(5, 64 * MiB), ctx);
+    const small = await runPlan(plan(5, 64 * MiB), ctx);
     expect(small.mediaSeconds).toBeCloseTo(5, 1);
     // And the big one passes with a budget that fits it: the limit, not the job, was the cause.
-    const big = runPlan(plan(200, 512 * MiB), ctx);
+    const big = await runPlan(plan(200, 512 * MiB), ctx);
     expect(big.mediaSeconds).toBeCloseTo(200, 0);
     expect(core.heapBytes).toBeGreaterThan(64 * MiB);
   });

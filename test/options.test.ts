@@ -22,7 +22,18 @@ async function optionsError(promise: Promise<unknown> | (() => Promise<unknown>)
 describe('engine options', () => {
   const cases: Array<[string, unknown, string, string]> = [
     ['options not an object', 'fast', 'options', 'options: must be an object'],
-    ['unknown engine option', { threads: 2 }, 'threads', 'threads: is not an engine option (known: workers, maxQueue, limits, spoolDir, sweepDirs, core)'],
+    [
+      'videoThreads on a core without a multithreaded build',
+      { core: 'stock', videoThreads: 2 },
+      'videoThreads',
+      'videoThreads: above 1 needs a multithreaded FFmpeg core, and core stock has none (the package ships gpl-mt)',
+    ],
+    [
+      'unknown engine option',
+      { threads: 2 },
+      'threads',
+      'threads: is not an engine option (known: workers, maxQueue, limits, spoolDir, sweepDirs, core, videoThreads)',
+    ],
     ['unknown core', { core: 'x265' }, 'core', `core: must be one of stock, gpl, lgpl or the path of a core's folder (./… or absolute), got "x265"`],
     ['core not a string', { core: 2 }, 'core', "core: must be a core's name or folder, got 2"],
     ['workers 0', { workers: 0 }, 'workers', 'workers: must be an integer from 1 to 256, got 0'],

@@ -30,8 +30,8 @@ function run(plan: FFmpegPlan) {
 }
 
 /** Every frame of a fragmented MP4 as an 80×60 grey picture. */
-function frames(mp4: Uint8Array): Uint8Array[] {
-  const result = run({
+async function frames(mp4: Uint8Array): Promise<Uint8Array[]> {
+  const result = await run({
     op: 'ffmpeg',
     phase: 'decode',
     inputs: [{ name: 'in.mp4', source: sharedSource(mp4) }],
@@ -65,30 +65,32 @@ beforeAll(async () => {
   // Open GOPs with B-frames: the pictures before a recovery point refer across it.
   sources.set(
     'open GOP',
-    run({
-      op: 'ffmpeg',
-      phase: 'source',
-      inputs: [],
-      outputs: [{ name: 'src.mp4', sink: { type: 'bytes' } }],
-      args: [
-        '-f',
-        'lavfi',
-        '-i',
-        'testsrc2=size=320x240:rate=25:duration=12',
-        '-c:v',
-        'libx264',
-        '-preset',
-        'ultrafast',
-        '-crf',
-        '14',
-        '-x264-params',
-        'open-gop=1:keyint=37:min-keyint=37:bframes=3:scenecut=0',
-        '-f',
-        'mp4',
-        '/job/src.mp4',
-      ],
-      limits: LIMITS,
-    }).outputs[0]!.bytes!,
+    (
+      await run({
+        op: 'ffmpeg',
+        phase: 'source',
+        inputs: [],
+        outputs: [{ name: 'src.mp4', sink: { type: 'bytes' } }],
+        args: [
+          '-f',
+          'lavfi',
+          '-i',
+          'testsrc2=size=320x240:rate=25:duration=12',
+          '-c:v',
+          'libx264',
+          '-preset',
+          'ultrafast',
+          '-crf',
+          '14',
+          '-x264-params',
+          'open-gop=1:keyint=37:min-keyint=37:bframes=3:scenecut=0',
+          '-f',
+          'mp4',
+          '/job/src.mp4',
+        ],
+        limits: LIMITS,
+      })
+    ).outputs[0]!.bytes!,
   );
 });
 
@@ -119,7 +121,7 @@ describe('chunked packaging', () => {
         // maxrate by more than the buffer drains into one segment.
         const { maxrate, bufsize } = plan.video[0]!;
         for (const s of track.segments) expect((s.size * 8) / (s.duration / track.timescale)).toBeLessThanOrEqual(maxrate + bufsize / 2);
-        results.push({ chunks, result, frames: frames(checked.tracks[0]!.joined) });
+        results.push({ chunks, result, frames: await frames(checked.tracks[0]!.joined) });
       }
       const [one, ...more] = results;
       expect(one!.frames.length).toBeGreaterThan(200);

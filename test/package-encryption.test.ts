@@ -196,7 +196,7 @@ describe.each([
       // +ignidx: FFmpeg 5.1 reads every moof of a seekable file up front and would then decrypt
       // each sample with the last fragment's senc; read lazily, each fragment uses its own.
       const decrypt = key ? ['-fflags', '+ignidx', '-decryption_key', key] : [];
-      const exit = core.exec(['-hide_banner', '-loglevel', 'error', ...decrypt, '-i', '/in.mp4', ...raw, '/out.raw']);
+      const exit = await core.exec(['-hide_banner', '-loglevel', 'error', ...decrypt, '-i', '/in.mp4', ...raw, '/out.raw']);
       expect(exit.code, `${id} ${key ? 'decrypted' : 'clear'}`).toBe(0);
       return core.FS.readFile('/out.raw') as Uint8Array;
     };

@@ -159,7 +159,7 @@ describe('failures', () => {
       core: files,
     });
     core.FS.writeFile('/base.mp4', readFileSync(base));
-    const exit = core.exec([
+    const exit = await core.exec([
       '-hide_banner',
       '-loglevel',
       'error',

@@ -152,12 +152,12 @@ describe('a single-file package', () => {
       heapBudget: 512 * 1024 ** 2,
       core: files,
     });
-    const decode = (t: PackagedTrack, input: Uint8Array, key: string | null) => {
+    const decode = async (t: PackagedTrack, input: Uint8Array, key: string | null) => {
       core.setHeapBudget(512 * 1024 ** 2);
       core.FS.writeFile('/in.mp4', input);
       const raw = t.kind === 'video' ? ['-map', '0:v:0', '-c:v', 'rawvideo', '-f', 'rawvideo'] : ['-map', '0:a:0', '-c:a', 'pcm_s16le', '-f', 's16le'];
       const decrypt = key ? ['-fflags', '+ignidx', '-decryption_key', key] : [];
-      const exit = core.exec(['-hide_banner', '-loglevel', 'error', ...decrypt, '-i', '/in.mp4', ...raw, '/out.raw']);
+      const exit = await core.exec(['-hide_banner', '-loglevel', 'error', ...decrypt, '-i', '/in.mp4', ...raw, '/out.raw']);
       expect(exit.code, t.id).toBe(0);
       return createHash('md5')
         .update(core.FS.readFile('/out.raw') as Uint8Array)

@@ -63,6 +63,12 @@ const lines = [
   '## patches',
   ...patches,
   '',
+  // The host glue linked in (glue/library.js for every core, mt-*.{c,js} for multithreaded ones).
+  '## glue',
+  ...readdirSync(join(root, 'glue'))
+    .sort()
+    .map((f) => `${sha256(readFileSync(join(root, 'glue', f)))}  glue/${f}`),
+  '',
   '## flags',
   `cflags: ${readFileSync(join(out, 'cflags.txt'), 'utf8').trim().replaceAll(work, '$WORK')}`,
   // The one library built otherwise (libs/vorbis.sh says why).

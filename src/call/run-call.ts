@@ -31,6 +31,8 @@ export interface CallEnv {
   spoolDir: string;
   /** The H.264 encoder of the engine's FFmpeg core. */
   h264Encoder: H264Encoder | null;
+  /** Threads a video encode may use (engine option videoThreads). */
+  videoThreads: number;
 }
 
 /** The options every call takes, checked before anything runs. */
@@ -103,6 +105,10 @@ export class Call {
   /** The H.264 encoder the engine's core has: what video plans encode with. */
   get h264Encoder(): H264Encoder | null {
     return this.env.h264Encoder;
+  }
+
+  get videoThreads(): number {
+    return this.env.videoThreads;
   }
 
   /** Aborted by the caller or out of time. */

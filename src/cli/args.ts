@@ -4,7 +4,7 @@
  */
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { OptionsError } from '../errors.js';
-import type { Limits } from '../options.js';
+import { type Limits, resolveEngineOptions } from '../options.js';
 import { resolveCore } from '../util/core-files.js';
 import { byteCount, integer, positive } from './values.js';
 
@@ -17,6 +17,7 @@ export const COMMON_OPTIONS = {
   version: { type: 'boolean' },
   workers: { type: 'string' },
   core: { type: 'string' },
+  'video-threads': { type: 'string' },
   timeout: { type: 'string' },
   'max-input-bytes': { type: 'string' },
   'max-duration': { type: 'string' },
@@ -147,6 +148,8 @@ export interface CommonOptions {
   workers?: number;
   /** The FFmpeg core named by --core (checked: it exists). */
   core?: string;
+  /** --video-threads: threads per video encode (the engine checks it against the core). */
+  videoThreads?: number;
   limits: Partial<Limits>;
 }
 
@@ -264,11 +267,22 @@ function commonOptions(values: Values): CommonOptions {
       throw err instanceof OptionsError ? new OptionsError('--core', err.message.replace(/^core: /, '')) : err;
     }
   }
+  const threadsText = values['video-threads'] as string | undefined;
+  const videoThreads = threadsText === undefined ? undefined : integer('--video-threads', threadsText);
+  if (videoThreads !== undefined) {
+    // Checked here, against the core named, so that the message names the flag.
+    try {
+      resolveEngineOptions({ videoThreads, ...(core !== undefined ? { core } : {}) });
+    } catch (err) {
+      throw err instanceof OptionsError ? new OptionsError('--video-threads', err.message.replace(/^videoThreads: /, '')) : err;
+    }
+  }
   return {
     json: values.json === true,
     verbose: values.verbose === true,
     ...(workers !== undefined ? { workers: integer('--workers', workers) } : {}),
     ...(core !== undefined ? { core } : {}),
+    ...(videoThreads !== undefined ? { videoThreads } : {}),
     limits,
   };
 }

@@ -23,7 +23,9 @@ const SUMMARY: Record<CommandName, string> = {
 const COMMON = `Common options:
   --json                 print results (and errors) as JSON on stdout
   --workers N            worker threads (default: available parallelism)
-  --core NAME            FFmpeg core: gpl (default), stock, or a core's folder
+  --core NAME            FFmpeg core: gpl (default), lgpl, stock, or a core's folder
+  --video-threads N      threads per video encode (default 1); above 1 the package's video jobs
+                         run on the multithreaded core (gpl-mt)
   --timeout MS           wall-clock limit per job, milliseconds
   --max-input-bytes N    refuse larger inputs (accepts 64k, 200M, 2G)
   --max-duration S       refuse inputs playing longer than S seconds

@@ -83,6 +83,7 @@ async function main(argv: string[]): Promise<number> {
         (engine ??= createEngine({
           ...(common.workers !== undefined ? { workers: common.workers } : ONE_WORKER.has(invocation.command) ? { workers: 1 } : {}),
           ...(common.core !== undefined ? { core: common.core } : {}),
+          ...(common.videoThreads !== undefined ? { videoThreads: common.videoThreads } : {}),
           limits: common.limits,
           sweepDirs: sweepDirsFor(invocation.values.output),
         })),

@@ -62,6 +62,8 @@ export interface FFmpegPlan {
   /** FFmpeg arguments, referring to inputs and outputs by their `/job/<name>` paths. */
   args: string[];
   limits: JobLimits;
+  /** Threads the run's encoders and decoders use (the args say so too): above 1, it runs on the engine's multithreaded core. */
+  threads?: number;
 }
 
 export interface ProbePlan {

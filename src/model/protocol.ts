@@ -11,6 +11,8 @@ export interface WorkerInit {
   core: CoreLocation;
   /** A worker replaces its core once the heap grew past this after a job, returning the memory. */
   recycleHeapBytes: number;
+  /** The multithreaded core that runs plans with `threads` above 1, when it is not `core` itself. */
+  videoCore?: { module: WebAssembly.Module; files: CoreLocation };
 }
 
 /** An FFmpeg core's files: its kind (the stock build or one of wasm-build/), glue script and wasm. */

@@ -248,13 +248,16 @@ export function videoJobPlan(
   job: Extract<PackageJob, { kind: 'video' }>,
   targets: readonly VideoTarget[],
   files: readonly JobFile[],
-  settings: { segmentDuration: number; rate: FrameRate; encoder: H264Encoder; x264Preset: string | null },
+  settings: { segmentDuration: number; rate: FrameRate; encoder: H264Encoder; x264Preset: string | null; threads: number },
   limits: JobLimits,
 ): FFmpegPlan {
-  const { rate, segmentDuration } = settings;
+  const { rate, segmentDuration, threads } = settings;
   const cut = chunkCut(job, rate);
   const inPlan = planInput(input);
   const args: string[] = [];
+  // Threads are stated, never left to FFmpeg's `auto`: the count shapes the bitstream, and the
+  // decoder gets the same number (frame threads) so it keeps pace with the encoders.
+  if (threads > 1) args.push('-threads', String(threads));
   if (cut.seek > 0) args.push('-ss', seconds(cut.seek));
   if (cut.read !== undefined) args.push('-t', seconds(cut.read));
   args.push('-i', jobPath(inPlan.name));
@@ -279,11 +282,14 @@ export function videoJobPlan(
     const t = targets.find((x) => x.id === f.rendition)!;
     args.push('-map', `[v${i}]`, '-an', '-sn', '-dn', '-map_metadata', '-1', '-map_chapters', '-1');
     args.push(...h264Args(settings, t, gop, keyframes));
+    if (threads > 1) args.push('-threads', String(threads));
     // The moov waits for the first fragment so that its edit list states where the track starts;
     // the stitching stage turns that into tfdt and composition offsets.
     args.push('-f', 'mp4', '-movflags', '+frag_keyframe+delay_moov+default_base_moof+cmaf', '-use_editlist', '1', jobPath(f.name));
   });
-  return packageJob(inPlan, files, args, limits);
+  const plan = packageJob(inPlan, files, args, limits);
+  if (threads > 1) plan.threads = threads;
+  return plan;
 }
 
 /** One rendition's H.264 encoder: closed GOPs with an IDR at every segment boundary, the rung's bitrate. */

@@ -184,8 +184,8 @@ export interface ResolvedPlanOptions extends ResolvedPackage {
   workers: number | undefined;
 }
 
-export function resolvePlan(o: PlanOptions, encoder: H264Encoder | null): ResolvedPlanOptions {
-  return { ...resolvePlanOptions(o, encoder), workers: v.optional(o.workers, undefined, (x) => v.integer('workers', x, 1, 4096)) };
+export function resolvePlan(o: PlanOptions, encoder: H264Encoder | null, videoThreads = 1): ResolvedPlanOptions {
+  return { ...resolvePlanOptions(o, encoder, videoThreads), workers: v.optional(o.workers, undefined, (x) => v.integer('workers', x, 1, 4096)) };
 }
 
 const X264_PRESETS = ['ultrafast', 'superfast', 'veryfast', 'faster', 'fast', 'medium', 'slow', 'slower', 'veryslow'];
@@ -201,6 +201,8 @@ export interface ResolvedPackage {
   audioOnly: boolean;
   /** The core's H.264 encoder, which the video jobs run. */
   videoEncoder: H264Encoder | null;
+  /** Threads one video job's encoders use (engine option videoThreads). */
+  videoThreads: number;
   /** null unless the encoder is x264. */
   x264Preset: string | null;
   maxPixels: number;
@@ -214,15 +216,19 @@ export interface StitchSettings {
   languages: ResolvedLanguages;
 }
 
-export function resolvePackage(o: PackageOptions, encoder: H264Encoder | null): ResolvedPackage & StitchSettings {
+export function resolvePackage(o: PackageOptions, encoder: H264Encoder | null, videoThreads = 1): ResolvedPackage & StitchSettings {
   v.path('outputDir', o.outputDir);
-  const r = resolvePlanOptions(o, encoder);
+  const r = resolvePlanOptions(o, encoder, videoThreads);
   const protection = resolveProtection(o, { video: r.video.length > 0, audio: r.audio, formats: r.formats });
   return { ...r, protection, names: resolveNames(o, protection), languages: resolveLanguages(o) };
 }
 
 /** The options of a plan, for an engine whose core encodes H.264 with `encoder`: everything but where the package goes. */
-export function resolvePlanOptions(o: Omit<PackageOptions, 'outputDir'> & { outputDir?: string }, encoder: H264Encoder | null): ResolvedPackage {
+export function resolvePlanOptions(
+  o: Omit<PackageOptions, 'outputDir'> & { outputDir?: string },
+  encoder: H264Encoder | null,
+  videoThreads = 1,
+): ResolvedPackage {
   const names = (option: string, value: unknown, fallback: string[], known: readonly string[]): string[] => {
     const list = value ?? fallback;
     if (!Array.isArray(list) || list.some((n) => typeof n !== 'string' || !known.includes(n))) {
@@ -266,6 +272,7 @@ export function resolvePlanOptions(o: Omit<PackageOptions, 'outputDir'> & { outp
     outputDir: o.outputDir ?? '',
     audioOnly,
     videoEncoder: encoder,
+    videoThreads,
     x264Preset,
     maxPixels,
     chunkSeconds,
@@ -352,6 +359,8 @@ export interface PackagePlan {
   formats: PackageFormat[];
   /** The H.264 encoder of the core the plan was made for: its video jobs run only on a core with the same. */
   videoEncoder: H264Encoder | null;
+  /** Threads per video job (the engine's videoThreads): more than one gives another bitstream, so engines must agree. */
+  videoThreads: number;
   x264Preset: string | null;
   chunkSeconds: number;
   video: VideoTarget[];
@@ -430,6 +439,7 @@ function planFor(source: ProbeResult, o: ResolvedPackage, workers: number): Pack
     segmentDuration: o.segmentDuration,
     formats: o.formats,
     videoEncoder: o.videoEncoder,
+    videoThreads: o.videoThreads,
     x264Preset: o.x264Preset,
     chunkSeconds,
     video: targets,
@@ -485,7 +495,7 @@ export async function runJob(
           job,
           plan.video,
           files,
-          { segmentDuration: plan.segmentDuration, rate: plan.rate!, encoder: plan.videoEncoder!, x264Preset: plan.x264Preset },
+          { segmentDuration: plan.segmentDuration, rate: plan.rate!, encoder: plan.videoEncoder!, x264Preset: plan.x264Preset, threads: plan.videoThreads },
           call.jobLimits,
         )
       : audioJobPlan(input, stream, plan.audio, files, call.jobLimits, audioPadTo(plan));
@@ -696,6 +706,11 @@ export async function runChunkCall(call: Call, media: MediaInput, r: ResolvedChu
       `the plan's video is encoded with ${r.plan.videoEncoder}, and this engine's FFmpeg core has ${call.h264Encoder ?? 'no H.264 encoder'}: run every video job of a plan on engines with the same core`,
     );
   }
+  if (r.job.kind === 'video' && r.plan.videoThreads !== call.videoThreads) {
+    throw new UnsupportedError(
+      `the plan's video jobs use ${r.plan.videoThreads} thread(s) each, and this engine's videoThreads is ${call.videoThreads}: a thread count gives its own bitstream, so run every video job of a plan on engines with the same videoThreads`,
+    );
+  }
   const again = planFor(source, planRequest(r.plan, r.plan.videoEncoder), r.plan.workers);
   if (JSON.stringify(again) !== JSON.stringify(r.plan)) {
     throw new OptionsError('plan', 'is not the plan this engine makes for this input from its options: it was changed, or made by another version');
@@ -783,7 +798,11 @@ export async function stitchCall(call: Call, r: ResolvedStitch): Promise<Package
 function planRequest(plan: PackagePlan, encoder: H264Encoder | null): ResolvedPackage {
   const request = plan.request;
   try {
-    return resolvePlanOptions({ ...request, x264Preset: request.x264Preset ?? undefined, chunkSeconds: request.chunkSeconds ?? undefined }, encoder);
+    return resolvePlanOptions(
+      { ...request, x264Preset: request.x264Preset ?? undefined, chunkSeconds: request.chunkSeconds ?? undefined },
+      encoder,
+      plan.videoThreads,
+    );
   } catch (err) {
     if (err instanceof OptionsError) throw new OptionsError('plan', `request: ${err.message}`);
     throw err;
@@ -808,6 +827,9 @@ function checkPlan(plan: unknown): PackagePlan {
     Array.isArray(p.audio) &&
     typeof p.segmentDuration === 'number' &&
     (p.videoEncoder === null || p.videoEncoder === 'libx264' || p.videoEncoder === 'libopenh264') &&
+    Number.isInteger(p.videoThreads) &&
+    (p.videoThreads as number) >= 1 &&
+    (p.videoThreads as number) <= 16 &&
     p.jobs.every(
       (j) =>
         typeof j?.id === 'string' &&

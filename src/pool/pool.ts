@@ -21,6 +21,8 @@ export interface PoolOptions {
   terminateGraceMs: number;
   /** The FFmpeg core every worker runs. */
   core: CoreFiles;
+  /** The multithreaded core beside it for plans with threads (options.ts `videoCore`). */
+  videoCore?: CoreFiles | null;
 }
 
 export interface RunOptions {
@@ -68,8 +70,9 @@ export class JobPool {
   ) {}
 
   static async create(options: PoolOptions): Promise<JobPool> {
-    const coreModule = await compileCore(options.core);
+    const [coreModule, videoModule] = await Promise.all([compileCore(options.core), options.videoCore ? compileCore(options.videoCore) : undefined]);
     const workerData: WorkerInit = { coreModule, core: options.core, recycleHeapBytes: options.recycleHeapBytes };
+    if (options.videoCore && videoModule) workerData.videoCore = { module: videoModule, files: options.videoCore };
     const piscina = new Piscina<Task, TaskResult>({
       filename: new URL('../worker/index.js', import.meta.url).href,
       minThreads: options.workers,

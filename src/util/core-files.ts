@@ -31,6 +31,8 @@ export interface CoreFiles {
   licence: string;
   /** The core's H.264 encoder (what `package` encodes video with); null: it has none. */
   h264Encoder: H264Encoder | null;
+  /** An `-mt` build: FFmpeg runs on threads of its own (its folder holds the threads' script). */
+  threaded: boolean;
 }
 
 /** x264 (stock and gpl cores) or Cisco's OpenH264 (lgpl cores). */
@@ -49,7 +51,7 @@ export function resolveCore(core: string | undefined): CoreFiles {
   }
   if (name === 'stock') {
     const script = require.resolve('@ffmpeg/core');
-    return { kind: 'stock', name, script, wasm: script.replace(/\.js$/, '.wasm'), licence: 'GPL-2.0-or-later', h264Encoder: 'libx264' };
+    return { kind: 'stock', name, script, wasm: script.replace(/\.js$/, '.wasm'), licence: 'GPL-2.0-or-later', h264Encoder: 'libx264', threaded: false };
   }
   // A profile's name is its single-thread core; the multithreaded one is named in full (gpl-mt).
   const dir = /^(gpl|lgpl)(-st|-mt)?$/.test(name) ? join(builtCoresDir(), name.includes('-') ? name : `${name}-st`) : pathOnly(name);
@@ -59,7 +61,22 @@ export function resolveCore(core: string | undefined): CoreFiles {
     throw new OptionsError('core', `no FFmpeg core in ${dir} (it needs ffmpeg-core.cjs and ffmpeg-core.wasm; names: ${CORE_NAMES.join(', ')})`);
   }
   const record = buildRecord(dir);
-  return { kind: 'built', name, script, wasm, licence: licenceOf(record), h264Encoder: h264EncoderOf(record) };
+  const threaded = existsSync(join(dir, THREAD_SCRIPT));
+  return { kind: 'built', name, script, wasm, licence: licenceOf(record), h264Encoder: h264EncoderOf(record), threaded };
+}
+
+/** What the threads of a multithreaded core run (CommonJS by its name: the package is ESM). */
+export const THREAD_SCRIPT = 'ffmpeg-core.worker.cjs';
+
+/**
+ * The multithreaded core that runs video for `core` when a caller allows threads: the core itself
+ * when it is one, else its profile's `-mt` build where the package ships it; null when neither.
+ */
+export function threadedCoreFor(core: CoreFiles): CoreFiles | null {
+  if (core.threaded) return core;
+  const profile = /^(gpl|lgpl)(-st)?$/.exec(core.name)?.[1];
+  if (!profile || !existsSync(join(builtCoresDir(), `${profile}-mt`, THREAD_SCRIPT))) return null;
+  return resolveCore(`${profile}-mt`);
 }
 
 function pathOnly(name: string): string {

@@ -18,15 +18,19 @@ import type { AnalysisSink } from './sinks/analysis.js';
 // Piscina hands the pool's workerData to each worker thread as the thread's own.
 const init = workerData as WorkerInit;
 const idleFlag = new Int32Array(new SharedArrayBuffer(4));
-let core: FFmpegCore | undefined;
+/** The core every plan runs on, and the multithreaded one for plans with threads (when there is one). */
+const cores: { main?: FFmpegCore; video?: FFmpegCore } = {};
 
-async function acquireCore(cancelFlag: Int32Array): Promise<{ core: FFmpegCore; instantiateMs: number }> {
-  if (core && !core.broken) {
-    core.setCancelFlag(cancelFlag);
-    return { core, instantiateMs: 0 };
+async function acquireCore(cancelFlag: Int32Array, slot: 'main' | 'video'): Promise<{ core: FFmpegCore; instantiateMs: number }> {
+  const held = cores[slot];
+  if (held && !held.broken) {
+    held.setCancelFlag(cancelFlag);
+    return { core: held, instantiateMs: 0 };
   }
   const started = performance.now();
-  core = await FFmpegCore.create(init.coreModule, { cancelFlag, heapBudget: Number.MAX_SAFE_INTEGER, core: init.core });
+  const { module, files } = slot === 'video' && init.videoCore ? init.videoCore : { module: init.coreModule, files: init.core };
+  const core = await FFmpegCore.create(module, { cancelFlag, heapBudget: Number.MAX_SAFE_INTEGER, core: files });
+  cores[slot] = core;
   return { core, instantiateMs: performance.now() - started };
 }
 
@@ -34,15 +38,16 @@ export default async function runTask(task: Task): Promise<TaskResult> {
   const cancelFlag = new Int32Array(task.cancel);
   const emit = (event: WorkerEvent) => task.port.postMessage(event);
   let healthy = false;
+  const slot = task.plan.op === 'ffmpeg' && (task.plan.threads ?? 1) > 1 && init.videoCore ? 'video' : 'main';
   try {
     emit({ type: 'started' });
-    const acquired = await acquireCore(cancelFlag);
+    const acquired = await acquireCore(cancelFlag, slot);
     // The image pipeline and the analysis kernels load on a worker's first job that needs them:
     // a worker that only probes or transcodes starts without them.
     const analysis: AnalysisSink | undefined =
       task.plan.op === 'analyze' ? await (await import('./sinks/analysis.js')).AnalysisSink.create(task.plan.analysis) : undefined;
     const ctx = { core: acquired.core, cancelFlag, emit, ...(analysis ? { analysis } : {}) };
-    const result = task.plan.op === 'image' ? (await import('./image/pipeline.js')).runImagePlan(task.plan, ctx) : runPlan(task.plan, ctx);
+    const result = task.plan.op === 'image' ? await (await import('./image/pipeline.js')).runImagePlan(task.plan, ctx) : await runPlan(task.plan, ctx);
     if (analysis) result.analysis = analysis.finish();
     result.instantiateMs = acquired.instantiateMs;
     healthy = acquired.core.heapBytes <= init.recycleHeapBytes;
@@ -52,9 +57,9 @@ export default async function runTask(task: Task): Promise<TaskResult> {
   } catch (err) {
     return { ok: false, error: toErrorData(typed(err)) };
   } finally {
-    if (!healthy) core = undefined;
-    core?.setCancelFlag(idleFlag);
-    core?.endJob();
+    if (!healthy) cores[slot] = undefined;
+    cores[slot]?.setCancelFlag(idleFlag);
+    cores[slot]?.endJob();
     task.port.close();
   }
 }

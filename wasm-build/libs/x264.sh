@@ -9,8 +9,9 @@ rm -f "$PREFIX/include/x264.h" "$PREFIX/include/x264_config.h" "$PREFIX/lib/libx
 # configure disables the compiler's auto-vectorization for its C fallbacks (-fno-tree-vectorize);
 # with wasm SIMD that is the cheapest speed there is, so keep it on.
 sed -i 's/-fno-tree-vectorize//g' configure
+# The mt variant keeps x264's own thread support, which its configure turns on when it finds pthreads.
 threads=--disable-thread
-[[ "$VARIANT" == mt ]] && threads=--enable-thread
+[[ "$VARIANT" == mt ]] && threads=""
 CC=emcc AR=emar RANLIB=emranlib emconfigure ./configure --prefix="$PREFIX" --host=i686-gnu \
   --enable-static --disable-cli --disable-asm --enable-pic --disable-opencl --disable-avs \
   --disable-swscale --disable-lavf --disable-ffms --disable-gpac --disable-lsmash \

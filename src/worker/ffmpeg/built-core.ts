@@ -15,10 +15,21 @@
  *    and by the I/O interrupt callback, reads the job's shared cancel flag;
  *  - `sandcodec_decode_totals` points at fftools' decode totals (frames decoded, decode errors);
  *  - a 5 MiB stack (libopus needs more than 1 MiB) and no network code at all.
+ *
+ * A multithreaded core (`-mt`, glue/mt-main.c) runs `main` on a thread of its own
+ * (PROXY_TO_PTHREAD): this thread stays free to serve the file I/O Emscripten proxies to it, and
+ * the run ends when main's thread says so (`onRunEnded`, or `quit` when FFmpeg exits). Threads
+ * cannot see this thread's objects, so the cancel flag and the heap ceiling are mirrored into
+ * words of the shared memory. A trap in any thread reaches `onThreadError` (glue/mt-post.js) and
+ * fails the run; a run that does not stop within CANCEL_GRACE_MS of being cancelled is given up:
+ * either way every thread of the instance is ended and the instance is dropped.
  */
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { InternalError } from '../../errors.js';
 import type { CoreLocation } from '../../model/protocol.js';
+import { THREAD_SCRIPT } from '../../util/core-files.js';
 import { printable } from '../../util/printable.js';
 import {
   type CoreExit,
@@ -43,6 +54,10 @@ const WASM_PAGE = 65536;
 const INITIAL_BYTES = 32 * 1024 * 1024;
 /** wasm32 memory as Emscripten addresses it (signed pointers). */
 const MAX_BYTES = 2 * 1024 * 1024 * 1024;
+/** How often the cancel flag is mirrored into a threaded run's shared words. */
+const MIRROR_MS = 10;
+/** A cancelled threaded run that has not ended after this long is given up (its threads ended). */
+export const CANCEL_GRACE_MS = 5000;
 
 interface BuiltModule {
   FS: EmscriptenFS;
@@ -53,6 +68,10 @@ interface BuiltModule {
   /** Read by glue/library.js. */
   cancelFlag: Int32Array;
   heapMax: number;
+  /** Multithreaded cores only (glue/mt-main.c, glue/mt-post.js). */
+  _emscripten_proxy_main?(argc: number, argv: number): number;
+  _sandcodec_host_words?(): number;
+  terminateThreads?(): void;
 }
 
 type BuiltFactory = (moduleArg: Record<string, unknown>) => Promise<unknown>;
@@ -64,19 +83,28 @@ interface Instance {
   used: boolean;
   /** The budget its memory was made for. */
   budget: number;
+  /** Multithreaded: settles the run under way (set while one is). */
+  settle?: (outcome: ThreadedOutcome) => void;
 }
 
 export class BuiltCore implements FFmpegCore {
   private heapBudget: number;
+  private threads = 1;
   private cancelFlag: Int32Array;
   private recordSink: RecordSink = NO_RECORDS;
   private stdoutSink: (line: string) => void = () => {};
   private readonly parser: LogRecordParser;
   private current: Instance | undefined;
   heapRefused = false;
-  /** Never set: a run that trapped leaves its instance behind, and the next run gets a fresh one. */
-  readonly broken: string | undefined = undefined;
+  /**
+   * A single-thread run that trapped leaves its instance behind and the next run gets a fresh one,
+   * so this stays unset; after a threaded run that crashed or was given up it says why, and the
+   * worker makes a new core (its threads are gone with the instance either way).
+   */
+  broken: string | undefined = undefined;
   jobs = 0;
+  /** The core runs FFmpeg on threads of its own (an `-mt` build). */
+  readonly threaded: boolean;
 
   private constructor(
     private readonly factory: BuiltFactory,
@@ -87,6 +115,7 @@ export class BuiltCore implements FFmpegCore {
     this.heapBudget = options.heapBudget;
     this.cancelFlag = options.cancelFlag;
     this.parser = new LogRecordParser((record) => this.recordSink(record));
+    this.threaded = existsSync(join(dirname(files.script), THREAD_SCRIPT));
   }
 
   static async create(module: WebAssembly.Module, options: CoreOptions, files: CoreLocation): Promise<BuiltCore> {
@@ -109,8 +138,10 @@ export class BuiltCore implements FFmpegCore {
   }
 
   private instantiate(budget: number): Instance {
-    const memory = new WebAssembly.Memory({ initial: INITIAL_BYTES / WASM_PAGE, maximum: Math.floor(budget / WASM_PAGE) });
+    // Threads share the memory; its maximum is reserved up front, and is still the job's budget.
+    const memory = new WebAssembly.Memory({ initial: INITIAL_BYTES / WASM_PAGE, maximum: Math.floor(budget / WASM_PAGE), shared: this.threaded });
     let ready = false;
+    let inst: Instance | undefined;
     const moduleArg: Record<string, unknown> = {
       wasmMemory: memory,
       heapMax: Math.floor(budget / WASM_PAGE) * WASM_PAGE,
@@ -118,10 +149,16 @@ export class BuiltCore implements FFmpegCore {
       print: (line: string) => this.stdoutSink(line),
       // The JS runtime's own lines (FFmpeg's stderr is taken write by write below).
       printErr: (line: string) => this.recordSink({ component: 'wasm', address: '0x0', level: 'error', text: printable(line) }),
-      // exit() must end the run, never the process.
-      quit: (_status: number, toThrow: unknown) => {
-        throw toThrow;
+      // exit() must end the run, never the process. On a threaded core it arrives on this thread
+      // as a proxied call, where a throw would escape into the event loop: it settles the run.
+      quit: (status: number, toThrow: unknown) => {
+        if (!this.threaded) throw toThrow;
+        inst?.settle?.({ code: status, exited: true });
       },
+      onRunEnded: (status: number) => inst?.settle?.({ code: status, exited: false }),
+      onThreadError: (error: unknown) => inst?.settle?.({ crash: threadFailure(error) }),
+      onAbort: (what: unknown) => inst?.settle?.({ crash: threadFailure(what) }),
+      locateFile: (path: string, prefix: string) => (path.endsWith('.worker.js') ? join(dirname(this.files.script), THREAD_SCRIPT) : prefix + path),
       onRuntimeInitialized: () => {
         ready = true;
       },
@@ -147,8 +184,16 @@ export class BuiltCore implements FFmpegCore {
     for (const name of ['_ffmpeg_main', '_ffprobe_main', '_sandcodec_decode_totals', '_malloc'] as const) {
       if (typeof module[name] !== 'function') throw new InternalError(`FFmpeg core ${this.files.name}: export ${name.slice(1)} not found`);
     }
+    if (this.threaded) {
+      for (const name of ['_emscripten_proxy_main', '_sandcodec_host_words', 'terminateThreads'] as const) {
+        if (typeof module[name] !== 'function') throw new InternalError(`FFmpeg core ${this.files.name}: ${name} not found (not a multithreaded build)`);
+      }
+      // The ceiling, as the threads read it (glue/library.js).
+      Atomics.store(new Int32Array(memory.buffer), (module._sandcodec_host_words!() >> 2) + 1, Math.floor(budget / WASM_PAGE));
+    }
     captureStderr(module.FS, (bytes) => this.parser.write(bytes));
-    return { module, memory, used: false, budget };
+    inst = { module, memory, used: false, budget };
+    return inst;
   }
 
   get FS(): EmscriptenFS {
@@ -163,6 +208,10 @@ export class BuiltCore implements FFmpegCore {
     this.heapBudget = bytes;
     // A new run: an instance that ran, or that was made for another budget, gives way to a fresh one.
     if (this.current && (this.current.used || this.current.budget !== this.budget())) this.current = undefined;
+  }
+
+  setThreads(count: number): void {
+    this.threads = count;
   }
 
   setCancelFlag(flag: Int32Array): void {
@@ -181,15 +230,15 @@ export class BuiltCore implements FFmpegCore {
     return { decoded: Number(view.getBigInt64(at, true)), errors: Number(view.getBigInt64(at + 8, true)) };
   }
 
-  exec(args: string[]): CoreExit {
+  async exec(args: string[]): Promise<CoreExit> {
     return this.run('_ffmpeg_main', ['ffmpeg', '-nostdin', '-y', ...args], true);
   }
 
-  ffprobe(args: string[]): CoreExit {
+  async ffprobe(args: string[]): Promise<CoreExit> {
     return this.run('_ffprobe_main', ['ffprobe', ...args], false);
   }
 
-  listDemuxers(): DemuxerInfo[] {
+  async listDemuxers(): Promise<DemuxerInfo[]> {
     // On an instance of its own: the job's instance may already hold the job's files.
     const saved = this.current;
     this.current = undefined;
@@ -199,7 +248,7 @@ export class BuiltCore implements FFmpegCore {
       if (demuxer) demuxers.push(demuxer);
     };
     try {
-      this.exec(LIST_DEMUXERS_ARGS);
+      await this.exec(LIST_DEMUXERS_ARGS);
     } finally {
       this.stdoutSink = () => {};
       this.current = saved;
@@ -212,13 +261,14 @@ export class BuiltCore implements FFmpegCore {
     this.current = undefined;
   }
 
-  private run(main: '_ffmpeg_main' | '_ffprobe_main', argv: string[], reportsStatus: boolean): CoreExit {
+  private run(main: '_ffmpeg_main' | '_ffprobe_main', argv: string[], reportsStatus: boolean): CoreExit | Promise<CoreExit> {
     const inst = this.instance();
     // FFmpeg's tools keep global state: a second run on one instance would see the first's.
     if (inst.used) throw new InternalError('FFmpeg core: this instance has run; start the next run with setHeapBudget');
     inst.used = true;
     inst.module.cancelFlag = this.cancelFlag;
     this.heapRefused = false;
+    if (this.threaded) return this.runThreaded(inst, argv, reportsStatus);
     try {
       const status = inst.module[main](argv.length, writeArgv(inst, argv));
       return { code: reportsStatus ? status : 0, exited: false };
@@ -231,6 +281,82 @@ export class BuiltCore implements FFmpegCore {
       this.jobs++;
     }
   }
+
+  /**
+   * main() on a thread of its own, both tools behind one entry (glue/mt-main.c: argv[1] names
+   * the tool). This thread mirrors the cancel flag into the shared words meanwhile and serves the
+   * proxied file I/O; the run settles once, then every thread of the instance is ended.
+   */
+  private runThreaded(inst: Instance, argv: string[], reportsStatus: boolean): Promise<CoreExit> {
+    const module = inst.module;
+    const words = module._sandcodec_host_words!() >> 2;
+    Atomics.store(new Int32Array(inst.memory.buffer), words + 2, this.threads);
+    let resolve!: (exit: CoreExit) => void;
+    let reject!: (error: Error) => void;
+    const promise = new Promise<CoreExit>((ok, fail) => {
+      resolve = ok;
+      reject = fail;
+    });
+    let cancelledAt: number | undefined;
+    const mirrorFlag = () => {
+      if (Atomics.load(this.cancelFlag, 0) === 0) return false;
+      Atomics.store(new Int32Array(inst.memory.buffer), words, 1);
+      return true;
+    };
+    // A flag raised before the run stops it at its first turn, as on a single-thread core.
+    mirrorFlag();
+    const mirror = setInterval(() => {
+      if (!mirrorFlag()) return;
+      cancelledAt ??= performance.now();
+      if (performance.now() - cancelledAt > CANCEL_GRACE_MS) {
+        inst.settle?.({ givenUp: `the run did not stop within ${CANCEL_GRACE_MS} ms of being cancelled; its threads were ended` });
+      }
+    }, MIRROR_MS);
+    inst.settle = (outcome) => {
+      inst.settle = undefined;
+      clearInterval(mirror);
+      // Growth refused on any thread (glue/library.js notes it in word 3).
+      if (Atomics.load(new Int32Array(inst.memory.buffer), words + 3) !== 0) this.heapRefused = true;
+      this.parser.flush();
+      this.jobs++;
+      try {
+        module.terminateThreads!();
+      } catch {
+        // Threads that never started have nothing to end.
+      }
+      if ('crash' in outcome) {
+        // Whatever a thread threw, it was FFmpeg failing inside the sandbox: the instance is done.
+        const { error, broken } = thrownFailure(outcome.crash);
+        this.broken = broken;
+        reject(error);
+      } else if ('givenUp' in outcome) {
+        this.broken = `FFmpeg was given up: ${outcome.givenUp}`;
+        resolve({ code: -1, exited: false });
+      } else {
+        resolve(reportsStatus || outcome.exited ? outcome : { code: 0, exited: false });
+      }
+    };
+    try {
+      const started = module._emscripten_proxy_main!(argv.length + 1, writeArgv(inst, ['sandcodec', ...argv]));
+      if (started !== 0) inst.settle({ givenUp: `main's thread did not start (pthread_create returned ${started})` });
+    } catch (thrown) {
+      inst.settle?.({ crash: thrown });
+    }
+    return promise;
+  }
+}
+
+/** How a threaded run ended: FFmpeg's status, a thread's crash, or the watchdog giving up on it. */
+type ThreadedOutcome = CoreExit | { crash: unknown } | { givenUp: string };
+
+/**
+ * A thread's trap or abort, as a wasm trap: a thread's uncaught error reaches this thread as a
+ * copy (its class is not kept across threads), and Emscripten's abort passes a string.
+ */
+function threadFailure(thrown: unknown): WebAssembly.RuntimeError {
+  if (thrown instanceof WebAssembly.RuntimeError) return thrown;
+  const message = thrown instanceof Error ? thrown.message : String(thrown);
+  return new WebAssembly.RuntimeError(`in a thread: ${message}`);
 }
 
 /** argv as C wants it, in the instance's heap: NUL-terminated UTF-8 strings and a NULL-ended array. */

@@ -86,17 +86,23 @@ export interface FFmpegCore {
    * takes a fresh instance here when the last one has run, so a job mounts its files after this.
    */
   setHeapBudget(bytes: number): void;
+  /** Threads the next run may use: what FFmpeg's `auto` thread counts mean on a multithreaded core (others run one). */
+  setThreads(count: number): void;
   setCancelFlag(flag: Int32Array): void;
   /** Receives every log record FFmpeg prints from now on (one sink at a time). */
   setRecordSink(sink: RecordSink): void;
   /** FFmpeg's decode totals: a run's own counts are the difference across it. */
   decodeTotals(): { decoded: number; errors: number };
-  /** Runs the ffmpeg CLI main (`-nostdin -y` come first). */
-  exec(args: string[]): CoreExit;
+  /**
+   * Runs the ffmpeg CLI main (`-nostdin -y` come first). A single-thread core runs it to the end
+   * before it returns; a multithreaded one runs it on a thread of its own while this thread serves
+   * its file I/O, so the run is a promise either way.
+   */
+  exec(args: string[]): Promise<CoreExit>;
   /** Runs ffprobe. Its exit status is not reported (only `exited`): read its output file. */
-  ffprobe(args: string[]): CoreExit;
+  ffprobe(args: string[]): Promise<CoreExit>;
   /** The demuxers this build has, by FFmpeg name (e.g. `mov,mp4,m4a,3gp,3g2,mj2`). */
-  listDemuxers(): DemuxerInfo[];
+  listDemuxers(): Promise<DemuxerInfo[]>;
   /** The job is over: memory only that job needed can go. */
   endJob(): void;
 }
@@ -149,7 +155,9 @@ export function captureStderr(fs: EmscriptenFS, write: (bytes: Uint8Array) => vo
   stderr.stream_ops = {
     ...stderr.stream_ops,
     write: (_stream: EmscriptenStream, buffer: Int8Array, offset: number, length: number) => {
-      write(new Uint8Array(buffer.buffer, buffer.byteOffset + offset, length));
+      // A multithreaded core's memory is shared, which TextDecoder does not read: copy it out.
+      const bytes = new Uint8Array(buffer.buffer, buffer.byteOffset + offset, length);
+      write(buffer.buffer instanceof SharedArrayBuffer ? bytes.slice() : bytes);
       return length;
     },
   };

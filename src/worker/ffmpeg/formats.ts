@@ -144,10 +144,10 @@ const tables = new WeakMap<WebAssembly.Module, DemuxerTable>();
 let table: DemuxerTable | undefined;
 
 /** The build's demuxers, listed once per thread and core. */
-export function demuxerTable(core: FFmpegCore): DemuxerTable {
+export async function demuxerTable(core: FFmpegCore): Promise<DemuxerTable> {
   table = tables.get(core.module);
   if (table) return table;
-  const demuxers = core.listDemuxers();
+  const demuxers = await core.listDemuxers();
   const names = new Set(demuxers.flatMap((d) => d.name.split(',')));
   table = {
     whitelist: ACCEPTED_DEMUXERS.filter((name) => names.has(name)).join(','),

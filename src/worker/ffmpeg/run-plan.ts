@@ -26,15 +26,16 @@ export interface RunContext {
   analysis?: ByteSink;
 }
 
-export function runPlan(plan: Plan, ctx: RunContext): JobResult {
+export async function runPlan(plan: Plan, ctx: RunContext): Promise<JobResult> {
   if (plan.op === 'image') throw new InternalError('image plans run in the image pipeline, not here');
   const { core, cancelFlag, emit } = ctx;
   for (const file of [...plan.inputs, ...plan.outputs]) {
     if (!/^[\w][\w.-]*$/.test(file.name)) throw new InternalError(`${plan.phase}: invalid job file name ${JSON.stringify(file.name)}`);
   }
   // Before the job's record sink goes in: listing the demuxers runs FFmpeg with a sink of its own.
-  const demuxers = demuxerTable(core);
+  const demuxers = await demuxerTable(core);
   core.setHeapBudget(plan.limits.maxHeapBytes);
+  core.setThreads(plan.op === 'ffmpeg' ? (plan.threads ?? 1) : 1);
 
   const jobFs = new JobFS(core.FS);
   const inputPaths = plan.inputs.map((input) => jobFs.path(input.name));
@@ -92,11 +93,11 @@ export function runPlan(plan: Plan, ctx: RunContext): JobResult {
     started = performance.now();
     let probe: unknown;
     if (plan.op === 'probe') {
-      probe = runProbe(core, jobFs, inputPaths[0]!, watch, demuxers.whitelist);
+      probe = await runProbe(core, jobFs, inputPaths[0]!, watch, demuxers.whitelist);
     } else {
       jobFs.addOutput(PROGRESS_NODE, new ProgressSink(onProgress), []);
       const args = [...globalArgs(jobFs.path(PROGRESS_NODE)), ...sandboxArgs(plan.args, { whitelist: demuxers.whitelist, inputs: new Set(inputPaths) })];
-      const exit = guarded(plan.phase, watch, () => core.exec(args));
+      const exit = await guarded(plan.phase, watch, () => core.exec(args));
       throwIfStopped(cancelFlag, core, [total, returned], plan, watch);
       const nodeFailure = jobFs.failure();
       if (nodeFailure) throw nodeFailure;
@@ -135,9 +136,9 @@ function hostPathOf(input: PlanInput): string | undefined {
 }
 
 /** Runs a core call; a crash or a glue failure inside it comes out typed, with the phase and log. */
-function guarded(phase: string, watch: RunWatch, call: () => CoreExit): CoreExit {
+async function guarded(phase: string, watch: RunWatch, call: () => Promise<CoreExit>): Promise<CoreExit> {
   try {
-    return call();
+    return await call();
   } catch (err) {
     if (!(err instanceof SandcodecError)) throw new InternalError(`${phase}: ${(err as Error)?.message ?? String(err)}`, { log: watch.tail.get() });
     const data = toErrorData(err);
@@ -149,11 +150,11 @@ function crashed(phase: string, watch: RunWatch, why: string): SandcodecError {
   return fromErrorData({ __sandcodecError: true, code: 'E_FFMPEG', message: `${phase}: ${why}`, details: { log: watch.tail.get(), exitCode: -1 } });
 }
 
-function runProbe(core: FFmpegCore, jobFs: JobFS, inputPath: string, watch: RunWatch, whitelist: string): unknown {
+async function runProbe(core: FFmpegCore, jobFs: JobFS, inputPath: string, watch: RunWatch, whitelist: string): Promise<unknown> {
   const sink = new BufferSink(PROBE_MAX_BYTES);
   jobFs.addOutput(PROBE_OUT, sink, [new OutputBudget(PROBE_MAX_BYTES)]);
   // ffprobe's options are set in full on every run, like ffmpeg's (args.ts): the same ones each time.
-  const exit = guarded('probe', watch, () =>
+  const exit = await guarded('probe', watch, () =>
     core.ffprobe([
       '-hide_banner',
       '-loglevel',

@@ -237,7 +237,7 @@ export class StockCore implements FFmpegCore {
         if (m) found = [Number(m[1]), Number(m[2])];
       };
       try {
-        this.exec([
+        this.execNow([
           '-hide_banner',
           '-loglevel',
           'level+debug',
@@ -284,6 +284,9 @@ export class StockCore implements FFmpegCore {
     this.heapBudget = bytes;
   }
 
+  /** A single-thread build: every run has one thread. */
+  setThreads(_count: number): void {}
+
   setCancelFlag(flag: Int32Array): void {
     this.cancelFlag = flag;
   }
@@ -302,25 +305,29 @@ export class StockCore implements FFmpegCore {
     };
   }
 
-  /** Runs the ffmpeg CLI main (`-nostdin -y` are prepended by the core). */
-  exec(args: string[]): CoreExit {
+  /** Runs the ffmpeg CLI main (`-nostdin -y` are prepended by the core), to its end, on this thread. */
+  async exec(args: string[]): Promise<CoreExit> {
+    return this.execNow(args);
+  }
+
+  private execNow(args: string[]): CoreExit {
     return this.call(() => this.raw.exec(...args), true);
   }
 
   /** Runs ffprobe. Its exit status is not reported by this build (only `exited`): read its output file. */
-  ffprobe(args: string[]): CoreExit {
+  async ffprobe(args: string[]): Promise<CoreExit> {
     return this.call(() => this.raw.ffprobe(...args), false);
   }
 
   /** The demuxers this build has, by FFmpeg name (e.g. `mov,mp4,m4a,3gp,3g2,mj2`). */
-  listDemuxers(): DemuxerInfo[] {
+  async listDemuxers(): Promise<DemuxerInfo[]> {
     const demuxers: DemuxerInfo[] = [];
     this.stdoutSink = (line) => {
       const demuxer = demuxerLine(line);
       if (demuxer) demuxers.push(demuxer);
     };
     try {
-      this.exec(LIST_DEMUXERS_ARGS);
+      this.execNow(LIST_DEMUXERS_ARGS);
     } finally {
       this.stdoutSink = () => {};
     }

@@ -37,12 +37,18 @@ export const hostTarget: DecodeTarget = (width, height) => new Uint8Array(width 
  * native formats are converted from a raw frame of their own size; RGBA is written by the
  * decoder straight into the target.
  */
-export function decodeImage(plan: ImagePlan, ctx: RunContext, header: ImageHeader, lowres: number, target: DecodeTarget = hostTarget): DecodedImage {
+export async function decodeImage(
+  plan: ImagePlan,
+  ctx: RunContext,
+  header: ImageHeader,
+  lowres: number,
+  target: DecodeTarget = hostTarget,
+): Promise<DecodedImage> {
   const input = plan.inputs[0];
   if (header.jpeg?.components === 4) {
     // The SOF marked 12-bit in the decoder's view (see cmyk.ts): one byte patched, nothing copied.
     const view = patchByte(header.view ?? [], header.jpeg.sofAt + 4, 12);
-    const raw = decodeRaw(plan, ctx, header, { ...input, view }, 0, 'yuva444p16le', new Uint8Array(header.width * header.height * 8));
+    const raw = await decodeRaw(plan, ctx, header, { ...input, view }, 0, 'yuva444p16le', new Uint8Array(header.width * header.height * 8));
     return cmykPlanesToRgba(raw, header, target(header.width, header.height));
   }
   const width = Math.ceil(header.width / (1 << lowres));
@@ -50,18 +56,18 @@ export function decodeImage(plan: ImagePlan, ctx: RunContext, header: ImageHeade
   const viewed: PlanInput = header.view ? { ...input, view: header.view } : input;
   const layout = jpegLayout(header);
   if (layout) {
-    const planes = decodeRaw(plan, ctx, header, viewed, lowres, LAYOUT_PIX_FMT[layout], new Uint8Array(planesSize(layout, width, height)));
+    const planes = await decodeRaw(plan, ctx, header, viewed, lowres, LAYOUT_PIX_FMT[layout], new Uint8Array(planesSize(layout, width, height)));
     return { image: jpegPlanesToRgba(planes, layout, width, height, target(width, height)), icc: 'none' };
   }
   const { native } = header;
   if (native) {
-    const raw = decodeRaw(plan, ctx, header, viewed, lowres, native, new Uint8Array(width * height * NATIVE_BYTES[native]));
+    const raw = await decodeRaw(plan, ctx, header, viewed, lowres, native, new Uint8Array(width * height * NATIVE_BYTES[native]));
     const out = target(width, height);
     expandToRgba(raw, native, width * height, out);
     return { image: { data: out, width, height }, icc: 'none' };
   }
   const out = target(width, height);
-  decodeRaw(plan, ctx, header, viewed, lowres, 'rgba', out);
+  await decodeRaw(plan, ctx, header, viewed, lowres, 'rgba', out);
   return { image: { data: out, width, height }, icc: 'none' };
 }
 
@@ -69,7 +75,7 @@ export function decodeImage(plan: ImagePlan, ctx: RunContext, header: ImageHeade
  * Decodes the first frame to raw `pixFmt` in `into`, whose size is the one the header implies at
  * 1/2^lowres; an output of any other size is a file that does not hold what its header says.
  */
-export function decodeRaw(
+export async function decodeRaw(
   plan: ImagePlan,
   ctx: RunContext,
   header: ImageHeader,
@@ -77,7 +83,7 @@ export function decodeRaw(
   lowres: number,
   pixFmt: string,
   into: Uint8Array,
-): Uint8Array {
+): Promise<Uint8Array> {
   const expectedBytes = into.length;
   const inName = `in.${header.format}`;
   const outName = 'decoded.raw';
@@ -111,9 +117,9 @@ export function decodeRaw(
     // The decoded frame is held once, at the size the header states: not a byte more.
     limits: { ...plan.limits, maxOutputBytes: expectedBytes, maxReturnedBytes: expectedBytes },
   };
-  let result: ReturnType<typeof runPlan>;
+  let result: Awaited<ReturnType<typeof runPlan>>;
   try {
-    result = runPlan(decodePlan, ctx);
+    result = await runPlan(decodePlan, ctx);
   } catch (err) {
     if (err instanceof LimitError && err.limit === 'maxOutputBytes') {
       throw new InputError(`${plan.phase}: the image decodes to more than the ${width}×${height} its header states (${expectedBytes} bytes of ${pixFmt})`, {

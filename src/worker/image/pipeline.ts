@@ -25,7 +25,7 @@ import { openImageBytes } from './source.js';
 import { SourceImage } from './source-image.js';
 import { encodeWebpLossless, webpWithAlpha } from './webp-lossless.js';
 
-export function runImagePlan(plan: ImagePlan, ctx: RunContext): JobResult {
+export async function runImagePlan(plan: ImagePlan, ctx: RunContext): Promise<JobResult> {
   const { image: spec } = plan;
   const src = openImageBytes(plan.inputs[0].source);
   let header: ImageHeader;
@@ -47,7 +47,7 @@ export function runImagePlan(plan: ImagePlan, ctx: RunContext): JobResult {
 
   const lowres = spec.shrinkOnLoad ? chooseLowres(header, orientation, fits) : 0;
   let started = performance.now();
-  const source = SourceImage.load(plan, ctx, header, orientation, lowres, fits);
+  const source = await SourceImage.load(plan, ctx, header, orientation, lowres, fits);
   const { icc, decodeMs } = source;
   let resizeMs = performance.now() - started - decodeMs;
 
@@ -61,7 +61,7 @@ export function runImagePlan(plan: ImagePlan, ctx: RunContext): JobResult {
     resizeMs += performance.now() - started;
 
     started = performance.now();
-    const encoded = encode(plan, batch, frames, ctx, plan.limits.maxOutputBytes - total);
+    const encoded = await encode(plan, batch, frames, ctx, plan.limits.maxOutputBytes - total);
     batch.forEach((i, k) => {
       const t = spec.targets[i]!;
       const out = plan.outputs[i]!;
@@ -181,7 +181,7 @@ function chooseLowres(header: ImageHeader, orientation: Orientation, fits: FitPl
 }
 
 /** Encodes the frames of the targets `indices`, in one FFmpeg run for all but lossless WebP. */
-function encode(plan: ImagePlan, indices: number[], frames: RgbaImage[], ctx: RunContext, maxOutputBytes: number): Uint8Array[] {
+async function encode(plan: ImagePlan, indices: number[], frames: RgbaImage[], ctx: RunContext, maxOutputBytes: number): Promise<Uint8Array[]> {
   const targets = plan.image.targets;
   const out: Uint8Array[] = new Array(frames.length);
   const inputs: PlanInput[] = [];
@@ -212,9 +212,9 @@ function encode(plan: ImagePlan, indices: number[], frames: RgbaImage[], ctx: Ru
       args: [...inArgs, ...outArgs],
       limits: { ...plan.limits, maxOutputBytes },
     };
-    let result: ReturnType<typeof runPlan>;
+    let result: Awaited<ReturnType<typeof runPlan>>;
     try {
-      result = runPlan(encodePlan, ctx);
+      result = await runPlan(encodePlan, ctx);
     } catch (err) {
       // The run was given what is left of the job's budget; the limit to name is the job's.
       if (!(err instanceof LimitError && err.limit === 'maxOutputBytes')) throw err;

@@ -31,7 +31,7 @@ export class SourceImage {
     readonly decodeMs: number,
   ) {}
 
-  static load(plan: ImagePlan, ctx: RunContext, header: ImageHeader, orientation: Orientation, lowres: number, fits: FitPlan[]): SourceImage {
+  static async load(plan: ImagePlan, ctx: RunContext, header: ImageHeader, orientation: Orientation, lowres: number, fits: FitPlan[]): Promise<SourceImage> {
     const started = performance.now();
     const cmyk = header.jpeg?.components === 4;
     const scale = cmyk ? 1 : 1 << lowres;
@@ -42,7 +42,7 @@ export class SourceImage {
     const pixels = resizer ? undefined : sharedPixels(width * height * 4);
     const home = () => resizer?.source ?? pixels!;
     const target: DecodeTarget = orientation === 1 ? home : hostTarget;
-    const decoded = decodeImage(plan, ctx, header, lowres, target);
+    const decoded = await decodeImage(plan, ctx, header, lowres, target);
     const decodeMs = performance.now() - started;
     let { icc } = decoded;
     if (!cmyk) {
