@@ -344,10 +344,39 @@ describe.each(cores)('core %s', (name) => {
     expect(md5(simd.bytes)).toBe(md5(c.bytes));
   });
 
-  it('decodes AV1 with dav1d', async () => {
+  it('decodes AV1 with dav1d, and an AVIF still (HEIF items) to native FFmpeg’s pixels', async () => {
     const probe = await engine.probe({ path: made('av1-64x64-1s.mp4') }, { decode: true });
     expect(probe.streams.map((s) => [s.codec, s.width, s.height])).toEqual([['av1', 64, 64]]);
     expect(probe.decodedDuration).toBeCloseTo(1, 1);
+    // FFmpeg 5.1's mov demuxer reads an AVIF's primary item; dav1d decodes it bit-exact.
+    const still = made('avif-coffee-320.avif');
+    const avif = await engine.probe({ path: still }, { decode: true });
+    expect([avif.format, ...avif.streams.map((s) => [s.codec, s.width, s.height])]).toEqual([expect.stringContaining('mov'), ['av1', 320, 214]]);
+    const files = resolveCore(name);
+    const core = await FFmpegCore.create(await compileCore(files), {
+      cancelFlag: new Int32Array(new SharedArrayBuffer(4)),
+      heapBudget: 256 * 1024 ** 2,
+      core: files,
+    });
+    core.FS.writeFile('/still.avif', await readFile(still));
+    const exit = await core.exec([
+      '-hide_banner',
+      '-loglevel',
+      'error',
+      '-i',
+      '/still.avif',
+      '-map',
+      '0:v:0',
+      '-f',
+      'rawvideo',
+      '-pix_fmt',
+      'yuv420p',
+      '/still.yuv',
+    ]);
+    expect(exit.code).toBe(0);
+    const raw = core.FS.readFile('/still.yuv') as Uint8Array;
+    const [expected] = frames(await readFile(made('avif-coffee-320.avif.framemd5'), 'utf8'));
+    expect(`${raw.length} ${createHash('md5').update(raw).digest('hex')}`).toBe(expected);
   });
 
   it('has no network imports, and its instances add no process listeners', async () => {
