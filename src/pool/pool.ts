@@ -11,6 +11,7 @@ import { CANCEL, type JobResult, type Plan, type WorkerEvent } from '../model/pl
 import type { Task, TaskResult, WorkerInit } from '../model/protocol.js';
 import type { CoreFiles } from '../util/core-files.js';
 import { compileCore } from './core-module.js';
+import { workerExecArgv } from './worker-argv.js';
 
 export interface PoolOptions {
   workers: number;
@@ -43,18 +44,6 @@ export interface RunOptions {
  */
 export interface Reservation {
   release(): void;
-}
-
-/**
- * The workers' Node options: the process's own, and, where Node can `require()` an ES module,
- * that switched off. Piscina loads the worker module with `require()` first; Node 20.19+ then
- * takes its synchronous ES module path, which can race an `import()` of the same graph and abort
- * the whole process (seen as "FATAL ERROR: v8::Module::IsGraphAsync"). Refused, `require()` fails
- * at once and Piscina imports the module the ordinary way.
- */
-function workerExecArgv(): string[] {
-  const off = process.allowedNodeEnvironmentFlags.has('--experimental-require-module') ? ['--no-experimental-require-module'] : [];
-  return [...process.execArgv, ...off];
 }
 
 export class JobPool {
