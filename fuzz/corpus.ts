@@ -14,8 +14,11 @@ import type { SeedFile } from './mutators.js';
 
 /** Seeds larger than this are skipped: every case copies its seed, and mutations can grow it. */
 const MAX_SEED_BYTES = 16 * 1024 * 1024;
-/** Documentation and checksums beside the media (READMEs, COPYRIGHT, native FFmpeg's framemd5 references). */
-const SKIP = new Set(['.md', '.txt', '.json', '.license', '.framemd5']);
+/**
+ * Documentation, checksums and scripts beside the media (READMEs, COPYRIGHT, native FFmpeg's
+ * framemd5 references, the shell scripts that made fixtures): not media, so never a valid seed.
+ */
+const SKIP = new Set(['.md', '.txt', '.json', '.license', '.framemd5', '.sh']);
 const IMAGE_FORMATS = new Set(['png', 'jpeg', 'gif', 'riff-webp']);
 /** Spans that say a container holds pictures: BMFF visual sample entries, Matroska's Video. */
 const VISUAL = new Set(['avc1', 'avc3', 'hvc1', 'hev1', 'mp4v', 'jpeg', 'mjpa', 'vp09', 'av01', 'Video']);

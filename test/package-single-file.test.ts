@@ -165,9 +165,9 @@ describe('a single-file package', () => {
     };
     for (const t of tracks(segmented)) {
       const parts = [await bytes(segmented, t.init), ...(await Promise.all(t.segments.map((s) => bytes(segmented, `${t.id}/${s.file}`))))];
-      const want = decode(t, Buffer.concat(parts), null);
-      expect(decode(t, await bytes(single, trackOf(single, t.id).init), null), t.id).toBe(want);
-      expect(decode(t, await bytes(protectedSingle, trackOf(protectedSingle, t.id).init), KEY), `${t.id} cenc`).toBe(want);
+      const want = await decode(t, Buffer.concat(parts), null);
+      expect(await decode(t, await bytes(single, trackOf(single, t.id).init), null), t.id).toBe(want);
+      expect(await decode(t, await bytes(protectedSingle, trackOf(protectedSingle, t.id).init), KEY), `${t.id} cenc`).toBe(want);
     }
   });
 
