@@ -137,7 +137,11 @@ describe('a single-file package', () => {
       const rep = xml.slice(xml.indexOf(`<Representation id="${t.id}"`));
       const block = rep.slice(0, rep.indexOf('</Representation>'));
       expect(block).toContain(`<BaseURL>${t.id}/${t.id}.mp4</BaseURL>`);
-      expect(block).toContain(`<SegmentBase timescale="${t.timescale}" indexRange="${t.ranges!.index.join('-')}" indexRangeExact="true">`);
+      // The sidx's earliest presentation time is media time, as tfdt: the offset maps it to the period.
+      expect(t.presentationTimeOffset).toBeGreaterThan(0);
+      expect(block).toContain(
+        `<SegmentBase timescale="${t.timescale}" presentationTimeOffset="${t.presentationTimeOffset}" indexRange="${t.ranges!.index.join('-')}" indexRangeExact="true">`,
+      );
       expect(block).toContain(`<Initialization range="0-${t.ranges!.init[1]}"/>`);
       const file = await bytes(single, t.init);
       const [first, last] = t.ranges!.index;

@@ -57,7 +57,9 @@ describe('subtitles', () => {
       const whole = parseWebVtt(await readFile(join(pkg.outputDir, t.file), 'utf8'), 100);
       expect(whole.cues).toHaveLength(t.cues);
       // One segment per video segment, at the same instants, ending at the programme's end.
-      expect(t.segments.map((s) => s.start)).toEqual(video.segments.map((s) => Math.round((s.start / video.timescale) * 1000)));
+      expect(t.segments.map((s) => s.start)).toEqual(
+        video.segments.map((s) => Math.round(((s.start - video.presentationTimeOffset) / video.timescale) * 1000)),
+      );
       const last = t.segments.at(-1)!;
       expect((last.start + last.duration) / 1000).toBeCloseTo(pkg.duration, 2);
       const playlist = parsePlaylist(await readFile(join(pkg.outputDir, t.playlist), 'utf8'));
@@ -71,7 +73,13 @@ describe('subtitles', () => {
     );
     expect(starts).toEqual([[500, 1900], [1900], [], [6000]]);
     const first = await readFile(join(pkg.outputDir, en.id, en.segments[0]!.file), 'utf8');
-    expect(first.split('\n')[1]).toBe('X-TIMESTAMP-MAP=MPEGTS:0,LOCAL:00:00:00.000');
+    // Cue time 0 is the programme's start: the media time every track is at then (the audio's
+    // priming), in 90 kHz ticks.
+    const audio = pkg.audio[0]!;
+    expect(audio.presentationTimeOffset).toBe(audio.priming);
+    expect(audio.priming).toBeGreaterThan(0);
+    const mpegts = Math.round((audio.presentationTimeOffset / audio.timescale) * 90_000);
+    expect(first.split('\n')[1]).toBe(`X-TIMESTAMP-MAP=MPEGTS:${mpegts},LOCAL:00:00:00.000`);
   });
 
   it('HLS: a subtitle group with language and name, referenced by every variant', async () => {

@@ -88,9 +88,11 @@ describe('video ladder', () => {
     for (const t of video) for (const s of t.track.segments) expect(s.duration / t.track.timescale).toBeCloseTo(SEGMENT, 9);
     // Audio segments end within one AAC frame of each video boundary.
     for (const a of checked.tracks.filter((t) => t.track.kind === 'audio')) {
-      // Presentation times: every tfdt after the first is late by the priming the edit trims.
+      // Programme times: media time less the programme offset; the first segment opens with the
+      // priming, presented before 0.
       a.starts.forEach((start, i) => {
-        expect(Math.abs((start - (i ? a.track.priming : 0)) / a.track.timescale - i * SEGMENT)).toBeLessThan(1024 / a.track.timescale);
+        const at = (start + (i ? 0 : a.track.priming) - a.track.presentationTimeOffset) / a.track.timescale;
+        expect(Math.abs(at - i * SEGMENT)).toBeLessThan(1024 / a.track.timescale);
       });
     }
   });
@@ -125,41 +127,47 @@ describe('video ladder', () => {
 
 describe('audio and video in sync', () => {
   // The first picture presents at 0 (checkPackage checks every segment's IDR against its tfdt);
-  // the tone must present where the source has it, through the edit list and the start offset.
+  // the tone must present where the source has it, through the programme offset and the start offset.
   const onsetSeconds = async (t: CheckedPackage['tracks'][number]) => {
     const decoded = readWav((await engine.transcode({ data: t.joined, name: `${t.track.id}.mp4` }, { preset: 'wav' })).bytes!);
     let peak = 0;
     for (const x of decoded.samples) peak = Math.max(peak, Math.abs(x));
     const at = Math.floor(decoded.samples.findIndex((x) => Math.abs(x) > peak / 2) / decoded.channels);
-    // The decoder hands out every sample, priming included; the player drops the priming and
-    // shows the next sample at the track's start.
+    // The decoder hands out every sample, priming included; the priming presents before the
+    // track's start, the next sample at it.
     return t.track.start + (at - t.track.priming) / decoded.sampleRate;
   };
 
-  it('trims exactly the AAC priming, so the tone starts with the picture', async () => {
+  it('presents the AAC priming before the programme starts, so the tone starts with the picture', async () => {
     const reference = readWav((await engine.transcode({ path: join(dir, 'source.mp4') }, { preset: 'wav' })).bytes!);
     const sourceOnset = reference.samples.findIndex((x) => Math.abs(x) > 0.05) / reference.channels / reference.sampleRate;
     expect(sourceOnset).toBeLessThan(0.001);
     for (const a of checked.tracks.filter((t) => t.track.kind === 'audio')) {
       expect(a.track.priming).toBe(1024);
+      // The programme offset is the priming: the track's media time starts at 0, with the priming.
+      expect(a.track.presentationTimeOffset).toBe(1024);
+      expect(a.starts[0]).toBe(0);
       expect(a.track.start).toBeCloseTo(0, 9);
       expect(Math.abs((await onsetSeconds(a)) - sourceOnset)).toBeLessThan(0.001);
     }
-    for (const v of pkg.video) expect(v.start).toBe(0);
+    for (const v of pkg.video) {
+      expect(v.start).toBe(0);
+      expect(v.presentationTimeOffset / v.timescale).toBeCloseTo(1024 / 48000, 4);
+    }
   });
 
   it('keeps a late start: tone half a second after the first picture, in tfdt', async () => {
     const [video] = late.video;
     const [audio] = lateChecked.tracks.filter((t) => t.track.kind === 'audio');
     expect(video!.start).toBe(0);
-    expect(lateChecked.tracks[0]!.starts[0]).toBe(0);
+    expect(lateChecked.tracks[0]!.starts[0]).toBe(video!.presentationTimeOffset);
     // The track starts early enough to hold its priming before the tone.
     expect(audio!.track.start).toBeGreaterThan(LATE_AUDIO - 0.05);
     expect(audio!.track.start).toBeLessThan(LATE_AUDIO);
     expect(Math.abs((await onsetSeconds(audio!)) - LATE_AUDIO)).toBeLessThan(0.001);
     // Both tracks cut at the same instants: audio segments end within a frame of the video's.
-    const videoEnds = video!.segments.map((s) => (s.start + s.duration) / video!.timescale);
-    const audioEnds = audio!.track.segments.map((s) => (s.start + s.duration - audio!.track.priming) / audio!.track.timescale);
+    const videoEnds = video!.segments.map((s) => (s.start + s.duration - video!.presentationTimeOffset) / video!.timescale);
+    const audioEnds = audio!.track.segments.map((s) => (s.start + s.duration - audio!.track.presentationTimeOffset) / audio!.track.timescale);
     audioEnds.slice(0, -1).forEach((end, i) => {
       expect(Math.abs(end - videoEnds[i]!)).toBeLessThan(1024 / 48000);
     });
@@ -216,11 +224,12 @@ describe('audio-only packaging', () => {
       ['opus-96', 'opus', 1, 48000],
       ['flac', 'flac', 1, 48000],
     ]);
-    // Encoder delay, trimmed by each init segment's edit list: AAC's priming frame, Opus's
-    // pre-skip (as its dOps states it); FLAC has none.
+    // Encoder delay, presented before the programme starts: AAC's priming frame, Opus's pre-skip
+    // (as its dOps states it); FLAC has none. Every track is offset by the longest.
     const preSkip = readInitSegment(readFileSync(join(audioPkg.outputDir, audioPkg.audio[2]!.init))).opusPreSkip;
     expect(preSkip).toBe(312);
     expect(audioPkg.audio.map((a) => a.priming)).toEqual([1024, 1024, preSkip, 0]);
+    expect(audioPkg.audio.map((a) => a.presentationTimeOffset)).toEqual([1024, 1024, 1024, 1024]);
   });
 
   it('lists the audio renditions as the variants, and one AdaptationSet per codec', () => {

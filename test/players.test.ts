@@ -5,8 +5,9 @@
  * once and must be fetched and played (the picture at its height), the packaged WebVTT subtitles
  * must be offered by language and name and show their cues at their times, playback from a seek near the
  * end must reach `ended`, and no player error may occur. The audio and video SourceBuffers'
- * buffered ranges measure the A/V offset each player ends up with, at the start and at the end,
- * also for a source whose audio starts 0.5 s after its picture.
+ * buffered ranges measure the A/V offset each player ends up with, at the start and at the end
+ * (within 3 ms: the package's programme offset and the AAC priming, with no edit list), also for a
+ * source whose audio starts 0.5 s after its picture.
  * Skipped, saying so, when Chromium is not installed (`.ci/run` installs Debian's).
  */
 import { writeFile } from 'node:fs/promises';
@@ -248,14 +249,17 @@ async function exercise(player: PlayerName, name: string, manifest: string, prot
     expect(await errors()).toEqual([]);
     expect(consoleErrors).toEqual([]);
     // Audio and video line up in the player's buffers as they do in the package, at the start and
-    // at the end, within one AAC frame: the player honours the priming edit and every tfdt.
-    const frame = 1024 / pkg.audio[0]!.sampleRate!;
+    // at the end. The package has no edit list: the player places each track by its tfdt and the
+    // MPD's presentationTimeOffset (HLS: by media time alone), and trims the priming before the
+    // programme's start. A player that applied the priming twice, or not at all, would be 18 to
+    // 23 ms off; 3 ms allows for the append window's rounding and nothing more.
+    const tolerance = 0.003;
     const [audio, video] = [pkg.audio[0]!, pkg.video[0]!];
     const startOffset = first.audio[0] - first.video[0] - (audio.start - video.start);
     const endOffset = last.audio[1] - last.video[1] - (audio.start + audio.duration - (video.start + video.duration));
     measured.push({ run: `${player} ${name}`, start: startOffset, end: endOffset });
-    expect(Math.abs(startOffset), `${player}: A/V offset at the start`).toBeLessThanOrEqual(frame + 1e-3);
-    expect(Math.abs(endOffset), `${player}: A/V offset at the end`).toBeLessThanOrEqual(frame + 1e-3);
+    expect(Math.abs(startOffset), `${player}: A/V offset at the start`).toBeLessThanOrEqual(tolerance);
+    expect(Math.abs(endOffset), `${player}: A/V offset at the end`).toBeLessThanOrEqual(tolerance);
   } finally {
     await page.close();
   }

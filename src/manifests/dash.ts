@@ -87,18 +87,20 @@ export function mpd(video: PackagedTrack[], audio: PackagedTrack[], protection?:
 }
 
 function template(t: PackagedTrack, indent: string): string[] {
+  // Media time (tfdt, S@t, the sidx's earliest presentation time) less this is the period's time.
+  const pto = t.presentationTimeOffset ? ` presentationTimeOffset="${t.presentationTimeOffset}"` : '';
   if (t.ranges) {
     const range = ([first, last]: [number, number]) => `${first}-${last}`;
     return [
       `${indent}<BaseURL>${esc(t.init)}</BaseURL>`,
-      `${indent}<SegmentBase timescale="${t.timescale}" indexRange="${range(t.ranges.index)}" indexRangeExact="true">`,
+      `${indent}<SegmentBase timescale="${t.timescale}"${pto} indexRange="${range(t.ranges.index)}" indexRangeExact="true">`,
       `${indent}  <Initialization range="${range(t.ranges.init)}"/>`,
       `${indent}</SegmentBase>`,
     ];
   }
   const media = t.mediaTemplate;
   const lines = [
-    `${indent}<SegmentTemplate timescale="${t.timescale}" initialization="${esc(t.init)}" media="${esc(media)}" startNumber="1">`,
+    `${indent}<SegmentTemplate timescale="${t.timescale}"${pto} initialization="${esc(t.init)}" media="${esc(media)}" startNumber="1">`,
     `${indent}  <SegmentTimeline>`,
   ];
   // Runs of equal durations collapse into one S with a repeat count.

@@ -24,10 +24,16 @@ export interface PackagedTrack {
   segments: SegmentInfo[];
   /** Seconds from the start of the presentation to the track's first presented sample. */
   start: number;
-  /** Seconds presented: the segments' sample durations less the samples the edit list trims. */
+  /** Seconds presented: the segments' sample durations less the priming. */
   duration: number;
-  /** Samples (in the timescale) the init segment's edit list trims from the start: encoder priming. */
+  /** Encoder priming (AAC 1024 samples, Opus pre-skip) in the timescale: the first samples, presented before the programme starts. */
   priming: number;
+  /**
+   * The package's programme offset in the timescale: a sample at media time (tfdt) `t` presents
+   * at programme time `t - presentationTimeOffset` (DASH `presentationTimeOffset`). The same
+   * instant in every track of a package, so HLS, which has no such field, stays in sync too.
+   */
+  presentationTimeOffset: number;
   /** Peak bit/s over the segments (a short last segment does not count unless it is the only one). */
   bandwidth: number;
   /** Total bytes (init included) over the duration. */
@@ -91,10 +97,11 @@ export function describeTrack(
     playlist: `${id}/playlist.m3u8`,
     ...(segmented.ranges ? { ranges: segmented.ranges } : {}),
     segments,
-    // The samples the edit trims are never shown: the first shown one presents at the first tfdt.
-    start: (segments[0]?.start ?? 0) / track.timescale,
+    // Where the first sample after the priming presents on the programme's timeline.
+    start: ((segments[0]?.start ?? 0) + segmented.priming - segmented.presentationTimeOffset) / track.timescale,
     duration,
     priming: segmented.priming,
+    presentationTimeOffset: segmented.presentationTimeOffset,
     // The init segment counts in the average; the peak must never read lower than it.
     bandwidth: Math.ceil(Math.max(peak, (total * 8) / duration)),
     averageBandwidth: Math.ceil((total * 8) / duration),

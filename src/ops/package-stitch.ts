@@ -15,7 +15,7 @@ import { describeTrack, type PackagedText, type PackagedTrack } from '../manifes
 import type { TrackInfo } from '../packaging/bmff.js';
 import { protectTrack } from '../packaging/encrypt-track.js';
 import { DEFAULT_SEGMENT_NAMES, forRendition, type SegmentNames } from '../packaging/segment-names.js';
-import { NoFragmentsError, segmentFiles } from '../packaging/segmenter.js';
+import { NoFragmentsError, readTrackHead, segmentFiles } from '../packaging/segmenter.js';
 import { encryptSegmentAes128, type PackageProtection } from './package-encryption.js';
 import type { PackageJob } from './package-plan.js';
 
@@ -54,6 +54,31 @@ export function partsByRendition(jobs: readonly PackageJob[], results: readonly 
   return new Map([...parts].map(([id, list]) => [id, list.sort((a, b) => a.chunk - b.chunk).map((p) => p.path)]));
 }
 
+export interface TrackTiming {
+  /** Seconds every track is moved later by on the media timeline (see packaging/segmenter.ts). */
+  programmeOffset?: number;
+  /** Programme seconds from which samples are left out. */
+  endAt?: number;
+}
+
+/**
+ * The package's programme offset, in seconds: the longest priming of its audio renditions (read
+ * from each one's first part), so that every track's priming fits before the programme's start.
+ * 0 without priming (video alone, FLAC): media time is then programme time.
+ */
+export async function programmeOffset(parts: ReadonlyMap<string, readonly string[]>, audio: readonly string[]): Promise<number> {
+  let offset = 0;
+  for (const id of audio) {
+    const first = parts.get(id)?.[0];
+    if (!first) continue;
+    const head = await readTrackHead(first).catch((err: Error) => {
+      throw new InputError(`package: the ${id} rendition has no readable init segment: ${err.message}`, {}, { cause: err });
+    });
+    offset = Math.max(offset, head.editMediaTime / head.timescale);
+  }
+  return offset;
+}
+
 /** One rendition's parts as a CMAF track in `dir/<id>/`. */
 export async function stitchTrack(
   dir: string,
@@ -62,8 +87,9 @@ export async function stitchTrack(
   segmentDuration: number,
   protection: PackageProtection,
   names: SegmentNames = DEFAULT_SEGMENT_NAMES,
-  endAt?: number,
+  timing: TrackTiming = {},
 ): Promise<PackagedTrack> {
+  const { endAt, programmeOffset } = timing;
   await mkdir(join(dir, t.id));
   const { encryption, hlsAes128 } = protection;
   const segmented = await segmentFiles(parts, {
@@ -73,6 +99,7 @@ export async function stitchTrack(
     mediaPattern: forRendition(names.media, t.id),
     ...(names.singleFile ? { singleFile: forRendition(names.singleFile, t.id) } : {}),
     ...(endAt !== undefined ? { endAt } : {}),
+    ...(programmeOffset ? { programmeOffset } : {}),
     ...(encryption ? { protect: (track: TrackInfo, init: Uint8Array) => protectTrack(encryption, track, init) } : {}),
     ...(hlsAes128 ? { wholeSegment: (n: number, bytes: Uint8Array) => encryptSegmentAes128(hlsAes128.key, n, bytes) } : {}),
   }).catch((err: Error) => {

@@ -138,7 +138,14 @@ export async function loadSubtitles(subtitles: readonly ResolvedSubtitle[]): Pro
  * Each subtitle track in `dir/<id>/`: `subtitles.vtt` whole, and one `seg-N.vtt` per segment of
  * `grid` (milliseconds from 0, the package's segment boundaries, ending at the programme's end).
  */
-export async function writeTextTracks(dir: string, subtitles: readonly LoadedSubtitle[], grid: readonly number[]): Promise<PackagedText[]> {
+export async function writeTextTracks(
+  dir: string,
+  subtitles: readonly LoadedSubtitle[],
+  grid: readonly number[],
+  programmeOffset = 0,
+): Promise<PackagedText[]> {
+  // The media time of the programme's start, as HLS's timestamp map counts it.
+  const mpegts = Math.round(programmeOffset * 90_000);
   const out: PackagedText[] = [];
   const programme = grid.at(-1)!;
   for (const s of subtitles) {
@@ -148,7 +155,7 @@ export async function writeTextTracks(dir: string, subtitles: readonly LoadedSub
     const segments: PackagedText['segments'] = [];
     for (let i = 0; i + 1 < grid.length; i++) {
       const file = `seg-${i + 1}.vtt`;
-      await writeFile(join(dir, s.id, file), webVttSegment(s.vtt, grid[i]!, grid[i + 1]!));
+      await writeFile(join(dir, s.id, file), webVttSegment(s.vtt, grid[i]!, grid[i + 1]!, mpegts));
       segments.push({ number: i + 1, file, start: grid[i]!, duration: grid[i + 1]! - grid[i]! });
     }
     out.push({
@@ -172,7 +179,7 @@ export function segmentGrid(tracks: readonly PackagedTrack[], programmeSeconds: 
   const lead = tracks.find((t) => t.kind === 'video') ?? tracks[0];
   const end = Math.round(programmeSeconds * 1000);
   if (!lead) return [0, end];
-  const starts = lead.segments.map((s) => Math.round(((s.start - lead.priming) / lead.timescale) * 1000));
+  const starts = lead.segments.map((s) => Math.round(((s.start - lead.presentationTimeOffset) / lead.timescale) * 1000));
   starts[0] = 0;
   const grid = starts.filter((t, i) => i === 0 || (t > starts[i - 1]! && t < end));
   grid.push(end);

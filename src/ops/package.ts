@@ -37,7 +37,7 @@ import {
   type VideoTarget,
   videoJobPlan,
 } from './package-plan.js';
-import { type ChunkResult, partsByRendition, stitchTrack, writeManifests } from './package-stitch.js';
+import { type ChunkResult, partsByRendition, programmeOffset, stitchTrack, writeManifests } from './package-stitch.js';
 import {
   audioLanguage,
   type LoadedSubtitle,
@@ -574,6 +574,10 @@ export async function stitchInto(
   const spoken = audioLanguage(settings.languages, sourceTag);
   const parts = partsByRendition(plan.jobs, results);
   const frameRate = plan.rate ? plan.rate.num / plan.rate.den : undefined;
+  const offset = await programmeOffset(
+    parts,
+    plan.audio.map((p) => p.name),
+  );
   const video: PackagedTrack[] = [];
   for (const t of plan.video) {
     video.push(
@@ -584,6 +588,7 @@ export async function stitchInto(
         plan.segmentDuration,
         protection,
         names,
+        { programmeOffset: offset },
       ),
     );
   }
@@ -599,14 +604,14 @@ export async function stitchInto(
         plan.segmentDuration,
         protection,
         names,
-        pictureEnd,
+        { programmeOffset: offset, ...(pictureEnd !== undefined ? { endAt: pictureEnd } : {}) },
       ),
     );
   }
   for (const a of audio) Object.assign(a, spoken);
   const all = [...video, ...audio];
   const programme = Math.max(...all.map((t) => t.start + t.duration));
-  const text = await writeTextTracks(dir, subtitles, segmentGrid(all, programme));
+  const text = await writeTextTracks(dir, subtitles, segmentGrid(all, programme), offset);
   await writeManifests(dir, plan.formats, video, audio, protection, text);
   return { video, audio, subtitles: text };
 }

@@ -214,25 +214,23 @@ export function sampleEntryOf(init: Uint8Array): Uint8Array {
 }
 
 /**
- * The init segment with its track's edit list replaced by the one CMAF players handle: a single
- * edit starting the media at `mediaTime` (MSE's ISO BMFF byte-stream format requires exactly this
- * form), or no edit list at all when `mediaTime` is 0. Start offsets move into `tfdt` instead.
+ * The init segment without its track's edit list: a package signals timing through `tfdt`,
+ * composition offsets and its manifests, which every player reads, never through an edit list,
+ * which some players ignore (see packaging/segmenter.ts).
  */
-export function withSingleEdit(init: Uint8Array, mediaTime: number): Uint8Array {
+export function withoutEdits(init: Uint8Array): Uint8Array {
   const top = children(init);
   const moov = top.find((b) => b.type === 'moov');
   if (!moov) throw new Error('bmff: no moov box');
   const slice = (b: Box) => init.subarray(b.start, b.end);
-  const edts = mediaTime > 0 ? box('edts', fullBox('elst', 0, 0, u32s(1, 0, mediaTime, 0x10000))) : undefined;
   const moovParts = children(init, moov.payload, moov.end).map((child) => {
     if (child.type !== 'trak') return slice(child);
-    const parts: Uint8Array[] = [];
-    for (const b of children(init, child.payload, child.end)) {
-      if (b.type === 'edts') continue;
-      parts.push(slice(b));
-      if (b.type === 'tkhd' && edts) parts.push(edts);
-    }
-    return box('trak', ...parts);
+    return box(
+      'trak',
+      ...children(init, child.payload, child.end)
+        .filter((b) => b.type !== 'edts')
+        .map(slice),
+    );
   });
   return concatBytes(top.map((b) => (b === moov ? box('moov', ...moovParts) : slice(b))));
 }

@@ -6,10 +6,15 @@
  * (the encoder placed IDR frames there), audio ones on the first frame at or after it, so every
  * rendition of a ladder cuts at the same instants and drift never accumulates. A last stretch
  * shorter than half a segment joins the segment before it: no track ends on a sliver.
- * Timing follows CMAF: a track's start offset (the empty edit FFmpeg writes when a stream starts
- * after the others) moves into every `tfdt`; video composition offsets are shifted (signed, trun
- * version 1) so that each IDR frame presents at its decode time, with no B-frame delay; an audio
- * init segment keeps a single edit that trims the encoder's priming samples.
+ * Timing follows CMAF, with no edit list at all, so that players which ignore edit lists present
+ * what those which apply them do: a track's start offset (the empty edit FFmpeg writes when a
+ * stream starts after the others) moves into every `tfdt`; video composition offsets are shifted
+ * (signed, trun version 1) so that each IDR frame presents at its decode time, with no B-frame
+ * delay; and every track of a package is moved later on the media timeline by one programme offset
+ * (at least the longest encoder priming), so that an audio track's priming samples (AAC's 1024,
+ * Opus's pre-skip) fit before the instant its first real sample shares with the picture. Media time
+ * minus the offset is the programme's time: DASH says so with `presentationTimeOffset`; HLS needs
+ * nothing, every track being late by the same offset.
  * In single-file mode the track is one file instead: the init segment, a `sidx` indexing every
  * segment, then the segments (moof + mdat, no `styp`), each addressed by its byte range.
  * Reads through a file handle: memory holds one segment, whatever the file's length.
@@ -17,7 +22,7 @@
 import { type FileHandle, open, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { concatBytes } from '../util/bytes.js';
-import { fragmentHeader, NON_SYNC, readBoxHeader, readInit, readMoof, type Sample, sampleEntryOf, styp, type TrackInfo, withSingleEdit } from './bmff.js';
+import { fragmentHeader, NON_SYNC, readBoxHeader, readInit, readMoof, type Sample, sampleEntryOf, styp, type TrackInfo, withoutEdits } from './bmff.js';
 import type { SegmentProtector } from './encrypt-track.js';
 import { DEFAULT_SEGMENT_NAMES, segmentName } from './segment-names.js';
 import { sidx } from './sidx.js';
@@ -46,8 +51,10 @@ export interface SegmentedTrack {
   segments: SegmentInfo[];
   /** Sum of the segments' durations, in the track's timescale. */
   duration: number;
-  /** Samples the init segment's edit list trims from the start (encoder priming), in the timescale. */
+  /** Encoder priming (AAC 1024 samples, Opus pre-skip), in the timescale: presented before the programme starts. */
   priming: number;
+  /** The programme offset in the timescale: media time minus this is programme time (DASH `presentationTimeOffset`). */
+  presentationTimeOffset: number;
   /** Single-file mode: the byte ranges (inclusive) of the init segment and of the `sidx` in `initFile`. */
   ranges?: { init: [number, number]; index: [number, number] };
 }
@@ -68,6 +75,11 @@ export interface SegmentOptions {
   singleFile?: string;
   /** Seconds: samples presented from here on are left out (audio stops within a frame of the picture's end). */
   endAt?: number;
+  /**
+   * Seconds every track of the package is moved later by on the media timeline (see above); no
+   * less than this track's priming. 0 when no track has priming.
+   */
+  programmeOffset?: number;
 }
 
 /** The file has an init segment at most: the encoder wrote no sample. */
@@ -95,6 +107,24 @@ export async function segmentFiles(paths: readonly string[], options: SegmentOpt
     return await segmentHandles(handles, options);
   } finally {
     await Promise.all(handles.map((fh) => fh.close()));
+  }
+}
+
+/**
+ * The track a rendition's (first) part describes in its init segment, read without its
+ * fragments: the stitch learns every track's priming before it places any track on the timeline.
+ */
+export async function readTrackHead(path: string): Promise<TrackInfo> {
+  const fh = await open(path, 'r');
+  try {
+    const initParts: Uint8Array[] = [];
+    for await (const box of topLevel(fh)) {
+      if (box.type === 'ftyp' || box.type === 'moov') initParts.push(box.bytes!);
+      if (box.type === 'moov' || box.type === 'moof') break;
+    }
+    return readInit(concatBytes(initParts));
+  } finally {
+    await fh.close();
   }
 }
 
@@ -164,6 +194,10 @@ async function segmentInto(
   let boundary = 0;
   let step = 0;
   let priming = 0;
+  /** The programme offset, in the timescale. */
+  let shift = 0;
+  /** Added to a sample's decode time on the encoder's timeline (priming at 0) to place it on the media timeline. */
+  let base = 0;
   /** Where the next part's first sample goes on the output timeline (decode time, timescale). */
   let partStart = 0;
   let protector: SegmentProtector | undefined;
@@ -239,10 +273,13 @@ async function segmentInto(
         if (!track) {
           track = own;
           sampleEntry = entry;
-          // Video drops its edit list (the B-frame delay goes into the composition offsets); audio
-          // keeps the priming trim.
+          // No edit list: the B-frame delay goes into the composition offsets, the priming before
+          // the programme offset.
           priming = track.handler === 'vide' ? 0 : track.editMediaTime;
-          const edited = withSingleEdit(init, priming);
+          shift = Math.round((options.programmeOffset ?? 0) * track.timescale);
+          base = shift - priming;
+          if (base + track.startOffset < 0) throw new Error(`a programme offset of ${shift} ticks cannot hold a priming of ${priming}`);
+          const edited = withoutEdits(init);
           protector = options.protect?.(track, edited);
           initBytes = protector?.init ?? edited;
           if (!media) await writeFile(join(options.dir, initName), initBytes);
@@ -270,8 +307,8 @@ async function segmentInto(
         // The first part keeps its own start offset (a track starting after the others); later
         // parts continue where the previous one ended.
         const out = partStart + dts - dtsBase + (part === 0 ? track!.startOffset : 0);
-        // Presentation time: an IDR frame presents at its decode time once shifted; audio is late
-        // by its priming until the edit trims it.
+        // Programme time: an IDR frame presents at its decode time once shifted; an audio sample
+        // is late by the priming before it.
         const shown = out - priming;
         if (shown >= end) {
           dts += sample.duration;
@@ -282,7 +319,7 @@ async function segmentInto(
         if (pending && sync && shown + sample.duration / 2 >= boundary) await flush();
         if (!pending) {
           while (boundary <= shown + sample.duration / 2) boundary += step;
-          pending = { start: out, slot: Math.round(boundary / step) - 1, samples: [] };
+          pending = { start: out + base, slot: Math.round(boundary / step) - 1, samples: [] };
         }
         pending.samples.push({ sample, fh });
         dts += sample.duration;
@@ -296,7 +333,17 @@ async function segmentInto(
   // No sample at all, or none before `endAt` (audio that would start after the picture ends).
   if (!track || !initBytes || segments.length === 0) throw new NoFragmentsError();
   const duration = segments.reduce((n, s) => n + s.duration, 0);
-  return { track, initFile: initName, mediaPattern: pattern, initSize: initBytes.byteLength, segments, duration, priming, ...(media ? { initBytes } : {}) };
+  return {
+    track,
+    initFile: initName,
+    mediaPattern: pattern,
+    initSize: initBytes.byteLength,
+    segments,
+    duration,
+    priming,
+    presentationTimeOffset: shift,
+    ...(media ? { initBytes } : {}),
+  };
 }
 
 /** Writes `path`: the init segment, the `sidx` of the segments, then the segments from `scratch`. */
@@ -306,7 +353,8 @@ async function joinSingleFile(path: string, segmented: SegmentedTrack & { initBy
   const index = sidx({
     trackId: track.track.trackId,
     timescale: track.track.timescale,
-    // Video presents each segment's IDR frame at its decode time; audio's edit trims from the first.
+    // Media time, as tfdt: video presents each segment's IDR frame at its decode time, audio its
+    // first frame (priming included). `presentationTimeOffset` maps it to the programme.
     earliestPresentationTime: track.segments[0]?.start ?? 0,
     firstOffset: 0,
     references: track.segments.map((s) => ({ size: s.size, duration: s.duration })),

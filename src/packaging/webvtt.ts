@@ -99,9 +99,10 @@ export function webVttFile(vtt: WebVtt): string {
 /**
  * The HLS segment for `[from, to)` ms: every cue that overlaps it (a cue across a boundary is in
  * both, whole, as RFC 8216 3.5 asks). Cue times stay on the programme's timeline; the
- * timestamp map says that timeline's 0 is the media's 0 (every track of a package starts there).
+ * timestamp map ties the programme's 0 to the media time it is at in every track of the package
+ * (`mpegts`, 90 kHz ticks: the programme offset, see packaging/segmenter.ts).
  */
-export function webVttSegment(vtt: WebVtt, from: number, to: number): string {
+export function webVttSegment(vtt: WebVtt, from: number, to: number, mpegts = 0): string {
   const cues = vtt.cues.filter((c) => c.start < to && c.end > from);
-  return `${['WEBVTT\nX-TIMESTAMP-MAP=MPEGTS:0,LOCAL:00:00:00.000', ...vtt.blocks, ...cues.map(cueText)].join('\n\n')}\n`;
+  return `${[`WEBVTT\nX-TIMESTAMP-MAP=MPEGTS:${mpegts},LOCAL:00:00:00.000`, ...vtt.blocks, ...cues.map(cueText)].join('\n\n')}\n`;
 }

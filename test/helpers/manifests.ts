@@ -47,6 +47,8 @@ export interface MpdRepresentation {
   mimeType: string;
   attrs: Record<string, string>;
   timescale: number;
+  /** SegmentTemplate@presentationTimeOffset, 0 when absent. */
+  presentationTimeOffset: number;
   initialization: string;
   media: string;
   startNumber: number;
@@ -88,6 +90,7 @@ export function parseMpd(text: string): Mpd {
         mimeType: setAttrs.mimeType!,
         attrs,
         timescale: Number(tpl.timescale),
+        presentationTimeOffset: Number(tpl.presentationTimeOffset ?? 0),
         initialization: tpl.initialization!,
         media: tpl.media!,
         startNumber: Number(tpl.startNumber ?? 1),

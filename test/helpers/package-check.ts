@@ -33,11 +33,11 @@ export function checkTrack(dir: string, track: PackagedTrack, target: number, fr
     // The codec string is the SPS's profile, constraint flags and level, whatever the manifests say.
     expect(track.codecs.toLowerCase()).toBe(init.avcCodec);
     expect([init.width, init.height]).toEqual([track.width, track.height]);
-    // Timing is carried by tfdt and signed composition offsets, not by an edit list.
-    expect(init.editMediaTime).toBeUndefined();
   }
-  // The edit list trims exactly the samples the track reports as priming.
-  expect(init.editMediaTime ?? 0).toBe(track.priming);
+  // Timing is carried by tfdt, signed composition offsets and the manifests, never by an edit list
+  // (which some players ignore): the priming is presented before the programme offset.
+  expect(init.editMediaTime).toBeUndefined();
+  expect(track.presentationTimeOffset).toBeGreaterThanOrEqual(track.priming);
   const parts: Uint8Array[] = [initBytes];
   const starts: number[] = [];
   let expected: number | undefined;
@@ -54,9 +54,10 @@ export function checkTrack(dir: string, track: PackagedTrack, target: number, fr
     starts.push(frag.tfdt);
     expected = frag.tfdt + duration;
     total += duration;
-    // Presented time: the first segment's priming samples are trimmed by the edit list.
+    // Programme time: media time less the programme offset; the priming presents before 0.
+    if (i === 0) expect(frag.tfdt + track.priming - track.presentationTimeOffset).toBe(Math.round(track.start * track.timescale));
     const seconds = (duration - (i === 0 ? track.priming : 0)) / track.timescale;
-    const end = (frag.tfdt + duration - track.priming) / track.timescale;
+    const end = (frag.tfdt + duration - track.presentationTimeOffset) / track.timescale;
     // Audio: within one of its frames (AAC 1024 samples, FLAC 4608, Opus 960).
     const tolerance = frameSeconds ?? Math.max(...frag.samples.map((x) => x.duration)) / track.timescale;
     if (i < track.segments.length - 1) {
@@ -152,12 +153,17 @@ export function checkPackage(result: PackageResult, frameSeconds: number | undef
     expect(isoSeconds(mpd.attrs.minBufferTime!)).toBeGreaterThan(0);
     const all = [...result.video, ...result.audio];
     expect(mpd.representations.map((r) => r.id).sort()).toEqual(all.map((t) => t.id).sort());
+    // One programme offset for every track (each in its own ticks): players that apply it, and
+    // HLS players that see only media time, present the tracks in step.
+    const offsets = all.map((t) => t.presentationTimeOffset / t.timescale);
+    for (const [i, t] of all.entries()) expect(Math.abs(offsets[i]! - offsets[0]!)).toBeLessThanOrEqual(0.5 / t.timescale + 0.5 / all[0]!.timescale);
     for (const rep of mpd.representations) {
       const t = all.find((x) => x.id === rep.id)!;
       expect(rep.mimeType).toBe(t.kind === 'video' ? 'video/mp4' : 'audio/mp4');
       expect(rep.attrs.codecs).toBe(t.codecs);
       expect(Number(rep.attrs.bandwidth)).toBe(t.bandwidth);
       expect(rep.timescale).toBe(t.timescale);
+      expect(rep.presentationTimeOffset).toBe(t.presentationTimeOffset);
       expect(existsSync(join(dir, rep.initialization))).toBe(true);
       const checked = tracks.find((c) => c.track === t)!;
       expect(rep.timeline.map((s) => s.t)).toEqual(checked.starts);
