@@ -44,7 +44,7 @@ export const IMAGE_INPUT_CAPS = Object.freeze({
 });
 
 /** Image formats sandcodec decodes. */
-export const IMAGE_FORMATS = Object.freeze(['jpeg', 'png', 'webp', 'gif', 'bmp', 'tiff'] as const);
+export const IMAGE_FORMATS = Object.freeze(['jpeg', 'png', 'webp', 'gif', 'bmp', 'tiff', 'avif'] as const);
 export type ImageFormat = (typeof IMAGE_FORMATS)[number];
 
 /** Fit modes (see worker/image/fit.ts for what each does). */

@@ -5,9 +5,10 @@
  * more than its header says fails at the decoder's first byte too many, before any host buffer
  * grows for it. YCbCr JPEGs come out as planes (converted libjpeg-style in jpeg-color.ts), CMYK
  * JPEGs as 16-bit inks (cmyk.ts), 8-bit RGB and grey PNGs in their own format (expand.ts),
- * everything else as RGBA8 written by the decoder straight into the target.
+ * everything else as RGBA8 written by the decoder straight into the target (an AVIF's alpha plane,
+ * a picture of its own, decoded after it into the alpha bytes).
  */
-import { InputError, LimitError } from '../../errors.js';
+import { InputError, LimitError, UnsupportedError } from '../../errors.js';
 import type { ImageJobInfo } from '../../model/image-spec.js';
 import { type FFmpegPlan, type ImagePlan, type InputPiece, jobPath, type PlanInput } from '../../model/plan.js';
 import { type RunContext, runPlan } from '../ffmpeg/run-plan.js';
@@ -18,7 +19,7 @@ import type { ImageHeader } from './header.js';
 import { jpegLayout, jpegPlanesToRgba, LAYOUT_PIX_FMT, planesSize } from './jpeg-color.js';
 
 /** Decoder log lines that mean the picture is damaged even though FFmpeg exited 0. */
-const DAMAGE_PATTERNS = [/overread/i, /error count/i, /(?:mjpeg|png|webp|gif|bmp|tiff).*(?:invalid|error|corrupt)/i, /Incomplete/i];
+const DAMAGE_PATTERNS = [/overread/i, /error count/i, /(?:mjpeg|png|webp|gif|bmp|tiff|dav1d|av1).*(?:invalid|error|corrupt)/i, /Incomplete/i];
 
 export interface DecodedImage {
   image: RgbaImage;
@@ -67,7 +68,21 @@ export async function decodeImage(
     return { image: { data: out, width, height }, icc: 'none' };
   }
   const out = target(width, height);
-  await decodeRaw(plan, ctx, header, viewed, lowres, 'rgba', out);
+  await decodeRaw(plan, ctx, header, viewed, lowres, 'rgba', out).catch((err: unknown) => {
+    if (header.format === 'avif' && err instanceof UnsupportedError) {
+      throw new UnsupportedError(`${plan.phase}: the input is an AVIF image, and this FFmpeg core has no AV1 decoder (the gpl and lgpl cores have dav1d)`, {
+        format: 'avif',
+        ...err.details,
+      });
+    }
+    throw err;
+  });
+  const alpha = header.avif?.alpha;
+  if (alpha) {
+    // AVIF keeps alpha as a picture of its own (monochrome AV1): decoded alone, then put in place.
+    const plane = await decodeRaw(plan, ctx, header, { ...input, view: alpha.view }, 0, 'gray', new Uint8Array(width * height));
+    for (let i = 0; i < plane.length; i++) out[i * 4 + 3] = plane[i]!;
+  }
   return { image: { data: out, width, height }, icc: 'none' };
 }
 

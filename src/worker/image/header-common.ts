@@ -3,7 +3,9 @@ import { InputError } from '../../errors.js';
 import type { ImageFormat } from '../../model/image-spec.js';
 import { IMAGE_INPUT_CAPS } from '../../model/image-spec.js';
 import type { InputPiece } from '../../model/plan.js';
+import type { Orientation } from './exif.js';
 import type { NativeFormat } from './expand.js';
+import type { AvifInfo } from './header-avif.js';
 
 export interface JpegInfo {
   components: number;
@@ -51,6 +53,10 @@ export interface ImageHeader {
    * it comes out without the decoder's RGBA conversion.
    */
   native?: NativeFormat;
+  /** How to turn the stored picture upright when the format says so itself (AVIF's irot/imir); else EXIF's. */
+  orientation?: Orientation;
+  /** AVIF only: the primary item's bit depth, and its alpha plane's own view when it has one. */
+  avif?: AvifInfo;
 }
 
 export const bad = (format: string, why: string) => new InputError(`the ${format} header is invalid: ${why}`);

@@ -8,6 +8,7 @@
  */
 import { InputError, UnsupportedError } from '../../errors.js';
 import type { ImageFormat } from '../../model/image-spec.js';
+import { readAvif } from './header-avif.js';
 import { bad, type ImageHeader, truncated } from './header-common.js';
 import { readJpeg } from './header-jpeg.js';
 import { readPng } from './header-png.js';
@@ -24,8 +25,9 @@ export function readImageHeader(src: ImageBytes): ImageHeader {
   const head = src.peek(0, 16).slice();
   const sig = (n: number) => String.fromCharCode(...head.subarray(0, n));
   const other = unsupportedFormat(src);
+  if (other?.format === 'avif') return sized(readAvif(src));
   if (other) {
-    throw new UnsupportedError(`the input is a ${other.name} image, which sandcodec does not decode (it reads JPEG, PNG, WebP, GIF, BMP and TIFF)`, {
+    throw new UnsupportedError(`the input is a ${other.name} image, which sandcodec does not decode (it reads JPEG, PNG, WebP, GIF, BMP, TIFF and AVIF)`, {
       format: other.format,
     });
   }
@@ -36,14 +38,17 @@ export function readImageHeader(src: ImageBytes): ImageHeader {
   else if (sig(6) === 'GIF87a' || sig(6) === 'GIF89a') format = 'gif';
   else if (sig(2) === 'BM') format = 'bmp';
   else if (sig(4) === 'II*\0' || sig(4) === 'MM\0*') format = 'tiff';
-  else throw new InputError('the input is not an image sandcodec reads (JPEG, PNG, WebP, GIF, BMP, TIFF)');
+  else throw new InputError('the input is not an image sandcodec reads (JPEG, PNG, WebP, GIF, BMP, TIFF, AVIF)');
   checkComplete(format, src);
-  const header = READERS[format](src);
+  return sized(READERS[format](src));
+}
+
+function sized(header: ImageHeader): ImageHeader {
   if (!(header.width > 0 && header.height > 0)) throw bad(header.format, `dimensions ${header.width}×${header.height}`);
   return header;
 }
 
-const READERS: Record<ImageFormat, (src: ImageBytes) => ImageHeader> = {
+const READERS: Record<Exclude<ImageFormat, 'avif'>, (src: ImageBytes) => ImageHeader> = {
   jpeg: readJpeg,
   png: readPng,
   webp: readWebp,

@@ -36,7 +36,7 @@ export async function runImagePlan(plan: ImagePlan, ctx: RunContext): Promise<Jo
   }
   checkSource(header, spec.maxPixels);
   checkDecodable(header);
-  const orientation = exifOrientation(header.exif);
+  const orientation = header.orientation ?? exifOrientation(header.exif);
   const shown = orientedSize(header.width, header.height, orientation);
   const fits = spec.targets.map((t) => planFit(shown.width, shown.height, t));
   fits.forEach((fit, i) => {

@@ -1,7 +1,8 @@
 /**
- * Image formats that are valid media sandcodec does not decode, told by their signatures: the
- * FFmpeg core has no AVIF, HEIF or JPEG XL decoder, and JPEG 2000 is not an input of the image
- * pipeline. Such a file is `E_UNSUPPORTED` naming its format, not "not an image".
+ * Image formats told by their signatures before their own readers: AVIF, which header-avif.ts
+ * reads, and valid media sandcodec does not decode (HEIC and other HEIF: FFmpeg 5.1 reads no
+ * HEVC items; JPEG XL: no decoder; JPEG 2000: not an input of the image pipeline). Such a file
+ * is `E_UNSUPPORTED` naming its format, not "not an image".
  */
 import { type ImageBytes, latin, u32 } from './source.js';
 
