@@ -71,6 +71,25 @@ describe('bad images', () => {
     await expectRefused(noSof, 'E_INPUT_INVALID');
   });
 
+  it("damage is told in the user's words; the decoder's own lines stay in details.log", async () => {
+    // Garbage over the PNG's first IDAT: once with the chunk's CRC left stale, once made right,
+    // so that only the inflater finds it.
+    const idat = png.indexOf(Buffer.from('IDAT'));
+    const length = png.readUInt32BE(idat - 4);
+    const garbled = Buffer.from(png);
+    for (let i = idat + 4 + 100; i < idat + 4 + 160; i++) garbled[i]! ^= 0x5a;
+    const stale = await expectRefused(garbled, 'E_INPUT_INVALID');
+    expect(stale.message).toBe("resize: the PNG image is damaged: a chunk's checksum does not match its data");
+    const fixed = Buffer.from(garbled);
+    fixed.writeUInt32BE(crc32(fixed.subarray(idat, idat + 4 + length)), idat + 4 + length);
+    const inflate = await expectRefused(fixed, 'E_INPUT_INVALID');
+    expect(inflate.message).toBe('resize: the PNG image is damaged: its compressed pixel data is corrupt');
+    for (const e of [stale, inflate]) {
+      expect(e.message).not.toMatch(/Conversion failed|Aborted|inflate returned|CRC mismatch|error -?\d/);
+      expect((e.details.log as string[]).join('\n')).toMatch(/png/);
+    }
+  });
+
   it('huge declared dimensions are refused from the header, before decoding', async () => {
     // The same small JPEG claiming 30000×30000 (900 MP) in its SOF.
     const huge = Buffer.from(jpg);
@@ -146,3 +165,13 @@ describe('bad images', () => {
     expect([out.width, out.height]).toEqual([100, 67]);
   });
 });
+
+/** CRC-32 (ISO 3309, as PNG chunks use it). */
+function crc32(bytes: Uint8Array): number {
+  let c = 0xffffffff;
+  for (const b of bytes) {
+    c ^= b;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+  }
+  return (c ^ 0xffffffff) >>> 0;
+}

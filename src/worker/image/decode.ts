@@ -14,6 +14,7 @@ import { type FFmpegPlan, type ImagePlan, type InputPiece, jobPath, type PlanInp
 import { type RunContext, runPlan } from '../ffmpeg/run-plan.js';
 import type { RgbaImage } from '../kernels/resize.js';
 import { cmykPlanesToRgba } from './cmyk.js';
+import { damaged } from './damage.js';
 import { expandToRgba, NATIVE_BYTES } from './expand.js';
 import type { ImageHeader } from './header.js';
 import { jpegLayout, jpegPlanesToRgba, LAYOUT_PIX_FMT, planesSize } from './jpeg-color.js';
@@ -141,15 +142,22 @@ export async function decodeRaw(
         maxBytes: expectedBytes,
       });
     }
+    // FFmpeg's reasons ("inflate returned error -3", "Conversion failed!") in the user's words.
+    if (err instanceof InputError) throw damaged(plan.phase, header.format, logOf(err), err);
     throw err;
   }
   const damage = result.log.find((line) => DAMAGE_PATTERNS.some((re) => re.test(line)));
-  if (damage) throw new InputError(`${plan.phase}: the image is damaged or truncated: ${damage.trim()}`, { log: result.log.slice(-8) });
+  if (damage) throw damaged(plan.phase, header.format, result.log);
   const data = result.outputs[0]!.bytes!;
   if (data.length !== expectedBytes) {
     throw new InputError(`${plan.phase}: the image decoded to ${data.length} bytes, not the ${width}×${height} its header states`);
   }
   return data;
+}
+
+function logOf(err: InputError): string[] {
+  const log = err.details.log;
+  return Array.isArray(log) ? log.map(String) : [err.message];
 }
 
 /** `pieces` (ranges of the source) with the source byte at `at` replaced by `value`. */
