@@ -14,7 +14,7 @@
 import { InputError, UnsupportedError } from '../../errors.js';
 import type { InputPiece } from '../../model/plan.js';
 import type { Orientation } from './exif.js';
-import { bad, type ImageHeader, truncated } from './header-common.js';
+import { type AvifInfo, type AvifItem, bad, type ImageHeader, truncated } from './header-common.js';
 import { type ImageBytes, latin, u32 } from './source.js';
 
 /** The `meta` box is read whole up to this size; encoders write a few hundred bytes to a few KiB. */
@@ -34,20 +34,6 @@ interface Box {
   start: number;
   payload: number;
   end: number;
-}
-
-/** A decodable item: its view for the decoder, and what its properties say. */
-export interface AvifItem {
-  view: InputPiece[];
-  width: number;
-  height: number;
-}
-
-export interface AvifInfo {
-  /** Bits per sample of the primary item (8, 10 or 12). */
-  depth: number;
-  /** The alpha plane's item, when the picture has one. */
-  alpha?: AvifItem;
 }
 
 class MetaReader {

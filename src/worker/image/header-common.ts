@@ -5,7 +5,6 @@ import { IMAGE_INPUT_CAPS } from '../../model/image-spec.js';
 import type { InputPiece } from '../../model/plan.js';
 import type { Orientation } from './exif.js';
 import type { NativeFormat } from './expand.js';
-import type { AvifInfo } from './header-avif.js';
 
 export interface JpegInfo {
   components: number;
@@ -21,6 +20,20 @@ export interface JpegInfo {
   sampling: number[];
   /** Scans (SOS markers) in the image. */
   scans: number;
+}
+
+/** An AVIF item the decoder is given: a minimal AVIF around its extents (header-avif.ts), and its size. */
+export interface AvifItem {
+  view: InputPiece[];
+  width: number;
+  height: number;
+}
+
+export interface AvifInfo {
+  /** Bits per sample of the primary item (8, 10 or 12). */
+  depth: number;
+  /** The alpha plane's item, when the picture has one. */
+  alpha?: AvifItem;
 }
 
 export interface ImageHeader {

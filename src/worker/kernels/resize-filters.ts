@@ -79,7 +79,15 @@ export function axisWeights(inSize: number, outSize: number, kernel: ResizeKerne
   const scale = inSize / outSize;
   if (kernel === 'nearest') {
     const start = new Int32Array(outSize);
-    for (let i = 0; i < outSize; i++) start[i] = Math.min(Math.floor((i + 0.5) * scale), inSize - 1);
+    // Pixel-centre sampling exactly as Pillow does it (libImaging's affine transform): the sample
+    // position starts half a step in and the step is added in doubles, each position truncated
+    // to the pixel it falls in. Computing (i + 0.5) * scale afresh rounds differently near pixel
+    // edges, and a nearest-neighbour pixel is either the reference's or another one entirely.
+    let x = scale * 0.5;
+    for (let i = 0; i < outSize; i++) {
+      start[i] = Math.min(Math.trunc(x), inSize - 1);
+      x += scale;
+    }
     return { inSize, outSize, start, count: new Int32Array(outSize).fill(1), weights: new Float64Array(outSize).fill(1), taps: 1 };
   }
   const filter = FILTERS[kernel];
