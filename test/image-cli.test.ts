@@ -53,6 +53,31 @@ describe('sandcodec resize / cover', () => {
     expect([meta.format, meta.width, meta.height]).toEqual(['jpeg', 320, 320]);
   });
 
+  it('resize: --shrink-on-load on (the default), fast or off; anything else names the flag', async () => {
+    const decodes = async (mode: string | null) => {
+      const run = await sandcodec([
+        'resize',
+        media('image', 'renpy-washington.jpg'),
+        '-o',
+        join(dir, 'small.png'),
+        '--width',
+        '64',
+        '--force',
+        ...(mode ? ['--shrink-on-load', mode] : []),
+      ]);
+      expect(run.code, run.stderr).toBe(0);
+      return /decode +(at 1\/\d+)?/.exec(run.stdout)![1] ?? 'whole';
+    };
+    // 1280 → 64: the quality rule decodes at 1/2 (10× left), the fast one at 1/8 (2.5× left).
+    expect(await decodes(null)).toBe('at 1/2');
+    expect(await decodes('on')).toBe('at 1/2');
+    expect(await decodes('fast')).toBe('at 1/8');
+    expect(await decodes('off')).toBe('whole');
+    const bad = await sandcodec(['resize', media('image', 'renpy-washington.jpg'), '-o', join(dir, 'bad.png'), '--width', '64', '--shrink-on-load', 'maybe']);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toMatch(/--shrink-on-load.*must be on, fast or off/);
+  });
+
   it('resize: contain on a transparent background to WebP, --no-enlarge, --json', async () => {
     const out = join(dir, 'sylvie.webp');
     const run = await sandcodec([

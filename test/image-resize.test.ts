@@ -121,18 +121,28 @@ describe('quality', () => {
     }
   });
 
-  it('JPEG shrink-on-load decodes at 1/4 and stays close to the full decode', async () => {
+  it('JPEG shrink-on-load: the quality rule and the fast rule choose their scales, and stay close to the full decode', async () => {
     const file = { path: media('image', 'renpy-washington.jpg') }; // 1280×720
-    const shrunk = await pngOut(file, { width: 300 });
-    const full = await pngOut(file, { width: 300, shrinkOnLoad: false });
-    expect(shrunk.out.lowres).toBe(2);
+    const lowres = async (width: number, shrinkOnLoad?: 'fast') =>
+      (await engine.resize(file, { width, format: 'png', ...(shrinkOnLoad ? { shrinkOnLoad } : {}) })).lowres;
+    // Quality: 1/2 once 10× is left to the kernel, 1/4 once 32× is.
+    expect(await lowres(300)).toBe(0);
+    expect(await lowres(64)).toBe(1);
+    expect(await lowres(8)).toBe(2);
+    // Fast (libvips, Pillow): the largest scale that leaves 2×.
+    expect(await lowres(700, 'fast')).toBe(0);
+    expect(await lowres(640, 'fast')).toBe(0);
+    expect(await lowres(320, 'fast')).toBe(1);
+    expect(await lowres(160, 'fast')).toBe(2);
+    expect(await lowres(64, 'fast')).toBe(3);
+    const full = await pngOut(file, { width: 64, shrinkOnLoad: false });
+    const quality = await pngOut(file, { width: 64 });
+    const fast = await pngOut(file, { width: 64, shrinkOnLoad: 'fast' });
     expect(full.out.lowres).toBe(0);
-    const db = psnr(shrunk.img, full.img);
-    console.log(`shrink-on-load 1/4 vs full decode, 1280×720 → 300: PSNR ${db.toFixed(2)} dB`);
-    expect(db).toBeGreaterThan(30);
-    expect((await engine.resize(file, { width: 700, format: 'png' })).lowres).toBe(0);
-    expect((await engine.resize(file, { width: 640, format: 'png' })).lowres).toBe(1);
-    expect((await engine.resize(file, { width: 160, format: 'png' })).lowres).toBe(3);
+    const [q, f] = [psnr(quality.img, full.img), psnr(fast.img, full.img)];
+    console.log(`shrink-on-load vs full decode, 1280×720 → 64: 1/2 (quality) ${q.toFixed(2)} dB, 1/8 (fast) ${f.toFixed(2)} dB`);
+    expect(q).toBeGreaterThan(45);
+    expect(f).toBeGreaterThan(30);
   });
 });
 
@@ -227,7 +237,8 @@ describe('cover-art set', () => {
       [640, 300, 64].map((width) => ({ width, format: 'jpeg' as const })),
       { outputDir: dir! },
     );
-    expect(set.lowres).toBe(2);
+    // Decoded whole: 640 px is only 4.7× smaller (the quality rule wants 10× left at 1/2).
+    expect(set.lowres).toBe(0);
     expect(set.images.map((i) => [i.width, i.height, i.format])).toEqual([
       [640, 640, 'jpeg'],
       [300, 300, 'jpeg'],

@@ -47,6 +47,7 @@ export const IMAGE_FLAGS = {
   lossless: { type: 'boolean' },
   'compression-level': { type: 'string' },
   'max-pixels': { type: 'string' },
+  'shrink-on-load': { type: 'string' },
 } as const;
 
 /** Replace what a previous run wrote (never anything else): every command that writes takes it. */

@@ -111,7 +111,7 @@ export interface ImageSpec {
   /** Largest stored width × height decoded (checked on the header, before decoding). */
   maxPixels: number;
   /** JPEG shrink-on-load through the decoder's `lowres` when every target allows it. */
-  shrinkOnLoad: boolean;
+  shrinkOnLoad: boolean | 'fast';
   targets: ImageTargetSpec[];
 }
 

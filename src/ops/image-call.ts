@@ -68,7 +68,7 @@ export const IMAGE_SET_KEYS = ['outputDir', 'baseName', 'maxPixels', 'shrinkOnLo
 export interface ResolvedImageCall {
   phase: 'resize' | 'image-set';
   specs: ImageTargetSpec[];
-  job: { maxPixels: number; shrinkOnLoad: boolean };
+  job: { maxPixels: number; shrinkOnLoad: boolean | 'fast' };
   destinations?: Array<{ path: string; option: string }>;
 }
 

@@ -36,9 +36,13 @@ export function targetFlags(values: CommandContext['values']): ImageTarget {
   return t;
 }
 
-export function maxPixelsFlag(values: CommandContext['values']): { maxPixels?: number } {
+/** `--max-pixels N` and `--shrink-on-load on|fast|off`: the job's options. */
+export function maxPixelsFlag(values: CommandContext['values']): { maxPixels?: number; shrinkOnLoad?: boolean | 'fast' } {
   const maxPixels = int('max-pixels', values['max-pixels']);
-  return maxPixels === undefined ? {} : { maxPixels };
+  const shrink = values['shrink-on-load'];
+  const modes: Record<string, boolean | 'fast'> = { on: true, fast: 'fast', off: false };
+  if (shrink !== undefined && !(String(shrink) in modes)) throw new OptionsError('--shrink-on-load', `must be on, fast or off, got ${JSON.stringify(shrink)}`);
+  return { ...(maxPixels === undefined ? {} : { maxPixels }), ...(shrink === undefined ? {} : { shrinkOnLoad: modes[String(shrink)]! }) };
 }
 
 export function describeSet(result: Omit<ImageSetResult, 'images'>, lines: string[]): string {

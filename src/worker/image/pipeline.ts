@@ -45,7 +45,7 @@ export async function runImagePlan(plan: ImagePlan, ctx: RunContext): Promise<Jo
     checkFormatSize(fit, spec.targets[i]!.format, name);
   });
 
-  const lowres = spec.shrinkOnLoad ? chooseLowres(header, orientation, fits) : 0;
+  const lowres = spec.shrinkOnLoad ? chooseLowres(header, orientation, fits, spec.shrinkOnLoad) : 0;
   let started = performance.now();
   const source = await SourceImage.load(plan, ctx, header, orientation, lowres, fits);
   const { icc, decodeMs } = source;
@@ -159,13 +159,26 @@ function batches(fits: FitPlan[], max: number): number[][] {
 }
 
 /**
- * The largest `lowres` level (decode at 1/2, 1/4, 1/8) whose output is still at least as large
- * as every target's resize size, so the kernel always finishes the job by downscaling.
- * CMYK JPEGs are decoded whole: their 12-bit decoding trick (cmyk.ts) is kept to the one path
- * that the tests compare with libvips.
+ * The remaining reduction each `lowres` level must leave the kernel (index: level), so that the
+ * result stays above 45 dB from a full decode and the same kernel. Decoding at 1/2^L is a filter
+ * of its own (the scaled IDCT keeps the low frequencies of each 8×8 block), unlike the kernel's;
+ * the kernel's later reduction shrinks the difference. Measured on the 15 photos of
+ * test/fixtures/photos, worst photo (a forest stream, paint brushes), FFmpeg's lowres and
+ * libjpeg-turbo's scaled IDCT alike: at 1/2, 45 dB needs 7–10× left; at 1/4, 28×; at 1/8 (the
+ * block average), 20×. Below these, 1/2 at 2.7× left gave 36 dB and 1/8 at 3× gave 32 dB.
  */
-function chooseLowres(header: ImageHeader, orientation: Orientation, fits: FitPlan[]): number {
+const QUALITY_GAP = [1, 10, 32, 24];
+/** The `'fast'` rule, libvips' (its JPEG shrink leaves a factor of 2) and Pillow's (`draft` with a reducing gap of 2). */
+const FAST_GAP = [1, 2, 2, 2];
+
+/**
+ * The largest `lowres` level (decode at 1/2, 1/4, 1/8) whose output still leaves the kernel its
+ * gap on both axes for every target. CMYK JPEGs are decoded whole: their 12-bit decoding trick
+ * (cmyk.ts) is kept to the one path that the tests compare with libvips.
+ */
+function chooseLowres(header: ImageHeader, orientation: Orientation, fits: FitPlan[], mode: true | 'fast'): number {
   if (header.format !== 'jpeg' || header.jpeg?.components === 4) return 0;
+  const gaps = mode === 'fast' ? FAST_GAP : QUALITY_GAP;
   let needW = 0;
   let needH = 0;
   for (const f of fits) {
@@ -175,7 +188,7 @@ function chooseLowres(header: ImageHeader, orientation: Orientation, fits: FitPl
   }
   for (let level = 3; level >= 1; level--) {
     const scale = 1 << level;
-    if (needW * scale <= header.width && needH * scale <= header.height) return level;
+    if (needW * gaps[level]! * scale <= header.width && needH * gaps[level]! * scale <= header.height) return level;
   }
   return 0;
 }
