@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Where a one-shot resize spends its time, from `node` starting to the process ending: the CLI
-// (`sandcodec resize IN -o OUT --width 640`) against a sharp one-liner, each a fresh process,
+// (`sandcodec resize IN -o OUT --width 640`, also with `--shrink-on-load fast`, sharp's rule)
+// against a sharp one-liner, each a fresh process,
 // and, in a fresh process through the library, the phases: Node's start, importing sandcodec,
 // creating the engine, the first call (a worker thread starting, the FFmpeg core compiling and
 // instantiating, then decode, resize, encode), a second call on the warm worker, and closing.
@@ -55,12 +56,14 @@ try {
   };
   const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   const cliMs = [];
+  const cliFastMs = [];
   const sharpMs = [];
   const nodeMs = [];
   const phases = [];
   for (let i = 0; i < runs; i++) {
     // Interleaved, so a noisy moment touches every column alike.
     cliMs.push(wall([cli, 'resize', image, '-o', join(dir, 'cli.jpg'), '--width', '640', '--force']));
+    cliFastMs.push(wall([cli, 'resize', image, '-o', join(dir, 'cli.jpg'), '--width', '640', '--force', '--shrink-on-load', 'fast']));
     sharpMs.push(wall(['-e', `require('sharp')(${JSON.stringify(image)}).resize(640).jpeg().toFile(${JSON.stringify(join(dir, 'sharp.jpg'))})`]));
     nodeMs.push(wall(['-e', '0']));
     const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--phases', image, dir], { encoding: 'utf8' });
@@ -82,6 +85,7 @@ try {
   console.log(`| node -e 0 | ${median(nodeMs).toFixed(0)} | |`);
   console.log(`| sharp one-liner | ${s.toFixed(0)} | 1.00 |`);
   console.log(`| sandcodec CLI | ${median(cliMs).toFixed(0)} | ${(median(cliMs) / s).toFixed(2)} |`);
+  console.log(`| sandcodec CLI, --shrink-on-load fast | ${median(cliFastMs).toFixed(0)} | ${(median(cliFastMs) / s).toFixed(2)} |`);
   console.log('\n| phase (library, fresh process) | ms |');
   console.log('| --- | ---: |');
   console.log(`| Node start to script | ${m((p) => p.marks.scriptStart)} |`);

@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 // Images: sandcodec (FFmpeg core decode/encode + wasm resize kernel) vs native sharp vs
-// sharp on @img/sharp-wasm32, same inputs, same run. Cases: a 3000×3000 cover upload → the
+// sharp on @img/sharp-wasm32 vs wasm-vips (libvips' own wasm build), same inputs, same run. Cases: a 3000×3000 cover upload → the
 // 640/300/64 JPEG set, and a 12 MP photo (4000×3000) → 1024 px JPEG. sandcodec three ways: its
-// default shrink-on-load rule (45 dB from a full decode), the 'fast' rule (libvips' and sharp's:
-// leave the kernel 2×), and without shrink-on-load, to measure what the decoder's `lowres` saves.
+// default shrink-on-load rule (45 dB from a full decode), the 'fast' rule (sharp's default: the
+// smallest scale still as large as the target), and without shrink-on-load.
 // Needs the built package (`npm run build`). Usage: node bench/image.mjs [--runs N]
 // Prints a markdown table (median and fastest ms) with the machine description and load average.
 // Each case is warmed up for 3 s before its timed runs.
@@ -52,6 +52,17 @@ async function measure(variant, cover, photo) {
     );
     await time('photo', () => engine.resize(photo, { width: 1024, format: 'jpeg', quality: 80, shrinkOnLoad }));
     await engine.close();
+  } else if (variant === 'wasm-vips') {
+    // libvips compiled to wasm (its own Emscripten build, one thread here): thumbnail shrinks on load like sharp.
+    const { default: Vips } = await import('wasm-vips');
+    const vips = await Vips();
+    vips.concurrency(1);
+    vips.Cache.max(0);
+    times.backend = vips.version();
+    await time('cover', () => {
+      for (const width of SET) vips.Image.thumbnailBuffer(cover, width).writeToBuffer('.jpg', { Q: 80 });
+    });
+    await time('photo', () => vips.Image.thumbnailBuffer(photo, 1024).writeToBuffer('.jpg', { Q: 80 }));
   } else {
     const { default: sharp } = await import('sharp');
     sharp.concurrency(1);
@@ -101,6 +112,7 @@ try {
     ['sandcodec-noshrink', []],
     ['sharp', []],
     ['sharp-wasm32', ['--require', join(here, 'sharp-wasm32-preload.cjs')]],
+    ['wasm-vips', []],
   ];
   const results = {};
   for (const [variant, nodeArgs] of variants) {
@@ -133,10 +145,14 @@ try {
   for (const ours of ['sandcodec', 'sandcodec-fast']) {
     console.log(`\n${ours} / native sharp: cover set ${ratio(ours, 'sharp', 'cover')}×, 12 MP ${ratio(ours, 'sharp', 'photo')}×`);
     console.log(`${ours} / sharp-wasm32: cover set ${ratio(ours, 'sharp-wasm32', 'cover')}×, 12 MP ${ratio(ours, 'sharp-wasm32', 'photo')}×`);
+    console.log(`${ours} / wasm-vips: cover set ${ratio(ours, 'wasm-vips', 'cover')}×, 12 MP ${ratio(ours, 'wasm-vips', 'photo')}×`);
   }
   console.log(
     `shrink-on-load: without / fast = cover set ${ratio('sandcodec-noshrink', 'sandcodec-fast', 'cover')}×, 12 MP ${ratio('sandcodec-noshrink', 'sandcodec-fast', 'photo')}×`,
   );
+  // Whole processes: a fresh `node` running the CLI against a sharp one-liner, and where the time goes.
+  const cold = spawnSync(process.execPath, [join(here, 'cold.mjs'), '--runs', String(runs)], { encoding: 'utf8', timeout: 10 * 60 * 1000 });
+  console.log(`\nWhole process (bench/cold.mjs):\n${cold.status === 0 ? cold.stdout : `failed: ${cold.stderr}`}`);
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

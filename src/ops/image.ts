@@ -56,8 +56,8 @@ export interface ImageJobOptions {
   maxPixels?: number;
   /**
    * JPEG shrink-on-load. `true` (default): only where the result stays above 45 dB from a full
-   * decode; `'fast'`: wherever the kernel is left a reduction of 2 at least (libvips' and Pillow's
-   * rule: faster, 36–53 dB from a full decode on detailed photos); `false`: never.
+   * decode; `'fast'`: the smallest scale still as large as the target (sharp's default: much
+   * faster, down to 27 dB from a full decode on detailed photos); `false`: never.
    */
   shrinkOnLoad?: boolean | 'fast';
 }

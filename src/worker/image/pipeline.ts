@@ -168,8 +168,8 @@ function batches(fits: FitPlan[], max: number): number[][] {
  * block average), 20×. Below these, 1/2 at 2.7× left gave 36 dB and 1/8 at 3× gave 32 dB.
  */
 const QUALITY_GAP = [1, 10, 32, 24];
-/** The `'fast'` rule, libvips' (its JPEG shrink leaves a factor of 2) and Pillow's (`draft` with a reducing gap of 2). */
-const FAST_GAP = [1, 2, 2, 2];
+/** The `'fast'` rule, sharp's default (`fastShrinkOnLoad`): the smallest scale still as large as the target. */
+const FAST_GAP = [1, 1, 1, 1];
 
 /**
  * The largest `lowres` level (decode at 1/2, 1/4, 1/8) whose output still leaves the kernel its
