@@ -8,6 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEngine, type Engine, SandcodecError } from '../dist/index.js';
+import { isoBox as box, concatBytes as concat, u32be as u32 } from '../dist/util/bytes.js';
 import { psnr, type Raw, sharpRgba } from './helpers/image.js';
 import { repoRoot } from './helpers/media.js';
 
@@ -176,24 +177,6 @@ function boxes(bytes: Uint8Array, from: number, to: number): Box[] {
   return out;
 }
 
-function box(type: string, ...parts: Uint8Array[]): Uint8Array {
-  const size = 8 + parts.reduce((n, p) => n + p.length, 0);
-  const out = new Uint8Array(size);
-  new DataView(out.buffer).setUint32(0, size);
-  out.set(ascii(type), 4);
-  let at = 8;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
-
-const u32 = (...values: number[]) => {
-  const out = new Uint8Array(values.length * 4);
-  for (const [i, v] of values.entries()) new DataView(out.buffer).setUint32(i * 4, v);
-  return out;
-};
 const u16 = (...values: number[]) => {
   const out = new Uint8Array(values.length * 2);
   for (const [i, v] of values.entries()) new DataView(out.buffer).setUint16(i * 2, v);
@@ -239,14 +222,4 @@ function relaid(file: Uint8Array, layout: 'two extents' | 'idat'): Uint8Array {
   const mdatPayloadAt = ftyp.length + metaSize + 8;
   // The item's second half first, then its first half: the extents say the order.
   return concat([ftyp, build(mdatPayloadAt), box('mdat', data.subarray(half), data.subarray(0, half))]);
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }

@@ -3,7 +3,7 @@
  * read what manifests need from the sample entries, and a writer for the boxes of a media
  * segment. Pure functions over `Uint8Array`s; files are read by the caller.
  */
-import { concatBytes } from '../util/bytes.js';
+import { concatBytes, isoBox, u32be } from '../util/bytes.js';
 
 export interface Box {
   type: string;
@@ -429,19 +429,7 @@ export function readMoof(moof: Uint8Array, moofOffset: number, track: TrackInfo)
 
 // ---- writer ----
 
-export function box(type: string, ...parts: Uint8Array[]): Uint8Array {
-  const size = 8 + parts.reduce((n, p) => n + p.byteLength, 0);
-  const out = new Uint8Array(size);
-  const view = dv(out);
-  view.setUint32(0, size);
-  for (let i = 0; i < 4; i++) out[4 + i] = type.charCodeAt(i);
-  let at = 8;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.byteLength;
-  }
-  return out;
-}
+export const box = isoBox;
 
 export function fullBox(type: string, version: number, flags: number, ...parts: Uint8Array[]): Uint8Array {
   const vf = new Uint8Array(4);
@@ -449,14 +437,7 @@ export function fullBox(type: string, version: number, flags: number, ...parts: 
   return box(type, vf, ...parts);
 }
 
-function u32s(...values: number[]): Uint8Array {
-  const out = new Uint8Array(values.length * 4);
-  const view = dv(out);
-  values.forEach((v, i) => {
-    view.setUint32(i * 4, v >>> 0);
-  });
-  return out;
-}
+const u32s = u32be;
 
 /** `styp` of a CMAF media segment (also a DASH and HLS fMP4 segment). */
 export function styp(): Uint8Array {

@@ -13,6 +13,7 @@
  */
 import { InputError, UnsupportedError } from '../../errors.js';
 import type { InputPiece } from '../../model/plan.js';
+import { isoBox, u32be } from '../../util/bytes.js';
 import type { Orientation } from './exif.js';
 import { type AvifInfo, type AvifItem, bad, type ImageHeader, truncated } from './header-common.js';
 import { type ImageBytes, latin, u32 } from './source.js';
@@ -410,26 +411,6 @@ function transforms(r: MetaReader, props: Box[]): Orientation {
 
 const ascii = (s: string) => Uint8Array.from(s, (c) => c.charCodeAt(0));
 
-function box(type: string, ...parts: Uint8Array[]): Uint8Array {
-  const size = 8 + parts.reduce((n, p) => n + p.length, 0);
-  const out = new Uint8Array(size);
-  new DataView(out.buffer).setUint32(0, size);
-  out.set(ascii(type), 4);
-  let at = 8;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
-
-function words(...values: number[]): Uint8Array {
-  const out = new Uint8Array(values.length * 4);
-  const view = new DataView(out.buffer);
-  for (const [i, v] of values.entries()) view.setUint32(i * 4, v);
-  return out;
-}
-
 /**
  * The decoder's view of one item: ftyp, a meta box in the one layout FFmpeg 5.1 reads (pitm
  * version 0 before iloc version 0, one item in one extent with 32-bit fields), and an mdat that
@@ -437,15 +418,15 @@ function words(...values: number[]): Uint8Array {
  */
 function minimalAvif(ranges: ReadonlyArray<{ from: number; to: number }>): InputPiece[] {
   const length = ranges.reduce((n, e) => n + (e.to - e.from), 0);
-  const ftyp = box('ftyp', ascii('avif'), words(0), ascii('avifmif1miaf'));
-  const hdlr = box('hdlr', words(0, 0), ascii('pict'), words(0, 0, 0), new Uint8Array(1));
-  const pitm = box('pitm', words(0), Uint8Array.of(0, 1));
+  const ftyp = isoBox('ftyp', ascii('avif'), u32be(0), ascii('avifmif1miaf'));
+  const hdlr = isoBox('hdlr', u32be(0, 0), ascii('pict'), u32be(0, 0, 0), new Uint8Array(1));
+  const pitm = isoBox('pitm', u32be(0), Uint8Array.of(0, 1));
   // iloc v0: offset and length 4 bytes, no base offset; item 1, data reference 0, one extent.
-  const ilocFor = (offset: number) => box('iloc', words(0), Uint8Array.of(0x44, 0x00, 0, 1, 0, 1, 0, 0, 0, 1), words(offset, length));
+  const ilocFor = (offset: number) => isoBox('iloc', u32be(0), Uint8Array.of(0x44, 0x00, 0, 1, 0, 1, 0, 0, 0, 1), u32be(offset, length));
   const metaSize = 8 + 4 + hdlr.length + pitm.length + ilocFor(0).length;
   const mdatAt = ftyp.length + metaSize;
-  const meta = box('meta', words(0), hdlr, pitm, ilocFor(mdatAt + 8));
+  const meta = isoBox('meta', u32be(0), hdlr, pitm, ilocFor(mdatAt + 8));
   if (length > 0xffffffff - 8) throw new UnsupportedError('the input is an AVIF whose picture is larger than 4 GiB', { format: 'avif' });
-  const mdatHeader = words(length + 8, 0x6d646174);
+  const mdatHeader = u32be(length + 8, 0x6d646174);
   return [{ bytes: ftyp }, { bytes: meta }, { bytes: mdatHeader }, ...ranges.map((e) => ({ from: e.from, to: e.to }))];
 }
