@@ -103,7 +103,7 @@ class MetaReader {
     return out;
   }
 
-  /** A NUL-terminated string from `at`, and where it ends. */
+  /** The NUL-terminated string at `at` (to `end` without a NUL). */
   string(at: number, end: number): string {
     let stop = at;
     while (stop < end && this.bytes[stop] !== 0) stop++;
