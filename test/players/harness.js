@@ -59,12 +59,16 @@
     async dashjs(video, url, keys) {
       const p = dashjs.MediaPlayer().create();
       const errors = [];
-      p.updateSettings({ debug: { logLevel: 1 }, streaming: { abr: { autoSwitchBitrate: { video: false, audio: false } } } });
+      p.updateSettings({ debug: { logLevel: 1 }, streaming: { abr: { autoSwitchBitrate: { video: false, audio: false } }, text: { defaultEnabled: false } } });
       if (keys) p.setProtectionData({ 'org.w3.clearkey': { clearkeys: keys.base64url } });
       p.on(dashjs.MediaPlayer.events.ERROR, (e) => errors.push(`dash.js error: ${JSON.stringify(e.error?.message ?? e.error ?? e).slice(0, 200)}`));
       const ready = new Promise((resolve) => p.on(dashjs.MediaPlayer.events.STREAM_INITIALIZED, resolve));
+      // Sidecar text tracks reach the video element after the stream is initialized, in the order
+      // of this event's list, which is the index setTextTrack takes.
+      const textAdded = new Promise((resolve) => p.on(dashjs.MediaPlayer.events.TEXT_TRACKS_ADDED, (e) => resolve(e.tracks)));
       p.initialize(video, url, false);
       await ready;
+      const textTracks = p.getTracksFor('text').length > 0 ? await textAdded : [];
       return {
         errors,
         renditions: () => ({
@@ -75,8 +79,10 @@
         active: () => ({ video: p.getCurrentRepresentationForType('video')?.id, audio: p.getCurrentRepresentationForType('audio')?.id }),
         subtitles: () => p.getTracksFor('text').map((t) => ({ language: t.lang, name: t.labels?.[0]?.text })),
         showSubtitles(language) {
+          // Text starts off (defaultEnabled: false), so what shows is what this chose. For a sidecar
+          // file, setCurrentTrack only records a choice: setTextTrack shows it.
           p.enableText(true);
-          p.setCurrentTrack(p.getTracksFor('text').find((t) => t.lang === language));
+          p.setTextTrack(textTracks.findIndex((t) => t.lang === language));
         },
       };
     },
