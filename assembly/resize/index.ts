@@ -42,6 +42,8 @@ const D_H_FIRST = 68; // 1: horizontal pass first
 const D_FILLED = 72; // state: source rows below this are in the ring (or were skipped)
 const D_ROW_C = 76; // srcW f32x4 scratch row: the second of a pair (horizontal first, SIMD)
 
+export { yccToRgba } from './ycc';
+
 /** First 16-byte aligned byte the glue may use. */
 export function heapBase(): usize {
   return (__heap_base + 15) & ~(<usize>15);

@@ -125,10 +125,12 @@ describe('the command line', () => {
     ]);
   });
 
-  it('lets image2 open only a still named by the image pipeline, and a plan force its own raw data', () => {
+  it('lets image2 open only a still named by the image pipeline, and a plan force its own raw data or one accepted demuxer', () => {
     expect(sandboxArgs(['-i', '/job/in.jpeg'], options)).toContain('wav,flac,image2');
-    const raw = sandboxArgs(['-f', 'rawvideo', '-s', '2x2', '-i', '/job/in0.flac'], options);
-    expect(raw.slice(raw.indexOf('-format_whitelist'), raw.indexOf('-format_whitelist') + 2)).toEqual(['-format_whitelist', 'rawvideo']);
+    const fenced = (args: string[]) => args.slice(args.indexOf('-format_whitelist'), args.indexOf('-format_whitelist') + 2);
+    expect(fenced(sandboxArgs(['-f', 'rawvideo', '-s', '2x2', '-i', '/job/in0.flac'], options))).toEqual(['-format_whitelist', 'rawvideo']);
+    expect(fenced(sandboxArgs(['-f', 'jpeg_pipe', '-i', '/job/in0.flac'], options))).toEqual(['-format_whitelist', 'jpeg_pipe']);
+    expect(() => sandboxArgs(['-f', 'image2', '-i', '/job/in0.flac'], options)).toThrow(/forces the input format image2/);
     expect(sandboxArgs(['-f', 'lavfi', '-i', 'sine=duration=1'], options)).not.toContain('-format_whitelist');
   });
 

@@ -11,7 +11,7 @@
  * are removed.
  */
 import { InternalError } from '../../errors.js';
-import { PLAN_RAW_FORMATS, whitelistFor } from './formats.js';
+import { ACCEPTED_DEMUXERS, PLAN_RAW_FORMATS, whitelistFor } from './formats.js';
 
 /** Protocols a job may use. Everything else (http, tcp, data, concat:, crypto …) is refused. */
 export const PROTOCOL_WHITELIST = 'file,pipe';
@@ -150,9 +150,9 @@ export interface SandboxOptions {
 
 /**
  * A plan's arguments as they may run: the worker's globals removed, refused globals refused,
- * and each input fenced: its protocols always, and its demuxer by the allow-list (or, for a
- * format the plan forced on its own raw data, by that format alone). A plan's `-f lavfi` source
- * reads no input bytes and keeps working.
+ * and each input fenced: its protocols always, and its demuxer by the allow-list, or by the one
+ * format the plan forced: raw data it made itself, or a demuxer of the allow-list it chose from
+ * the header it read. A plan's `-f lavfi` source reads no input bytes and keeps working.
  */
 export function sandboxArgs(args: string[], options: SandboxOptions): string[] {
   const out: string[] = [];
@@ -176,7 +176,7 @@ export function sandboxArgs(args: string[], options: SandboxOptions): string[] {
       if (inputFormat !== 'lavfi') {
         if (!options.inputs.has(source)) throw new InternalError(`plan reads ${JSON.stringify(source)}, which is not one of its inputs`, { args });
         if (inputFormat === undefined) out.push('-format_whitelist', whitelistFor(source, options.whitelist));
-        else if (PLAN_RAW_FORMATS.includes(inputFormat)) out.push('-format_whitelist', inputFormat);
+        else if (PLAN_RAW_FORMATS.includes(inputFormat) || ACCEPTED_DEMUXERS.includes(inputFormat)) out.push('-format_whitelist', inputFormat);
         else throw new InternalError(`plan forces the input format ${inputFormat}, which inputs may not be opened as`, { args });
       }
       inputFormat = undefined;

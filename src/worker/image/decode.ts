@@ -3,21 +3,37 @@
  * header's view of the file. The raw output is bounded by the header: it is written into a buffer
  * of the size the header's dimensions imply and may not grow past it, so a file that decodes to
  * more than its header says fails at the decoder's first byte too many, before any host buffer
- * grows for it. YCbCr JPEGs come out as planes (converted libjpeg-style in jpeg-color.ts), CMYK
+ * grows for it. YCbCr JPEGs come out as planes (converted libjpeg-style by the ycc kernel), CMYK
  * JPEGs as 16-bit inks (cmyk.ts), 8-bit RGB and grey PNGs in their own format (expand.ts),
  * everything else as RGBA8 written by the decoder straight into the target (an AVIF's alpha plane,
  * a picture of its own, decoded after it into the alpha bytes).
  */
 import { InputError, LimitError, UnsupportedError } from '../../errors.js';
-import type { ImageJobInfo } from '../../model/image-spec.js';
+import type { ImageFormat, ImageJobInfo } from '../../model/image-spec.js';
 import { type FFmpegPlan, type ImagePlan, type InputPiece, jobPath, type PlanInput } from '../../model/plan.js';
 import { type RunContext, runPlan } from '../ffmpeg/run-plan.js';
-import type { RgbaImage } from '../kernels/resize.js';
+import type { Resizer, RgbaImage } from '../kernels/resize.js';
+import { YccPlanes } from '../kernels/ycc.js';
 import { cmykPlanesToRgba } from './cmyk.js';
 import { damaged } from './damage.js';
 import { expandToRgba, NATIVE_BYTES } from './expand.js';
 import type { ImageHeader } from './header.js';
-import { jpegLayout, jpegPlanesToRgba, LAYOUT_PIX_FMT, planesSize } from './jpeg-color.js';
+import { jpegLayout, LAYOUT_PIX_FMT } from './jpeg-color.js';
+
+/**
+ * The demuxer of each format, named so FFmpeg does not probe: the cores built here have no
+ * extension-matching `image2` demuxer, and without it a probe runs every enabled demuxer's probe
+ * (MP3, DTS, AC-3, MPEG-TS…) over up to 5 MB of the picture: 45 ms of a 12 MP JPEG's 150 ms.
+ */
+const DEMUXER: Record<ImageFormat, string> = {
+  jpeg: 'jpeg_pipe',
+  png: 'png_pipe',
+  webp: 'webp_pipe',
+  gif: 'gif',
+  bmp: 'bmp_pipe',
+  tiff: 'tiff_pipe',
+  avif: 'mov',
+};
 
 /** Decoder log lines that mean the picture is damaged even though FFmpeg exited 0. */
 const DAMAGE_PATTERNS = [/overread/i, /error count/i, /(?:mjpeg|png|webp|gif|bmp|tiff|dav1d|av1).*(?:invalid|error|corrupt)/i, /Incomplete/i];
@@ -37,7 +53,8 @@ export const hostTarget: DecodeTarget = (width, height) => new Uint8Array(width 
 /**
  * Decodes at 1/2^lowres (JPEG shrink-on-load) to RGBA8 in `target`. Planes, inks and narrower
  * native formats are converted from a raw frame of their own size; RGBA is written by the
- * decoder straight into the target.
+ * decoder straight into the target. `resizer`, when given, is the target's owner: JPEG planes are
+ * then decoded into its memory and converted there.
  */
 export async function decodeImage(
   plan: ImagePlan,
@@ -45,6 +62,7 @@ export async function decodeImage(
   header: ImageHeader,
   lowres: number,
   target: DecodeTarget = hostTarget,
+  resizer?: Resizer,
 ): Promise<DecodedImage> {
   const input = plan.inputs[0];
   if (header.jpeg?.components === 4) {
@@ -57,9 +75,16 @@ export async function decodeImage(
   const height = Math.ceil(header.height / (1 << lowres));
   const viewed: PlanInput = header.view ? { ...input, view: header.view } : input;
   const layout = jpegLayout(header);
+  if (layout && resizer) {
+    await decodeRaw(plan, ctx, header, viewed, lowres, LAYOUT_PIX_FMT[layout], resizer.yccPlanes(layout));
+    resizer.fromYcc(layout);
+    return { image: { data: resizer.source, width, height }, icc: 'none' };
+  }
   if (layout) {
-    const planes = await decodeRaw(plan, ctx, header, viewed, lowres, LAYOUT_PIX_FMT[layout], new Uint8Array(planesSize(layout, width, height)));
-    return { image: jpegPlanesToRgba(planes, layout, width, height, target(width, height)), icc: 'none' };
+    // The decoder writes the planes straight into a ycc kernel's memory.
+    const ycc = new YccPlanes(layout, width, height);
+    await decodeRaw(plan, ctx, header, viewed, lowres, LAYOUT_PIX_FMT[layout], ycc.planes);
+    return { image: ycc.toRgba(target(width, height)), icc: 'none' };
   }
   const { native } = header;
   if (native) {
@@ -118,6 +143,8 @@ export async function decodeRaw(
       // (TIFF and BMP decoders treat unknown tags as errors under `explode`: CRCs only there.)
       '-err_detect',
       header.format === 'tiff' || header.format === 'bmp' ? 'crccheck' : 'crccheck+explode',
+      '-f',
+      DEMUXER[header.format],
       '-i',
       jobPath(inName),
       '-frames:v',

@@ -42,7 +42,7 @@ export class SourceImage {
     const pixels = resizer ? undefined : sharedPixels(width * height * 4);
     const home = () => resizer?.source ?? pixels!;
     const target: DecodeTarget = orientation === 1 ? home : hostTarget;
-    const decoded = await decodeImage(plan, ctx, header, lowres, target);
+    const decoded = await decodeImage(plan, ctx, header, lowres, target, orientation === 1 ? resizer : undefined);
     const decodeMs = performance.now() - started;
     let { icc } = decoded;
     if (!cmyk) {

@@ -20,6 +20,8 @@ export interface ResizeExports {
   heapBase(): number;
   /** Produces destination rows [y0, y1) as described by the descriptor at `desc`. */
   run(desc: number, y0: number, y1: number): void;
+  /** JPEG planes to RGBA8, rows [y0, y1) (assembly/resize/ycc.ts; see kernels/ycc.ts). */
+  yccToRgba(planes: number, layout: number, width: number, height: number, out: number, scratch: number, y0: number, y1: number): void;
 }
 
 // (module (func (result v128) i32.const 0 i8x16.splat i8x16.popcnt)) — the wasm-feature-detect probe.

@@ -19,6 +19,8 @@ import { type AxisWeights, axisWeights, type RgbaImage } from './resize-filters.
 import { checkSource, checkSourceSize, checkVariant, planResize, type ResizeOptions, type ResizerOptions, type SourceSize } from './resize-options.js';
 import { decodeLut, ENCODE_LUT_SIZE, encodeLut } from './resize-srgb.js';
 import { instantiateResize, type ResizeExports, type ResizeVariant, resolveVariant } from './resize-wasm.js';
+import { yccBytes, yccToRgba } from './ycc.js';
+import { planesSize, type YccLayout } from './ycc-common.js';
 
 export { DEFAULT_RESIZE_KERNEL, RESIZE_KERNELS, type ResizeKernel, type RgbaImage } from './resize-filters.js';
 export { DEFAULT_MAX_PIXELS, PASS_ORDERS, type PassOrder, type ResizeOptions, type ResizerOptions, type SourceSize } from './resize-options.js';
@@ -127,6 +129,20 @@ export class Resizer {
   /** The source pixels (RGBA8) in kernel memory: a view, valid until the next `resize` grows it. */
   get source(): Uint8Array {
     return new Uint8Array(this.#wasm.memory.buffer, this.#src, this.width * this.height * 4);
+  }
+
+  /**
+   * Room after the source for a decoded JPEG's planes, which `fromYcc` then converts into the
+   * source: no RGBA copy of the picture exists anywhere else. A view, valid until `resize`.
+   */
+  yccPlanes(layout: YccLayout): Uint8Array {
+    this.#reserve(this.#scratch + yccBytes(layout, this.width, this.height));
+    return new Uint8Array(this.#wasm.memory.buffer, this.#scratch, planesSize(layout, this.width, this.height));
+  }
+
+  /** Converts the planes written through `yccPlanes` into the source. */
+  fromYcc(layout: YccLayout): void {
+    yccToRgba(this.#wasm, this.#scratch, layout, this.width, this.height, this.#src);
   }
 
   /** Resizes the source given to the constructor; the returned pixels are a fresh copy. */

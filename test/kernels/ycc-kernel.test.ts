@@ -1,10 +1,24 @@
 /**
- * The YCbCr → RGBA conversion of decoded JPEG planes against a reference written apart from it:
- * libjpeg's fancy upsampling taken sample by sample from its definition, and the JFIF matrix in
- * floating point. Odd sizes and one-sample-wide chroma included.
+ * The YCbCr → RGBA conversion of decoded JPEG planes. The kernel's TypeScript reference against a
+ * definition written apart from it (libjpeg's fancy upsampling taken sample by sample, the JFIF
+ * matrix in floating point); the kernel's SIMD and scalar builds against the reference, byte for
+ * byte. Odd sizes, one-sample-wide chroma and widths either side of the SIMD step included.
  */
 import { describe, expect, it } from 'vitest';
-import { type JpegLayout, jpegPlanesToRgba, planesSize } from '../../src/worker/image/jpeg-color.js';
+import { Resizer } from '../../src/worker/kernels/resize.js';
+import { simdSupported } from '../../src/worker/kernels/resize-wasm.js';
+import { YccPlanes } from '../../src/worker/kernels/ycc.js';
+import { planesSize, type YccLayout } from '../../src/worker/kernels/ycc-common.js';
+import { yccToRgbaReference as jpegPlanesToRgba } from '../../src/worker/kernels/ycc-reference.js';
+
+type JpegLayout = YccLayout;
+
+function differing(got: Uint8Array, want: Uint8Array): number {
+  expect(got.length).toBe(want.length);
+  let n = 0;
+  for (let i = 0; i < want.length; i++) if (got[i] !== want[i]) n++;
+  return n;
+}
 
 function random(seed: number) {
   return () => {
@@ -85,4 +99,36 @@ describe('JPEG planes to RGBA', () => {
     const red = jpegPlanesToRgba(planes, '420', width, height).data;
     for (let i = 0; i < red.length; i += 4) expect([...red.subarray(i, i + 3)]).toEqual([254, 0, 0]);
   });
+
+  const variants = simdSupported() ? (['simd', 'scalar'] as const) : (['scalar'] as const);
+  for (const variant of variants) {
+    for (const layout of ['420', '422', '444', 'gray'] as const) {
+      it(`the ${variant} kernel, ${layout}: the reference's bytes at every size`, () => {
+        for (const [width, height] of [
+          [1, 1],
+          [2, 3],
+          [15, 4],
+          [16, 5],
+          [17, 3],
+          [31, 2],
+          [33, 7],
+          [64, 48],
+          [257, 19],
+        ] as const) {
+          const next = random(width * 7919 + height);
+          const ycc = new YccPlanes(layout, width, height, variant);
+          expect(ycc.variant).toBe(variant);
+          const planes = Uint8Array.from({ length: planesSize(layout, width, height) }, next);
+          ycc.planes.set(planes);
+          const want = jpegPlanesToRgba(planes, layout, width, height).data;
+          expect(differing(ycc.toRgba().data, want), `${width}×${height}`).toBe(0);
+          // In a Resizer: the planes after its source, converted into the source.
+          const resizer = new Resizer({ width, height }, { variant });
+          resizer.yccPlanes(layout).set(planes);
+          resizer.fromYcc(layout);
+          expect(differing(resizer.source, want), `${width}×${height} in a Resizer`).toBe(0);
+        }
+      });
+    }
+  }
 });
