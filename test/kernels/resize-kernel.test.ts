@@ -396,3 +396,22 @@ describe('resize kernel properties', () => {
     expect(sameBytes(src.data, copy)).toBe(true);
   });
 });
+
+describe('resize kernel instances', () => {
+  it('a released Resizer refuses work, and its instance serves the next Resizer on the thread with no pixel left in it', () => {
+    const data = new Uint8Array(8 * 8 * 4).fill(200);
+    const first = new Resizer({ data, width: 8, height: 8 });
+    expect(first.resize({ width: 4 }).data[0]).toBe(200);
+    const memory = first.source.buffer;
+    first.release();
+    expect(() => first.resize({ width: 4 })).toThrow(/after release/);
+    const next = new Resizer({ width: 8, height: 8 });
+    expect(next.source.buffer).toBe(memory);
+    expect(next.source.every((v) => v === 0)).toBe(true);
+    // Its tables were written anew: it resizes what it is given.
+    next.source.fill(100);
+    expect(next.resize({ width: 4 }).data.every((v) => v === 100)).toBe(true);
+    // A second Resizer while the kept one is in use gets an instance of its own.
+    expect(new Resizer({ width: 8, height: 8 }).source.buffer).not.toBe(memory);
+  });
+});

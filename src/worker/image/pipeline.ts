@@ -83,6 +83,7 @@ export async function runImagePlan(plan: ImagePlan, ctx: RunContext): Promise<Jo
     });
     encodeMs += performance.now() - started;
   }
+  source.release();
 
   const info: ImageJobInfo = {
     source: { format: header.format, width: shown.width, height: shown.height, orientation, icc },

@@ -53,6 +53,11 @@ export class SourceImage {
     return new SourceImage(width, height, resizer, pixels, unresized, icc, decodeMs);
   }
 
+  /** Done with the source: the resize kernel's instance goes back for the next job on this thread. */
+  release(): void {
+    this.resizer?.release();
+  }
+
   /** One target's pixels: resized (or the source as it is), cropped, letterboxed, flattened for JPEG. */
   frame(fit: FitPlan, t: ImageTargetSpec, maxPixels: number): RgbaImage {
     let img: RgbaImage;

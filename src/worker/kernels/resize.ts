@@ -14,11 +14,11 @@
  *                  | scratch rows (srcW, dstW, srcW) | window row pointers | x bounds, x weights
  *                  | y bounds, y weights | destination RGBA8
  */
-import { LimitError } from '../../errors.js';
+import { InternalError, LimitError } from '../../errors.js';
 import { type AxisWeights, axisWeights, type RgbaImage } from './resize-filters.js';
 import { checkSource, checkSourceSize, checkVariant, planResize, type ResizeOptions, type ResizerOptions, type SourceSize } from './resize-options.js';
 import { decodeLut, ENCODE_LUT_SIZE, encodeLut } from './resize-srgb.js';
-import { instantiateResize, type ResizeExports, type ResizeVariant, resolveVariant } from './resize-wasm.js';
+import { instantiateResize, type ResizeExports, type ResizeVariant, releaseResize, resolveVariant } from './resize-wasm.js';
 import { yccBytes, yccToRgba } from './ycc.js';
 import { planesSize, type YccLayout } from './ycc-common.js';
 
@@ -102,6 +102,7 @@ export class Resizer {
   readonly #src: number;
   /** First byte after the source: where per-call buffers start. */
   readonly #scratch: number;
+  #released = false;
 
   /**
    * Copies `src` into kernel memory. Given only a size (`{ width, height }`), the source pixels are
@@ -145,8 +146,19 @@ export class Resizer {
     yccToRgba(this.#wasm, this.#scratch, layout, this.width, this.height, this.#src);
   }
 
+  /**
+   * Gives the kernel instance back for the next Resizer on this thread (its memory zeroed, see
+   * `releaseResize`): this Resizer may not be used after.
+   */
+  release(): void {
+    if (this.#released) return;
+    this.#released = true;
+    releaseResize(this.variant, this.#wasm);
+  }
+
   /** Resizes the source given to the constructor; the returned pixels are a fresh copy. */
   resize(options: ResizeOptions): RgbaImage {
+    if (this.#released) throw new InternalError('resize after release');
     const plan = planResize(this.width, this.height, options);
     const { width, height } = plan;
     const xw = axisWeights(this.width, width, plan.kernel);
