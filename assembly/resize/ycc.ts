@@ -24,7 +24,6 @@ const ONE_HALF = 32768;
 /**
  * Converts rows [y0, y1) of the planes at `planes` (Y width × height, then Cb and Cr, each cw × ch
  * with chroma sizes rounded up) to RGBA8 at `out`. `scratch` holds two rows of width + 16 bytes.
- * The glue calls it over bands of rows: V8 swaps in optimized code between calls, never within one.
  */
 export function yccToRgba(planes: usize, layout: i32, width: i32, height: i32, out: usize, scratch: usize, y0: i32, y1: i32): void {
   const w = <usize>width;

@@ -27,7 +27,7 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { InternalError } from '../../errors.js';
+import { InternalError, LimitError } from '../../errors.js';
 import type { CoreLocation } from '../../model/protocol.js';
 import { THREAD_SCRIPT } from '../../util/core-files.js';
 import { printable } from '../../util/printable.js';
@@ -70,6 +70,8 @@ interface BuiltModule {
   _ffmpeg_main(argc: number, argv: number): number;
   _ffprobe_main(argc: number, argv: number): number;
   _sandcodec_decode_totals(): number;
+  /** glue/webp-decode.c: absent from cores built before it. */
+  _sandcodec_webp_decode?(data: number, size: number, out: number, width: number, height: number): number;
   _malloc(bytes: number): number;
   /** Read by glue/library.js. */
   cancelFlag: Int32Array;
@@ -283,6 +285,39 @@ export class BuiltCore implements FFmpegCore {
       this.current = saved;
     }
     return demuxers;
+  }
+
+  get webpDecoder(): boolean {
+    return !this.threaded && typeof this.instance().module._sandcodec_webp_decode === 'function';
+  }
+
+  decodeWebp(data: Uint8Array, width: number, height: number, out: Uint8Array): number | undefined {
+    const inst = this.instance();
+    const decode = inst.module._sandcodec_webp_decode;
+    if (this.threaded || typeof decode !== 'function') return undefined;
+    // A run like any other: the next one gets a fresh instance (libwebp's globals are not reset).
+    if (inst.used) throw new InternalError('FFmpeg core: this instance has run; start the next run with setHeapBudget');
+    inst.used = true;
+    this.heapRefused = false;
+    const bytes = width * height * 4;
+    try {
+      const input = inst.module._malloc(data.byteLength);
+      const output = input && inst.module._malloc(bytes);
+      if (!input || !output) {
+        throw new LimitError('maxHeapBytes', `decoding the ${width}×${height} WebP needs more memory than maxHeapBytes (${this.budget()} bytes)`, {
+          max: this.budget(),
+        });
+      }
+      new Uint8Array(inst.memory.buffer, input, data.byteLength).set(data);
+      const status = decode(input, data.byteLength, output, width, height);
+      if (status === 0) out.set(new Uint8Array(inst.memory.buffer, output, bytes));
+      return status;
+    } catch (thrown) {
+      if (thrown instanceof LimitError) throw thrown;
+      throw thrownFailure(thrown).error;
+    } finally {
+      this.jobs++;
+    }
   }
 
   endJob(): void {

@@ -103,6 +103,14 @@ export interface FFmpegCore {
   ffprobe(args: string[]): Promise<CoreExit>;
   /** The demuxers this build has, by FFmpeg name (e.g. `mov,mp4,m4a,3gp,3g2,mj2`). */
   listDemuxers(): Promise<DemuxerInfo[]>;
+  /**
+   * Decodes a WebP still with libwebp, straight to RGBA8 (not premultiplied) in `out` (width ×
+   * height × 4 bytes), as a run of its own within the budget of `setHeapBudget`: 0, or libwebp's
+   * status (`WEBP_STATUS`). Undefined when the core has no such entry (`webpDecoder` is false).
+   */
+  decodeWebp(data: Uint8Array, width: number, height: number, out: Uint8Array): number | undefined;
+  /** The core has libwebp's decoder for `decodeWebp` (the single-thread cores built here). */
+  readonly webpDecoder: boolean;
   /** The job is over: memory only that job needed can go. */
   endJob(): void;
 }
@@ -171,3 +179,17 @@ export function demuxerLine(line: string): DemuxerInfo | undefined {
 
 /** `ffmpeg -demuxers`, quietly. */
 export const LIST_DEMUXERS_ARGS = ['-hide_banner', '-loglevel', 'level+warning', '-demuxers'];
+
+/** What `decodeWebp`'s codes mean (libwebp's VP8StatusCode, then wasm-build/glue/webp-decode.c's). */
+export const WEBP_STATUS: Readonly<Record<number, string>> = Object.freeze({
+  1: 'out of memory',
+  2: 'invalid parameter',
+  3: 'damaged bitstream',
+  4: 'unsupported feature',
+  5: 'suspended',
+  6: 'user abort',
+  7: 'not enough data',
+  100: 'decoder setup failed',
+  101: 'the bitstream is not the size its header states',
+  102: 'an animation',
+});

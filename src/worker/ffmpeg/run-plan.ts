@@ -9,7 +9,7 @@ import { globalArgs, LOG_LEVEL, PROTOCOL_WHITELIST, sandboxArgs } from './args.j
 import type { CoreExit, FFmpegCore } from './core.js';
 import { demuxerTable } from './formats.js';
 import { type ProgressReport, ProgressSink } from './progress.js';
-import { BufferSink, type ByteSink, bytesSource, hostFileSink, hostFileSource, JobFS, OutputBudget, viewSource } from './sandbox-fs.js';
+import { BufferSink, type ByteSink, type ByteSource, bytesSource, hostFileSink, hostFileSource, JobFS, OutputBudget, viewSource } from './sandbox-fs.js';
 import { RunWatch } from './verdict.js';
 
 /** The node FFmpeg writes `-progress` to; plan files cannot be named like it (no leading dot). */
@@ -125,7 +125,8 @@ export async function runPlan(plan: Plan, ctx: RunContext): Promise<JobResult> {
   }
 }
 
-function openSource(input: PlanInput) {
+/** A plan input's bytes (its view, when it has one), read on demand. */
+export function openSource(input: PlanInput): ByteSource {
   const { source } = input;
   const whole = source.type === 'path' ? hostFileSource(source.path) : bytesSource(new Uint8Array(source.buffer, 0, source.byteLength));
   return input.view ? viewSource(whole, input.view) : whole;

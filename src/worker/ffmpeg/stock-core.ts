@@ -370,4 +370,10 @@ export class StockCore implements FFmpegCore {
 
   /** The instance serves the next job as it is. */
   endJob(): void {}
+
+  readonly webpDecoder = false;
+
+  decodeWebp(): undefined {
+    return undefined;
+  }
 }

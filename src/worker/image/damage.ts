@@ -13,7 +13,7 @@ const MEANINGS: ReadonlyArray<[RegExp, string]> = [
   [/CRC mismatch|checksum/i, "a chunk's checksum does not match its data"],
   [/inflate|zlib|deflate/i, 'its compressed pixel data is corrupt'],
   [/overread|Incomplete|truncat|end of file|EOF|too short|not enough data/i, 'its pixel data ends early'],
-  [/huffman|vlc|marker|scan/i, 'its compressed pixel data is corrupt'],
+  [/huffman|vlc|marker|scan|bitstream/i, 'its compressed pixel data is corrupt'],
   [/OBU|sequence header|tile/i, 'its AV1 picture data is corrupt'],
 ];
 

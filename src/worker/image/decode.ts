@@ -16,6 +16,7 @@ import type { Resizer, RgbaImage } from '../kernels/resize.js';
 import { YccPlanes } from '../kernels/ycc.js';
 import { cmykPlanesToRgba } from './cmyk.js';
 import { damaged } from './damage.js';
+import { decodeWebp } from './decode-webp.js';
 import { expandToRgba, NATIVE_BYTES } from './expand.js';
 import type { ImageHeader } from './header.js';
 import { jpegLayout, LAYOUT_PIX_FMT } from './jpeg-color.js';
@@ -92,6 +93,10 @@ export async function decodeImage(
     const out = target(width, height);
     expandToRgba(raw, native, width * height, out);
     return { image: { data: out, width, height }, icc: 'none' };
+  }
+  if (header.format === 'webp') {
+    const image = decodeWebp(plan, ctx, header, viewed, target);
+    if (image) return { image, icc: 'none' };
   }
   const out = target(width, height);
   await decodeRaw(plan, ctx, header, viewed, lowres, 'rgba', out).catch((err: unknown) => {

@@ -16,7 +16,6 @@ import { planesSize, type YccLayout } from './ycc-common.js';
 const LAYOUT_CODE: Readonly<Record<YccLayout, number>> = Object.freeze({ gray: 0, '444': 1, '422': 2, '420': 3 });
 
 const PAGE = 65536;
-const BAND_ROWS = 16;
 const align16 = (n: number): number => Math.ceil(n / 16) * 16;
 
 /** Kernel memory a conversion needs after `planes`: the planes, then two chroma rows. */
@@ -27,11 +26,7 @@ export function yccBytes(layout: YccLayout, width: number, height: number): numb
 /** Converts the planes at `planes` (laid out as `yccBytes` says) into RGBA8 at `out`. */
 export function yccToRgba(wasm: ResizeExports, planes: number, layout: YccLayout, width: number, height: number, out: number): void {
   const scratch = planes + align16(planesSize(layout, width, height));
-  // Bands of rows: one call would run start to end in V8's baseline code (wasm has no on-stack
-  // replacement), where later calls get the optimized code.
-  for (let y = 0; y < height; y += BAND_ROWS) {
-    wasm.yccToRgba(planes, LAYOUT_CODE[layout], width, height, out, scratch, y, Math.min(height, y + BAND_ROWS));
-  }
+  wasm.yccToRgba(planes, LAYOUT_CODE[layout], width, height, out, scratch, 0, height);
 }
 
 /** One picture's planes in a kernel instance of its own; dropped with this object. */
