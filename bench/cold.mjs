@@ -78,7 +78,9 @@ try {
       .join(' ')}; ${runs} runs, medians`,
   );
   const meta = await sharp(image).metadata();
-  console.log(`Image: ${meta.width}×${meta.height} JPEG → 640 px JPEG (sandcodec decodes at 1/${2 ** phases[0].lowres})\n`);
+  console.log(
+    `Image: ${meta.width}×${meta.height} ${meta.format === 'jpeg' ? 'JPEG' : meta.format === 'webp' ? 'WebP' : meta.format} → 640 px JPEG (sandcodec decodes at 1/${2 ** phases[0].lowres})\n`,
+  );
   console.log('| whole process | ms | × sharp |');
   console.log('| --- | ---: | ---: |');
   const s = median(sharpMs);

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Images: sandcodec (FFmpeg core decode/encode + wasm resize kernel) vs native sharp vs
 // sharp on @img/sharp-wasm32 vs wasm-vips (libvips' own wasm build), same inputs, same run. Cases: a 3000×3000 cover upload → the
-// 640/300/64 JPEG set, and a 12 MP photo (4000×3000) → 1024 px JPEG. sandcodec three ways: its
+// 640/300/64 JPEG set, a 12 MP photo (4000×3000) → 1024 px JPEG, and a 16.8 MP lossy WebP (4733×3550)
+// → 640 px JPEG. sandcodec three ways: its
 // default shrink-on-load rule (45 dB from a full decode), the 'fast' rule (sharp's default: the
 // smallest scale still as large as the target), and without shrink-on-load.
 // Needs the built package (`npm run build`). Usage: node bench/image.mjs [--runs N]
@@ -20,7 +21,7 @@ const SET = [640, 300, 64];
 const WARMUP_MS = 3000;
 
 /** One engine run: `sandcodec`, `sandcodec-fast`, `sandcodec-noshrink`, `sharp`, or `sharp-wasm32`, timed in a child. */
-async function measure(variant, cover, photo) {
+async function measure(variant, cover, photo, webp) {
   const times = {};
   const time = async (name, fn) => {
     // Warm-up for a few seconds, not one call: a fresh process runs the FFmpeg core in V8's
@@ -51,6 +52,7 @@ async function measure(variant, cover, photo) {
       ),
     );
     await time('photo', () => engine.resize(photo, { width: 1024, format: 'jpeg', quality: 80, shrinkOnLoad }));
+    await time('webp', () => engine.resize(webp, { width: 640, format: 'jpeg', quality: 80, shrinkOnLoad }));
     await engine.close();
   } else if (variant === 'wasm-vips') {
     // libvips compiled to wasm (its own Emscripten build, one thread here): thumbnail shrinks on load like sharp.
@@ -63,6 +65,7 @@ async function measure(variant, cover, photo) {
       for (const width of SET) vips.Image.thumbnailBuffer(cover, width).writeToBuffer('.jpg', { Q: 80 });
     });
     await time('photo', () => vips.Image.thumbnailBuffer(photo, 1024).writeToBuffer('.jpg', { Q: 80 }));
+    await time('webp', () => vips.Image.thumbnailBuffer(webp, 640).writeToBuffer('.jpg', { Q: 80 }));
   } else {
     const { default: sharp } = await import('sharp');
     sharp.concurrency(1);
@@ -73,13 +76,14 @@ async function measure(variant, cover, photo) {
       return Promise.all(SET.map((width) => source.clone().resize(width).jpeg({ quality: 80 }).toBuffer()));
     });
     await time('photo', () => sharp(photo).resize(1024).jpeg({ quality: 80 }).toBuffer());
+    await time('webp', () => sharp(webp).resize(640).jpeg({ quality: 80 }).toBuffer());
   }
   return times;
 }
 
 if (args[0] === '--child') {
-  const [variant, coverPath, photoPath] = args.slice(1, 4);
-  const result = await measure(variant, readFileSync(coverPath), readFileSync(photoPath));
+  const [variant, coverPath, photoPath, webpPath] = args.slice(1, 5);
+  const result = await measure(variant, readFileSync(coverPath), readFileSync(photoPath), readFileSync(webpPath));
   process.stdout.write(JSON.stringify(result));
   process.exit(0);
 }
@@ -105,6 +109,13 @@ try {
   const photoPath = join(dir, 'photo-12mp.jpg');
   writeFileSync(coverPath, await noisy(join(here, '..', 'test', 'fixtures', 'image', 'astronaut.png'), 3000, 3000));
   writeFileSync(photoPath, await noisy(join(here, '..', 'test', 'fixtures', 'image', 'renpy-washington.jpg'), 4000, 3000));
+  const webpPath = join(dir, 'photo-17mp.webp');
+  writeFileSync(
+    webpPath,
+    await sharp(await noisy(join(here, '..', 'test', 'fixtures', 'image', 'renpy-washington.jpg'), 4733, 3550))
+      .webp({ quality: 85 })
+      .toBuffer(),
+  );
 
   const variants = [
     ['sandcodec', []],
@@ -116,10 +127,14 @@ try {
   ];
   const results = {};
   for (const [variant, nodeArgs] of variants) {
-    const child = spawnSync(process.execPath, [...nodeArgs, fileURLToPath(import.meta.url), '--child', variant, coverPath, photoPath, '--runs', String(runs)], {
-      encoding: 'utf8',
-      timeout: 10 * 60 * 1000,
-    });
+    const child = spawnSync(
+      process.execPath,
+      [...nodeArgs, fileURLToPath(import.meta.url), '--child', variant, coverPath, photoPath, webpPath, '--runs', String(runs)],
+      {
+        encoding: 'utf8',
+        timeout: 10 * 60 * 1000,
+      },
+    );
     if (child.status !== 0) {
       results[variant] = { error: (child.stderr || child.error?.message || 'failed').trim().split('\n').slice(-3).join(' ') };
       continue;
@@ -134,25 +149,30 @@ try {
       .map((l) => l.toFixed(2))
       .join(' ')}; ${runs} runs after a 3 s warm-up, one worker / sharp.concurrency(1)\n`,
   );
-  console.log('| engine | 3000×3000 JPEG → 640/300/64 JPEG set, ms median (fastest) | 12 MP JPEG → 1024 px JPEG, ms median (fastest) |');
-  console.log('| --- | --- | --- |');
+  console.log(
+    '| engine | 3000×3000 JPEG → 640/300/64 JPEG set, ms median (fastest) | 12 MP JPEG → 1024 px JPEG, ms median (fastest) | 16.8 MP WebP → 640 px JPEG, ms median (fastest) |',
+  );
+  console.log('| --- | --- | --- | --- |');
   for (const [variant] of variants) {
     const r = results[variant];
     if (r.error) console.log(`| ${variant} | failed: ${r.error} | |`);
-    else console.log(`| ${variant}${r.backend ? ` (libvips ${r.backend})` : ''} | ${fmt(r.cover)} | ${fmt(r.photo)} |`);
+    else console.log(`| ${variant}${r.backend ? ` (libvips ${r.backend})` : ''} | ${fmt(r.cover)} | ${fmt(r.photo)} | ${fmt(r.webp)} |`);
   }
   const ratio = (a, b, k) => (results[a]?.[k] && results[b]?.[k] ? (results[a][k].median / results[b][k].median).toFixed(2) : '—');
   for (const ours of ['sandcodec', 'sandcodec-fast']) {
-    console.log(`\n${ours} / native sharp: cover set ${ratio(ours, 'sharp', 'cover')}×, 12 MP ${ratio(ours, 'sharp', 'photo')}×`);
-    console.log(`${ours} / sharp-wasm32: cover set ${ratio(ours, 'sharp-wasm32', 'cover')}×, 12 MP ${ratio(ours, 'sharp-wasm32', 'photo')}×`);
-    console.log(`${ours} / wasm-vips: cover set ${ratio(ours, 'wasm-vips', 'cover')}×, 12 MP ${ratio(ours, 'wasm-vips', 'photo')}×`);
+    for (const [i, other] of ['sharp', 'sharp-wasm32', 'wasm-vips'].entries()) {
+      const cases = `cover set ${ratio(ours, other, 'cover')}×, 12 MP ${ratio(ours, other, 'photo')}×, WebP ${ratio(ours, other, 'webp')}×`;
+      console.log(`${i === 0 ? '\n' : ''}${ours} / ${other === 'sharp' ? 'native sharp' : other}: ${cases}`);
+    }
   }
   console.log(
     `shrink-on-load: without / fast = cover set ${ratio('sandcodec-noshrink', 'sandcodec-fast', 'cover')}×, 12 MP ${ratio('sandcodec-noshrink', 'sandcodec-fast', 'photo')}×`,
   );
   // Whole processes: a fresh `node` running the CLI against a sharp one-liner, and where the time goes.
-  const cold = spawnSync(process.execPath, [join(here, 'cold.mjs'), '--runs', String(runs)], { encoding: 'utf8', timeout: 10 * 60 * 1000 });
-  console.log(`\nWhole process (bench/cold.mjs):\n${cold.status === 0 ? cold.stdout : `failed: ${cold.stderr}`}`);
+  for (const image of [[], [webpPath]]) {
+    const cold = spawnSync(process.execPath, [join(here, 'cold.mjs'), '--runs', String(runs), ...image], { encoding: 'utf8', timeout: 10 * 60 * 1000 });
+    console.log(`\nWhole process (bench/cold.mjs):\n${cold.status === 0 ? cold.stdout : `failed: ${cold.stderr}`}`);
+  }
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }
