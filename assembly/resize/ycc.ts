@@ -60,18 +60,9 @@ export function yccToRgba(planes: usize, layout: i32, width: i32, height: i32, o
 function grayRow(lum: usize, out: usize, width: i32): void {
   let x = 0;
   if (ASC_FEATURE_SIMD) {
-    const alpha = i8x16.splat(-1);
     for (; x + 16 <= width; x += 16) {
       const l = v128.load(lum + <usize>x);
-      const ll = i8x16.shuffle(l, l, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7);
-      const lh = i8x16.shuffle(l, l, 8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13, 14, 14, 15, 15);
-      const la = i8x16.shuffle(l, alpha, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
-      const ha = i8x16.shuffle(l, alpha, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
-      const o = out + (<usize>x << 2);
-      v128.store(o, i16x8.shuffle(ll, la, 0, 8, 1, 9, 2, 10, 3, 11));
-      v128.store(o, i16x8.shuffle(ll, la, 4, 12, 5, 13, 6, 14, 7, 15), 16);
-      v128.store(o, i16x8.shuffle(lh, ha, 0, 8, 1, 9, 2, 10, 3, 11), 32);
-      v128.store(o, i16x8.shuffle(lh, ha, 4, 12, 5, 13, 6, 14, 7, 15), 48);
+      storeRgba(out + (<usize>x << 2), l, l, l);
     }
   }
   for (; x < width; x++) {
@@ -115,17 +106,7 @@ function colorRow(lum: usize, cbRow: usize, crRow: usize, out: usize, width: i32
         i16x8.narrow_i32x4_s(blueOf(i32x4.extend_low_i16x8_u(l16lo), i32x4.extend_low_i16x8_u(b16lo)), blueOf(i32x4.extend_high_i16x8_u(l16lo), i32x4.extend_high_i16x8_u(b16lo))),
         i16x8.narrow_i32x4_s(blueOf(i32x4.extend_low_i16x8_u(l16hi), i32x4.extend_low_i16x8_u(b16hi)), blueOf(i32x4.extend_high_i16x8_u(l16hi), i32x4.extend_high_i16x8_u(b16hi))),
       );
-      // Interleave to R, G, B, A bytes: RG and BA pairs, then pairs of pairs.
-      const alpha = i8x16.splat(-1);
-      const rgLo = i8x16.shuffle(red, green, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
-      const rgHi = i8x16.shuffle(red, green, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
-      const baLo = i8x16.shuffle(blue, alpha, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
-      const baHi = i8x16.shuffle(blue, alpha, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
-      const o = out + (<usize>x << 2);
-      v128.store(o, i16x8.shuffle(rgLo, baLo, 0, 8, 1, 9, 2, 10, 3, 11));
-      v128.store(o, i16x8.shuffle(rgLo, baLo, 4, 12, 5, 13, 6, 14, 7, 15), 16);
-      v128.store(o, i16x8.shuffle(rgHi, baHi, 0, 8, 1, 9, 2, 10, 3, 11), 32);
-      v128.store(o, i16x8.shuffle(rgHi, baHi, 4, 12, 5, 13, 6, 14, 7, 15), 48);
+      storeRgba(out + (<usize>x << 2), red, green, blue);
     }
   }
   for (; x < width; x++) {
@@ -137,6 +118,19 @@ function colorRow(lum: usize, cbRow: usize, crRow: usize, out: usize, width: i32
     const blue = clamp255(l + ((FIX_1_772 * b + ONE_HALF) >> 16));
     store<u32>(out + (<usize>x << 2), 0xff000000 | (blue << 16) | (green << 8) | red);
   }
+}
+
+/** 16 pixels of R, G and B bytes (alpha 255) interleaved to RGBA at `o`: RG and BA pairs, then pairs of pairs. */
+@inline function storeRgba(o: usize, red: v128, green: v128, blue: v128): void {
+  const alpha = i8x16.splat(-1);
+  const rgLo = i8x16.shuffle(red, green, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+  const rgHi = i8x16.shuffle(red, green, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
+  const baLo = i8x16.shuffle(blue, alpha, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+  const baHi = i8x16.shuffle(blue, alpha, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
+  v128.store(o, i16x8.shuffle(rgLo, baLo, 0, 8, 1, 9, 2, 10, 3, 11));
+  v128.store(o, i16x8.shuffle(rgLo, baLo, 4, 12, 5, 13, 6, 14, 7, 15), 16);
+  v128.store(o, i16x8.shuffle(rgHi, baHi, 0, 8, 1, 9, 2, 10, 3, 11), 32);
+  v128.store(o, i16x8.shuffle(rgHi, baHi, 4, 12, 5, 13, 6, 14, 7, 15), 48);
 }
 
 @inline function redOf(l: v128, r: v128): v128 {
