@@ -24,7 +24,8 @@ import { jpegLayout, LAYOUT_PIX_FMT } from './jpeg-color.js';
 /**
  * The demuxer of each format, named so FFmpeg does not probe: the cores built here have no
  * extension-matching `image2` demuxer, and without it a probe runs every enabled demuxer's probe
- * (MP3, DTS, AC-3, MPEG-TS…) over up to 5 MB of the picture: 45 ms of a 12 MP JPEG's 150 ms.
+ * (MP3, DTS, AC-3, MPEG-TS…) over up to 5 MB of the picture: about 50 ms of a 12 MP JPEG's
+ * decode (150–220 ms).
  */
 const DEMUXER: Record<ImageFormat, string> = {
   jpeg: 'jpeg_pipe',

@@ -8,7 +8,6 @@
 import type { YccLayout } from '../kernels/ycc-common.js';
 import type { ImageHeader } from './header.js';
 
-export { planesSize } from '../kernels/ycc-common.js';
 export type JpegLayout = YccLayout;
 
 /** FFmpeg pixel format holding each layout's planes. */
