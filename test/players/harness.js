@@ -68,7 +68,8 @@
       const textAdded = new Promise((resolve) => p.on(dashjs.MediaPlayer.events.TEXT_TRACKS_ADDED, (e) => resolve(e.tracks)));
       p.initialize(video, url, false);
       await ready;
-      const textTracks = p.getTracksFor('text').length > 0 ? await textAdded : [];
+      const late = new Promise((_, reject) => setTimeout(() => reject(new Error('dash.js added no text track to the video element in 20 s')), 20_000));
+      const textTracks = p.getTracksFor('text').length > 0 ? await Promise.race([textAdded, late]) : [];
       return {
         errors,
         renditions: () => ({
