@@ -68,8 +68,12 @@
       const textAdded = new Promise((resolve) => p.on(dashjs.MediaPlayer.events.TEXT_TRACKS_ADDED, (e) => resolve(e.tracks)));
       p.initialize(video, url, false);
       await ready;
-      const late = new Promise((_, reject) => setTimeout(() => reject(new Error('dash.js added no text track to the video element in 20 s')), 20_000));
-      const textTracks = p.getTracksFor('text').length > 0 ? await Promise.race([textAdded, late]) : [];
+      let timer;
+      const late = new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error('dash.js added no text track to the video element in 20 s')), 20_000);
+      });
+      const textTracks = p.getTracksFor('text').length > 0 ? await Promise.race([textAdded, late]).finally(() => clearTimeout(timer)) : [];
+      clearTimeout(timer);
       return {
         errors,
         renditions: () => ({
