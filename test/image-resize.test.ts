@@ -183,9 +183,12 @@ describe('encoders and metadata', () => {
       expect([meta.isProgressive, meta.width, meta.height, meta.orientation], chromaSubsampling).toEqual([true, 301, 201, 1]);
       expect((await sharp(base.bytes!).metadata()).isProgressive).toBe(false);
       expect(Buffer.compare(await sharp(base.bytes!).raw().toBuffer(), await sharp(prog.bytes!).raw().toBuffer()), chromaSubsampling).toBe(0);
-      // And it reads back through sandcodec's own decoder.
+      // And it reads back through sandcodec's own decoders: libjpeg-turbo decodes the baseline
+      // file to libvips' pixels, FFmpeg the progressive one (faster there) to nearly the same.
       const ownDecode = async (jpg: Uint8Array) => sharpRgba((await engine.resize(jpg, { width: 301, format: 'png' })).bytes!);
-      expect(psnr(await ownDecode(prog.bytes!), await ownDecode(base.bytes!)), chromaSubsampling).toBe(Infinity);
+      const libvips = await sharpRgba(base.bytes!);
+      expect(psnr(await ownDecode(base.bytes!), libvips), chromaSubsampling).toBe(Infinity);
+      expect(psnr(await ownDecode(prog.bytes!), libvips), chromaSubsampling).toBeGreaterThan(50);
     }
   });
 

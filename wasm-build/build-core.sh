@@ -18,6 +18,8 @@ BUILD_ROOT="$(cd "$(dirname "$0")" && pwd)"
 export PROFILE VARIANT WORK="${WORK:-$BUILD_ROOT/.work}"
 
 libs=(zlib lame ogg vorbis opus webp dav1d)
+# libjpeg-turbo's decoder is only linked into single-thread cores (the image pipeline's).
+[[ "$VARIANT" == st ]] && libs+=(jpeg)
 [[ "$PROFILE" == gpl ]] && libs+=(x264) || libs+=(openh264)
 steps=(fetch "${libs[@]}" ffmpeg link record)
 [[ -n "${ONLY:-}" ]] && steps=("$ONLY")

@@ -32,12 +32,15 @@ const sources = readFileSync(join(root, 'sources.lock'), 'utf8')
   .split('\n')
   .filter((l) => l && !l.startsWith('#'))
   .filter((l) => !l.startsWith(profile === 'gpl' ? 'openh264=' : 'x264='))
+  // libjpeg-turbo is linked into single-thread cores only (libs/jpeg.sh).
+  .filter((l) => variant === 'st' || !l.startsWith('libjpeg-turbo='))
   .map((l) => l.replace('=', ' '));
 const ffversion = /FFMPEG_VERSION "(.*)"/.exec(readFileSync(join(ff, 'libavutil', 'ffversion.h'), 'utf8'))?.[1] ?? 'unknown';
 const sourceSums = readFileSync(join(root, 'sources.sha256'), 'utf8').trim().split('\n')
-  .filter((l) => l.includes('.dsc') && !l.includes(profile === 'gpl' ? 'openh264_' : 'x264_'));
+  .filter((l) => l.includes('.dsc') && !l.includes(profile === 'gpl' ? 'openh264_' : 'x264_'))
+  .filter((l) => variant === 'st' || !l.includes('libjpeg-turbo_'));
 // The patches this profile's build applied: FFmpeg's and its H.264 encoder's.
-const patched = ['ffmpeg', 'zlib', 'lame', 'ogg', 'vorbis', 'opus', 'webp', 'dav1d', profile === 'gpl' ? 'x264' : 'openh264'];
+const patched = ['ffmpeg', 'zlib', 'lame', 'ogg', 'vorbis', 'opus', 'webp', 'dav1d', profile === 'gpl' ? 'x264' : 'openh264', ...(variant === 'st' ? ['libjpeg-turbo'] : [])];
 const patches = readdirSync(join(root, 'patches'), { recursive: true })
   .filter((p) => p.endsWith('.patch') && patched.includes(p.split(/[\\/]/)[0]))
   .sort()
@@ -71,8 +74,9 @@ const lines = [
   '',
   '## flags',
   `cflags: ${readFileSync(join(out, 'cflags.txt'), 'utf8').trim().replaceAll(work, '$WORK')}`,
-  // The one library built otherwise (libs/vorbis.sh says why).
+  // The libraries built otherwise (libs/vorbis.sh and libs/jpeg.sh say why).
   'cflags of libvorbis: -O3, without -msimd128 and -ffast-math',
+  ...(variant === 'st' ? ['cflags of libjpeg-turbo: -Os in place of -O3'] : []),
   `configure: ${define('FFMPEG_CONFIGURATION').replaceAll(work, '$WORK')}`,
   `link: ${readFileSync(join(out, 'link-flags.txt'), 'utf8').trim().replaceAll(work, '$WORK').replaceAll(root, '$WASM_BUILD')}`,
   '',

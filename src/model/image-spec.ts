@@ -4,6 +4,9 @@
  */
 import { OptionsError } from '../errors.js';
 
+/** The library that decoded an image job's source (`ImageJobInfo.source.decoder`). */
+export type ImageDecoder = 'ffmpeg' | 'libjpeg-turbo' | 'libwebp';
+
 /**
  * The default `maxPixels`: the largest stored width × height an image call decodes (counted twice
  * for images decoded at 16 bits per sample), and the bound on each output and its letterbox
@@ -125,6 +128,11 @@ export interface ImageJobInfo {
     orientation: number;
     /** What was done about colour: none embedded, an sRGB-equivalent one, or converted. */
     icc: 'none' | 'srgb' | 'converted' | 'ignored';
+    /**
+     * What decoded it: libjpeg-turbo (YCbCr and grayscale JPEGs) and libwebp (WebP) on the cores
+     * built here; FFmpeg for everything else, for a file those two refuse, and on the stock core.
+     */
+    decoder: ImageDecoder;
   };
   /** The JPEG decoder's `lowres` level used (0: full size). */
   lowres: number;

@@ -45,6 +45,8 @@ export interface ImageSource {
   height: number;
   orientation: number;
   icc: ImageJobInfo['source']['icc'];
+  /** What decoded it: 'libjpeg-turbo', 'libwebp' or 'ffmpeg'. */
+  decoder: ImageJobInfo['source']['decoder'];
 }
 
 export interface ImageSetResult {

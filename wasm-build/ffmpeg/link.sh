@@ -15,11 +15,20 @@ emmake make -j"$JOBS" "${objs[@]}"
 # libwebp's own decoder for the image pipeline's WebP stills (glue/webp-decode.c).
 emcc $CFLAGS -c "$BUILD_ROOT/glue/webp-decode.c" -o fftools/webp-decode.o
 objs+=(fftools/webp-decode.o)
+exports=_ffmpeg_main,_ffprobe_main,_sandcodec_decode_totals,_sandcodec_webp_decode,_malloc,_free
 
 libs=(-lx264)
 [[ "$PROFILE" == lgpl ]] && libs=(-lopenh264)
 libs+=(-lmp3lame -lopus -lvorbisenc -lvorbis -logg -lwebp -lsharpyuv -ldav1d -lz -lm)
 [[ -f "$PREFIX/lib/libsharpyuv.a" ]] || libs=("${libs[@]/-lsharpyuv}")
+# libjpeg-turbo's decoder for the image pipeline's JPEGs (glue/jpeg-decode.c): single-thread cores
+# only, which are the ones images run on.
+if [[ "$VARIANT" == st ]]; then
+  emcc $CFLAGS -c "$BUILD_ROOT/glue/jpeg-decode.c" -o fftools/jpeg-decode.o
+  objs+=(fftools/jpeg-decode.o)
+  libs=(-ljpeg "${libs[@]}")
+  exports+=,_sandcodec_jpeg_decode
+fi
 
 # What the link promises the engine (src/worker/ffmpeg/built-core.ts):
 #  - CommonJS for Node only, created per job by a factory; the host hands it the compiled module
@@ -28,7 +37,7 @@ libs+=(-lmp3lame -lopus -lvorbisenc -lvorbis -logg -lwebp -lsharpyuv -ldav1d -lz
 #    passes `quit`);
 #  - a 5 MiB stack (libopus' analysis needs more than 1 MiB);
 #  - real names: ffmpeg_main, ffprobe_main, sandcodec_decode_totals, sandcodec_webp_decode,
-#    stackSave/stackRestore, and
+#    sandcodec_jpeg_decode (st), stackSave/stackRestore, and
 #    the imports emscripten_resize_heap and sandcodec_cancel_requested (-lexports.js is what keeps
 #    emcc from minifying import and export names at -O3).
 # The objects are compiled at -O3; only the link's own pass (wasm-opt) runs at -Os: gpl-st is 11.70 MB
@@ -41,7 +50,7 @@ link_flags=(
   -sINVOKE_RUN=0 -sEXIT_RUNTIME=0 -sNODEJS_CATCH_EXIT=0 -sNODEJS_CATCH_REJECTION=0
   -sIMPORTED_MEMORY=1 -sINITIAL_MEMORY=32MB -sALLOW_MEMORY_GROWTH=1 -sMAXIMUM_MEMORY=2GB
   -sTOTAL_STACK=5MB -sFORCE_FILESYSTEM=1 -lexports.js
-  -sEXPORTED_FUNCTIONS=_ffmpeg_main,_ffprobe_main,_sandcodec_decode_totals,_sandcodec_webp_decode,_malloc,_free
+  -sEXPORTED_FUNCTIONS=$exports
   -sEXPORTED_RUNTIME_METHODS=FS,stackSave,stackRestore
   --js-library "$BUILD_ROOT/glue/library.js"
   ${EXTRA_LINK_FLAGS:-}
@@ -55,7 +64,7 @@ if [[ "$VARIANT" == mt ]]; then
   objs+=(fftools/mt-main.o)
   link_flags+=(
     -sPROXY_TO_PTHREAD=1 -sPTHREAD_POOL_SIZE=0 -sPTHREAD_POOL_SIZE_STRICT=0
-    -sEXPORTED_FUNCTIONS=_ffmpeg_main,_ffprobe_main,_sandcodec_decode_totals,_sandcodec_webp_decode,_malloc,_free,_main,_sandcodec_host_words
+    -sEXPORTED_FUNCTIONS=$exports,_main,_sandcodec_host_words
     --post-js "$BUILD_ROOT/glue/mt-post.js"
   )
 fi

@@ -50,7 +50,7 @@ export function describeSet(result: Omit<ImageSetResult, 'images'>, lines: strin
   return [
     ...lines,
     `  source    ${source.format} ${source.width}×${source.height}${source.orientation !== 1 ? ` (EXIF orientation ${source.orientation})` : ''}, ICC ${source.icc}`,
-    `  decode    ${result.lowres ? `at 1/${1 << result.lowres} (shrink-on-load), ` : ''}${formatSeconds(timings.decodeMs / 1000, 3)}`,
+    `  decode    ${source.decoder}${result.lowres ? `, at 1/${1 << result.lowres} (shrink-on-load)` : ''}, ${formatSeconds(timings.decodeMs / 1000, 3)}`,
     `  elapsed   ${formatSeconds(result.elapsedMs / 1000, 3)} (resize ${formatSeconds(timings.resizeMs / 1000, 3)}, encode ${formatSeconds(timings.encodeMs / 1000, 3)})`,
   ].join('\n');
 }

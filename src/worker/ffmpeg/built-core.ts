@@ -40,6 +40,8 @@ import {
   type EmscriptenFS,
   exitStatus,
   type FFmpegCore,
+  JPEG_LAYOUT,
+  type JpegPlanes,
   LIST_DEMUXERS_ARGS,
   NO_RECORDS,
   type RecordSink,
@@ -72,6 +74,18 @@ interface BuiltModule {
   _sandcodec_decode_totals(): number;
   /** glue/webp-decode.c: absent from cores built before it. */
   _sandcodec_webp_decode?(data: number, size: number, out: number, width: number, height: number): number;
+  /** glue/jpeg-decode.c: single-thread cores built since libjpeg-turbo came in. */
+  _sandcodec_jpeg_decode?(
+    data: number,
+    size: number,
+    denom: number,
+    width: number,
+    height: number,
+    layout: number,
+    planeLayout: number,
+    out: number,
+    message: number,
+  ): number;
   _malloc(bytes: number): number;
   /** Read by glue/library.js. */
   cancelFlag: Int32Array;
@@ -292,25 +306,52 @@ export class BuiltCore implements FFmpegCore {
   }
 
   decodeWebp(data: Uint8Array, width: number, height: number, out: Uint8Array): number | undefined {
-    const inst = this.instance();
-    const decode = inst.module._sandcodec_webp_decode;
+    const decode = this.instance().module._sandcodec_webp_decode;
     if (this.threaded || typeof decode !== 'function') return undefined;
-    // A run like any other: the next one gets a fresh instance (libwebp's globals are not reset).
+    return this.runGlue(`the ${width}×${height} WebP`, data, out, (input, output) => {
+      const status = decode(input, data.byteLength, output, width, height);
+      return { status, copyOut: status === 0 };
+    });
+  }
+
+  get jpegDecoder(): boolean {
+    return !this.threaded && typeof this.instance().module._sandcodec_jpeg_decode === 'function';
+  }
+
+  decodeJpeg(data: Uint8Array, denom: number, planes: JpegPlanes, out: Uint8Array): number | undefined {
+    const inst = this.instance();
+    const decode = inst.module._sandcodec_jpeg_decode;
+    if (this.threaded || typeof decode !== 'function') return undefined;
+    inst.module.cancelFlag = this.cancelFlag;
+    const { width, height, layout, planeLayout } = planes;
+    return this.runGlue(`the ${width}×${height} JPEG`, data, out, (input, output) => {
+      // libjpeg's message is not kept (0): the file goes to FFmpeg, whose verdict is the one told.
+      const status = decode(input, data.byteLength, denom, width, height, JPEG_LAYOUT[layout], JPEG_LAYOUT[planeLayout], output, 0);
+      return { status, copyOut: status === 0 };
+    });
+  }
+
+  /**
+   * One call into the core's own C glue as a run like any other (the next run gets a fresh
+   * instance: the libraries' globals are not reset): `data` copied into the heap, room for `out`
+   * allocated after it, and `out` copied back when the call says so. Returns the call's status.
+   */
+  private runGlue(what: string, data: Uint8Array, out: Uint8Array, call: (input: number, output: number) => { status: number; copyOut: boolean }): number {
+    const inst = this.instance();
     if (inst.used) throw new InternalError('FFmpeg core: this instance has run; start the next run with setHeapBudget');
     inst.used = true;
     this.heapRefused = false;
-    const bytes = width * height * 4;
     try {
       const input = inst.module._malloc(data.byteLength);
-      const output = input && inst.module._malloc(bytes);
+      const output = input && inst.module._malloc(out.byteLength);
       if (!input || !output) {
-        throw new LimitError('maxHeapBytes', `decoding the ${width}×${height} WebP needs more memory than maxHeapBytes (${this.budget()} bytes)`, {
+        throw new LimitError('maxHeapBytes', `decoding ${what} needs more memory than maxHeapBytes (${this.budget()} bytes)`, {
           max: this.budget(),
         });
       }
       new Uint8Array(inst.memory.buffer, input, data.byteLength).set(data);
-      const status = decode(input, data.byteLength, output, width, height);
-      if (status === 0) out.set(new Uint8Array(inst.memory.buffer, output, bytes));
+      const { status, copyOut } = call(input, output);
+      if (copyOut) out.set(new Uint8Array(inst.memory.buffer, output, out.byteLength));
       return status;
     } catch (thrown) {
       if (thrown instanceof LimitError) throw thrown;

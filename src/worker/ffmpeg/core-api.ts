@@ -5,6 +5,7 @@
 /// <reference path="../../types/webassembly.d.ts" />
 import { FFmpegError, InternalError, type SandcodecError } from '../../errors.js';
 import type { CoreLocation } from '../../model/protocol.js';
+import type { YccLayout } from '../kernels/ycc-common.js';
 import type { LogRecord } from './log.js';
 
 export interface EmscriptenFS {
@@ -111,6 +112,17 @@ export interface FFmpegCore {
   decodeWebp(data: Uint8Array, width: number, height: number, out: Uint8Array): number | undefined;
   /** The core has libwebp's decoder for `decodeWebp` (the single-thread cores built here). */
   readonly webpDecoder: boolean;
+  /**
+   * Decodes an 8-bit YCbCr or grayscale JPEG with libjpeg-turbo at 1/`denom` (1, 2, 4, 8) into
+   * `out`, its planes packed in `planes.planeLayout` as FFmpeg's `yuvj4xxp`/`gray`
+   * (kernels/ycc-common.ts; see jpegPlaneLayout), as a run of its own within the budget of
+   * `setHeapBudget`. `width`, `height` and `layout` are the header's; a file that is something
+   * else is not decoded (`JPEG_STATUS`). The run polls the cancel flag. Undefined when the core has
+   * no such entry (`jpegDecoder` is false).
+   */
+  decodeJpeg(data: Uint8Array, denom: number, planes: JpegPlanes, out: Uint8Array): number | undefined;
+  /** The core has libjpeg-turbo's decoder for `decodeJpeg` (the single-thread cores built here). */
+  readonly jpegDecoder: boolean;
   /** The job is over: memory only that job needed can go. */
   endJob(): void;
 }
@@ -179,6 +191,31 @@ export function demuxerLine(line: string): DemuxerInfo | undefined {
 
 /** `ffmpeg -demuxers`, quietly. */
 export const LIST_DEMUXERS_ARGS = ['-hide_banner', '-loglevel', 'level+warning', '-demuxers'];
+
+/** The codes of `decodeJpeg` (wasm-build/glue/jpeg-decode.c). */
+export const JPEG_STATUS = Object.freeze({
+  ok: 0,
+  /** libjpeg stopped with an error. */
+  error: 1,
+  /** libjpeg met damaged data (which it would have decoded around). */
+  warning: 2,
+  outOfMemory: 3,
+  /** The file is not the size, sampling or kind the header stated: not decoded. */
+  notAsStated: 4,
+  cancelled: 5,
+});
+
+export interface JpegPlanes {
+  width: number;
+  height: number;
+  /** The file's sampling, as its header states it. */
+  layout: YccLayout;
+  /** The sampling of the decoded planes. */
+  planeLayout: YccLayout;
+}
+
+/** `decodeJpeg`'s layout codes (glue/jpeg-decode.c). */
+export const JPEG_LAYOUT: Readonly<Record<YccLayout, number>> = Object.freeze({ gray: 0, '444': 1, '422': 2, '420': 3 });
 
 /** What `decodeWebp`'s codes mean (libwebp's VP8StatusCode, then wasm-build/glue/webp-decode.c's). */
 export const WEBP_STATUS: Readonly<Record<number, string>> = Object.freeze({

@@ -199,15 +199,22 @@ async function runProbe(core: FFmpegCore, jobFs: JobFS, inputPath: string, watch
   return parsed;
 }
 
-function throwIfStopped(flag: Int32Array, core: FFmpegCore, budgets: OutputBudget[], plan: Plan, watch: RunWatch): void {
+/** The error of a job its cancel flag stopped; undefined while the flag is down. */
+export function stopError(flag: Int32Array, limits: Plan['limits']): SandcodecError | undefined {
   const reason = Atomics.load(flag, 0);
-  if (reason === CANCEL.abort) throw new AbortedError();
-  if (reason === CANCEL.timeout) throw new TimeoutError('the job ran past its timeout (timeoutMs)');
+  if (reason === CANCEL.abort) return new AbortedError();
+  if (reason === CANCEL.timeout) return new TimeoutError('the job ran past its timeout (timeoutMs)');
   if (reason === CANCEL.duration) {
-    throw new LimitError('maxDurationSeconds', `the input plays longer than maxDurationSeconds (${plan.limits.maxDurationSeconds} s)`, {
-      max: plan.limits.maxDurationSeconds,
+    return new LimitError('maxDurationSeconds', `the input plays longer than maxDurationSeconds (${limits.maxDurationSeconds} s)`, {
+      max: limits.maxDurationSeconds,
     });
   }
+  return undefined;
+}
+
+function throwIfStopped(flag: Int32Array, core: FFmpegCore, budgets: OutputBudget[], plan: Plan, watch: RunWatch): void {
+  const stop = stopError(flag, plan.limits);
+  if (stop) throw stop;
   for (const budget of budgets) {
     if (budget.exceeded && budget.limit) {
       const what = budget.limit === 'maxReturnedBytes' ? 'the outputs returned as bytes grew' : 'the output grew';

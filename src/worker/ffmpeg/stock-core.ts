@@ -376,4 +376,10 @@ export class StockCore implements FFmpegCore {
   decodeWebp(): undefined {
     return undefined;
   }
+
+  readonly jpegDecoder = false;
+
+  decodeJpeg(): undefined {
+    return undefined;
+  }
 }

@@ -1,6 +1,8 @@
 /**
- * The decode step: FFmpeg decodes the first frame to raw planes or pixels, reading only the
- * header's view of the file. The raw output is bounded by the header: it is written into a buffer
+ * The decode step: on the cores built here, libjpeg-turbo decodes YCbCr and grayscale JPEGs
+ * (decode-jpeg.ts) and libwebp WebP stills (decode-webp.ts) inside the core; FFmpeg decodes the
+ * rest, and what those two refuse, to raw planes or pixels. Every decoder reads only the header's
+ * view of the file, and FFmpeg's output is bounded by the header: it is written into a buffer
  * of the size the header's dimensions imply and may not grow past it, so a file that decodes to
  * more than its header says fails at the decoder's first byte too many, before any host buffer
  * grows for it. YCbCr JPEGs come out as planes (converted libjpeg-style by the ycc kernel), CMYK
@@ -9,17 +11,18 @@
  * a picture of its own, decoded after it into the alpha bytes).
  */
 import { InputError, LimitError, UnsupportedError } from '../../errors.js';
-import type { ImageFormat, ImageJobInfo } from '../../model/image-spec.js';
+import type { ImageDecoder, ImageFormat, ImageJobInfo } from '../../model/image-spec.js';
 import { type FFmpegPlan, type ImagePlan, type InputPiece, jobPath, type PlanInput } from '../../model/plan.js';
 import { type RunContext, runPlan } from '../ffmpeg/run-plan.js';
 import type { Resizer, RgbaImage } from '../kernels/resize.js';
 import { YccPlanes } from '../kernels/ycc.js';
 import { cmykPlanesToRgba } from './cmyk.js';
 import { damaged } from './damage.js';
+import { decodeJpegPlanes, libjpegDecodes } from './decode-jpeg.js';
 import { decodeWebp } from './decode-webp.js';
 import { expandToRgba, NATIVE_BYTES } from './expand.js';
 import type { ImageHeader } from './header.js';
-import { jpegLayout, LAYOUT_PIX_FMT } from './jpeg-color.js';
+import { type JpegLayout, jpegLayout, jpegPlaneLayout, LAYOUT_PIX_FMT } from './jpeg-color.js';
 
 /**
  * The demuxer of each format, named so FFmpeg does not probe: the cores built here have no
@@ -44,6 +47,7 @@ export interface DecodedImage {
   image: RgbaImage;
   /** What became of colour: CMYK inks go through the embedded profile here; other profiles later. */
   icc: ImageJobInfo['source']['icc'];
+  decoder: ImageDecoder;
 }
 
 /** Where the decoded RGBA8 goes: a buffer of width × height × 4 bytes (the resize kernel's source). */
@@ -71,33 +75,46 @@ export async function decodeImage(
     // The SOF marked 12-bit in the decoder's view (see cmyk.ts): one byte patched, nothing copied.
     const view = patchByte(header.view ?? [], header.jpeg.sofAt + 4, 12);
     const raw = await decodeRaw(plan, ctx, header, { ...input, view }, 0, 'yuva444p16le', new Uint8Array(header.width * header.height * 8));
-    return cmykPlanesToRgba(raw, header, target(header.width, header.height));
+    return { ...cmykPlanesToRgba(raw, header, target(header.width, header.height)), decoder: 'ffmpeg' };
   }
   const width = Math.ceil(header.width / (1 << lowres));
   const height = Math.ceil(header.height / (1 << lowres));
   const viewed: PlanInput = header.view ? { ...input, view: header.view } : input;
   const layout = jpegLayout(header);
-  if (layout && resizer) {
-    await decodeRaw(plan, ctx, header, viewed, lowres, LAYOUT_PIX_FMT[layout], resizer.yccPlanes(layout));
-    resizer.fromYcc(layout);
-    return { image: { data: resizer.source, width, height }, icc: 'none' };
-  }
   if (layout) {
-    // The decoder writes the planes straight into a ycc kernel's memory.
-    const ycc = new YccPlanes(layout, width, height);
-    await decodeRaw(plan, ctx, header, viewed, lowres, LAYOUT_PIX_FMT[layout], ycc.planes);
-    return { image: ycc.toRgba(target(width, height)), icc: 'none' };
+    // The decoder writes the planes straight into the ycc kernel's memory: the resizer's, where
+    // they become its source in place, or an instance of their own. libjpeg-turbo first; FFmpeg
+    // when the core has no libjpeg-turbo or it did not decode the file (decode-jpeg.ts).
+    let ycc: YccPlanes | undefined;
+    const planesIn = (of: JpegLayout): Uint8Array => {
+      if (resizer) return resizer.yccPlanes(of);
+      ycc = new YccPlanes(of, width, height);
+      return ycc.planes;
+    };
+    let decoded: JpegLayout | undefined;
+    if (libjpegDecodes(ctx, header)) {
+      const scaled = jpegPlaneLayout(layout, lowres);
+      if (decodeJpegPlanes(plan, ctx, header, viewed, lowres, layout, planesIn(scaled))) decoded = scaled;
+    }
+    const decoder: ImageDecoder = decoded ? 'libjpeg-turbo' : 'ffmpeg';
+    if (!decoded) {
+      decoded = layout;
+      await decodeRaw(plan, ctx, header, viewed, lowres, LAYOUT_PIX_FMT[layout], planesIn(layout));
+    }
+    if (ycc) return { image: ycc.toRgba(target(width, height)), icc: 'none', decoder };
+    resizer!.fromYcc(decoded);
+    return { image: { data: resizer!.source, width, height }, icc: 'none', decoder };
   }
   const { native } = header;
   if (native) {
     const raw = await decodeRaw(plan, ctx, header, viewed, lowres, native, new Uint8Array(width * height * NATIVE_BYTES[native]));
     const out = target(width, height);
     expandToRgba(raw, native, width * height, out);
-    return { image: { data: out, width, height }, icc: 'none' };
+    return { image: { data: out, width, height }, icc: 'none', decoder: 'ffmpeg' };
   }
   if (header.format === 'webp') {
     const image = decodeWebp(plan, ctx, header, viewed, target);
-    if (image) return { image, icc: 'none' };
+    if (image) return { image, icc: 'none', decoder: 'libwebp' };
   }
   const out = target(width, height);
   await decodeRaw(plan, ctx, header, viewed, lowres, 'rgba', out).catch((err: unknown) => {
@@ -115,7 +132,7 @@ export async function decodeImage(
     const plane = await decodeRaw(plan, ctx, header, { ...input, view: alpha.view }, 0, 'gray', new Uint8Array(width * height));
     for (let i = 0; i < plane.length; i++) out[i * 4 + 3] = plane[i]!;
   }
-  return { image: { data: out, width, height }, icc: 'none' };
+  return { image: { data: out, width, height }, icc: 'none', decoder: 'ffmpeg' };
 }
 
 /**

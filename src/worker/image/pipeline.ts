@@ -48,7 +48,7 @@ export async function runImagePlan(plan: ImagePlan, ctx: RunContext): Promise<Jo
   const lowres = spec.shrinkOnLoad ? chooseLowres(header, orientation, fits, spec.shrinkOnLoad) : 0;
   let started = performance.now();
   const source = await SourceImage.load(plan, ctx, header, orientation, lowres, fits);
-  const { icc, decodeMs } = source;
+  const { icc, decoder, decodeMs } = source;
   let resizeMs = performance.now() - started - decodeMs;
 
   let encodeMs = 0;
@@ -86,7 +86,7 @@ export async function runImagePlan(plan: ImagePlan, ctx: RunContext): Promise<Jo
   source.release();
 
   const info: ImageJobInfo = {
-    source: { format: header.format, width: shown.width, height: shown.height, orientation, icc },
+    source: { format: header.format, width: shown.width, height: shown.height, orientation, icc, decoder },
     lowres,
     decodeMs,
     resizeMs,

@@ -5,7 +5,7 @@
  * encoder reads in place. Either way a source stored rotated goes through one host buffer first,
  * which orientation copies from and which is garbage once loading returns.
  */
-import type { ImageJobInfo, ImageTargetSpec } from '../../model/image-spec.js';
+import type { ImageDecoder, ImageJobInfo, ImageTargetSpec } from '../../model/image-spec.js';
 import type { ImagePlan } from '../../model/plan.js';
 import type { RunContext } from '../ffmpeg/run-plan.js';
 import { Resizer, type RgbaImage } from '../kernels/resize.js';
@@ -28,6 +28,7 @@ export class SourceImage {
     /** Targets that take the source as it is: with only one, it may change the pixels in place. */
     private readonly unresized: number,
     readonly icc: ImageJobInfo['source']['icc'],
+    readonly decoder: ImageDecoder,
     readonly decodeMs: number,
   ) {}
 
@@ -50,7 +51,7 @@ export class SourceImage {
       else if (header.iccDropped) icc = 'ignored';
     }
     if (orientation !== 1) applyOrientation(decoded.image, orientation, home());
-    return new SourceImage(width, height, resizer, pixels, unresized, icc, decodeMs);
+    return new SourceImage(width, height, resizer, pixels, unresized, icc, decoded.decoder, decodeMs);
   }
 
   /** Done with the source: the resize kernel's instance goes back for the next job on this thread. */
