@@ -19,8 +19,8 @@ import { jpegPlaneLayout } from './jpeg-color.js';
  * Whether libjpeg-turbo decodes this JPEG (of a layout the ycc kernel converts) on this core:
  * sequential Huffman files (baseline and extended) only. Progressive ones stay with FFmpeg, which
  * is faster on them in wasm: libjpeg's successive-approximation refinement (decode_mcu_AC_refine,
- * 57 % of its time) reads a bit at a time (bench/jpeg-decode.mjs, 12 MP progressive: FFmpeg
- * 1.2–1.5× faster at every scale; baseline: libjpeg-turbo 1.0–1.3× faster).
+ * 57 % of its time) reads a bit at a time (bench/jpeg-decode.mjs, 12 MP progressive, decodeMs:
+ * FFmpeg 1.2–1.5× faster at every scale; baseline: libjpeg-turbo 1.04–1.17× faster).
  */
 export function libjpegDecodes(ctx: RunContext, header: ImageHeader): boolean {
   return ctx.core.jpegDecoder && (header.jpeg?.sofMarker === 0xc0 || header.jpeg?.sofMarker === 0xc1);
