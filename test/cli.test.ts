@@ -4,7 +4,7 @@
  * what the CLI printed.
  */
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -47,6 +47,20 @@ beforeAll(async () => {
 afterAll(async () => {
   await engine?.close();
   await removeTempDir(dir);
+});
+
+describe('sandcodec without a command', () => {
+  it('no arguments: the help on stderr, exit 2; --help: on stdout, exit 0; --version: the package version', async () => {
+    const none = await sandcodec([]);
+    expect([none.status, none.stdout]).toEqual([2, '']);
+    expect(none.stderr).toMatch(/^Usage: sandcodec <command>/);
+    const help = await sandcodec(['--help']);
+    expect([help.status, help.stderr]).toEqual([0, '']);
+    expect(help.stdout).toBe(none.stderr);
+    const version = await sandcodec(['--version']);
+    const { version: packaged } = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { version: string };
+    expect([version.status, version.stdout]).toEqual([0, `${packaged}\n`]);
+  });
 });
 
 describe('sandcodec probe', () => {

@@ -64,6 +64,12 @@ async function main(argv: string[]): Promise<number> {
   for (const signal of STOP_SIGNALS) process.on(signal, onSignal);
   let engine: Promise<Engine> | undefined;
   try {
+    // Nothing asked at all: the help goes to stderr, and the status says nothing ran (as `E_OPTIONS`),
+    // so a script that lost its arguments does not carry on as if the command had succeeded.
+    if (argv.length === 0) {
+      warn(helpText());
+      return EXIT_STATUS.E_OPTIONS;
+    }
     const invocation = parseCommandLine(argv);
     if (invocation.kind === 'help') {
       print(helpText(invocation.command));
