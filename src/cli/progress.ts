@@ -7,7 +7,7 @@ import type { ProgressDisplay } from './context.js';
 
 const REDRAW_MS = 100;
 
-export function terminalProgress(stream: NodeJS.WriteStream, label: string): ProgressDisplay {
+export function terminalProgress(stream: Pick<NodeJS.WriteStream, 'write'>, label: string): ProgressDisplay {
   let last = 0;
   let drawn = false;
   return {
@@ -20,7 +20,9 @@ export function terminalProgress(stream: NodeJS.WriteStream, label: string): Pro
       const filled = Math.round(p.ratio * width);
       const bar = '█'.repeat(filled) + '░'.repeat(width - filled);
       const speed = p.speed ? `  ${p.speed.toFixed(1)}×` : '';
-      stream.write(`\r\x1b[K${label} ${p.phase} ${bar} ${(p.ratio * 100).toFixed(0).padStart(3)}%  ${p.seconds.toFixed(1)} s${speed}`);
+      // The call's phase only when it says more than the command's label ("package", not "package package").
+      const name = p.phase === label ? label : `${label} ${p.phase}`;
+      stream.write(`\r\x1b[K${name} ${bar} ${(p.ratio * 100).toFixed(0).padStart(3)}%  ${p.seconds.toFixed(1)} s${speed}`);
     },
     done() {
       if (drawn) stream.write('\r\x1b[K');
