@@ -196,6 +196,39 @@ describe('sandcodec transcode', () => {
   });
 });
 
+describe('--progress', () => {
+  const transcode = (...extra: string[]) =>
+    sandcodec(['transcode', media('audio', 'ambi_lunar_land.flac'), '-o', join(dir, 'progress', 'lunar.ogg'), '--force', ...extra]);
+
+  it('json: one object per line on stderr, the last at ratio 1, like ffmpeg -progress', async () => {
+    const run = await transcode('--progress', 'json');
+    expect(run.status, run.stderr).toBe(0);
+    const lines = run.stderr
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines.length).toBeGreaterThan(0);
+    for (const line of lines) expect(Object.keys(line)).toEqual(['label', 'phase', 'ratio', 'seconds', 'speed', 'eta']);
+    const ratios = lines.map((l) => l.ratio as number);
+    expect(ratios).toEqual([...ratios].sort((a, b) => a - b));
+    // The label is what the command runs (the preset), the phase what the call is doing.
+    expect(lines.at(-1)).toMatchObject({ label: 'vorbis-160', phase: 'transcode', ratio: 1, eta: 0 });
+    expect(lines.at(-1)!.seconds as number).toBeGreaterThan(1);
+  });
+
+  it('lines, the default when stderr is not a terminal: plain lines, the last at 100 %; none: nothing', async () => {
+    const run = await transcode();
+    expect(run.status, run.stderr).toBe(0);
+    expect(run.stderr).not.toContain('\r');
+    expect(run.stderr.trim().split('\n').at(-1)).toMatch(/^vorbis-160 transcode 100% \(\d+\.\d s of media(, [\d.]+×)?, 0 s left\)$/);
+    const quiet = await transcode('--progress', 'none');
+    expect([quiet.status, quiet.stderr]).toEqual([0, '']);
+    const bad = await transcode('--progress', 'loud');
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/^error \[E_OPTIONS\]: --progress: must be bar, lines, json or none, got "loud"/m);
+  });
+});
+
 describe('sandcodec ladder', () => {
   it('writes two renditions and tabulates them', async () => {
     const out = join(dir, 'ladder');
@@ -258,7 +291,8 @@ describe('sandcodec demo', () => {
     });
     expect(sent).toBe(true);
     expect(run.status, run.stderr).toBe(EXIT_STATUS.E_ABORTED);
-    expect(run.stderr).toMatch(/^error \[E_ABORTED\]/);
+    // (Progress lines may come first: stderr is not a terminal, so they are plain lines.)
+    expect(run.stderr).toMatch(/^error \[E_ABORTED\]/m);
     const left = existsSync(out) ? await readdir(out) : [];
     expect(left).toEqual([]);
   });

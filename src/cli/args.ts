@@ -10,6 +10,10 @@ import { byteCount, integer, positive } from './values.js';
 
 type OptionSpecs = NonNullable<ParseArgsConfig['options']>;
 
+/** How `--progress` shows a call's progress on stderr (cli/progress.ts). */
+export const PROGRESS_MODES = ['bar', 'lines', 'json', 'none'] as const;
+export type ProgressMode = (typeof PROGRESS_MODES)[number];
+
 export const COMMON_OPTIONS = {
   json: { type: 'boolean' },
   verbose: { type: 'boolean', short: 'v' },
@@ -21,6 +25,7 @@ export const COMMON_OPTIONS = {
   timeout: { type: 'string' },
   'max-input-bytes': { type: 'string' },
   'max-duration': { type: 'string' },
+  progress: { type: 'string' },
 } as const satisfies OptionSpecs;
 
 interface CommandSpec {
@@ -151,6 +156,8 @@ export interface CommonOptions {
   core?: string;
   /** --video-threads: threads per video encode (the engine checks it against the core). */
   videoThreads?: number;
+  /** --progress: how progress is shown on stderr (default: a bar on a terminal, lines elsewhere). */
+  progress?: ProgressMode;
   limits: Partial<Limits>;
 }
 
@@ -278,9 +285,14 @@ function commonOptions(values: Values): CommonOptions {
       throw err instanceof OptionsError ? new OptionsError('--video-threads', err.message.replace(/^videoThreads: /, '')) : err;
     }
   }
+  const progress = values.progress as string | undefined;
+  if (progress !== undefined && !(PROGRESS_MODES as readonly string[]).includes(progress)) {
+    throw new OptionsError('--progress', `must be ${PROGRESS_MODES.slice(0, -1).join(', ')} or ${PROGRESS_MODES.at(-1)}, got ${JSON.stringify(progress)}`);
+  }
   return {
     json: values.json === true,
     verbose: values.verbose === true,
+    ...(progress !== undefined ? { progress: progress as ProgressMode } : {}),
     ...(workers !== undefined ? { workers: integer('--workers', workers) } : {}),
     ...(core !== undefined ? { core } : {}),
     ...(videoThreads !== undefined ? { videoThreads } : {}),

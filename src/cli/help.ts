@@ -29,6 +29,9 @@ const COMMON = `Common options:
   --timeout MS           wall-clock limit per job, milliseconds
   --max-input-bytes N    refuse larger inputs (accepts 64k, 200M, 2G)
   --max-duration S       refuse inputs playing longer than S seconds
+  --progress MODE        progress on stderr: bar (default on a terminal), lines (a line every
+                         5 s, the default elsewhere), json (an object per line, twice a
+                         second: label, phase, ratio, seconds, speed, eta), none
   -v, --verbose          on errors, also print FFmpeg's last log lines
   -h, --help             show help
   --version              show the version

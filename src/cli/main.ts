@@ -23,7 +23,7 @@ import { transcodeCommand } from './commands/transcode.js';
 import { packageVersion, versionCommand } from './commands/version.js';
 import type { Command, CommandContext } from './context.js';
 import { helpText } from './help.js';
-import { terminalProgress } from './progress.js';
+import { progressDisplay } from './progress.js';
 
 const print = (text: string) => void process.stdout.write(`${text}\n`);
 const warn = (text: string) => void process.stderr.write(`${text}\n`);
@@ -94,7 +94,7 @@ async function main(argv: string[]): Promise<number> {
           sweepDirs: sweepDirsFor(invocation.values.output),
         })),
       print,
-      progress: (label) => (process.stderr.isTTY && !common.json ? terminalProgress(process.stderr, label) : undefined),
+      progress: (label) => progressDisplay(common.progress ?? (common.json ? 'none' : process.stderr.isTTY ? 'bar' : 'lines'), process.stderr, label),
     };
     await COMMAND_RUNNERS[invocation.command](ctx);
     return 0;
