@@ -6,7 +6,7 @@ import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { OptionsError } from '../errors.js';
 import { type Limits, resolveEngineOptions } from '../options.js';
 import { resolveCore } from '../util/core-files.js';
-import { byteCount, integer, positive } from './values.js';
+import { byteCount, duration, integer } from './values.js';
 
 type OptionSpecs = NonNullable<ParseArgsConfig['options']>;
 
@@ -261,11 +261,12 @@ function joinNegativeValues(args: readonly string[], options: OptionSpecs): stri
 function commonOptions(values: Values): CommonOptions {
   const limits: Partial<Limits> = {};
   const timeout = values.timeout as string | undefined;
-  if (timeout !== undefined) limits.timeoutMs = integer('--timeout', timeout);
+  // Whole milliseconds, at least one.
+  if (timeout !== undefined) limits.timeoutMs = Math.max(1, Math.round(duration('--timeout', timeout) * 1000));
   const maxInput = values['max-input-bytes'] as string | undefined;
   if (maxInput !== undefined) limits.maxInputBytes = byteCount('--max-input-bytes', maxInput);
   const maxDuration = values['max-duration'] as string | undefined;
-  if (maxDuration !== undefined) limits.maxDurationSeconds = positive('--max-duration', maxDuration);
+  if (maxDuration !== undefined) limits.maxDurationSeconds = duration('--max-duration', maxDuration);
   const workers = values.workers as string | undefined;
   const core = values.core as string | undefined;
   if (core !== undefined) {

@@ -26,15 +26,18 @@ const COMMON = `Common options:
   --core NAME            FFmpeg core: gpl (default), lgpl, stock, or a core's folder
   --video-threads N      threads per video encode (default 1); above 1 the package's video jobs
                          run on the multithreaded core (gpl-mt)
-  --timeout MS           wall-clock limit per job, milliseconds
+  --timeout DUR          wall-clock limit per job
   --max-input-bytes N    refuse larger inputs (accepts 64k, 200M, 2G)
-  --max-duration S       refuse inputs playing longer than S seconds
+  --max-duration DUR     refuse inputs playing longer than DUR
   --progress MODE        progress on stderr: bar (default on a terminal), lines (a line every
                          5 s, the default elsewhere), json (an object per line, twice a
                          second: label, phase, ratio, seconds, speed, eta), none
   -v, --verbose          on errors, also print FFmpeg's last log lines
   -h, --help             show help
   --version              show the version
+
+Durations (DUR: --timeout, --max-duration, --segment-duration, --every, …) are seconds, or
+written with units or as a clock: 90, 90s, 1m30s, 1500ms, 01:30.
 
 Exit status: 0 ok, 2 usage or options, 3 invalid input, 4 unsupported, 5 limit, 6 timeout,
 7 aborted (Ctrl-C), 8 queue full or closed, 9 FFmpeg failure, 10 I/O, 70 internal error.`;

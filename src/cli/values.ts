@@ -23,6 +23,30 @@ export function positive(flag: string, text: string): number {
   return n;
 }
 
+const UNIT_SECONDS: Record<string, number> = { h: 3600, m: 60, s: 1, ms: 0.001 };
+
+/**
+ * A duration in seconds, written the same way for every flag that takes one: `90` (seconds),
+ * `90s`, `1m30s`, `1500ms`, `2h`, `0.5s`, or ffmpeg's `[HH:]MM:SS[.frac]` (`01:30`, `0:01:30.5`).
+ * Above 0 unless `zero` allows it.
+ */
+export function duration(flag: string, text: string, zero: 'zero allowed' | 'positive' = 'positive'): number {
+  const t = text.trim().toLowerCase();
+  let seconds = NaN;
+  if (/^\d+(\.\d+)?$/.test(t)) seconds = Number(t);
+  else if (/^(\d+:)?\d+:\d+(\.\d+)?$/.test(t)) seconds = t.split(':').reduce((total, part) => total * 60 + Number(part), 0);
+  else if (/^(\d+(\.\d+)?(ms|h|m|s))+$/.test(t)) {
+    seconds = 0;
+    for (const [, n, unit] of t.matchAll(/(\d+(?:\.\d+)?)(ms|h|m|s)/g)) seconds += Number(n) * UNIT_SECONDS[unit!]!;
+  }
+  const floor = zero === 'zero allowed' ? seconds < 0 : seconds <= 0;
+  if (!Number.isFinite(seconds) || floor) {
+    const what = zero === 'zero allowed' ? 'a duration' : 'a duration above 0';
+    throw new OptionsError(flag, `must be ${what} like 90, 90s, 1m30s, 1500ms or 01:30, got ${JSON.stringify(text)}`);
+  }
+  return seconds;
+}
+
 /** A byte count, optionally with a binary suffix: `500000`, `64k`, `200M`, `2G`. */
 export function byteCount(flag: string, text: string): number {
   const match = /^(\d+)([kmg]?)(i?b)?$/i.exec(text.trim());

@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import { type CommandContext, callLimits, printJson, withProgress, writeOptions } from '../context.js';
 import { formatHz, formatSeconds } from '../format.js';
-import { positive } from '../values.js';
+import { duration } from '../values.js';
 import { ladderSummary, renditionTable } from './ladder.js';
 
 export const DEMO_PRESETS = Object.freeze(['vorbis-96', 'vorbis-160', 'vorbis-320', 'opus-96', 'opus-160', 'aac-128', 'aac-256', 'mp3-320', 'flac']);
@@ -15,7 +15,7 @@ const BASE_NAME = 'sample-music';
 
 export async function demoCommand(ctx: CommandContext): Promise<void> {
   const dir = (ctx.values.output as string | undefined) ?? 'out';
-  const seconds = ctx.values.seconds === undefined ? 30 : positive('--seconds', ctx.values.seconds as string);
+  const seconds = ctx.values.seconds === undefined ? 30 : duration('--seconds', ctx.values.seconds as string);
   const call = { signal: ctx.signal, ...callLimits(ctx) };
   const write = { ...call, ...writeOptions(ctx) };
   const engine = await ctx.engine();

@@ -12,7 +12,7 @@ import type { EncryptionOptions, HlsAes128Options } from '../../ops/package-encr
 import type { SubtitleOption } from '../../ops/package-text.js';
 import { type CommandContext, callLimits, printJson, withProgress, writeOptions } from '../context.js';
 import { formatFactor, formatKbps, formatSeconds, table } from '../format.js';
-import { list, positive } from '../values.js';
+import { duration, list } from '../values.js';
 
 function formats(value: unknown): PackageFormat[] {
   if (value === undefined || value === 'both') return ['hls', 'dash'];
@@ -47,16 +47,10 @@ function protection(v: CommandContext['values']): { encryption?: EncryptionOptio
     encryption: {
       scheme: v.encrypt as EncryptionOptions['scheme'],
       keys: [{ kid: v['key-id'] as string, key }],
-      ...(v['clear-lead'] !== undefined ? { clearLead: nonNegative('--clear-lead', v['clear-lead'] as string) } : {}),
+      ...(v['clear-lead'] !== undefined ? { clearLead: duration('--clear-lead', v['clear-lead'] as string, 'zero allowed') } : {}),
       ...(v.pssh !== undefined ? { systems: list('--pssh', v.pssh as string) as EncryptionOptions['systems'] } : {}),
     },
   };
-}
-
-function nonNegative(flag: string, value: string): number {
-  const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n) || n < 0) throw new OptionsError(flag, `must be a number of seconds, 0 or more, got ${JSON.stringify(value)}`);
-  return n;
 }
 
 /** `--subtitles LANG=PATH` (language tags hold no '='; a path may). */
@@ -75,8 +69,8 @@ export async function packageCommand(ctx: CommandContext): Promise<void> {
     formats: formats(v.format),
     ...(v.ladder !== undefined ? { video: list('--ladder', v.ladder as string) } : {}),
     ...(v.audio !== undefined ? { audio: list('--audio', v.audio as string) } : {}),
-    ...(v['segment-duration'] !== undefined ? { segmentDuration: positive('--segment-duration', v['segment-duration'] as string) } : {}),
-    ...(v['chunk-seconds'] !== undefined ? { chunkSeconds: positive('--chunk-seconds', v['chunk-seconds'] as string) } : {}),
+    ...(v['segment-duration'] !== undefined ? { segmentDuration: duration('--segment-duration', v['segment-duration'] as string) } : {}),
+    ...(v['chunk-seconds'] !== undefined ? { chunkSeconds: duration('--chunk-seconds', v['chunk-seconds'] as string) } : {}),
     ...(v['audio-only'] ? { audioOnly: true } : {}),
     ...(v['init-template'] !== undefined ? { initTemplate: v['init-template'] as string } : {}),
     ...(v['segment-template'] !== undefined ? { segmentTemplate: v['segment-template'] as string } : {}),

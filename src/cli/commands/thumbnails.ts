@@ -1,7 +1,7 @@
 /** `sandcodec thumbnails IN -o DIR [--every 10] [--sprite 10x10 --width 160]`: poster, images and storyboard. */
 import { OptionsError } from '../../errors.js';
 import { type CommandContext, callLimits, printJson, withProgress, writeOptions } from '../context.js';
-import { integer, positive } from '../values.js';
+import { duration, integer } from '../values.js';
 
 function grid(value: unknown): { columns: number; rows: number } {
   const m = /^(\d+)x(\d+)$/.exec(String(value));
@@ -22,7 +22,7 @@ export async function thumbnailsCommand(ctx: CommandContext): Promise<void> {
       { path: input },
       {
         outputDir: v.output as string,
-        ...(v.every !== undefined ? { every: positive('--every', v.every as string) } : {}),
+        ...(v.every !== undefined ? { every: duration('--every', v.every as string) } : {}),
         sprite,
         signal: ctx.signal,
         ...callLimits(ctx),
