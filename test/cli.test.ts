@@ -216,6 +216,17 @@ describe('--progress', () => {
     expect(lines.at(-1)!.seconds as number).toBeGreaterThan(1);
   });
 
+  it('an existing output is refused without --force, replaced with it or with -y (as in ffmpeg)', async () => {
+    // The helper passes --force: the output is there afterwards either way.
+    expect((await transcode('--progress', 'none')).status).toBe(0);
+    const out = join(dir, 'progress', 'lunar.ogg');
+    const again = await sandcodec(['transcode', media('audio', 'ambi_lunar_land.flac'), '-o', out, '--progress', 'none']);
+    expect(again.status).toBe(EXIT_STATUS.E_OPTIONS);
+    expect(again.stderr).toMatch(/lunar\.ogg exists; .*--force/);
+    const yes = await sandcodec(['transcode', media('audio', 'ambi_lunar_land.flac'), '-o', out, '--progress', 'none', '-y']);
+    expect(yes.status, yes.stderr).toBe(0);
+  });
+
   it('lines, the default when stderr is not a terminal: plain lines, the last at 100 %; none: nothing', async () => {
     const run = await transcode();
     expect(run.status, run.stderr).toBe(0);

@@ -55,8 +55,8 @@ export const IMAGE_FLAGS = {
   'shrink-on-load': { type: 'string' },
 } as const;
 
-/** Replace what a previous run wrote (never anything else): every command that writes takes it. */
-const FORCE = { force: { type: 'boolean' } } as const;
+/** Replace what a previous run wrote (never anything else): every command that writes takes it; `-y` as in ffmpeg. */
+const FORCE = { force: { type: 'boolean', short: 'y' } } as const;
 
 export const PACKAGE_FLAGS = {
   output: { type: 'string', short: 'o' },
