@@ -63,6 +63,32 @@ describe('sandcodec without a command', () => {
   });
 });
 
+describe('errors name the flag', () => {
+  it.each([
+    [['package', 'IN', '-o', 'DIR', '--ladder', '999p'], /^error \[E_OPTIONS\]: --ladder: must be a list of names from 1080p/],
+    [
+      ['package', 'IN', '-o', 'DIR', '--audio-only', '--segment-duration', '40'],
+      /^error \[E_OPTIONS\]: --segment-duration: must be a number of seconds from 1 to 30/,
+    ],
+    [['package', 'IN', '-o', 'DIR', '--audio-only', '--encrypt', 'cenc', '--key-id', '12', '--key', '34'], /^error \[E_OPTIONS\]: --key-id: must be 16 bytes/],
+    [['resize', 'IMG', '-o', 'OUT.jpg', '--width', '10', '--quality', '200'], /^error \[E_OPTIONS\]: --quality: must be an integer from 1 to 100, got 200/],
+    [['cover', 'IMG', '-o', 'DIR', '--format', 'gif'], /^error \[E_OPTIONS\]: --format: must be one of jpeg, png, webp, got gif/],
+    [['normalize', 'IN', '-o', 'OUT.ogg', '--target', '10'], /^error \[E_OPTIONS\]: --target: must be a loudness from -70 to 0 LUFS/],
+    [['thumbnails', 'IN', '-o', 'DIR', '--sprite', '0x3'], /^error \[E_OPTIONS\]: --sprite: must be an integer from 1 to 100/],
+  ])('%j', async (args, message) => {
+    const files: Record<string, string> = {
+      IN: media('audio', 'loop_amen.flac'),
+      IMG: media('image', 'coffee.png'),
+      DIR: join(dir, 'flags'),
+      'OUT.jpg': join(dir, 'flags.jpg'),
+      'OUT.ogg': join(dir, 'flags.ogg'),
+    };
+    const run = await sandcodec(args.map((a) => files[a] ?? a));
+    expect(run.status).toBe(EXIT_STATUS.E_OPTIONS);
+    expect(run.stderr).toMatch(message);
+  });
+});
+
 describe('sandcodec probe', () => {
   it('prints the ProbeResult of a real Vorbis file with --json', async () => {
     const run = await sandcodec(['probe', media('audio', 'renpyallstars.ogg'), '--json']);

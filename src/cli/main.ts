@@ -22,6 +22,7 @@ import { thumbnailsCommand } from './commands/thumbnails.js';
 import { transcodeCommand } from './commands/transcode.js';
 import { packageVersion, versionCommand } from './commands/version.js';
 import type { Command, CommandContext } from './context.js';
+import { withFlagName } from './flag-names.js';
 import { helpText } from './help.js';
 import { progressDisplay } from './progress.js';
 
@@ -63,6 +64,7 @@ async function main(argv: string[]): Promise<number> {
   };
   for (const signal of STOP_SIGNALS) process.on(signal, onSignal);
   let engine: Promise<Engine> | undefined;
+  let command: CommandName | undefined;
   try {
     // Nothing asked at all: the help goes to stderr, and the status says nothing ran (as `E_OPTIONS`),
     // so a script that lost its arguments does not carry on as if the command had succeeded.
@@ -80,6 +82,7 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     const { common } = invocation;
+    command = invocation.command;
     const ctx: CommandContext = {
       positionals: invocation.positionals,
       values: invocation.values,
@@ -99,7 +102,7 @@ async function main(argv: string[]): Promise<number> {
     await COMMAND_RUNNERS[invocation.command](ctx);
     return 0;
   } catch (err) {
-    const error = asSandcodecError(err, controller.signal);
+    const error = withFlagName(command, asSandcodecError(err, controller.signal));
     report(error, json, verbose);
     return EXIT_STATUS[error.code];
   } finally {

@@ -232,7 +232,7 @@ export function resolvePlanOptions(
   const names = (option: string, value: unknown, fallback: string[], known: readonly string[]): string[] => {
     const list = value ?? fallback;
     if (!Array.isArray(list) || list.some((n) => typeof n !== 'string' || !known.includes(n))) {
-      throw new OptionsError(option, `must be an array of names from ${known.join(', ')}`);
+      throw new OptionsError(option, `must be a list of names from ${known.join(', ')}`);
     }
     if (new Set(list).size !== list.length) throw new OptionsError(option, 'must not name a rendition twice');
     return list as string[];
