@@ -253,6 +253,18 @@ describe('--progress', () => {
     expect(yes.status, yes.stderr).toBe(0);
   });
 
+  it('--quiet prints nothing but errors; --json still answers; --progress still shows when asked', async () => {
+    const quiet = await transcode('--quiet');
+    expect([quiet.status, quiet.stdout, quiet.stderr]).toEqual([0, '', '']);
+    const json = await transcode('--quiet', '--json');
+    expect(JSON.parse(json.stdout)).toMatchObject({ preset: 'vorbis-160' });
+    const asked = await transcode('--quiet', '--progress', 'json');
+    expect(asked.stdout).toBe('');
+    expect(asked.stderr).toMatch(/"ratio":1/);
+    const failed = await sandcodec(['transcode', join(dir, 'missing.flac'), '-o', join(dir, 'progress', 'x.ogg'), '--quiet']);
+    expect(failed.stderr).toMatch(/^error \[E_INPUT_INVALID\]/);
+  });
+
   it('lines, the default when stderr is not a terminal: plain lines, the last at 100 %; none: nothing', async () => {
     const run = await transcode();
     expect(run.status, run.stderr).toBe(0);

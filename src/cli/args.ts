@@ -26,6 +26,7 @@ export const COMMON_OPTIONS = {
   'max-input-bytes': { type: 'string' },
   'max-duration': { type: 'string' },
   progress: { type: 'string' },
+  quiet: { type: 'boolean' },
 } as const satisfies OptionSpecs;
 
 interface CommandSpec {
@@ -158,6 +159,8 @@ export interface CommonOptions {
   videoThreads?: number;
   /** --progress: how progress is shown on stderr (default: a bar on a terminal, lines elsewhere). */
   progress?: ProgressMode;
+  /** --quiet: errors only (the JSON of --json still prints: it was asked for). */
+  quiet: boolean;
   limits: Partial<Limits>;
 }
 
@@ -293,6 +296,7 @@ function commonOptions(values: Values): CommonOptions {
   return {
     json: values.json === true,
     verbose: values.verbose === true,
+    quiet: values.quiet === true,
     ...(progress !== undefined ? { progress: progress as ProgressMode } : {}),
     ...(workers !== undefined ? { workers: integer('--workers', workers) } : {}),
     ...(core !== undefined ? { core } : {}),

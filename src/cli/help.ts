@@ -36,6 +36,7 @@ const COMMON_FLAGS: Record<keyof typeof COMMON_OPTIONS, FlagHelp> = {
     'progress on stderr: bar (default on a terminal), lines (a line every 5 s, the default elsewhere), json (an object per line, twice a second: label, phase, ratio, seconds, speed, eta), none',
   ],
   verbose: ['', "on errors, also print FFmpeg's last log lines"],
+  quiet: ['', 'print nothing but errors (and the JSON of --json); no progress unless --progress asks'],
   help: ['', 'show help'],
   version: ['', 'show the version'],
 };

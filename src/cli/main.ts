@@ -96,8 +96,9 @@ async function main(argv: string[]): Promise<number> {
           limits: common.limits,
           sweepDirs: sweepDirsFor(invocation.values.output),
         })),
-      print,
-      progress: (label) => progressDisplay(common.progress ?? (common.json ? 'none' : process.stderr.isTTY ? 'bar' : 'lines'), process.stderr, label),
+      print: common.quiet && !common.json ? () => {} : print,
+      progress: (label) =>
+        progressDisplay(common.progress ?? (common.json || common.quiet ? 'none' : process.stderr.isTTY ? 'bar' : 'lines'), process.stderr, label),
     };
     await COMMAND_RUNNERS[invocation.command](ctx);
     return 0;

@@ -49,7 +49,7 @@ export async function normalizeCommand(ctx: CommandContext, warn: (text: string)
     if (ctx.positionals.length > 1) throw new OptionsError('arguments', 'normalize takes one input; use --album A B C … -o DIR for a set of tracks');
     const input = ctx.positionals[0]!;
     const { preset, warning } = presetFor(output, ctx.values.preset as string | undefined);
-    if (warning && !ctx.common.json) warn(`warning: ${warning}`);
+    if (warning && !ctx.common.json && !ctx.common.quiet) warn(`warning: ${warning}`);
     const r = await withProgress(ctx, 'normalize', (progress) => engine.normalize({ path: input }, { ...levels, preset, output, ...common, ...progress }));
     if (ctx.common.json) printJson(ctx, r);
     else ctx.print(describe(r, r.path ?? output).join('\n'));

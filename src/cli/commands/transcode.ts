@@ -46,7 +46,7 @@ export async function transcodeCommand(ctx: CommandContext, warn: (text: string)
   const input = ctx.positionals[0]!;
   const output = ctx.values.output as string;
   const { preset, warning } = presetFor(output, ctx.values.preset as string | undefined);
-  if (warning && !ctx.common.json) warn(`warning: ${warning}`);
+  if (warning && !ctx.common.json && !ctx.common.quiet) warn(`warning: ${warning}`);
   const engine = await ctx.engine();
   const result = await withProgress(ctx, preset, (progress) =>
     engine.transcode({ path: input }, { preset, output, signal: ctx.signal, ...callLimits(ctx), ...writeOptions(ctx), ...progress }),
