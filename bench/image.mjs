@@ -13,6 +13,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { noisyPhoto } from './photo.mjs';
 
 const args = process.argv.slice(2);
 const runs = Number(args[args.indexOf('--runs') + 1]) || 5;
@@ -92,19 +93,7 @@ const { default: sharp } = await import('sharp');
 const dir = mkdtempSync(join(tmpdir(), 'sandcodec-bench-image-'));
 try {
   // Photo-like inputs: the corpus photos upscaled, with sensor-like noise so JPEG has work to do.
-  const noisy = async (file, width, height) => {
-    const base = await sharp(file).resize(width, height, { fit: 'fill' }).removeAlpha().raw().toBuffer();
-    let seed = 0x9e3779b9;
-    for (let i = 0; i < base.length; i++) {
-      seed ^= seed << 13;
-      seed ^= seed >>> 17;
-      seed ^= seed << 5;
-      base[i] = Math.max(0, Math.min(255, base[i] + ((seed & 15) - 8)));
-    }
-    return sharp(base, { raw: { width, height, channels: 3 } })
-      .jpeg({ quality: 92 })
-      .toBuffer();
-  };
+  const noisy = (file, width, height) => noisyPhoto(sharp, file, width, height);
   const coverPath = join(dir, 'cover-3000.jpg');
   const photoPath = join(dir, 'photo-12mp.jpg');
   writeFileSync(coverPath, await noisy(join(here, '..', 'test', 'fixtures', 'image', 'astronaut.png'), 3000, 3000));

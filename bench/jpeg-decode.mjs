@@ -10,27 +10,15 @@
 import { cpus, loadavg } from 'node:os';
 import sharp from 'sharp';
 import { createEngine } from '../dist/index.js';
+import { noisyPhoto } from './photo.mjs';
 
 const args = process.argv.slice(2);
 const runs = Number(args[args.indexOf('--runs') + 1]) || 9;
 const here = new URL('.', import.meta.url).pathname;
 
 // The photo of bench/image.mjs: a corpus photo upscaled with sensor-like noise, quality 92.
-async function photo(progressive) {
-  const base = await sharp(`${here}../test/fixtures/image/renpy-washington.jpg`).resize(4000, 3000, { fit: 'fill' }).removeAlpha().raw().toBuffer();
-  let seed = 0x9e3779b9;
-  for (let i = 0; i < base.length; i++) {
-    seed ^= seed << 13;
-    seed ^= seed >>> 17;
-    seed ^= seed << 5;
-    base[i] = Math.max(0, Math.min(255, base[i] + ((seed & 15) - 8)));
-  }
-  return new Uint8Array(
-    await sharp(base, { raw: { width: 4000, height: 3000, channels: 3 } })
-      .jpeg({ quality: 92, progressive })
-      .toBuffer(),
-  );
-}
+const photo = async (progressive) =>
+  new Uint8Array(await noisyPhoto(sharp, `${here}../test/fixtures/image/renpy-washington.jpg`, 4000, 3000, { quality: 92, progressive }));
 
 sharp.concurrency(1);
 sharp.cache(false);

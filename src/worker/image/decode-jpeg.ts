@@ -10,10 +10,11 @@
 import { InternalError, LimitError } from '../../errors.js';
 import type { ImagePlan, PlanInput } from '../../model/plan.js';
 import { JPEG_STATUS } from '../ffmpeg/core-api.js';
-import { openSource, type RunContext, stopError } from '../ffmpeg/run-plan.js';
+import { type RunContext, stopError } from '../ffmpeg/run-plan.js';
 import { planesSize, type YccLayout } from '../kernels/ycc-common.js';
 import type { ImageHeader } from './header.js';
 import { jpegPlaneLayout } from './jpeg-color.js';
+import { readWhole } from './read-whole.js';
 
 /**
  * Whether libjpeg-turbo decodes this JPEG (of a layout the ycc kernel converts) on this core:
@@ -46,22 +47,8 @@ export function decodeJpegPlanes(
   const height = Math.ceil(header.height / (1 << lowres));
   const planeLayout = jpegPlaneLayout(layout, lowres);
   if (into.length !== planesSize(planeLayout, width, height)) throw new InternalError(`${plan.phase}: the JPEG planes' buffer is not their size`);
-  const source = openSource(input);
-  let outcome: ReturnType<typeof core.decodeJpeg>;
-  try {
-    // The file goes into the heap whole: one larger than the heap cannot decode, and is not read.
-    if (source.size > budget) {
-      throw new LimitError('maxHeapBytes', `${plan.phase}: the JPEG data is ${source.size} bytes, more than maxHeapBytes (${budget} bytes)`, {
-        max: budget,
-        actual: source.size,
-      });
-    }
-    const data = new Uint8Array(source.size);
-    const read = source.read(data, 0);
-    outcome = core.decodeJpeg(data.subarray(0, read), 1 << lowres, { width: header.width, height: header.height, layout, planeLayout }, into);
-  } finally {
-    source.close();
-  }
+  const data = readWhole(plan, input, 'JPEG');
+  const outcome = core.decodeJpeg(data, 1 << lowres, { width: header.width, height: header.height, layout, planeLayout }, into);
   if (outcome === undefined) return false;
   switch (outcome) {
     case JPEG_STATUS.ok:

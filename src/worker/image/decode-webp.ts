@@ -5,13 +5,14 @@
  * decode it. In wasm that is several times as fast as FFmpeg's VP8 decoder and swscale. A core
  * without it (the stock core) leaves the file to FFmpeg.
  */
-import { LimitError, UnsupportedError } from '../../errors.js';
+import { UnsupportedError } from '../../errors.js';
 import type { ImagePlan, PlanInput } from '../../model/plan.js';
 import { WEBP_STATUS } from '../ffmpeg/core-api.js';
-import { openSource, type RunContext } from '../ffmpeg/run-plan.js';
+import type { RunContext } from '../ffmpeg/run-plan.js';
 import type { RgbaImage } from '../kernels/resize.js';
 import { damaged } from './damage.js';
 import type { ImageHeader } from './header.js';
+import { readWhole } from './read-whole.js';
 
 /** libwebp's VP8_STATUS_UNSUPPORTED_FEATURE, and the glue's "an animation". */
 const UNSUPPORTED = new Set([4, 102]);
@@ -26,29 +27,15 @@ export function decodeWebp(
 ): RgbaImage | undefined {
   const { core } = ctx;
   const { width, height } = header;
-  const budget = plan.limits.maxHeapBytes;
-  core.setHeapBudget(budget);
+  core.setHeapBudget(plan.limits.maxHeapBytes);
   if (!core.webpDecoder) return undefined;
-  const source = openSource(input);
-  try {
-    // The file goes into the heap whole: one larger than the heap cannot decode, and is not read.
-    if (source.size > budget) {
-      throw new LimitError('maxHeapBytes', `${plan.phase}: the WebP data is ${source.size} bytes, more than maxHeapBytes (${budget} bytes)`, {
-        max: budget,
-        actual: source.size,
-      });
-    }
-    const data = new Uint8Array(source.size);
-    const read = source.read(data, 0);
-    const out = target(width, height);
-    const status = core.decodeWebp(data.subarray(0, read), width, height, out);
-    if (status === undefined) return undefined;
-    if (status === 0) return { data: out, width, height };
-    const reason = WEBP_STATUS[status] ?? `status ${status}`;
-    if (UNSUPPORTED.has(status))
-      throw new UnsupportedError(`${plan.phase}: the WebP image uses a feature libwebp does not decode (${reason})`, { format: 'webp', status });
-    throw damaged(plan.phase, 'webp', [`libwebp: ${reason}`]);
-  } finally {
-    source.close();
-  }
+  const data = readWhole(plan, input, 'WebP');
+  const out = target(width, height);
+  const status = core.decodeWebp(data, width, height, out);
+  if (status === undefined) return undefined;
+  if (status === 0) return { data: out, width, height };
+  const reason = WEBP_STATUS[status] ?? `status ${status}`;
+  if (UNSUPPORTED.has(status))
+    throw new UnsupportedError(`${plan.phase}: the WebP image uses a feature libwebp does not decode (${reason})`, { format: 'webp', status });
+  throw damaged(plan.phase, 'webp', [`libwebp: ${reason}`]);
 }
