@@ -26,7 +26,7 @@ type FlagHelp = readonly [arg: string, text: string];
 const COMMON_FLAGS: Record<keyof typeof COMMON_OPTIONS, FlagHelp> = {
   json: ['', 'print results (and errors) as JSON on stdout'],
   workers: ['N', 'worker threads (default: available parallelism; 1 for commands that run one job at a time)'],
-  core: ['NAME', "FFmpeg core: gpl (default), lgpl, gpl-mt, stock, or a core's folder"],
+  core: ['NAME', "FFmpeg core: gpl (default), lgpl, stock, or a core's folder"],
   'video-threads': ['N', "threads per video encode (default 1); above 1 the package's video jobs run on the multithreaded core (gpl-mt)"],
   timeout: ['DUR', 'wall-clock limit per job'],
   'max-input-bytes': ['N', 'refuse larger inputs (accepts 64k, 200M, 2G)'],
