@@ -1,15 +1,18 @@
 /**
  * A single-thread built core keeps the heap of the instance a job used for the next instance of
- * the same budget: zeroed first, so the next run starts as in fresh memory and reads nothing the
- * last one left; a heap made for another budget is not reused.
+ * the same budget: zeroed first up to the last run's high-water mark (its break: Emscripten's
+ * heap only grows, and the data and the stack lie below it), so the next run starts as in fresh
+ * memory and reads nothing the last one left; a heap made for another budget is not reused.
  */
 import { describe, expect, it } from 'vitest';
 import { compileCore } from '../dist/pool/core-module.js';
 import { resolveCore } from '../dist/util/core-files.js';
 import { FFmpegCore } from '../dist/worker/ffmpeg/core.js';
 
-/** The instance's memory (a private field: what the test looks at is the reuse itself). */
-const memoryOf = (core: object): WebAssembly.Memory => (core as unknown as { current: { memory: WebAssembly.Memory } }).current.memory;
+/** The instance (a private field: what the test looks at is the reuse itself). */
+type Current = { memory: WebAssembly.Memory; module: { _sbrk(increment: number): number } };
+const currentOf = (core: object): Current => (core as unknown as { current: Current }).current;
+const memoryOf = (core: object): WebAssembly.Memory => currentOf(core).memory;
 
 async function tone(core: Awaited<ReturnType<typeof FFmpegCore.create>>): Promise<number> {
   const exit = await core.exec(['-hide_banner', '-f', 'lavfi', '-i', 'sine=frequency=440:duration=0.5:sample_rate=8000', '-f', 'wav', '/out.wav']);
@@ -25,8 +28,11 @@ describe('built core heap reuse', () => {
     const size = await tone(core);
     expect(size).toBeGreaterThan(8000); // 0.5 s of 16-bit mono at 8 kHz, and its header
     const heap = memoryOf(core);
-    // What a job could leave behind: the whole heap written over.
-    new Uint8Array(heap.buffer).fill(0xa5);
+    // What a job could leave behind: everything below its break written over.
+    const brk = currentOf(core).module._sbrk(0);
+    expect(brk).toBeGreaterThan(1024 * 1024);
+    expect(brk).toBeLessThan(heap.buffer.byteLength);
+    new Uint8Array(heap.buffer, 0, brk).fill(0xa5);
     core.endJob();
     core.setHeapBudget(budget);
     expect(await tone(core)).toBe(size);

@@ -1,8 +1,9 @@
 // Separable RGBA8 resize over premultiplied f32 pixels.
 //
-// The glue (src/kernels/resize.ts) owns the memory layout: it writes the source pixels, the
-// precomputed weight tables, the transfer-curve LUTs and a descriptor naming every buffer, then
-// calls `run` over ranges of destination rows, in order. Nothing is allocated here.
+// The glue (src/kernels/resize.ts) owns the memory layout: it writes the source pixels (or a
+// JPEG's planes, converted a row at a time as they are read), the precomputed weight tables, the
+// transfer-curve LUTs and a descriptor naming every buffer, then calls `run` over ranges of
+// destination rows, in order. Nothing is allocated here.
 //
 // Pixels are carried as four f32 on the 0..255 scale, premultiplied by alpha: f32 keeps the whole
 // pipeline within rounding of the f64 reference (an i16 fixed-point path would not be, once
@@ -41,6 +42,15 @@ const D_TO_SRGB = 64; // 0, or 65536 × u8 linear → sRGB
 const D_H_FIRST = 68; // 1: horizontal pass first
 const D_FILLED = 72; // state: source rows below this are in the ring (or were skipped)
 const D_ROW_C = 76; // srcW f32x4 scratch row: the second of a pair (horizontal first, SIMD)
+// A JPEG's planes as the source instead of RGBA8 (see ycc.ts): each source row is converted as
+// it is read, into one of two RGBA8 rows, so the whole picture is never held as RGBA.
+const D_YCC = 80; // 0, or the planes
+const D_YCC_LAYOUT = 84;
+const D_SRC_H = 88;
+const D_YCC_SCRATCH = 92; // two chroma rows of srcW + 16 bytes
+const D_YCC_ROWS = 96; // two RGBA8 rows of srcW × 4 bytes
+
+import { yccRow } from './ycc';
 
 export { yccToRgba } from './ycc';
 
@@ -97,24 +107,27 @@ export function run(desc: usize, y0: i32, y1: i32): void {
   const srcW = load<i32>(desc, D_SRC_W);
   const lut = load<usize>(desc, D_TO_LINEAR);
   // Rows between the old fill mark and this window (skipped by nearest) are never needed.
+  const ycc = load<usize>(desc, D_YCC);
+  const yccRows = load<usize>(desc, D_YCC_ROWS);
   let r = max(filled, first);
   if (ASC_FEATURE_SIMD && hFirst) {
     // Two rows at a time share every weight load of the horizontal pass.
     const rowC = load<usize>(desc, D_ROW_C);
     for (; r + 1 < end; r += 2) {
-      const s = src + <usize>r * (<usize>srcW << 2);
+      const s0 = sourceRow(desc, src, srcW, ycc, r, yccRows);
+      const s1 = sourceRow(desc, src, srcW, ycc, r + 1, yccRows + (<usize>srcW << 2));
       if (lut) {
-        loadRowLinear(s, srcW, rowA, lut);
-        loadRowLinear(s + (<usize>srcW << 2), srcW, rowC, lut);
+        loadRowLinear(s0, srcW, rowA, lut);
+        loadRowLinear(s1, srcW, rowC, lut);
       } else {
-        loadRow(s, srcW, rowA);
-        loadRow(s + (<usize>srcW << 2), srcW, rowC);
+        loadRow(s0, srcW, rowA);
+        loadRow(s1, srcW, rowC);
       }
       horizontalPairSimd(desc, rowA, rowC, ring + <usize>(r % ringRows) * ringStride, ring + <usize>((r + 1) % ringRows) * ringStride);
     }
   }
   for (; r < end; r++) {
-    const s = src + <usize>r * (<usize>srcW << 2);
+    const s = sourceRow(desc, src, srcW, ycc, r, yccRows);
     const slot = ring + <usize>(r % ringRows) * ringStride;
     const o = hFirst ? rowA : slot;
     if (lut) loadRowLinear(s, srcW, o, lut);
@@ -122,6 +135,14 @@ export function run(desc: usize, y0: i32, y1: i32): void {
     if (hFirst) horizontal(desc, rowA, slot);
   }
   store<i32>(desc, end, D_FILLED);
+}
+
+/** Source row `r` as RGBA8: in the source, or converted from the planes into `into`. */
+// @ts-ignore: decorator
+@inline function sourceRow(desc: usize, src: usize, srcW: i32, ycc: usize, r: i32, into: usize): usize {
+  if (!ycc) return src + <usize>r * (<usize>srcW << 2);
+  yccRow(ycc, load<i32>(desc, D_YCC_LAYOUT), srcW, load<i32>(desc, D_SRC_H), r, into, load<usize>(desc, D_YCC_SCRATCH));
+  return into;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -26,35 +26,40 @@ const ONE_HALF = 32768;
  * with chroma sizes rounded up) to RGBA8 at `out`. `scratch` holds two rows of width + 16 bytes.
  */
 export function yccToRgba(planes: usize, layout: i32, width: i32, height: i32, out: usize, scratch: usize, y0: i32, y1: i32): void {
+  for (let y = y0; y < y1; y++) yccRow(planes, layout, width, height, y, out + ((<usize>y * <usize>width) << 2), scratch);
+}
+
+/**
+ * Converts row `y` of the planes to RGBA8 at `out` (width × 4 bytes). The resize kernel calls it
+ * for each source row it reads, so that a decoded JPEG is resized from its planes with no RGBA
+ * copy of the whole picture.
+ */
+export function yccRow(planes: usize, layout: i32, width: i32, height: i32, y: i32, out: usize, scratch: usize): void {
   const w = <usize>width;
   if (layout == LAYOUT_GRAY) {
-    for (let y = y0; y < y1; y++) grayRow(planes + <usize>y * w, out + ((<usize>y * w) << 2), width);
+    grayRow(planes + <usize>y * w, out, width);
     return;
   }
   const cw = layout == LAYOUT_444 ? w : (w + 1) >> 1;
   const ch = layout == 3 ? (height + 1) >> 1 : height;
   const cbPlane = planes + w * <usize>height;
   const crPlane = cbPlane + cw * <usize>ch;
-  const cbRow = scratch;
-  const crRow = scratch + w + 16;
-  for (let y = y0; y < y1; y++) {
-    let cb = cbRow;
-    let cr = crRow;
-    if (layout == LAYOUT_444) {
-      cb = cbPlane + <usize>y * cw;
-      cr = crPlane + <usize>y * cw;
-    } else if (layout == LAYOUT_422) {
-      upsampleH2(cbPlane + <usize>y * cw, <i32>cw, cbRow);
-      upsampleH2(crPlane + <usize>y * cw, <i32>cw, crRow);
-    } else {
-      // Output row y sits nearest chroma row y/2, and leans toward the one above (even y) or below.
-      const near = y >> 1;
-      const far = y & 1 ? min(near + 1, ch - 1) : max(near - 1, 0);
-      upsampleH2V2(cbPlane + <usize>near * cw, cbPlane + <usize>far * cw, <i32>cw, cbRow);
-      upsampleH2V2(crPlane + <usize>near * cw, crPlane + <usize>far * cw, <i32>cw, crRow);
-    }
-    colorRow(planes + <usize>y * w, cb, cr, out + ((<usize>y * w) << 2), width);
+  let cb = scratch;
+  let cr = scratch + w + 16;
+  if (layout == LAYOUT_444) {
+    cb = cbPlane + <usize>y * cw;
+    cr = crPlane + <usize>y * cw;
+  } else if (layout == LAYOUT_422) {
+    upsampleH2(cbPlane + <usize>y * cw, <i32>cw, cb);
+    upsampleH2(crPlane + <usize>y * cw, <i32>cw, cr);
+  } else {
+    // Output row y sits nearest chroma row y/2, and leans toward the one above (even y) or below.
+    const near = y >> 1;
+    const far = y & 1 ? min(near + 1, ch - 1) : max(near - 1, 0);
+    upsampleH2V2(cbPlane + <usize>near * cw, cbPlane + <usize>far * cw, <i32>cw, cb);
+    upsampleH2V2(crPlane + <usize>near * cw, crPlane + <usize>far * cw, <i32>cw, cr);
   }
+  colorRow(planes + <usize>y * w, cb, cr, out, width);
 }
 
 function grayRow(lum: usize, out: usize, width: i32): void {

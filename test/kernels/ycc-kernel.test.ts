@@ -131,4 +131,37 @@ describe('JPEG planes to RGBA', () => {
       });
     }
   }
+
+  for (const variant of variants) {
+    for (const layout of ['420', '422', '444', 'gray'] as const) {
+      it(`the ${variant} kernel, ${layout}: resizing from the planes gives the bytes of resizing their RGBA`, () => {
+        for (const [width, height, toW, toH] of [
+          [33, 21, 10, 7],
+          [64, 48, 17, 48],
+          [257, 19, 64, 5],
+          [5, 3, 9, 7],
+        ] as const) {
+          const next = random(width * 31 + height * 7 + toW);
+          const planes = Uint8Array.from({ length: planesSize(layout, width, height) }, next);
+          const rgba = jpegPlanesToRgba(planes, layout, width, height);
+          for (const passOrder of ['horizontal-first', 'vertical-first'] as const) {
+            for (const linearLight of [false, true]) {
+              const options = { width: toW, height: toH, kernel: 'lanczos3', passOrder, linearLight } as const;
+              const want = new Resizer(rgba, { variant }).resize(options).data;
+              const resizer = new Resizer({ width, height }, { variant });
+              resizer.yccPlanes(layout).set(planes);
+              resizer.fromYcc(layout);
+              const label = `${width}×${height} → ${toW}×${toH} ${passOrder}${linearLight ? ' linear' : ''}`;
+              // Twice: the planes stay the source for every size asked of them.
+              expect(differing(resizer.resize(options).data, want), label).toBe(0);
+              expect(differing(resizer.resize(options).data, want), `${label}, again`).toBe(0);
+              // Asking for the pixels converts them once; later sizes read that RGBA.
+              expect(differing(resizer.source, rgba.data), `${label}: the source`).toBe(0);
+              expect(differing(resizer.resize(options).data, want), `${label}, from the RGBA`).toBe(0);
+            }
+          }
+        }
+      });
+    }
+  }
 });

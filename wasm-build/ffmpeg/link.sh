@@ -28,6 +28,9 @@ if [[ "$VARIANT" == st ]]; then
   objs+=(fftools/jpeg-decode.o)
   libs=(-ljpeg "${libs[@]}")
   exports+=,_sandcodec_jpeg_decode
+  # sbrk(0), the heap's high-water mark (Emscripten's heap only grows): the host zeroes a kept heap
+  # up to there for the next run, not the pages no run has touched (which are zero already).
+  exports+=,_sbrk
 fi
 
 # What the link promises the engine (src/worker/ffmpeg/built-core.ts):

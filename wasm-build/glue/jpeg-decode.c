@@ -3,10 +3,12 @@
 // shrink-on-load uses) decode baseline files faster in wasm than FFmpeg's mjpeg decoder, and the
 // planes are the ones libvips and Pillow convert.
 //
-// sandcodec_jpeg_decode(data, size, denom, width, height, layout, plane_layout, out, message):
-// decodes at 1/denom (1, 2, 4 or 8) into `out`, the planes packed as FFmpeg's yuvj420p/422p/444p
-// or gray in `plane_layout` (Y at ceil(width / denom) × ceil(height / denom), then Cb and Cr at
-// their subsampled sizes, rounded up). `width`, `height` and `layout` (0 gray, 1 4:4:4, 2 4:2:2,
+// sandcodec_jpeg_decode(data, size, denom, width, height, layout, plane_layout, message):
+// decodes at 1/denom (1, 2, 4 or 8) to the planes packed as FFmpeg's yuvj420p/422p/444p or gray in
+// `plane_layout` (Y at ceil(width / denom) × ceil(height / denom), then Cb and Cr at their
+// subsampled sizes, rounded up). The planes are not kept here: each strip of rows goes to the host
+// as it is decoded (sandcodec_jpeg_rows, glue/library.js), which writes them where they will be
+// used, so the heap never holds the whole picture. `width`, `height` and `layout` (0 gray, 1 4:4:4, 2 4:2:2,
 // 3 4:2:0) are what the caller read from the header; a file that is anything else is refused, not
 // decoded. The layout of the planes can differ from the file's: a scaled 4:2:0 decode comes out
 // with chroma at the luma's size, because libjpeg scales chroma up in its IDCT (a 1/2 decode runs
@@ -36,6 +38,9 @@
 #define JPEG_CANCELLED 5
 
 int sandcodec_cancel_requested(void);
+// Hands the host `count` rows of `width` bytes, `stride` apart from `src`, for the packed planes
+// at byte `offset` (rows one after the other); nonzero means they do not fit there.
+int sandcodec_jpeg_rows(size_t offset, const uint8_t* src, unsigned stride, unsigned width, unsigned count);
 
 struct failure {
   struct jpeg_error_mgr mgr;
@@ -76,7 +81,7 @@ static const int DOWN[4] = {1, 1, 1, 2};
 static unsigned ceil_div(unsigned a, unsigned b) { return (a + b - 1) / b; }
 
 EMSCRIPTEN_KEEPALIVE int sandcodec_jpeg_decode(const uint8_t* data, size_t size, int denom, int width, int height, int layout,
-                                               int plane_layout, uint8_t* out, char* message) {
+                                               int plane_layout, char* message) {
   struct jpeg_decompress_struct cinfo;
   struct failure f;
   struct jpeg_progress_mgr progress;
@@ -84,6 +89,7 @@ EMSCRIPTEN_KEEPALIVE int sandcodec_jpeg_decode(const uint8_t* data, size_t size,
   // Volatile: set after setjmp, and freed after a longjmp.
   JSAMPROW* volatile rows[3] = {NULL, NULL, NULL};
   JSAMPLE* volatile strip = NULL;
+  uint8_t* volatile wide = NULL;
   if (layout < 0 || layout > 3 || plane_layout < 0 || plane_layout > 3 || (plane_layout == 0) != (layout == 0) || (denom != 1 && denom != 2 && denom != 4 && denom != 8)) return JPEG_NOT_AS_STATED;
   memset(&cinfo, 0, sizeof cinfo);
   cinfo.err = jpeg_std_error(&f.mgr);
@@ -92,6 +98,7 @@ EMSCRIPTEN_KEEPALIVE int sandcodec_jpeg_decode(const uint8_t* data, size_t size,
   f.code = JPEG_OK;
   f.message = message;
   if (setjmp(f.jump)) {
+    free(wide);
     free(strip);
     for (int c = 0; c < 3; c++) free(rows[c]);
     jpeg_destroy_decompress(&cinfo);
@@ -125,11 +132,12 @@ EMSCRIPTEN_KEEPALIVE int sandcodec_jpeg_decode(const uint8_t* data, size_t size,
 
   const unsigned ow = cinfo.output_width, oh = cinfo.output_height;
   const unsigned strip_rows = cinfo.max_v_samp_factor * cinfo.min_DCT_scaled_size;
-  // Each component's plane in `out` and its size there; in the strip, its rows are padded to whole blocks.
-  uint8_t* plane[3];
+  // Each component's plane in the packed planes (its offset) and its size there; in the strip, its
+  // rows are padded to whole blocks.
+  size_t plane[3];
   unsigned pw[3], ph[3], stride[3], comp_rows[3], widen[3];
-  size_t strip_bytes = 0;
-  uint8_t* at = out;
+  size_t strip_bytes = 0, wide_bytes = 0;
+  size_t at = 0;
   for (int c = 0; c < components; c++) {
     jpeg_component_info* comp = &cinfo.comp_info[c];
     pw[c] = comp->downsampled_width;
@@ -149,6 +157,14 @@ EMSCRIPTEN_KEEPALIVE int sandcodec_jpeg_decode(const uint8_t* data, size_t size,
     plane[c] = at;
     at += (size_t)pw[c] * ph[c];
     strip_bytes += (size_t)stride[c] * comp_rows[c];
+    if (widen[c] == 2 && (size_t)pw[c] * comp_rows[c] > wide_bytes) wide_bytes = (size_t)pw[c] * comp_rows[c];
+  }
+  if (wide_bytes) {
+    wide = (uint8_t*)malloc(wide_bytes);
+    if (!wide) {
+      f.code = JPEG_OUT_OF_MEMORY;
+      longjmp(f.jump, 1);
+    }
   }
   JSAMPLE* base = (JSAMPLE*)malloc(strip_bytes);
   if (!base) {
@@ -180,17 +196,26 @@ EMSCRIPTEN_KEEPALIVE int sandcodec_jpeg_decode(const uint8_t* data, size_t size,
       // Rows of this component that the strip covers (one iMCU row: comp_rows[c] of them, which
       // is not first's share by sampling factors when chroma was scaled up), cut at the plane's height.
       const unsigned y0 = first / strip_rows * comp_rows[c];
-      for (unsigned r = 0; r < comp_rows[c] && y0 + r < ph[c]; r++) {
-        uint8_t* dst = plane[c] + (size_t)(y0 + r) * pw[c];
-        if (widen[c] == 1) {
-          memcpy(dst, arrays[c][r], pw[c]);
-        } else {
+      if (y0 >= ph[c]) continue;
+      const unsigned count = comp_rows[c] < ph[c] - y0 ? comp_rows[c] : ph[c] - y0;
+      const uint8_t* src = arrays[c][0];
+      unsigned src_stride = stride[c];
+      if (widen[c] == 2) {
+        for (unsigned r = 0; r < count; r++) {
+          uint8_t* dst = wide + (size_t)r * pw[c];
           for (unsigned x = 0; x < pw[c]; x++) dst[x] = arrays[c][r][x >> 1];
         }
+        src = wide;
+        src_stride = pw[c];
+      }
+      if (sandcodec_jpeg_rows(plane[c] + (size_t)y0 * pw[c], src, src_stride, pw[c], count)) {
+        f.code = JPEG_NOT_AS_STATED;
+        longjmp(f.jump, 1);
       }
     }
   }
   jpeg_finish_decompress(&cinfo);
+  free(wide);
   free(strip);
   for (int c = 0; c < 3; c++) free(rows[c]);
   jpeg_destroy_decompress(&cinfo);

@@ -56,5 +56,11 @@ mergeInto(LibraryManager.library, {
   emscripten_get_heap_max: function () {
     return Module['heapMax'] || 2147483648;
   },
+  // glue/jpeg-decode.c's strips of decoded rows, for the host to place (`Module.jpegRows`); with
+  // no receiver the rows have nowhere to go and the decode stops.
+  sandcodec_jpeg_rows: function (offset, src, stride, width, count) {
+    var rows = Module['jpegRows'];
+    return rows ? rows(offset >>> 0, src >>> 0, stride >>> 0, width >>> 0, count >>> 0) : 1;
+  },
 #endif
 });

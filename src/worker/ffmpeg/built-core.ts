@@ -83,13 +83,16 @@ interface BuiltModule {
     height: number,
     layout: number,
     planeLayout: number,
-    out: number,
     message: number,
   ): number;
   _malloc(bytes: number): number;
+  /** sbrk: single-thread cores built since it was exported (wasm-build/ffmpeg/link.sh). */
+  _sbrk?(increment: number): number;
   /** Read by glue/library.js. */
   cancelFlag: Int32Array;
   heapMax: number;
+  /** Receives `_sandcodec_jpeg_decode`'s strips of rows (glue/library.js); nonzero: they do not fit. */
+  jpegRows?: (offset: number, src: number, stride: number, width: number, count: number) => number;
   /** Multithreaded cores only (glue/mt-main.c, glue/mt-post.js). */
   _emscripten_proxy_main?(argc: number, argv: number): number;
   _sandcodec_host_words?(): number;
@@ -118,7 +121,7 @@ export class BuiltCore implements FFmpegCore {
   private readonly parser: LogRecordParser;
   private current: Instance | undefined;
   /** The heap of the last instance dropped, for the next instance of the same budget. */
-  private spare: { memory: WebAssembly.Memory; budget: number } | undefined;
+  private spare: { memory: WebAssembly.Memory; budget: number; dirty: number } | undefined;
   heapRefused = false;
   /**
    * A single-thread run that trapped leaves its instance behind and the next run gets a fresh one,
@@ -224,21 +227,40 @@ export class BuiltCore implements FFmpegCore {
   /**
    * The kept heap, zeroed, when it was made for this budget: a new instance in it starts as in
    * fresh memory (its data segments are written at instantiation, everything else is zero), and
-   * nothing of the run before is left to read.
+   * nothing of the run before is left to read. Only the bytes below the last run's high-water
+   * mark are zeroed: the rest no run has touched, and writing it would fault in every page of it
+   * (a fresh process's first image job, whose heap is 32 MiB at least, paid about 100 ms for that).
    */
   private reusedHeap(budget: number): WebAssembly.Memory | undefined {
     const spare = this.spare;
     this.spare = undefined;
     if (!spare || spare.budget !== budget) return undefined;
-    new Uint8Array(spare.memory.buffer).fill(0);
+    new Uint8Array(spare.memory.buffer, 0, Math.min(spare.dirty, spare.memory.buffer.byteLength)).fill(0);
     return spare.memory;
+  }
+
+  /**
+   * Where the instance's writes end: sbrk(0), as Emscripten's heap only grows and the data and the
+   * stack lie below it; the whole memory when the core cannot say.
+   */
+  private dirtyEnd(inst: Instance): number {
+    const whole = inst.memory.buffer.byteLength;
+    if (typeof inst.module._sbrk !== 'function') return whole;
+    try {
+      const end = inst.module._sbrk(0) >>> 0;
+      return end > 0 && end <= whole ? end : whole;
+    } catch {
+      return whole;
+    }
   }
 
   /** Drops the current instance; a single-thread core keeps its heap for the next one. */
   private drop(): void {
     const inst = this.current;
     this.current = undefined;
-    if (inst && !this.threaded && inst.memory.buffer.byteLength <= KEEP_HEAP_BYTES) this.spare = { memory: inst.memory, budget: inst.budget };
+    if (inst && !this.threaded && inst.memory.buffer.byteLength <= KEEP_HEAP_BYTES) {
+      this.spare = { memory: inst.memory, budget: inst.budget, dirty: this.dirtyEnd(inst) };
+    }
   }
 
   get FS(): EmscriptenFS {
@@ -308,9 +330,10 @@ export class BuiltCore implements FFmpegCore {
   decodeWebp(data: Uint8Array, width: number, height: number, out: Uint8Array): number | undefined {
     const decode = this.instance().module._sandcodec_webp_decode;
     if (this.threaded || typeof decode !== 'function') return undefined;
-    return this.runGlue(`the ${width}×${height} WebP`, data, out, (input, output) => {
+    return this.runGlue(`the ${width}×${height} WebP`, data, out.byteLength, (input, output) => {
       const status = decode(input, data.byteLength, output, width, height);
-      return { status, copyOut: status === 0 };
+      if (status === 0) out.set(new Uint8Array(this.instance().memory.buffer, output, out.byteLength));
+      return status;
     });
   }
 
@@ -324,35 +347,45 @@ export class BuiltCore implements FFmpegCore {
     if (this.threaded || typeof decode !== 'function') return undefined;
     inst.module.cancelFlag = this.cancelFlag;
     const { width, height, layout, planeLayout } = planes;
-    return this.runGlue(`the ${width}×${height} JPEG`, data, out, (input, output) => {
-      // libjpeg's message is not kept (0): the file goes to FFmpeg, whose verdict is the one told.
-      const status = decode(input, data.byteLength, denom, width, height, JPEG_LAYOUT[layout], JPEG_LAYOUT[planeLayout], output, 0);
-      return { status, copyOut: status === 0 };
-    });
+    // Each strip of rows goes straight to `out` as libjpeg decodes it: the heap holds a strip, not
+    // the picture (whose pages a fresh process would pay to touch, then copy).
+    inst.module.jpegRows = (offset, src, stride, rowBytes, count) => {
+      if (count === 0 || offset + (count - 1) * rowBytes + rowBytes > out.byteLength) return 1;
+      const heap = new Uint8Array(inst.memory.buffer);
+      if (stride === rowBytes) out.set(heap.subarray(src, src + count * rowBytes), offset);
+      else for (let r = 0; r < count; r++) out.set(heap.subarray(src + r * stride, src + r * stride + rowBytes), offset + r * rowBytes);
+      return 0;
+    };
+    try {
+      return this.runGlue(`the ${width}×${height} JPEG`, data, 0, (input) =>
+        // libjpeg's message is not kept (0): the file goes to FFmpeg, whose verdict is the one told.
+        decode(input, data.byteLength, denom, width, height, JPEG_LAYOUT[layout], JPEG_LAYOUT[planeLayout], 0),
+      );
+    } finally {
+      inst.module.jpegRows = undefined;
+    }
   }
 
   /**
    * One call into the core's own C glue as a run like any other (the next run gets a fresh
-   * instance: the libraries' globals are not reset): `data` copied into the heap, room for `out`
-   * allocated after it, and `out` copied back when the call says so. Returns the call's status.
+   * instance: the libraries' globals are not reset): `data` copied into the heap, and `outBytes`
+   * allocated after it for the call's output. Returns the call's status.
    */
-  private runGlue(what: string, data: Uint8Array, out: Uint8Array, call: (input: number, output: number) => { status: number; copyOut: boolean }): number {
+  private runGlue(what: string, data: Uint8Array, outBytes: number, call: (input: number, output: number) => number): number {
     const inst = this.instance();
     if (inst.used) throw new InternalError('FFmpeg core: this instance has run; start the next run with setHeapBudget');
     inst.used = true;
     this.heapRefused = false;
     try {
       const input = inst.module._malloc(data.byteLength);
-      const output = input && inst.module._malloc(out.byteLength);
-      if (!input || !output) {
+      const output = input && outBytes > 0 ? inst.module._malloc(outBytes) : 0;
+      if (!input || (outBytes > 0 && !output)) {
         throw new LimitError('maxHeapBytes', `decoding ${what} needs more memory than maxHeapBytes (${this.budget()} bytes)`, {
           max: this.budget(),
         });
       }
       new Uint8Array(inst.memory.buffer, input, data.byteLength).set(data);
-      const { status, copyOut } = call(input, output);
-      if (copyOut) out.set(new Uint8Array(inst.memory.buffer, output, out.byteLength));
-      return status;
+      return call(input, output);
     } catch (thrown) {
       if (thrown instanceof LimitError) throw thrown;
       throw thrownFailure(thrown).error;

@@ -114,7 +114,8 @@ export interface FFmpegCore {
   readonly webpDecoder: boolean;
   /**
    * Decodes an 8-bit YCbCr or grayscale JPEG with libjpeg-turbo at 1/`denom` (1, 2, 4, 8) into
-   * `out`, its planes packed in `planes.planeLayout` as FFmpeg's `yuvj4xxp`/`gray`
+   * `out` (strip by strip, as the rows are decoded: `out` may be a view of another module's
+   * memory), its planes packed in `planes.planeLayout` as FFmpeg's `yuvj4xxp`/`gray`
    * (kernels/ycc-common.ts; see jpegPlaneLayout), as a run of its own within the budget of
    * `setHeapBudget`. `width`, `height` and `layout` are the header's; a file that is something
    * else is not decoded (`JPEG_STATUS`). The run polls the cancel flag. Undefined when the core has

@@ -44,7 +44,8 @@ const DEMUXER: Record<ImageFormat, string> = {
 const DAMAGE_PATTERNS = [/overread/i, /error count/i, /(?:mjpeg|png|webp|gif|bmp|tiff|dav1d|av1).*(?:invalid|error|corrupt)/i, /Incomplete/i];
 
 export interface DecodedImage {
-  image: RgbaImage;
+  /** The pixels; absent when they are the resizer's source (perhaps still as a JPEG's planes). */
+  image?: RgbaImage;
   /** What became of colour: CMYK inks go through the embedded profile here; other profiles later. */
   icc: ImageJobInfo['source']['icc'];
   decoder: ImageDecoder;
@@ -60,7 +61,8 @@ export const hostTarget: DecodeTarget = (width, height) => new Uint8Array(width 
  * Decodes at 1/2^lowres (JPEG shrink-on-load) to RGBA8 in `target`. Planes, inks and narrower
  * native formats are converted from a raw frame of their own size; RGBA is written by the
  * decoder straight into the target. `resizer`, when given, is the target's owner: JPEG planes are
- * then decoded into its memory and converted there.
+ * then decoded into its memory and become its source as they are (converted row by row as each
+ * resize reads them), and no `image` is returned.
  */
 export async function decodeImage(
   plan: ImagePlan,
@@ -103,7 +105,7 @@ export async function decodeImage(
     }
     if (ycc) return { image: ycc.toRgba(target(width, height)), icc: 'none', decoder };
     resizer!.fromYcc(decoded);
-    return { image: { data: resizer!.source, width, height }, icc: 'none', decoder };
+    return { icc: 'none', decoder };
   }
   const { native } = header;
   if (native) {

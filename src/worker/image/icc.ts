@@ -88,8 +88,8 @@ function readCurve(b: Uint8Array | undefined): Curve | undefined {
 
 export type IccOutcome = 'srgb' | 'converted' | 'ignored';
 
-/** Converts `img` (RGBA8, in place) from the embedded profile to sRGB. */
-export function convertToSrgb(img: RgbaImage, icc: Uint8Array): IccOutcome {
+/** Converts `img` (RGBA8, in place) from the embedded profile to sRGB; `img` is asked for only if its pixels change. */
+export function convertToSrgb(img: () => RgbaImage, icc: Uint8Array): IccOutcome {
   const profile = parse(icc);
   if (!profile) return 'ignored';
   if (profile.space === 'GRAY') {
@@ -108,7 +108,7 @@ export function convertToSrgb(img: RgbaImage, icc: Uint8Array): IccOutcome {
   return applyLuts(img, curves as Curve[], m);
 }
 
-function applyLuts(img: RgbaImage, curves: Curve[], m: number[]): IccOutcome {
+function applyLuts(img: () => RgbaImage, curves: Curve[], m: number[]): IccOutcome {
   const decode = curves.map((curve) => Float32Array.from({ length: 256 }, (_, i) => curve(i / 255)));
   const identity = m.every((v, i) => Math.abs(v - (i % 4 === 0 ? 1 : 0)) < 0.002);
   const srgbLike = decode.every((lut) => lut.every((v, i) => Math.abs(v - srgbToLinear(i / 255)) < 0.002));
@@ -116,7 +116,7 @@ function applyLuts(img: RgbaImage, curves: Curve[], m: number[]): IccOutcome {
   const ENC = 4096;
   const encode = Uint8Array.from({ length: ENC + 1 }, (_, i) => Math.round(linearToSrgb(i / ENC) * 255));
   const [dr, dg, db] = decode as [Float32Array, Float32Array, Float32Array];
-  const d = img.data;
+  const d = img().data;
   const clampIdx = (v: number) => (v <= 0 ? 0 : v >= 1 ? ENC : Math.round(v * ENC));
   for (let i = 0; i < d.length; i += 4) {
     const R = dr[d[i]!]!;

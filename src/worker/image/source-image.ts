@@ -45,12 +45,16 @@ export class SourceImage {
     const target: DecodeTarget = orientation === 1 ? home : hostTarget;
     const decoded = await decodeImage(plan, ctx, header, lowres, target, orientation === 1 ? resizer : undefined);
     const decodeMs = performance.now() - started;
+    // Pixels left in the resizer are asked for only when something must change them.
+    const image = (): RgbaImage => decoded.image ?? { data: home(), width, height };
     let { icc } = decoded;
     if (!cmyk) {
-      if (header.icc) icc = convertToSrgb(decoded.image, header.icc);
+      if (header.icc) icc = convertToSrgb(image, header.icc);
       else if (header.iccDropped) icc = 'ignored';
     }
-    if (orientation !== 1) applyOrientation(decoded.image, orientation, home());
+    if (orientation !== 1) applyOrientation(image(), orientation, home());
+    // Planes are converted in every resize that reads them: for several sizes, once is cheaper.
+    if (resizer && fits.length - unresized > 1) resizer.convertSource();
     return new SourceImage(width, height, resizer, pixels, unresized, icc, decoded.decoder, decodeMs);
   }
 

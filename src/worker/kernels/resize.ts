@@ -9,17 +9,18 @@
  *   const [large, medium, small] = [640, 300, 64].map((w) => r.resize({ width: w }));
  *
  * Kernel memory layout (byte offsets, each 16-aligned), owned here:
- *   heapBase: decode LUT (256 × f32) | encode LUT (65536 × u8) | source RGBA8
+ *   heapBase: decode LUT (256 × f32) | encode LUT (65536 × u8) | the source: RGBA8, or a JPEG's
+ *             planes and two chroma rows (then RGBA8 after them if the pixels are asked for)
  *   then per call: descriptor | ring (widest vertical window × srcW or dstW × f32x4)
  *                  | scratch rows (srcW, dstW, srcW) | window row pointers | x bounds, x weights
- *                  | y bounds, y weights | destination RGBA8
+ *                  | y bounds, y weights | two RGBA8 source rows (planes only) | destination RGBA8
  */
 import { InternalError, LimitError } from '../../errors.js';
 import { type AxisWeights, axisWeights, type RgbaImage } from './resize-filters.js';
 import { checkSource, checkSourceSize, checkVariant, planResize, type ResizeOptions, type ResizerOptions, type SourceSize } from './resize-options.js';
 import { decodeLut, ENCODE_LUT_SIZE, encodeLut } from './resize-srgb.js';
 import { instantiateResize, type ResizeExports, type ResizeVariant, releaseResize, resolveVariant } from './resize-wasm.js';
-import { yccBytes, yccToRgba } from './ycc.js';
+import { LAYOUT_CODE, yccBytes, yccScratch, yccToRgba } from './ycc.js';
 import { planesSize, type YccLayout } from './ycc-common.js';
 
 export { DEFAULT_RESIZE_KERNEL, RESIZE_KERNELS, type ResizeKernel, type RgbaImage } from './resize-filters.js';
@@ -52,7 +53,12 @@ const DESC = Object.freeze({
   hFirst: 17,
   filled: 18,
   rowC: 19,
-  bytes: 20 * 4,
+  ycc: 20,
+  yccLayout: 21,
+  srcH: 22,
+  yccScratch: 23,
+  yccRows: 24,
+  bytes: 25 * 4,
 });
 
 /**
@@ -87,6 +93,9 @@ function meanTaps(w: AxisWeights): number {
 
 const align16 = (n: number): number => Math.ceil(n / 16) * 16;
 
+/** Destination rows per call into the kernel (see `resize`). */
+const BAND_ROWS = 16;
+
 /**
  * One source image held in a kernel instance, resized to as many sizes as needed. Each call
  * validates its options before touching memory and returns a fresh RGBA8 buffer. Kernel memory
@@ -99,9 +108,14 @@ export class Resizer {
   readonly #wasm: ResizeExports;
   readonly #decodeLut: number;
   readonly #encodeLut: number;
-  readonly #src: number;
-  /** First byte after the source: where per-call buffers start. */
-  readonly #scratch: number;
+  /** The RGBA8 source, once there is one. */
+  #src: number | undefined;
+  /** Where the decoder writes a JPEG's planes (`yccPlanes`). */
+  #planesAt = 0;
+  /** The planes the source is, until RGBA8 is asked for (`fromYcc`, `source`). */
+  #ycc: YccLayout | undefined;
+  /** First byte after what the source holds: where per-call buffers start. */
+  #free: number;
   #released = false;
 
   /**
@@ -118,32 +132,61 @@ export class Resizer {
     this.#wasm = instantiateResize(this.variant);
     this.#decodeLut = align16(this.#wasm.heapBase());
     this.#encodeLut = this.#decodeLut + 256 * 4;
-    this.#src = align16(this.#encodeLut + ENCODE_LUT_SIZE);
-    this.#scratch = align16(this.#src + this.width * this.height * 4);
-    this.#reserve(this.#scratch);
+    this.#free = align16(this.#encodeLut + ENCODE_LUT_SIZE);
+    this.#reserve(this.#free);
     const buf = this.#wasm.memory.buffer;
     new Float32Array(buf, this.#decodeLut, 256).set(decodeLut());
     new Uint8Array(buf, this.#encodeLut, ENCODE_LUT_SIZE).set(encodeLut());
     if ('data' in image) this.source.set(image.data);
   }
 
-  /** The source pixels (RGBA8) in kernel memory: a view, valid until the next `resize` grows it. */
+  /**
+   * The source pixels (RGBA8) in kernel memory: a view, valid until the next `resize` grows it.
+   * A source given as planes is converted into it now (and stays converted).
+   */
   get source(): Uint8Array {
-    return new Uint8Array(this.#wasm.memory.buffer, this.#src, this.width * this.height * 4);
+    // Placed (and memory grown) before the buffer is read: growing detaches the old one.
+    const at = this.#rgbaSource();
+    return new Uint8Array(this.#wasm.memory.buffer, at, this.width * this.height * 4);
   }
 
   /**
-   * Room after the source for a decoded JPEG's planes, which `fromYcc` then converts into the
-   * source: no RGBA copy of the picture exists anywhere else. A view, valid until `resize`.
+   * Converts a source given as planes to RGBA8 now, once, rather than a row at a time in each
+   * `resize`: cheaper when several sizes are made from it.
    */
-  yccPlanes(layout: YccLayout): Uint8Array {
-    this.#reserve(this.#scratch + yccBytes(layout, this.width, this.height));
-    return new Uint8Array(this.#wasm.memory.buffer, this.#scratch, planesSize(layout, this.width, this.height));
+  convertSource(): void {
+    this.#rgbaSource();
   }
 
-  /** Converts the planes written through `yccPlanes` into the source. */
+  #rgbaSource(): number {
+    if (this.#src === undefined) {
+      this.#src = this.#free;
+      this.#free = align16(this.#src + this.width * this.height * 4);
+      this.#reserve(this.#free);
+      if (this.#ycc) yccToRgba(this.#wasm, this.#planesAt, this.#ycc, this.width, this.height, this.#src);
+      this.#ycc = undefined;
+    }
+    return this.#src;
+  }
+
+  /**
+   * Room for a decoded JPEG's planes, which `fromYcc` makes the source: each `resize` converts
+   * them a row at a time as it reads them, so no RGBA copy of the picture exists anywhere (a fresh
+   * process pays for every new page it touches, and the RGBA of a 12 MP photo is 48 MB of them).
+   * A view, valid until `resize`; asking again (another layout) gives the same place.
+   */
+  yccPlanes(layout: YccLayout): Uint8Array {
+    if (this.#src !== undefined || this.#ycc) throw new InternalError('yccPlanes on a Resizer that already has its source');
+    this.#planesAt = this.#free;
+    this.#reserve(this.#planesAt + yccBytes(layout, this.width, this.height));
+    return new Uint8Array(this.#wasm.memory.buffer, this.#planesAt, planesSize(layout, this.width, this.height));
+  }
+
+  /** Makes the planes written through `yccPlanes`, in `layout`, the source. */
   fromYcc(layout: YccLayout): void {
-    yccToRgba(this.#wasm, this.#scratch, layout, this.width, this.height, this.#src);
+    if (this.#src !== undefined || this.#ycc) throw new InternalError('fromYcc on a Resizer that already has its source');
+    this.#ycc = layout;
+    this.#free = align16(this.#planesAt + yccBytes(layout, this.width, this.height));
   }
 
   /**
@@ -167,7 +210,9 @@ export class Resizer {
     const hFirst = plan.passOrder === 'auto' ? horizontalFirst(this.width, this.height, xw, yw) : plan.passOrder === 'horizontal-first';
     // The ring holds the widest vertical window, in the width of the first pass's output.
     const ringRows = yw.taps;
-    let at = this.#scratch;
+    const ycc = this.#ycc;
+    const src = ycc ? 0 : this.#rgbaSource();
+    let at = this.#free;
     const take = (bytes: number): number => {
       const p = at;
       at = align16(at + bytes);
@@ -183,6 +228,7 @@ export class Resizer {
     const xWeights = take(width * xw.taps * 4);
     const yb = take(height * 8);
     const yWeights = take(height * yw.taps * 4);
+    const yccRows = ycc ? take(this.width * 8) : 0;
     const dst = take(width * height * 4);
     this.#reserve(at);
 
@@ -190,7 +236,7 @@ export class Resizer {
     writeWeights(buf, xb, xWeights, xw);
     writeWeights(buf, yb, yWeights, yw);
     const d = new Uint32Array(buf, desc, DESC.bytes / 4);
-    d[DESC.src] = this.#src;
+    d[DESC.src] = src;
     d[DESC.srcW] = this.width;
     d[DESC.dst] = dst;
     d[DESC.dstW] = width;
@@ -210,7 +256,15 @@ export class Resizer {
     d[DESC.toSrgb] = plan.linearLight ? this.#encodeLut : 0;
     d[DESC.hFirst] = hFirst ? 1 : 0;
     d[DESC.filled] = 0;
-    this.#wasm.run(desc, 0, height);
+    d[DESC.ycc] = ycc ? this.#planesAt : 0;
+    d[DESC.yccLayout] = ycc ? LAYOUT_CODE[ycc] : 0;
+    d[DESC.srcH] = this.height;
+    d[DESC.yccScratch] = ycc ? yccScratch(this.#planesAt, ycc, this.width, this.height) : 0;
+    d[DESC.yccRows] = yccRows;
+    // In bands: V8 first runs wasm in its baseline tier and swaps in optimized code between calls,
+    // never inside one, so a fresh process's first resize would otherwise run its whole loop
+    // unoptimized (about twice as slow).
+    for (let y = 0; y < height; y += BAND_ROWS) this.#wasm.run(desc, y, Math.min(height, y + BAND_ROWS));
     const bytes = width * height * 4;
     const data = new Uint8Array(plan.shared ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes));
     data.set(new Uint8Array(this.#wasm.memory.buffer, dst, bytes));

@@ -13,20 +13,29 @@ import { instantiateResize, type ResizeExports, type ResizeVariant, resolveVaria
 import { planesSize, type YccLayout } from './ycc-common.js';
 
 /** The kernel's layout codes (assembly/resize/ycc.ts). */
-const LAYOUT_CODE: Readonly<Record<YccLayout, number>> = Object.freeze({ gray: 0, '444': 1, '422': 2, '420': 3 });
+export const LAYOUT_CODE: Readonly<Record<YccLayout, number>> = Object.freeze({ gray: 0, '444': 1, '422': 2, '420': 3 });
 
 const PAGE = 65536;
 const align16 = (n: number): number => Math.ceil(n / 16) * 16;
+
+/** Rows per call into the kernel. */
+const BAND_ROWS = 64;
 
 /** Kernel memory a conversion needs after `planes`: the planes, then two chroma rows. */
 export function yccBytes(layout: YccLayout, width: number, height: number): number {
   return align16(planesSize(layout, width, height)) + 2 * (width + 16);
 }
 
+/** Where the two chroma rows after the planes at `planes` start. */
+export function yccScratch(planes: number, layout: YccLayout, width: number, height: number): number {
+  return planes + align16(planesSize(layout, width, height));
+}
+
 /** Converts the planes at `planes` (laid out as `yccBytes` says) into RGBA8 at `out`. */
 export function yccToRgba(wasm: ResizeExports, planes: number, layout: YccLayout, width: number, height: number, out: number): void {
-  const scratch = planes + align16(planesSize(layout, width, height));
-  wasm.yccToRgba(planes, LAYOUT_CODE[layout], width, height, out, scratch, 0, height);
+  const scratch = yccScratch(planes, layout, width, height);
+  // In bands, for the reason Resizer.resize gives: V8 swaps in optimized code between calls only.
+  for (let y = 0; y < height; y += BAND_ROWS) wasm.yccToRgba(planes, LAYOUT_CODE[layout], width, height, out, scratch, y, Math.min(height, y + BAND_ROWS));
 }
 
 /** One picture's planes in a kernel instance of its own; dropped with this object. */
