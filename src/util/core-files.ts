@@ -50,7 +50,7 @@ export function resolveCore(core: string | undefined): CoreFiles {
     throw new OptionsError('core', `must be one of ${CORE_NAMES.join(', ')} or the path of a core's folder, got ${JSON.stringify(name)}`);
   }
   if (name === 'stock') {
-    const script = require.resolve('@ffmpeg/core');
+    const script = stockScript();
     return { kind: 'stock', name, script, wasm: script.replace(/\.js$/, '.wasm'), licence: 'GPL-2.0-or-later', h264Encoder: 'libx264', threaded: false };
   }
   // A profile's name is its single-thread core; the multithreaded one is named in full (gpl-mt).
@@ -63,6 +63,40 @@ export function resolveCore(core: string | undefined): CoreFiles {
   const record = buildRecord(dir);
   const threaded = existsSync(join(dir, THREAD_SCRIPT));
   return { kind: 'built', name, script, wasm, licence: licenceOf(record), h264Encoder: h264EncoderOf(record), threaded };
+}
+
+/** The version of @ffmpeg/core the stock core's loader is written for (stock-core.ts). */
+export const STOCK_CORE_VERSION = '0.12.10';
+
+/**
+ * @ffmpeg/core is an optional peer dependency: its 31 MB wasm comes twice (ESM and UMD builds) and
+ * only `core: 'stock'` needs it, so an install has it only when the user adds it.
+ */
+function stockScript(): string {
+  const install = `install it beside sandcodec: npm install @ffmpeg/core@${STOCK_CORE_VERSION}`;
+  let script: string;
+  try {
+    script = require.resolve('@ffmpeg/core');
+  } catch {
+    throw new OptionsError('core', `"stock" is @ffmpeg/core ${STOCK_CORE_VERSION}, an optional dependency that is not installed; ${install}`);
+  }
+  // Its package.json is not in its exports: found by walking up from the script.
+  let version: unknown;
+  for (let dir = dirname(script); dir !== dirname(dir); dir = dirname(dir)) {
+    const manifest = join(dir, 'package.json');
+    if (!existsSync(manifest)) continue;
+    const pkg = JSON.parse(readFileSync(manifest, 'utf8')) as { name?: unknown; version?: unknown };
+    if (pkg.name !== '@ffmpeg/core') continue;
+    version = pkg.version;
+    break;
+  }
+  if (version !== STOCK_CORE_VERSION) {
+    throw new OptionsError(
+      'core',
+      `"stock" needs @ffmpeg/core ${STOCK_CORE_VERSION} exactly (its loader is written for that build), found ${String(version)}; ${install}`,
+    );
+  }
+  return script;
 }
 
 /** What the threads of a multithreaded core run (CommonJS by its name: the package is ESM). */
