@@ -20,9 +20,11 @@ rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
 
 // Defined once at the top of the bundle, where `require` is still the module's own (a module may
-// name a `require` of its own, made with createRequire from the very URL being replaced).
+// name a `require` of its own, made with createRequire from the very URL being replaced). When an
+// app's bundler takes this bundle into its own, the modules are not beside it any more: the URL
+// is then the app bundle's, which is where util/runtime-dir.ts looks for the runtime copy.
 const URL_OF = '__sandcodecModuleUrl';
-const banner = `const ${URL_OF} = (path) => require('node:url').pathToFileURL(require('node:path').join(__dirname, path)).href;`;
+const banner = `const ${URL_OF} = (path) => { const file = require('node:path').join(__dirname, path); return require('node:url').pathToFileURL(require('node:fs').existsSync(file) ? file : __filename).href; };`;
 
 const importMetaUrl = {
   name: 'import-meta-url',

@@ -42,3 +42,5 @@ export type { SpriteOptions, ThumbnailOptions, ThumbnailResult } from './ops/thu
 export type { EngineOptions, Limits } from './options.js';
 export { DEFAULT_LIMITS } from './options.js';
 export type { Progress, ProgressListener } from './progress.js';
+export type { CopyRuntimeOptions, CopyRuntimeResult } from './util/copy-runtime.js';
+export { copyRuntime } from './util/copy-runtime.js';

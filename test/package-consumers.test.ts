@@ -1,11 +1,13 @@
 /**
  * The package as a user gets it: `npm pack`, installed into a fresh project with npm, then used by
  * an ES module, a CommonJS script and TypeScript (strict, `node16` resolution, both module kinds,
- * compiled against the installed declarations): each probes a FLAC, transcodes it to Opus and
- * probes what it made, and checks that a failure is a SandcodecError of its own module system.
+ * compiled against the installed declarations), and an app bundled by esbuild with the runtime
+ * copied beside it (`copyRuntime`), run from a folder with no node_modules: each probes a FLAC,
+ * transcodes it to Opus and probes what it made, and checks that a failure is a SandcodecError
+ * of its own module system.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeTempDir, removeTempDir, repoRoot } from './helpers/media.js';
@@ -21,9 +23,9 @@ interface Report {
   missingFile: { code: string; isSandcodecError: boolean };
 }
 
-const ESM = `import { readFileSync } from 'node:fs';
-import { createEngine, SandcodecError } from 'sandcodec';
-const { version } = JSON.parse(readFileSync(new URL(import.meta.resolve('sandcodec/package.json')), 'utf8'));
+const ESM = `import { createEngine, SandcodecError } from 'sandcodec';
+import pkg from 'sandcodec/package.json' with { type: 'json' };
+const { version } = pkg;
 const engine = await createEngine({ workers: 1 });
 try {
   const probe = await engine.probe({ path: process.argv[2] });
@@ -192,6 +194,50 @@ describe('the packed package in a fresh project', () => {
     expectReport(run(join('out', 'typed.mjs')));
     expectReport(run(join('out', 'typed.cjs')));
   }, 120_000);
+
+  it('bundled by esbuild (ESM and CommonJS) with copyRuntime beside the bundle, it runs where no node_modules is', async () => {
+    const esbuild = (await import('esbuild')) as typeof import('esbuild');
+    writeFileSync(join(project, 'app.mjs'), ESM);
+    writeFileSync(join(project, 'app.cjs'), CJS);
+    const out = join(project, 'bundle');
+    // A bundled piscina looks for its worker beside the bundle (its __dirname): an ES module
+    // bundle defines __dirname (and require) in a banner, as esbuild's users usually do.
+    const banner = [
+      "import { createRequire as bannerRequire } from 'node:module';",
+      "import { fileURLToPath as bannerPath } from 'node:url';",
+      'const require = bannerRequire(import.meta.url);',
+      'const __filename = bannerPath(import.meta.url);',
+      "const __dirname = bannerPath(new URL('.', import.meta.url));",
+    ].join(' ');
+    const common = { bundle: true, platform: 'node', target: 'node20', absWorkingDir: project, logLevel: 'silent' } as const;
+    await esbuild.build({ ...common, entryPoints: ['app.mjs'], format: 'esm', outfile: join(out, 'app.mjs'), banner: { js: banner } });
+    await esbuild.build({ ...common, entryPoints: ['app.cjs'], format: 'cjs', outfile: join(out, 'app.cjs') });
+    const copy = spawnSync(process.execPath, ['-e', `console.log(JSON.stringify(require('sandcodec').copyRuntime(${JSON.stringify(out)})))`], {
+      cwd: project,
+      encoding: 'utf8',
+    });
+    expect(copy.stderr).toBe('');
+    const copied = JSON.parse(copy.stdout) as { dir: string; files: number };
+    expect(copied.dir).toBe(join(out, 'sandcodec'));
+    // Deployed alone: nothing of the project (its node_modules) is above or beside it.
+    const deployed = join(dir, 'deployed');
+    cpSync(out, deployed, { recursive: true });
+    copyFileSync(FLAC, join(deployed, 'in.flac'));
+    for (const script of ['app.mjs', 'app.cjs']) {
+      const r = spawnSync(process.execPath, [script, 'in.flac'], { cwd: deployed, encoding: 'utf8', timeout: 120_000 });
+      expect(r.status, `${script}: ${r.stderr}`).toBe(0);
+      expectReport(JSON.parse(r.stdout.trim().split('\n').at(-1)!) as Report);
+    }
+    // Again, from the installed CLI: refused; with --force it replaces the first copy and nothing else.
+    const cli = join(project, 'node_modules', 'sandcodec', 'dist', 'cli', 'main.js');
+    const again = spawnSync(process.execPath, [cli, 'copy-runtime', out], { cwd: project, encoding: 'utf8' });
+    expect(again.status).toBe(2);
+    expect(again.stderr).toMatch(/sandcodec exists \(overwrite: true replaces an earlier copy\)/);
+    const replaced = spawnSync(process.execPath, [cli, 'copy-runtime', out, '--force', '--json'], { cwd: project, encoding: 'utf8' });
+    expect(replaced.status, replaced.stderr).toBe(0);
+    expect((JSON.parse(replaced.stdout) as { files: number }).files).toBe(copied.files);
+    expect(readdirSync(out).sort()).toEqual(['app.cjs', 'app.mjs', 'sandcodec', 'worker.js']);
+  }, 180_000);
 
   it("core 'stock' without @ffmpeg/core installed is an options error that says how to install it", () => {
     writeFileSync(

@@ -145,6 +145,7 @@ export const COMMANDS = {
   },
   package: { options: PACKAGE_FLAGS, positionals: ['IN'], required: ['output'] },
   thumbnails: { options: THUMBNAIL_FLAGS, positionals: ['IN'], required: ['output'] },
+  'copy-runtime': { options: { ...FORCE }, positionals: ['DIR'] },
 } as const satisfies Record<string, CommandSpec>;
 
 export type CommandName = keyof typeof COMMANDS;

@@ -18,6 +18,8 @@ const SUMMARY: Record<CommandName, string> = {
     'package IN for adaptive streaming into a folder: an H.264 ladder and audio as CMAF segments, HLS and DASH manifests, subtitles, Common Encryption or HLS AES-128',
   thumbnails: 'write a poster, an image every few seconds and storyboard sprites with a WebVTT track into a folder',
   cover: 'write a cover-art set (default 640, 300, 64 px JPEG) of IN into a folder from one decode',
+  'copy-runtime':
+    'copy what an app bundled with esbuild needs beside its bundle into DIR: DIR/sandcodec/ (the worker modules, kernels and FFmpeg cores) and DIR/worker.js',
 };
 
 /** What a flag takes (its value's name) and does, with its default and allowed values. */
@@ -102,6 +104,7 @@ const FLAG_HELP: { [C in CommandName]: Record<keyof (typeof COMMANDS)[C]['option
     ...IMAGE_FLAG_HELP,
     force: FORCE_HELP,
   },
+  'copy-runtime': { force: ['', 'replace the sandcodec/ folder and worker.js an earlier copy made (nothing else)'] },
   package: {
     output: OUTPUT_DIR,
     force: FORCE_HELP,

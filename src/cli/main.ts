@@ -8,6 +8,7 @@ import { createEngine, type Engine } from '../engine.js';
 import { AbortedError, EXIT_STATUS, InternalError, SandcodecError } from '../errors.js';
 import { printable } from '../util/printable.js';
 import { type CommandName, parseCommandLine, wantsJson } from './args.js';
+import { copyRuntimeCommand } from './commands/copy-runtime.js';
 import { coverCommand } from './commands/cover.js';
 import { demoCommand } from './commands/demo.js';
 import { ladderCommand } from './commands/ladder.js';
@@ -43,6 +44,7 @@ const COMMAND_RUNNERS: Record<CommandName, Command> = {
   package: packageCommand,
   thumbnails: thumbnailsCommand,
   version: versionCommand,
+  'copy-runtime': copyRuntimeCommand,
 };
 
 /**

@@ -4,12 +4,15 @@
  * (the job stops within milliseconds and the worker stays warm); if the job has not returned after
  * a short grace period, Piscina terminates the worker and starts a fresh one.
  */
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { MessageChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { AbortedError, ClosedError, fromErrorData, InternalError, QueueFullError, SandcodecError, TimeoutError } from '../errors.js';
 import { CANCEL, type JobResult, type Plan, type WorkerEvent } from '../model/plan.js';
 import type { Task, TaskResult, WorkerInit } from '../model/protocol.js';
 import type { CoreFiles } from '../util/core-files.js';
+import { runtimeDir, WORKER_MODULE } from '../util/runtime-dir.js';
 import { compileCore } from './core-module.js';
 import { workerExecArgv } from './worker-argv.js';
 
@@ -63,7 +66,7 @@ export class JobPool {
     const workerData: WorkerInit = { coreModule, core: options.core, recycleHeapBytes: options.recycleHeapBytes };
     if (options.videoCore && videoModule) workerData.videoCore = { module: videoModule, files: options.videoCore };
     const piscina = new Piscina<Task, TaskResult>({
-      filename: new URL('../worker/index.js', import.meta.url).href,
+      filename: pathToFileURL(join(runtimeDir(), WORKER_MODULE)).href,
       minThreads: options.workers,
       maxThreads: options.workers,
       idleTimeout: Infinity,

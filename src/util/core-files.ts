@@ -7,10 +7,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { OptionsError } from '../errors.js';
+import { moduleUrl, runtimeDir } from './runtime-dir.js';
 
-const require = createRequire(import.meta.url);
+const require = createRequire(moduleUrl());
 
 /** The cores the package ships, by the name the `core` option takes. */
 export const CORE_NAMES = ['stock', 'gpl', 'lgpl'] as const;
@@ -40,7 +40,7 @@ export type H264Encoder = 'libx264' | 'libopenh264';
 
 /** The folder the built cores are committed in, inside the package. */
 export function builtCoresDir(): string {
-  return fileURLToPath(new URL('../../wasm-build/dist/', import.meta.url));
+  return join(runtimeDir(), 'wasm-build', 'dist');
 }
 
 /** The core's files for the `core` option (undefined: the default core). */

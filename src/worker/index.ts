@@ -81,7 +81,13 @@ function typed(err: unknown): SandcodecError {
 async function markTransfer(value: TaskResult, buffers: ArrayBuffer[]): Promise<TaskResult> {
   if (buffers.length === 0) return value;
   // Piscina's module (its whole pool) loads on the first job that returns bytes, not at start-up.
-  const { move } = await import('piscina');
+  // Where it cannot be found from here (a runtime copied beside a bundle without it), the result
+  // is copied to the main thread instead of moved.
+  const move = await import('piscina').then(
+    (m) => m.move,
+    () => undefined,
+  );
+  if (!move) return value;
   const wrapper = {
     [Symbol.for('Piscina.transferable')]: buffers,
     [Symbol.for('Piscina.valueOf')]: value,

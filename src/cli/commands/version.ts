@@ -1,10 +1,12 @@
 /** `sandcodec version [--core NAME] [--json]`: the package's version and the FFmpeg core it runs. */
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describeCore, resolveCore } from '../../util/core-files.js';
+import { runtimeDir } from '../../util/runtime-dir.js';
 import { type CommandContext, printJson } from '../context.js';
 
 export function packageVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+  const pkg = JSON.parse(readFileSync(join(runtimeDir(), 'package.json'), 'utf8')) as { version: string };
   return pkg.version;
 }
 
