@@ -134,7 +134,14 @@ export const COMMANDS = {
   },
   demo: { options: { output: { type: 'string', short: 'o' }, seconds: { type: 'string' }, ...FORCE }, positionals: [] },
   resize: {
-    options: { output: { type: 'string', short: 'o' }, width: { type: 'string', short: 'w' }, height: { type: 'string' }, ...IMAGE_FLAGS, ...FORCE },
+    options: {
+      output: { type: 'string', short: 'o' },
+      width: { type: 'string', short: 'w' },
+      height: { type: 'string' },
+      format: { type: 'string' },
+      ...IMAGE_FLAGS,
+      ...FORCE,
+    },
     positionals: ['IN'],
     required: ['output'],
   },

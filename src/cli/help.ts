@@ -61,13 +61,13 @@ const IMAGE_FLAG_HELP: Record<keyof typeof IMAGE_FLAGS, FlagHelp> = {
   'shrink-on-load': ['MODE', 'JPEG decoding at 1/2, 1/4, 1/8: on (default: only where it keeps quality), fast (sharp’s rule), off'],
 };
 
-const OUTPUT_FILE: FlagHelp = ['OUT', 'the file to write'];
+const OUTPUT_PIPE: FlagHelp = ['OUT', 'the file to write, or - for stdout (reports then go to stderr)'];
 const OUTPUT_DIR: FlagHelp = ['DIR', 'the folder to write into'];
 const FORCE_HELP: FlagHelp = ['', 'replace what a previous run wrote (-y as in ffmpeg); without it an existing output is refused'];
 
 const FLAG_HELP: { [C in CommandName]: Record<keyof (typeof COMMANDS)[C]['options'], FlagHelp> } = {
   probe: { decode: ['', 'also decode the whole input and report its decoded duration'] },
-  transcode: { output: OUTPUT_FILE, preset: ['NAME', "the audio preset (default: from OUT's extension)"], force: FORCE_HELP },
+  transcode: { output: OUTPUT_PIPE, preset: ['NAME', "the audio preset (default: from OUT's extension; required with -o -)"], force: FORCE_HELP },
   ladder: { output: OUTPUT_DIR, presets: ['A,B,…', 'the presets to encode, comma-separated'], force: FORCE_HELP },
   presets: {},
   version: {},
@@ -82,7 +82,7 @@ const FLAG_HELP: { [C in CommandName]: Record<keyof (typeof COMMANDS)[C]['option
     force: FORCE_HELP,
   },
   peaks: {
-    output: OUTPUT_FILE,
+    output: OUTPUT_PIPE,
     'pixels-per-second': ['N', 'peaks per second of audio (default 20)'],
     'samples-per-pixel': ['N', 'audio samples per peak, instead of --pixels-per-second'],
     bits: ['BITS', '8 or 16 (default 16)'],
@@ -91,9 +91,10 @@ const FLAG_HELP: { [C in CommandName]: Record<keyof (typeof COMMANDS)[C]['option
   },
   demo: { output: ['DIR', 'the folder to write into (default out)'], seconds: ['DUR', 'length of the generated music (default 30)'], force: FORCE_HELP },
   resize: {
-    output: ['OUT', 'the image to write: .jpg, .png or .webp'],
+    output: ['OUT', 'the image to write: .jpg, .png or .webp, or - for stdout (with --format)'],
     width: ['PX', 'width in pixels (with only a width, the height follows the picture)'],
     height: ['PX', 'height in pixels'],
+    format: ['FORMAT', "jpeg, png or webp (default: from OUT's extension; required with -o -)"],
     ...IMAGE_FLAG_HELP,
     force: FORCE_HELP,
   },
@@ -173,6 +174,8 @@ const shortsOf = (options: object): Record<string, string | undefined> =>
 
 const COMMON = `Common options:
 ${flagLines(COMMON_FLAGS, shortsOf(COMMON_OPTIONS)).join('\n')}
+
+${wrap('IN and FILE may be - to read stdin (probe, loudness, transcode, resize, peaks); OUT may be - to write stdout (transcode, resize, peaks).', '', 0)}
 
 ${wrap('Durations (DUR: --timeout, --max-duration, --segment-duration, --every, …) are seconds, or written with units or as a clock: 90, 90s, 1m30s, 1500ms, 01:30.', '', 0)}
 

@@ -25,9 +25,12 @@ import { packageVersion, versionCommand } from './commands/version.js';
 import type { Command, CommandContext } from './context.js';
 import { withFlagName } from './flag-names.js';
 import { helpText } from './help.js';
+import { toStdout } from './pipes.js';
 import { progressDisplay } from './progress.js';
 
 const print = (text: string) => void process.stdout.write(`${text}\n`);
+/** Whether the command's output is stdout (`-o -`). */
+let stdoutTaken = false;
 const warn = (text: string) => void process.stderr.write(`${text}\n`);
 
 const COMMAND_RUNNERS: Record<CommandName, Command> = {
@@ -85,6 +88,9 @@ async function main(argv: string[]): Promise<number> {
     }
     const { common } = invocation;
     command = invocation.command;
+    // `-o -`: stdout carries the media, so every report (and a --json error) goes to stderr.
+    stdoutTaken = toStdout(invocation.values.output);
+    const out = stdoutTaken ? warn : print;
     const ctx: CommandContext = {
       positionals: invocation.positionals,
       values: invocation.values,
@@ -98,7 +104,7 @@ async function main(argv: string[]): Promise<number> {
           limits: common.limits,
           sweepDirs: sweepDirsFor(invocation.values.output),
         })),
-      print: common.quiet && !common.json ? () => {} : print,
+      print: common.quiet && !common.json ? () => {} : out,
       progress: (label) =>
         progressDisplay(common.progress ?? (common.json || common.quiet ? 'none' : process.stderr.isTTY ? 'bar' : 'lines'), process.stderr, label),
     };
@@ -122,7 +128,7 @@ const STOP_SIGNALS = ['SIGINT', 'SIGTERM'] as const;
 
 /** Where a command's staged outputs live: beside its output, or inside it when it is a folder. */
 function sweepDirsFor(output: unknown): string[] {
-  if (typeof output !== 'string' || output === '') return [];
+  if (typeof output !== 'string' || output === '' || toStdout(output)) return [];
   return [resolve(output), dirname(resolve(output))];
 }
 
@@ -134,7 +140,7 @@ function asSandcodecError(err: unknown, signal: AbortSignal): SandcodecError {
 
 function report(error: SandcodecError, json: boolean, verbose: boolean): void {
   if (json) {
-    print(JSON.stringify({ error: { code: error.code, message: error.message } }));
+    (stdoutTaken ? warn : print)(JSON.stringify({ error: { code: error.code, message: error.message } }));
     return;
   }
   // A message can quote the file (a tag, a path): printable, so it cannot drive the terminal.

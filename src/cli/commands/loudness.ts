@@ -1,7 +1,8 @@
-/** `sandcodec loudness FILE [--json]`: EBU R128 / BS.1770-4 loudness of the first audio stream. */
+/** `sandcodec loudness FILE [--json]`: EBU R128 / BS.1770-4 loudness of the first audio stream (FILE `-`: stdin). */
 import type { Loudness } from '../../ops/loudness.js';
 import { type CommandContext, callLimits, withProgress } from '../context.js';
 import { formatLevel } from '../format.js';
+import { inputFrom, inputLabel } from '../pipes.js';
 
 /** The `--json` shape: exactly these keys, in this order (`-Infinity` prints as `null`). */
 export function loudnessJson(m: Loudness): string {
@@ -23,10 +24,12 @@ export function loudnessLines(m: Loudness, indent = '  '): string[] {
 export async function loudnessCommand(ctx: CommandContext): Promise<void> {
   const input = ctx.positionals[0]!;
   const engine = await ctx.engine();
-  const m = await withProgress(ctx, 'loudness', (progress) => engine.loudness({ path: input }, { signal: ctx.signal, ...callLimits(ctx), ...progress }));
+  const m = await withProgress(ctx, 'loudness', (progress) =>
+    engine.loudness(inputFrom(input, 'FILE'), { signal: ctx.signal, ...callLimits(ctx), ...progress }),
+  );
   if (ctx.common.json) {
     ctx.print(loudnessJson(m));
     return;
   }
-  ctx.print([input, ...loudnessLines(m)].join('\n'));
+  ctx.print([inputLabel(input), ...loudnessLines(m)].join('\n'));
 }

@@ -1,8 +1,9 @@
-/** `sandcodec peaks IN -o peaks.json [--pixels-per-second N] [--bits 8|16]`: audiowaveform JSON. */
+/** `sandcodec peaks IN -o peaks.json [--pixels-per-second N] [--bits 8|16]`: audiowaveform JSON (IN, OUT: `-` for stdin, stdout). */
 import { writeOutputFile } from '../../call/outputs.js';
 import { OptionsError } from '../../errors.js';
 import type { PeaksOptions } from '../../ops/peaks.js';
 import { type CommandContext, callLimits, printJson, withProgress } from '../context.js';
+import { inputFrom, toStdout, writeStdout } from '../pipes.js';
 import { integer, positive } from '../values.js';
 
 export async function peaksCommand(ctx: CommandContext): Promise<void> {
@@ -21,16 +22,17 @@ export async function peaksCommand(ctx: CommandContext): Promise<void> {
   if (ctx.values['split-channels']) options.splitChannels = true;
   const engine = await ctx.engine();
   const waveform = await withProgress(ctx, 'peaks', (progress) =>
-    engine.peaks({ path: input }, { ...options, signal: ctx.signal, ...callLimits(ctx), ...progress }),
+    engine.peaks(inputFrom(input), { ...options, signal: ctx.signal, ...callLimits(ctx), ...progress }),
   );
-  await writeOutputFile(output, JSON.stringify(waveform), { option: '--output', overwrite: ctx.values.force === true });
+  if (toStdout(output)) await writeStdout(`${JSON.stringify(waveform)}\n`);
+  else await writeOutputFile(output, JSON.stringify(waveform), { option: '--output', overwrite: ctx.values.force === true });
   const { data: _data, ...summary } = waveform;
   if (ctx.common.json) {
-    printJson(ctx, { path: output, ...summary });
+    printJson(ctx, { path: toStdout(output) ? null : output, ...summary });
     return;
   }
   ctx.print(
-    `${output}: ${waveform.length} columns × ${waveform.channels} channel${waveform.channels === 1 ? '' : 's'}, ` +
+    `${toStdout(output) ? 'stdout' : output}: ${waveform.length} columns × ${waveform.channels} channel${waveform.channels === 1 ? '' : 's'}, ` +
       `${waveform.samples_per_pixel} samples per pixel at ${waveform.sample_rate} Hz, ${waveform.bits}-bit`,
   );
 }

@@ -1,16 +1,19 @@
-/** `sandcodec probe FILE [--decode] [--json]`: what a file holds, as a report or ProbeResult JSON. */
+/** `sandcodec probe FILE [--decode] [--json]`: what a file (or stdin, `-`) holds, as a report or ProbeResult JSON. */
 import type { ProbeResult, StreamInfo } from '../../model/probe-result.js';
 import { printable } from '../../util/printable.js';
 import { type CommandContext, callLimits, printJson, withProgress } from '../context.js';
 import { formatBytes, formatHz, formatKbps, formatSeconds } from '../format.js';
+import { inputFrom, inputLabel } from '../pipes.js';
 
 export async function probeCommand(ctx: CommandContext): Promise<void> {
   const file = ctx.positionals[0]!;
   const engine = await ctx.engine();
   const decode = ctx.values.decode === true;
-  const result = await withProgress(ctx, 'probe', (progress) => engine.probe({ path: file }, { decode, signal: ctx.signal, ...callLimits(ctx), ...progress }));
+  const result = await withProgress(ctx, 'probe', (progress) =>
+    engine.probe(inputFrom(file, 'FILE'), { decode, signal: ctx.signal, ...callLimits(ctx), ...progress }),
+  );
   if (ctx.common.json) printJson(ctx, result);
-  else ctx.print(probeReport(file, result));
+  else ctx.print(probeReport(inputLabel(file), result));
 }
 
 export function probeReport(file: string, p: ProbeResult): string {

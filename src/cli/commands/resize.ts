@@ -1,13 +1,15 @@
 /**
  * `sandcodec resize IN -o OUT --width W [--height H] [--fit …] …`: one image, the format taken
- * from OUT's extension (.jpg .jpeg .png .webp).
+ * from OUT's extension (.jpg .jpeg .png .webp) unless --format names it. IN and OUT may be `-`
+ * (stdin, stdout; a piped output needs --format).
  */
 import { OptionsError } from '../../errors.js';
-import type { FitMode, ResizeKernel } from '../../model/image-spec.js';
+import { type FitMode, OUTPUT_FORMATS, type OutputFormat, type ResizeKernel } from '../../model/image-spec.js';
 import type { ImageTarget } from '../../ops/image.js';
 import type { ImageSetResult } from '../../ops/image-call.js';
 import { type CommandContext, callLimits, printJson, withProgress, writeOptions } from '../context.js';
 import { formatBytes, formatSeconds } from '../format.js';
+import { inputFrom, toStdout, writeStdout } from '../pipes.js';
 
 function int(flag: string, value: unknown): number | undefined {
   if (value === undefined) return undefined;
@@ -58,29 +60,33 @@ export function describeSet(result: Omit<ImageSetResult, 'images'>, lines: strin
 export async function resizeCommand(ctx: CommandContext): Promise<void> {
   const input = ctx.positionals[0]!;
   const output = ctx.values.output as string;
+  const piped = toStdout(output);
+  const format = ctx.values.format as string | undefined;
+  if (format !== undefined && !(OUTPUT_FORMATS as readonly string[]).includes(format)) {
+    throw new OptionsError('--format', `must be one of ${OUTPUT_FORMATS.join(', ')}, got ${JSON.stringify(format)}`);
+  }
+  if (piped && format === undefined) throw new OptionsError('--format', 'is required when the output is stdout (-o -): there is no file name to take it from');
   const width = int('width', ctx.values.width);
   const height = int('height', ctx.values.height);
   if (width === undefined && height === undefined) throw new OptionsError('--width', 'is required (or --height)');
   const engine = await ctx.engine();
   const result = await withProgress(ctx, 'resize', (progress) =>
-    engine.resize(
-      { path: input },
-      {
-        ...targetFlags(ctx.values),
-        ...(width !== undefined ? { width } : {}),
-        ...(height !== undefined ? { height } : {}),
-        ...maxPixelsFlag(ctx.values),
-        output,
-        signal: ctx.signal,
-        ...callLimits(ctx),
-        ...writeOptions(ctx),
-        ...progress,
-      },
-    ),
+    engine.resize(inputFrom(input), {
+      ...targetFlags(ctx.values),
+      ...(format !== undefined ? { format: format as OutputFormat } : {}),
+      ...(width !== undefined ? { width } : {}),
+      ...(height !== undefined ? { height } : {}),
+      ...maxPixelsFlag(ctx.values),
+      ...(piped ? {} : { output, ...writeOptions(ctx) }),
+      signal: ctx.signal,
+      ...callLimits(ctx),
+      ...progress,
+    }),
   );
+  if (piped) await writeStdout(result.bytes!);
   if (ctx.common.json) {
     printJson(ctx, result);
     return;
   }
-  ctx.print(describeSet(result, [`${result.path} (${result.format} ${result.width}×${result.height}, ${formatBytes(result.size)})`]));
+  ctx.print(describeSet(result, [`${result.path ?? 'stdout'} (${result.format} ${result.width}×${result.height}, ${formatBytes(result.size)})`]));
 }

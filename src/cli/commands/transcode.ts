@@ -1,9 +1,13 @@
-/** `sandcodec transcode IN -o OUT [--preset NAME]`: one rendition, the preset implied by OUT's extension. */
+/**
+ * `sandcodec transcode IN -o OUT [--preset NAME]`: one rendition, the preset implied by OUT's
+ * extension. IN and OUT may be `-` (stdin, stdout; a piped output needs --preset).
+ */
 import { extname } from 'node:path';
 import { OptionsError } from '../../errors.js';
 import { AUDIO_PRESET_NAMES, getAudioPreset } from '../../model/presets.js';
 import { type CommandContext, callLimits, printJson, withProgress, writeOptions } from '../context.js';
 import { formatBytes, formatDeviation, formatFactor, formatKbps, formatSeconds } from '../format.js';
+import { inputFrom, toStdout, writeStdout } from '../pipes.js';
 
 /**
  * The preset a file name implies. `.aac` is left out on purpose: the AAC presets write MP4
@@ -20,6 +24,12 @@ export const PRESET_BY_EXTENSION: Readonly<Record<string, string>> = Object.free
 });
 
 export function presetFor(output: string, explicit: string | undefined): { preset: string; warning?: string } {
+  if (toStdout(output)) {
+    if (explicit === undefined) throw new OptionsError('--preset', 'is required when the output is stdout (-o -): there is no file name to take it from');
+    const preset = getAudioPreset(explicit);
+    if (!preset) throw new OptionsError('--preset', `unknown preset ${JSON.stringify(explicit)} (known: ${AUDIO_PRESET_NAMES.join(', ')})`);
+    return { preset: preset.name };
+  }
   const ext = extname(output).toLowerCase();
   if (explicit !== undefined) {
     const preset = getAudioPreset(explicit);
@@ -47,10 +57,13 @@ export async function transcodeCommand(ctx: CommandContext, warn: (text: string)
   const output = ctx.values.output as string;
   const { preset, warning } = presetFor(output, ctx.values.preset as string | undefined);
   if (warning && !ctx.common.json && !ctx.common.quiet) warn(`warning: ${warning}`);
+  const source = inputFrom(input);
+  const piped = toStdout(output);
   const engine = await ctx.engine();
   const result = await withProgress(ctx, preset, (progress) =>
-    engine.transcode({ path: input }, { preset, output, signal: ctx.signal, ...callLimits(ctx), ...writeOptions(ctx), ...progress }),
+    engine.transcode(source, { preset, ...(piped ? {} : { output, ...writeOptions(ctx) }), signal: ctx.signal, ...callLimits(ctx), ...progress }),
   );
+  if (piped) await writeStdout(result.bytes!);
   if (ctx.common.json) {
     printJson(ctx, result);
     return;
@@ -58,7 +71,7 @@ export async function transcodeCommand(ctx: CommandContext, warn: (text: string)
   const nominal = getAudioPreset(preset)!.bitrate;
   ctx.print(
     [
-      `${result.path} (${preset}, ${result.codec})`,
+      `${result.path ?? 'stdout'} (${preset}, ${result.codec})`,
       `  size      ${formatBytes(result.size)} (${result.size} bytes)`,
       `  bitrate   ${formatKbps(result.bitrate)}${nominal ? ` (nominal ${formatKbps(nominal)}, ${formatDeviation(result.bitrate, nominal)})` : ''}`,
       `  source    ${formatSeconds(result.source.duration)} of ${result.source.format}`,
