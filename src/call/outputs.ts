@@ -10,8 +10,9 @@
  * the same kind recorded in its marker file. A failed, aborted or killed call leaves staged names
  * only, which `sweepStaging` removes.
  */
-import { link, lstat, mkdir, readdir, readFile, rename, rm, rmdir, stat, unlink, writeFile } from 'node:fs/promises';
+import { link, lstat, mkdir, open, readdir, readFile, rename, rm, rmdir, stat, unlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
+import { PassThrough, type Readable } from 'node:stream';
 import { InternalError, IOError, OptionsError, SandcodecError } from '../errors.js';
 import { stagedName } from './staging.js';
 
@@ -58,6 +59,7 @@ type Undo = () => Promise<void>;
 export class OutputTransaction {
   private readonly files: FileRecord[] = [];
   private readonly dirs: DirRecord[] = [];
+  private readonly streams: Array<{ tempPath: string; stream: PassThrough }> = [];
   /** Directories this transaction created (deepest last), removed on rollback while empty. */
   private readonly createdDirs: string[] = [];
   private settled = false;
@@ -89,6 +91,19 @@ export class OutputTransaction {
     };
     this.files.push(record);
     return record;
+  }
+
+  /**
+   * Stages an output the caller gets as a stream: written to a private file in `spoolDir`, and at
+   * commit opened and unlinked at once (the stream reads the open file; nothing is left on disk
+   * whatever the reader does), then fed into `stream`, which the call's result already holds.
+   * Until commit the stream carries nothing; a call that fails never hands it out.
+   */
+  streamFile(spoolDir: string): { tempPath: string; stream: Readable } {
+    const tempPath = join(spoolDir, stagedName('stream-output'));
+    const stream = new PassThrough();
+    this.streams.push({ tempPath, stream });
+    return { tempPath, stream };
   }
 
   /** Stages a directory output of `kind` (its marker file is `.sandcodec-<kind>.json`). */
@@ -140,6 +155,7 @@ export class OutputTransaction {
     try {
       for (const d of this.dirs) await this.commitDir(d, undo, cleanup);
       for (const f of this.files) await this.commitFile(f, undo, cleanup);
+      for (const s of this.streams) await commitStream(s, undo);
     } catch (err) {
       for (const step of undo.reverse()) await step().catch(() => {});
       await this.rollback();
@@ -156,6 +172,7 @@ export class OutputTransaction {
     if (this.settled) return;
     this.settled = true;
     await Promise.all(this.files.flatMap((f) => f.temps.map((t) => rm(t, { force: true }).catch(() => {}))));
+    await Promise.all(this.streams.map((s) => rm(s.tempPath, { force: true }).catch(() => {})));
     await Promise.all(this.dirs.map((d) => rm(d.stagePath, { recursive: true, force: true }).catch(() => {})));
     for (const dir of [...this.createdDirs].reverse()) await rmdir(dir).catch(() => {});
   }
@@ -331,4 +348,26 @@ async function statOrNull(path: string, option: string) {
 export function ioError(what: string, err: unknown): IOError {
   const e = err as NodeJS.ErrnoException;
   return new IOError(`${what}: ${e?.message ?? String(err)}`, { ...(e?.code ? { errno: e.code } : {}) }, { cause: err });
+}
+
+/**
+ * Opens a streamed output and unlinks it: the open file is the stream's, and no name of it is
+ * left (a reader that never reads holds a file with no name, freed when the stream is). Where an
+ * open file cannot be unlinked (Windows), it goes when the stream closes.
+ */
+async function commitStream(s: { tempPath: string; stream: PassThrough }, undo: Undo[]): Promise<void> {
+  const handle = await open(s.tempPath, 'r');
+  const unlinked = await unlink(s.tempPath).then(
+    () => true,
+    () => false,
+  );
+  undo.push(async () => {
+    await handle.close().catch(() => {});
+  });
+  const file = handle.createReadStream({ autoClose: true });
+  if (!unlinked) file.once('close', () => void rm(s.tempPath, { force: true }).catch(() => {}));
+  // The reader going away (destroy) closes the file; a read error reaches the reader.
+  s.stream.once('close', () => file.destroy());
+  file.once('error', (err) => s.stream.destroy(new IOError(`reading the output failed: ${err.message}`, {}, { cause: err })));
+  file.pipe(s.stream);
 }

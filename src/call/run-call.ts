@@ -5,6 +5,7 @@
  * failure, abort or timeout → a typed error. Operations are plain modules that plan jobs and
  * finish results on a `Call`; every limit and output rule is enforced here, once.
  */
+import type { Readable } from 'node:stream';
 import { AbortedError, InputError, InternalError, IOError, LimitError, OptionsError, SandcodecError, TimeoutError } from '../errors.js';
 import type { JobLimits, JobResult, Plan, WorkerEvent } from '../model/plan.js';
 import { type ProbeResult, parseProbe } from '../model/probe-result.js';
@@ -80,6 +81,11 @@ export class Call {
   private timer: NodeJS.Timeout | undefined;
   private queued = 0;
   private running = 0;
+
+  /** An output the caller gets as a stream, spooled in the engine's spoolDir (call/stream-output.ts). */
+  streamOutput(): { tempPath: string; stream: Readable } {
+    return this.outputs.streamFile(this.env.spoolDir);
+  }
 
   constructor(
     private readonly env: CallEnv,

@@ -3,10 +3,12 @@
  * decode). Both run one image plan, i.e. one worker task; path outputs are written to temporary
  * names and committed together, or all rolled back.
  */
+
 import { join } from 'node:path';
 import { inputStem, type MediaInput } from '../call/input.js';
 import type { StagedFile } from '../call/outputs.js';
 import type { Call } from '../call/run-call.js';
+import { asKind, type OutputStream, resolveStream, type StreamKind, type StreamOption } from '../call/stream-output.js';
 import * as v from '../call/validate.js';
 import { OptionsError } from '../errors.js';
 import type { ImageJobInfo, ImageTargetSpec, OutputFormat } from '../model/image-spec.js';
@@ -18,6 +20,11 @@ export interface ResizeImageOptions extends ImageTarget, ImageJobOptions {
   output?: string;
   /** Replace an existing file at `output` (default false: an existing file is refused). */
   overwrite?: boolean;
+  /**
+   * The image as a stream instead of bytes: `true` a Node Readable, `'web'` a web ReadableStream
+   * (the format is `format`, default jpeg). Spooled to a private file, never held in memory.
+   */
+  stream?: StreamOption;
 }
 
 export interface ImageSetOptions extends ImageJobOptions {
@@ -36,6 +43,8 @@ export interface ImageOutput {
   size: number;
   path?: string;
   bytes?: Uint8Array;
+  /** With `stream` (resize): the image, to be read once. */
+  stream?: OutputStream;
 }
 
 export interface ImageSource {
@@ -63,7 +72,7 @@ export type ResizeResult = ImageOutput & Omit<ImageSetResult, 'images'>;
 /** Default cover-art set of a music service: 640, 300 and 64 px JPEG. */
 export const COVER_SIZES = Object.freeze([640, 300, 64]);
 
-export const RESIZE_KEYS = [...TARGET_KEYS, 'output', 'maxPixels', 'shrinkOnLoad', 'overwrite'] as const;
+export const RESIZE_KEYS = [...TARGET_KEYS, 'output', 'maxPixels', 'shrinkOnLoad', 'overwrite', 'stream'] as const;
 export const IMAGE_SET_KEYS = ['outputDir', 'baseName', 'maxPixels', 'shrinkOnLoad', 'overwrite'] as const;
 
 /** An image call, checked: what to make, and where each output goes (or bytes). */
@@ -72,10 +81,13 @@ export interface ResolvedImageCall {
   specs: ImageTargetSpec[];
   job: { maxPixels: number; shrinkOnLoad: boolean | 'fast' };
   destinations?: Array<{ path: string; option: string }>;
+  /** resize with `stream`: the one image comes back as a stream of this kind. */
+  stream?: StreamKind;
 }
 
 export function resolveResize(options: ResizeImageOptions): ResolvedImageCall {
-  const { output, maxPixels, shrinkOnLoad, overwrite: _, ...target } = options;
+  const { output, maxPixels, shrinkOnLoad, overwrite: _, stream: streamOption, ...target } = options;
+  const stream = resolveStream(streamOption, output);
   const path = v.optional(output, undefined, (x) => v.path('output', x));
   if (path && target.format === undefined) {
     const format = formatFromPath(path);
@@ -87,6 +99,7 @@ export function resolveResize(options: ResizeImageOptions): ResolvedImageCall {
     specs: [resolveTarget(target, '', 'out0')],
     job: resolveImageJob({ maxPixels, shrinkOnLoad }),
     ...(path ? { destinations: [{ path, option: 'output' }] } : {}),
+    ...(stream ? { stream } : {}),
   };
 }
 
@@ -110,12 +123,15 @@ export function resolveImageSet(targets: unknown, options: ImageSetOptions, inpu
 export async function imageCall(call: Call, media: MediaInput, r: ResolvedImageCall): Promise<ImageSetResult> {
   const input = await call.input(media);
   const files: Array<StagedFile | undefined> = [];
+  const streams: Array<OutputStream | undefined> = [];
   const sinks: OutputSink[] = [];
   for (const [i] of r.specs.entries()) {
     const dest = r.destinations?.[i];
     const file = dest ? await call.outputs.file(dest.path, dest.option) : undefined;
+    const streamed = r.stream && !file ? call.streamOutput() : undefined;
     files.push(file);
-    sinks.push(file ? { type: 'path', path: file.tempPath } : { type: 'bytes' });
+    streams.push(streamed && asKind(streamed.stream, r.stream!));
+    sinks.push(file ? { type: 'path', path: file.tempPath } : streamed ? { type: 'path', path: streamed.tempPath } : { type: 'bytes' });
   }
   const started = performance.now();
   const result = await call.run(imagePlan(r.phase, input, r.job, r.specs, sinks, call.jobLimits));
@@ -125,7 +141,7 @@ export async function imageCall(call: Call, media: MediaInput, r: ResolvedImageC
   const images = info.outputs.map((o, i): ImageOutput => {
     const out = result.outputs[i]!;
     const file = files[i];
-    return { ...o, size: out.size, ...(file ? { path: file.finalPath } : { bytes: out.bytes! }) };
+    return { ...o, size: out.size, ...(file ? { path: file.finalPath } : streams[i] ? { stream: streams[i] } : { bytes: out.bytes! }) };
   });
   return {
     source: info.source,

@@ -2,10 +2,12 @@
  * `ladder` (and `transcode`, a ladder of one): one FFmpeg run decodes the source once and
  * encodes every rendition from the same decoded audio, each to its own output.
  */
+
 import { join } from 'node:path';
 import { inputStem, type MediaInput, type ResolvedInput } from '../call/input.js';
 import { planInput } from '../call/probe-plan.js';
 import type { Call } from '../call/run-call.js';
+import { asKind, type OutputStream, resolveStream, type StreamKind, type StreamOption } from '../call/stream-output.js';
 import * as v from '../call/validate.js';
 import { InputError, OptionsError, UnsupportedError } from '../errors.js';
 import type { FFmpegPlan, JobLimits, OutputSink } from '../model/plan.js';
@@ -19,6 +21,11 @@ export interface TranscodeOptions {
   output?: string;
   /** Replace an existing file at `output` (default false: an existing file is refused). */
   overwrite?: boolean;
+  /**
+   * The rendition as a stream instead of bytes: `true` a Node Readable, `'web'` a web
+   * ReadableStream. Spooled to a private file while it is made, never held in memory.
+   */
+  stream?: StreamOption;
 }
 
 export interface LadderOptions {
@@ -36,6 +43,8 @@ export interface Rendition {
   /** Where it was written, when an output path or directory was given. */
   path?: string;
   bytes?: Uint8Array;
+  /** With `stream` (transcode): the rendition, to be read once. */
+  stream?: OutputStream;
   size: number;
   /** Average bit/s over the source duration. */
   bitrate: number | null;
@@ -56,7 +65,7 @@ export interface TranscodeResult extends Rendition {
   realtimeFactor: number | null;
 }
 
-export const TRANSCODE_KEYS = ['preset', 'output', 'overwrite'] as const;
+export const TRANSCODE_KEYS = ['preset', 'output', 'overwrite', 'stream'] as const;
 export const LADDER_KEYS = ['outputDir', 'baseName', 'overwrite'] as const;
 
 /** What an encode call writes: each preset, to a path (and the option that named it) or to bytes. */
@@ -64,12 +73,15 @@ export interface ResolvedEncode {
   phase: 'transcode' | 'ladder';
   presets: AudioPreset[];
   destinations?: Array<{ path: string; option: string }>;
+  /** transcode with `stream`: the one rendition comes back as a stream of this kind. */
+  stream?: StreamKind;
 }
 
 export function resolveTranscode(o: TranscodeOptions): ResolvedEncode {
   const preset = audioPreset('preset', o.preset);
+  const stream = resolveStream(o.stream, o.output);
   const output = v.optional(o.output, undefined, (x) => v.path('output', x));
-  return { phase: 'transcode', presets: [preset], ...(output ? { destinations: [{ path: output, option: 'output' }] } : {}) };
+  return { phase: 'transcode', presets: [preset], ...(output ? { destinations: [{ path: output, option: 'output' }] } : {}), ...(stream ? { stream } : {}) };
 }
 
 export function resolveLadder(presets: unknown, o: LadderOptions, input: MediaInput): ResolvedEncode {
@@ -92,11 +104,15 @@ export async function encodeCall(call: Call, media: MediaInput, r: ResolvedEncod
   call.tracker.emit('probe', 0, 0, undefined);
   const targets: RenditionTarget[] = [];
   const staged: Array<{ finalPath: string } | undefined> = [];
+  const streams: Array<OutputStream | undefined> = [];
   for (const [i, preset] of r.presets.entries()) {
     const dest = r.destinations?.[i];
     const file = dest ? await call.outputs.file(dest.path, dest.option) : undefined;
+    const streamed = r.stream && !file ? call.streamOutput() : undefined;
     staged.push(file);
-    targets.push({ preset, sink: file ? { type: 'path', path: file.tempPath } : { type: 'bytes' } });
+    streams.push(streamed && asKind(streamed.stream, r.stream!));
+    const sink: OutputSink = file ? { type: 'path', path: file.tempPath } : streamed ? { type: 'path', path: streamed.tempPath } : { type: 'bytes' };
+    targets.push({ preset, sink });
   }
   const plan = ladderPlan(r.phase, input, source, targets, call.jobLimits);
   const started = performance.now();
@@ -110,7 +126,7 @@ export async function encodeCall(call: Call, media: MediaInput, r: ResolvedEncod
     return {
       preset: preset.name,
       codec: preset.codec,
-      ...(file ? { path: file.finalPath } : { bytes: out.bytes! }),
+      ...(file ? { path: file.finalPath } : streams[i] ? { stream: streams[i] } : { bytes: out.bytes! }),
       size: out.size,
       bitrate: source.duration ? Math.round((out.size * 8) / source.duration) : null,
     };
