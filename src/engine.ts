@@ -7,7 +7,9 @@
 import { checkInputShape, type MediaInput } from './call/input.js';
 import { type Call, type CallEnv, type CallOptions, resolveCommon, runCall } from './call/run-call.js';
 import { sweepStaging } from './call/staging.js';
+import type { CallInfo } from './model/call-info.js';
 import type { ProbeResult } from './model/probe-result.js';
+import { type EngineStats, Observer } from './observe.js';
 import { ANALYZE_KEYS, type AnalysisResult, type AnalyzeOptions, analyzeCall, resolveAnalyze } from './ops/analyze.js';
 import { GENERATE_KEYS, type GenerateOptions, type GenerateResult, generatePlan, resolveGenerate, sampleCall } from './ops/generate.js';
 import { GENERATE_VIDEO_KEYS, type GenerateVideoOptions, generateVideoPlan, resolveGenerateVideo } from './ops/generate-video.js';
@@ -77,8 +79,12 @@ import { JobPool } from './pool/pool.js';
 
 export type { CallOptions } from './call/run-call.js';
 
+/** An engine call's result, with the call's id, operation and timings (observe.ts). */
+export type Observed<T> = T & { call: CallInfo };
+
 export class Engine {
   private readonly env: CallEnv;
+  private readonly observer: Observer;
 
   private constructor(
     private readonly pool: JobPool,
@@ -86,7 +92,23 @@ export class Engine {
     /** Stale staged files and folders removed when the engine started (see `sweepDirs`). */
     readonly swept: readonly string[],
   ) {
-    this.env = { pool, limits: options.limits, spoolDir: options.spoolDir, h264Encoder: options.core.h264Encoder, videoThreads: options.videoThreads };
+    this.observer = new Observer(options.logger, options.ffmpegLogLevel);
+    this.env = {
+      pool,
+      limits: options.limits,
+      spoolDir: options.spoolDir,
+      h264Encoder: options.core.h264Encoder,
+      videoThreads: options.videoThreads,
+      observer: this.observer,
+    };
+  }
+
+  /**
+   * Counters since the engine started: calls started, running, succeeded and failed by code; worker
+   * jobs run and failed; the queue's depth; worker threads and their restarts.
+   */
+  stats(): EngineStats {
+    return this.observer.stats({ depth: this.pool.inFlight, waiting: this.pool.waiting }, { count: this.pool.workers, restarts: this.pool.workerRestarts });
   }
 
   static async create(options?: EngineOptions): Promise<Engine> {
@@ -116,20 +138,21 @@ export class Engine {
   }
 
   /** What a file holds: container, duration, streams. `decode: true` also decodes it. */
-  probe(input: MediaInput, options: ProbeOptions & CallOptions = {}): Promise<ProbeResult> {
-    return this.call(options, PROBE_KEYS, input, resolveProbe, (call, r) => probeCall(call, input, r));
+  probe(input: MediaInput, options: ProbeOptions & CallOptions = {}): Promise<Observed<ProbeResult>> {
+    return this.call('probe', options, PROBE_KEYS, input, resolveProbe, (call, r) => probeCall(call, input, r));
   }
 
   /** One audio preset, to `output` or to bytes. */
-  async transcode(input: MediaInput, options: TranscodeOptions & CallOptions): Promise<TranscodeResult> {
-    const result = await this.call(options, TRANSCODE_KEYS, input, resolveTranscode, (call, r) => encodeCall(call, input, r));
+  async transcode(input: MediaInput, options: TranscodeOptions & CallOptions): Promise<Observed<TranscodeResult>> {
+    const result = await this.call('transcode', options, TRANSCODE_KEYS, input, resolveTranscode, (call, r) => encodeCall(call, input, r));
     const [rendition] = result.renditions;
-    return { ...rendition!, source: result.source, elapsedMs: result.elapsedMs, realtimeFactor: result.realtimeFactor };
+    return { ...rendition!, source: result.source, elapsedMs: result.elapsedMs, realtimeFactor: result.realtimeFactor, call: result.call };
   }
 
   /** Several audio presets from one decode, added to `outputDir` or returned as bytes. */
-  ladder(input: MediaInput, presets: string[], options: LadderOptions & CallOptions = {}): Promise<LadderResult> {
+  ladder(input: MediaInput, presets: string[], options: LadderOptions & CallOptions = {}): Promise<Observed<LadderResult>> {
     return this.call(
+      'ladder',
       options,
       LADDER_KEYS,
       input,
@@ -139,15 +162,16 @@ export class Engine {
   }
 
   /** Makes sample audio inside the sandbox (see `GenerateOptions`). */
-  generate(options: GenerateOptions & CallOptions): Promise<GenerateResult> {
-    return this.call(options, GENERATE_KEYS, null, resolveGenerate, (call, g) =>
+  generate(options: GenerateOptions & CallOptions): Promise<Observed<GenerateResult>> {
+    return this.call('generate', options, GENERATE_KEYS, null, resolveGenerate, (call, g) =>
       sampleCall(call, g.output, g.seconds, (sink, limits) => generatePlan(g, sink, limits)),
     );
   }
 
   /** Makes a test video (testsrc2 and a tone, H.264 + AAC in MP4) inside the sandbox. */
-  generateVideo(options: GenerateVideoOptions & CallOptions = {}): Promise<GenerateResult> {
+  generateVideo(options: GenerateVideoOptions & CallOptions = {}): Promise<Observed<GenerateResult>> {
     return this.call(
+      'generateVideo',
       options,
       GENERATE_VIDEO_KEYS,
       null,
@@ -157,42 +181,45 @@ export class Engine {
   }
 
   /** BS.1770-4 / EBU R128 loudness of the first audio stream, from one streamed decode. */
-  async loudness(input: MediaInput, options: CallOptions = {}): Promise<Loudness> {
+  async loudness(input: MediaInput, options: CallOptions = {}): Promise<Observed<Loudness>> {
     const result = await this.call(
+      'loudness',
       options,
       [],
       input,
       () => ({ loudness: true }),
       (call, r) => analyzeCall(call, input, r),
     );
-    return result.loudness!;
+    return { ...result.loudness!, call: result.call };
   }
 
   /** Waveform peaks of the first audio stream (audiowaveform JSON, version 2). */
-  async peaks(input: MediaInput, options: PeaksOptions & CallOptions = {}): Promise<Waveform> {
+  async peaks(input: MediaInput, options: PeaksOptions & CallOptions = {}): Promise<Observed<Waveform>> {
     const result = await this.call(
+      'peaks',
       options,
       PEAKS_KEYS,
       input,
       ({ signal: _s, onProgress: _p, limits: _l, ...peaks }) => resolveAnalyze({ loudness: false, peaks }),
       (call, r) => analyzeCall(call, input, r),
     );
-    return result.peaks!;
+    return { ...result.peaks!, call: result.call };
   }
 
   /** Loudness and/or waveform peaks from one decode pass. */
-  analyze(input: MediaInput, options: AnalyzeOptions & CallOptions = {}): Promise<AnalysisResult> {
-    return this.call(options, ANALYZE_KEYS, input, resolveAnalyze, (call, r) => analyzeCall(call, input, r));
+  analyze(input: MediaInput, options: AnalyzeOptions & CallOptions = {}): Promise<Observed<AnalysisResult>> {
+    return this.call('analyze', options, ANALYZE_KEYS, input, resolveAnalyze, (call, r) => analyzeCall(call, input, r));
   }
 
   /** Measures, then writes `preset` with the gain (and limiter) that brings the track to the target. */
-  normalize(input: MediaInput, options: NormalizeOptions & CallOptions): Promise<NormalizeResult> {
-    return this.call(options, NORMALIZE_KEYS, input, resolveNormalizeTrack, (call, r) => normalizeTrack(call, input, r));
+  normalize(input: MediaInput, options: NormalizeOptions & CallOptions): Promise<Observed<NormalizeResult>> {
+    return this.call('normalize', options, NORMALIZE_KEYS, input, resolveNormalizeTrack, (call, r) => normalizeTrack(call, input, r));
   }
 
   /** One gain for a set of tracks from their combined gated loudness; all outputs or none. */
-  normalizeAlbum(inputs: MediaInput[], options: AlbumNormalizeOptions & CallOptions): Promise<AlbumNormalizeResult> {
+  normalizeAlbum(inputs: MediaInput[], options: AlbumNormalizeOptions & CallOptions): Promise<Observed<AlbumNormalizeResult>> {
     return this.call(
+      'normalizeAlbum',
       options,
       ALBUM_KEYS,
       null,
@@ -208,8 +235,9 @@ export class Engine {
   }
 
   /** Decodes an image, resizes it (fit, kernel) and encodes it (JPEG, PNG, WebP), in one job. */
-  resize(input: MediaInput, options: ResizeImageOptions & CallOptions): Promise<ResizeResult> {
+  resize(input: MediaInput, options: ResizeImageOptions & CallOptions): Promise<Observed<ResizeResult>> {
     return this.call(
+      'resize',
       options,
       RESIZE_KEYS,
       input,
@@ -219,8 +247,9 @@ export class Engine {
   }
 
   /** Many sizes and formats of one image from one decode, in one job (cover art: 640, 300, 64 px). */
-  imageSet(input: MediaInput, targets: ImageTarget[], options: ImageSetOptions & CallOptions = {}): Promise<ImageSetResult> {
+  imageSet(input: MediaInput, targets: ImageTarget[], options: ImageSetOptions & CallOptions = {}): Promise<Observed<ImageSetResult>> {
     return this.call(
+      'imageSet',
       options,
       IMAGE_SET_KEYS,
       input,
@@ -233,8 +262,9 @@ export class Engine {
    * H.264 ladder and/or audio renditions as CMAF segments, with HLS and DASH manifests over them.
    * The video is encoded in chunks of whole segments on every worker at once.
    */
-  package(input: MediaInput, options: PackageOptions & CallOptions): Promise<PackageResult> {
+  package(input: MediaInput, options: PackageOptions & CallOptions): Promise<Observed<PackageResult>> {
     return this.call(
+      'package',
       options,
       PACKAGE_KEYS,
       input,
@@ -247,8 +277,9 @@ export class Engine {
    * The plan of a package, as plain serialisable data: its renditions, the chunk jobs that encode
    * them and the audio job. Each job can run on any engine (`runChunk`); `stitch` finishes.
    */
-  planPackage(input: MediaInput, options: PlanOptions & CallOptions = {}): Promise<PackagePlan> {
+  planPackage(input: MediaInput, options: PlanOptions & CallOptions = {}): Promise<Observed<PackagePlan>> {
     return this.call(
+      'planPackage',
       options,
       PLAN_KEYS,
       input,
@@ -258,8 +289,9 @@ export class Engine {
   }
 
   /** One job of a plan, on this engine, its fragmented MP4s committed into `outputDir`. */
-  runChunk(input: MediaInput, plan: PackagePlan, job: string, options: RunChunkOptions & CallOptions): Promise<ChunkResult> {
+  runChunk(input: MediaInput, plan: PackagePlan, job: string, options: RunChunkOptions & CallOptions): Promise<Observed<ChunkResult>> {
     return this.call(
+      'runChunk',
       options,
       RUN_CHUNK_KEYS,
       input,
@@ -269,8 +301,9 @@ export class Engine {
   }
 
   /** The package from every job's result: CMAF tracks and manifests in `outputDir`. */
-  stitch(plan: PackagePlan, results: ChunkResult[], options: StitchOptions & CallOptions): Promise<PackageResult> {
+  stitch(plan: PackagePlan, results: ChunkResult[], options: StitchOptions & CallOptions): Promise<Observed<PackageResult>> {
     return this.call(
+      'stitch',
       options,
       STITCH_KEYS,
       null,
@@ -280,8 +313,8 @@ export class Engine {
   }
 
   /** A poster frame, a JPEG every N seconds and storyboard sprite sheets with their WebVTT track. */
-  thumbnails(input: MediaInput, options: ThumbnailOptions & CallOptions): Promise<ThumbnailResult> {
-    return this.call(options, THUMBNAIL_KEYS, input, resolveThumbnails, (call, r) => thumbnailsCall(call, input, r));
+  thumbnails(input: MediaInput, options: ThumbnailOptions & CallOptions): Promise<Observed<ThumbnailResult>> {
+    return this.call('thumbnails', options, THUMBNAIL_KEYS, input, resolveThumbnails, (call, r) => thumbnailsCall(call, input, r));
   }
 
   async close(): Promise<void> {
@@ -292,19 +325,20 @@ export class Engine {
    * Checks everything a call is given — its options object, the common options, the operation's
    * own (`resolve`) and the input's shape — then runs `body` as one call.
    */
-  private call<O extends object, R, T>(
+  private call<O extends object, R, T extends object>(
+    op: string,
     options: O,
     keys: readonly string[],
     /** `null`: the call reads no caller input (sample media), or checks its own (an album). */
     input: MediaInput | null,
     resolve: (options: O) => R,
     body: (call: Call, resolved: R) => Promise<T>,
-  ): Promise<T> {
+  ): Promise<Observed<T>> {
     try {
       const common = resolveCommon(options, keys, this.options.limits);
       const resolved = resolve(options);
       if (input !== null) checkInputShape(input);
-      return runCall(this.env, common, (call) => body(call, resolved));
+      return runCall(this.env, op, common, (call) => body(call, resolved));
     } catch (err) {
       return Promise.reject(err);
     }

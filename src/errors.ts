@@ -4,6 +4,7 @@
  * Errors cross the worker boundary as plain data (`toErrorData`) and are rebuilt as the same
  * class on the main thread (`fromErrorData`).
  */
+import type { CallInfo } from './model/call-info.js';
 
 export const ERROR_CODES = [
   'E_INPUT_INVALID',
@@ -49,6 +50,8 @@ export interface ErrorDetails {
 export class SandcodecError extends Error {
   readonly code: ErrorCode;
   readonly details: ErrorDetails;
+  /** The engine call that failed (its id, operation and timings); set when the call reports it. */
+  call?: CallInfo;
 
   constructor(code: ErrorCode, message: string, details: ErrorDetails = {}, options?: { cause?: unknown }) {
     super(message, options);
@@ -60,8 +63,8 @@ export class SandcodecError extends Error {
     return this.constructor.name;
   }
 
-  toJSON(): { code: ErrorCode; message: string; details: ErrorDetails } {
-    return { code: this.code, message: this.message, details: this.details };
+  toJSON(): { code: ErrorCode; message: string; details: ErrorDetails; call?: CallInfo } {
+    return { code: this.code, message: this.message, details: this.details, ...(this.call ? { call: this.call } : {}) };
   }
 }
 

@@ -4,7 +4,7 @@ export type { MediaInput } from './call/input.js';
 export type { CallOptions } from './call/run-call.js';
 export type { SweepOptions } from './call/staging.js';
 export { sweepStaging } from './call/staging.js';
-export { createEngine, Engine } from './engine.js';
+export { createEngine, Engine, type Observed } from './engine.js';
 export * from './errors.js';
 export type { PackagedText, PackagedTrack } from './manifests/track.js';
 export type { FitMode, OutputFormat, Position, ResizeKernel } from './model/image-spec.js';
@@ -12,6 +12,8 @@ export { FIT_MODES, OUTPUT_FORMATS, POSITIONS, RESIZE_KERNELS } from './model/im
 export type { AudioPreset, PackageAudioPreset, VideoRung } from './model/presets.js';
 export { AUDIO_PRESET_NAMES, AUDIO_PRESETS, PACKAGE_AUDIO, PACKAGE_AUDIO_NAMES, VIDEO_LADDER, VIDEO_RUNG_NAMES } from './model/presets.js';
 export type { ProbeResult, StreamInfo } from './model/probe-result.js';
+export type { EngineStats, CallErrorMessage, CallFinishMessage, CallInfo, CallStartMessage, Logger, LogLevel } from './observe.js';
+export { DIAGNOSTICS_CHANNELS, LOG_LEVELS } from './observe.js';
 export type { AnalysisResult, AnalyzeOptions } from './ops/analyze.js';
 export type { GenerateOptions, GenerateResult } from './ops/generate.js';
 export { SIGNALS } from './ops/generate.js';

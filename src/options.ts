@@ -4,6 +4,7 @@
 import { availableParallelism, tmpdir } from 'node:os';
 import * as v from './call/validate.js';
 import { OptionsError } from './errors.js';
+import { checkLogger, checkLogLevel, type Logger, type LogLevel } from './observe.js';
 import { type CoreFiles, resolveCore, threadedCoreFor } from './util/core-files.js';
 
 export interface Limits {
@@ -59,6 +60,14 @@ export interface EngineOptions {
    * its core's profile (`gpl-mt`); probing, audio and images stay on the single-thread core.
    */
   videoThreads?: number;
+  /**
+   * Where the engine logs each call (started: debug; finished: info; failed: warn when it is the
+   * input's or the caller's fault, error when it is ours) and each job's FFmpeg log: any logger
+   * with pino's methods `(object, message)`. Default: none.
+   */
+  logger?: Logger;
+  /** The level each job's FFmpeg log is logged at: trace, debug (default), info, warn or error. */
+  ffmpegLogLevel?: LogLevel;
 }
 
 export interface ResolvedEngineOptions {
@@ -71,9 +80,11 @@ export interface ResolvedEngineOptions {
   videoThreads: number;
   /** The core the video jobs with threads run on; null when videoThreads is 1 or the core is itself multithreaded. */
   videoCore: CoreFiles | null;
+  logger: Logger | undefined;
+  ffmpegLogLevel: LogLevel;
 }
 
-const ENGINE_KEYS = ['workers', 'maxQueue', 'limits', 'spoolDir', 'sweepDirs', 'core', 'videoThreads'];
+const ENGINE_KEYS = ['workers', 'maxQueue', 'limits', 'spoolDir', 'sweepDirs', 'core', 'videoThreads', 'logger', 'ffmpegLogLevel'];
 /** x264 gains little past this many threads on one encode; more threads are more workers' job. */
 const MAX_VIDEO_THREADS = 16;
 
@@ -162,5 +173,18 @@ export function resolveEngineOptions(options: unknown): ResolvedEngineOptions {
     }
     if (threaded !== core) videoCore = threaded;
   }
-  return { workers, maxQueue, limits: resolveLimits({ ...DEFAULT_LIMITS }, o.limits), spoolDir, sweepDirs, core, videoThreads, videoCore };
+  const logger = checkLogger(o.logger);
+  const ffmpegLogLevel = checkLogLevel(o.ffmpegLogLevel);
+  return {
+    workers,
+    maxQueue,
+    limits: resolveLimits({ ...DEFAULT_LIMITS }, o.limits),
+    spoolDir,
+    sweepDirs,
+    core,
+    videoThreads,
+    videoCore,
+    logger,
+    ffmpegLogLevel,
+  };
 }

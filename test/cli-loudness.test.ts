@@ -9,6 +9,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEngine, type Engine, type Waveform } from '../dist/index.js';
+import { withoutCall } from './helpers/call.js';
 import { makeTempDir, media, removeTempDir, repoRoot } from './helpers/media.js';
 import { dbfs, sineFill, writeWav } from './helpers/wav.js';
 
@@ -53,7 +54,7 @@ describe('sandcodec loudness', () => {
     const printed = JSON.parse(run.stdout) as Record<string, unknown>;
     expect(Object.keys(printed)).toEqual(['integrated', 'range', 'truePeak', 'samplePeak', 'momentaryMax', 'shortTermMax']);
     for (const v of Object.values(printed)) expect(typeof v).toBe('number');
-    expect(printed).toEqual(await engine.loudness({ path }));
+    expect(printed).toEqual(withoutCall(await engine.loudness({ path })));
   });
 
   it('digital silence: integrated is null', async () => {
@@ -135,7 +136,7 @@ describe('sandcodec peaks', () => {
     const run = await sandcodec(['peaks', path, '-o', out, '--pixels-per-second', '10', '--bits', '8']);
     expect(run.status, run.stderr).toBe(0);
     const written = JSON.parse(await readFile(out, 'utf8')) as Waveform;
-    expect(written).toEqual(await engine.peaks({ path }, { pixelsPerSecond: 10, bits: 8 }));
+    expect(written).toEqual(withoutCall(await engine.peaks({ path }, { pixelsPerSecond: 10, bits: 8 })));
     expect(written).toMatchObject({ version: 2, bits: 8 });
   });
 

@@ -5,6 +5,7 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEngine, type Engine, type Waveform } from '../dist/index.js';
+import { withoutCall } from './helpers/call.js';
 import { makeTempDir, media, removeTempDir } from './helpers/media.js';
 import { writeWav } from './helpers/wav.js';
 
@@ -102,8 +103,8 @@ describe('engine.analyze', () => {
     const path = media('audio', 'illurock.opus');
     const both = await engine.analyze({ path }, { peaks: { pixelsPerSecond: 10 } });
     const [loudness, peaks] = await Promise.all([engine.loudness({ path }), engine.peaks({ path }, { pixelsPerSecond: 10 })]);
-    expect(both.loudness).toEqual(loudness);
-    expect(both.peaks).toEqual(peaks);
+    expect(both.loudness).toEqual(withoutCall(loudness));
+    expect(both.peaks).toEqual(withoutCall(peaks));
     const probe = await engine.probe({ path }, { decode: true });
     expect(both.sampleRate).toBe(48000);
     expect(both.channels).toBe(probe.streams[0]!.channels);

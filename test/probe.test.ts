@@ -7,6 +7,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEngine, type Engine, type Progress, type StreamInfo } from '../dist/index.js';
+import { withoutCall } from './helpers/call.js';
 import { mediaDir } from './helpers/media.js';
 
 type Kind = 'audio' | 'video' | 'image';
@@ -194,9 +195,9 @@ describe('probe on the real media corpus', () => {
       for (const file of Object.keys(EXPECTED[kind])) {
         const path = join(mediaDir, kind, file);
         const bytes = new Uint8Array(await readFile(path));
-        const fromPath = await engine.probe({ path });
-        expect(await engine.probe(bytes), `${file} as bytes`).toEqual(fromPath);
-        expect(await engine.probe({ data: bytes, name: file }), `${file} as named bytes`).toEqual(fromPath);
+        const fromPath = withoutCall(await engine.probe({ path }));
+        expect(withoutCall(await engine.probe(bytes)), `${file} as bytes`).toEqual(fromPath);
+        expect(withoutCall(await engine.probe({ data: bytes, name: file })), `${file} as named bytes`).toEqual(fromPath);
       }
     }
   });
@@ -215,6 +216,6 @@ describe('probe on the real media corpus', () => {
     const a = await engine.probe({ path }, { decode: true });
     const b = await engine.probe(await readFile(path), { decode: true });
     expect(b.decodedDuration).toBe(a.decodedDuration);
-    expect(b).toEqual(a);
+    expect(withoutCall(b)).toEqual(withoutCall(a));
   });
 });

@@ -5,10 +5,13 @@
  * failure, abort or timeout → a typed error. Operations are plain modules that plan jobs and
  * finish results on a `Call`; every limit and output rule is enforced here, once.
  */
+import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { AbortedError, InputError, InternalError, IOError, LimitError, OptionsError, SandcodecError, TimeoutError } from '../errors.js';
+import type { CallInfo } from '../model/call-info.js';
 import type { JobLimits, JobResult, Plan, WorkerEvent } from '../model/plan.js';
 import { type ProbeResult, parseProbe } from '../model/probe-result.js';
+import type { Observer } from '../observe.js';
 import { type Limits, resolveLimits } from '../options.js';
 import type { JobPool, Reservation } from '../pool/pool.js';
 import { type ProgressListener, ProgressTracker } from '../progress.js';
@@ -34,6 +37,8 @@ export interface CallEnv {
   h264Encoder: H264Encoder | null;
   /** Threads a video encode may use (engine option videoThreads). */
   videoThreads: number;
+  /** Counters, channels and the logger (observe.ts). */
+  observer: Observer;
 }
 
 /** The options every call takes, checked before anything runs. */
@@ -81,15 +86,18 @@ export class Call {
   private timer: NodeJS.Timeout | undefined;
   private queued = 0;
   private running = 0;
-
-  /** An output the caller gets as a stream, spooled in the engine's spoolDir (call/stream-output.ts). */
-  streamOutput(): { tempPath: string; stream: Readable } {
-    return this.outputs.streamFile(this.env.spoolDir);
-  }
+  /** What `call` reports: the call's time waiting, running and in I/O, and its jobs. */
+  private readonly began = performance.now();
+  private queueMs = 0;
+  private runMs = 0;
+  private ioMs = 0;
+  private jobCount = 0;
 
   constructor(
     private readonly env: CallEnv,
     common: ResolvedCommon,
+    readonly id: string,
+    readonly op: string,
   ) {
     this.limits = common.limits;
     this.jobLimits = {
@@ -117,6 +125,11 @@ export class Call {
     return this.env.videoThreads;
   }
 
+  /** An output the caller gets as a stream, spooled in the engine's spoolDir (call/stream-output.ts). */
+  streamOutput(): { tempPath: string; stream: Readable } {
+    return this.outputs.streamFile(this.env.spoolDir);
+  }
+
   /** Aborted by the caller or out of time. */
   get signal(): AbortSignal {
     return this.stop.signal;
@@ -140,9 +153,38 @@ export class Call {
 
   private async resolve(media: MediaInput, maxInputBytes: number): Promise<ResolvedInput> {
     this.throwIfStopped();
-    const resolved = await resolveInput(media, { maxInputBytes, spoolDir: this.env.spoolDir, signal: this.signal });
-    this.inputs.push(resolved);
-    return resolved;
+    const t = performance.now();
+    try {
+      const resolved = await resolveInput(media, { maxInputBytes, spoolDir: this.env.spoolDir, signal: this.signal });
+      this.inputs.push(resolved);
+      return resolved;
+    } finally {
+      this.ioMs += performance.now() - t;
+    }
+  }
+
+  /** Puts the outputs in place (counted as I/O). */
+  async commit(): Promise<void> {
+    const t = performance.now();
+    try {
+      await this.outputs.commit();
+    } finally {
+      this.ioMs += performance.now() - t;
+    }
+  }
+
+  /** The call as results, errors and channels report it, as of now. */
+  info(): CallInfo {
+    const round = (ms: number) => Math.round(ms * 10) / 10;
+    return {
+      id: this.id,
+      op: this.op,
+      elapsedMs: round(performance.now() - this.began),
+      queueMs: round(this.queueMs),
+      runMs: round(this.runMs),
+      ioMs: round(this.ioMs),
+      jobs: this.jobCount,
+    };
   }
 
   /**
@@ -176,14 +218,21 @@ export class Call {
     this.throwIfStopped();
     let started = false;
     this.queued++;
+    this.jobCount++;
     this.tick();
+    const submitted = performance.now();
+    let startedAt = submitted;
+    let log: readonly string[] | undefined;
+    let ok = false;
     try {
-      return await this.env.pool.run(plan, {
+      const result = await this.env.pool.run(plan, {
         signal: this.signal,
         reservation: this.reservation,
         onEvent: (event) => {
           if (event.type === 'started' && !started) {
             started = true;
+            startedAt = performance.now();
+            this.queueMs += startedAt - submitted;
             this.queued--;
             this.running++;
             this.tick();
@@ -191,7 +240,18 @@ export class Call {
           onEvent?.(event);
         },
       });
+      log = result.log;
+      ok = true;
+      return result;
+    } catch (err) {
+      const details = (err as SandcodecError)?.details;
+      if (Array.isArray(details?.log)) log = details.log.map(String);
+      throw err;
     } finally {
+      const now = performance.now();
+      if (started) this.runMs += now - startedAt;
+      else this.queueMs += now - submitted;
+      this.env.observer.jobEnded(this, plan.phase, ok, log);
       if (started) this.running--;
       else this.queued--;
       this.tick();
@@ -245,20 +305,36 @@ export class Call {
  * stages outputs on the call), then the commit; any failure rolls the outputs back. Whatever is
  * thrown comes out as a `SandcodecError`.
  */
-export async function runCall<T>(env: CallEnv, common: ResolvedCommon, body: (call: Call) => Promise<T>): Promise<T> {
-  const call = new Call(env, common);
+export async function runCall<T extends object>(
+  env: CallEnv,
+  op: string,
+  common: ResolvedCommon,
+  body: (call: Call) => Promise<T>,
+): Promise<T & { call: CallInfo }> {
+  const call = new Call(env, common, randomUUID(), op);
+  env.observer.callStarted({ id: call.id, op: call.op });
+  let outcome: { result: T & { call: CallInfo } } | { error: SandcodecError };
   try {
     call.admit();
     const result = await body(call);
     call.throwIfStopped();
-    await call.outputs.commit();
-    return result;
+    await call.commit();
+    outcome = { result: Object.assign(result, { call: call.info() }) };
   } catch (err) {
     await call.outputs.rollback();
-    throw asSandcodecError(call.signal.aborted ? call.signal.reason : err);
+    outcome = { error: asSandcodecError(call.signal.aborted ? call.signal.reason : err) };
   } finally {
     await call.end();
   }
+  if ('error' in outcome) {
+    const { error } = outcome;
+    // An error shared by several calls (an engine closing) keeps the first call's record.
+    error.call ??= call.info();
+    env.observer.callFailed(call.info(), error);
+    throw error;
+  }
+  env.observer.callFinished(outcome.result.call);
+  return outcome.result;
 }
 
 /**

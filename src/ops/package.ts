@@ -843,7 +843,9 @@ function checkPlan(plan: unknown): PackagePlan {
         j.renditions.every((x) => typeof x === 'string' && /^[\w.-]+$/.test(x)),
     );
   if (!ok) throw new OptionsError('plan', 'must be a plan made by planPackage (version 1)');
-  return p as PackagePlan;
+  // The record of the planPackage call that made it (its id and timings) is not the plan.
+  const { call: _call, ...checked } = p as PackagePlan & { call?: unknown };
+  return checked as PackagePlan;
 }
 
 /**

@@ -56,10 +56,24 @@ export class JobPool {
   /** The terminate switch of every job on a worker now: closing the engine pulls them all. */
   private readonly running = new Set<AbortController>();
 
+  /** Worker threads started after the first ones: each replaces one that was stopped or crashed. */
+  private created = 0;
+
   private constructor(
     private readonly piscina: Piscina<Task, TaskResult>,
     private readonly options: PoolOptions,
-  ) {}
+  ) {
+    piscina.on('workerCreate', () => this.created++);
+  }
+
+  get workerRestarts(): number {
+    return Math.max(0, this.created - this.options.workers);
+  }
+
+  /** Jobs submitted and waiting for a free worker. */
+  get waiting(): number {
+    return this.piscina.queueSize;
+  }
 
   static async create(options: PoolOptions): Promise<JobPool> {
     const [coreModule, videoModule] = await Promise.all([compileCore(options.core), options.videoCore ? compileCore(options.videoCore) : undefined]);

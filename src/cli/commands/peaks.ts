@@ -21,14 +21,15 @@ export async function peaksCommand(ctx: CommandContext): Promise<void> {
   }
   if (ctx.values['split-channels']) options.splitChannels = true;
   const engine = await ctx.engine();
-  const waveform = await withProgress(ctx, 'peaks', (progress) =>
+  // The call's record stays out of the audiowaveform file; --json reports it.
+  const { call, ...waveform } = await withProgress(ctx, 'peaks', (progress) =>
     engine.peaks(inputFrom(input), { ...options, signal: ctx.signal, ...callLimits(ctx), ...progress }),
   );
   if (toStdout(output)) await writeStdout(`${JSON.stringify(waveform)}\n`);
   else await writeOutputFile(output, JSON.stringify(waveform), { option: '--output', overwrite: ctx.values.force === true });
   const { data: _data, ...summary } = waveform;
   if (ctx.common.json) {
-    printJson(ctx, { path: toStdout(output) ? null : output, ...summary });
+    printJson(ctx, { path: toStdout(output) ? null : output, ...summary, call });
     return;
   }
   ctx.print(
