@@ -12,7 +12,7 @@ export { FIT_MODES, OUTPUT_FORMATS, POSITIONS, RESIZE_KERNELS } from './model/im
 export type { AudioPreset, PackageAudioPreset, VideoRung } from './model/presets.js';
 export { AUDIO_PRESET_NAMES, AUDIO_PRESETS, PACKAGE_AUDIO, PACKAGE_AUDIO_NAMES, VIDEO_LADDER, VIDEO_RUNG_NAMES } from './model/presets.js';
 export type { ProbeResult, StreamInfo } from './model/probe-result.js';
-export type { EngineStats, CallErrorMessage, CallFinishMessage, CallInfo, CallStartMessage, Logger, LogLevel } from './observe.js';
+export type { CallErrorMessage, CallFinishMessage, CallInfo, CallStartMessage, EngineStats, Logger, LogLevel } from './observe.js';
 export { DIAGNOSTICS_CHANNELS, LOG_LEVELS } from './observe.js';
 export type { AnalysisResult, AnalyzeOptions } from './ops/analyze.js';
 export type { GenerateOptions, GenerateResult } from './ops/generate.js';

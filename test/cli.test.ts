@@ -326,6 +326,12 @@ describe('sandcodec demo', () => {
     expect(run.stdout).toMatch(/source\s+.*sample-music\.flac\n\s+flac, 5\.00 s, 44\.1 kHz, 2 ch/);
     expect(run.stdout).toMatch(/^preset\s+codec\s+file\s+size\s+bitrate\s+nominal\s+vs nominal\s+decoded$/m);
     expect(run.stdout).toMatch(/9 renditions of 5\.00 s in .* realtime/);
+    // The tour's video: H.264 and AAC, 6 s of 640×360.
+    expect(run.stdout).toMatch(/^video\s+.*sample-video\.mp4\n\s+6\.00 s, 640×360 at 24 fps, H\.264 and AAC/m);
+    const video = await engine.probe({ path: join(out, 'sample-video.mp4') }, { decode: true });
+    expect(video.streams.map((st) => st.codec)).toEqual(['h264', 'aac']);
+    expect([video.streams[0]!.width, video.streams[0]!.height]).toEqual([640, 360]);
+    expect(video.decodedDuration).toBeCloseTo(6, 1);
   });
 
   it('stops on Ctrl-C with the aborted status and leaves no partial files', async () => {

@@ -3,7 +3,18 @@
  * tables. Pure functions, so reports read the same whatever command prints them.
  */
 
+import { isAbsolute, relative } from 'node:path';
+
 const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+
+/**
+ * A path as a report shows it: relative to the current folder when it is inside it (the library
+ * returns absolute paths), as given otherwise. The JSON of --json keeps the absolute ones.
+ */
+export function shownPath(path: string): string {
+  const rel = relative(process.cwd(), path);
+  return rel === '' ? '.' : rel.startsWith('..') || isAbsolute(rel) ? path : rel;
+}
 
 export function formatBytes(bytes: number): string {
   let value = bytes;

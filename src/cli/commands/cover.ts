@@ -3,7 +3,7 @@ import { OptionsError } from '../../errors.js';
 import type { OutputFormat } from '../../model/image-spec.js';
 import { COVER_SIZES } from '../../ops/image-call.js';
 import { type CommandContext, callLimits, printJson, withProgress, writeOptions } from '../context.js';
-import { formatBytes } from '../format.js';
+import { formatBytes, shownPath } from '../format.js';
 import { describeSet, maxPixelsFlag, targetFlags } from './resize.js';
 
 export function parseSizes(value: unknown): number[] {
@@ -42,7 +42,7 @@ export async function coverCommand(ctx: CommandContext): Promise<void> {
   ctx.print(
     describeSet(
       rest,
-      images.map((i) => `${i.path} (${i.format} ${i.width}×${i.height}, ${formatBytes(i.size)})`),
+      images.map((i) => `${shownPath(i.path!)} (${i.format} ${i.width}×${i.height}, ${formatBytes(i.size)})`),
     ),
   );
 }

@@ -7,7 +7,7 @@ import { OptionsError } from '../../errors.js';
 import { getAudioPreset } from '../../model/presets.js';
 import type { NormalizeOptions, NormalizePolicy, NormalizeResult } from '../../ops/normalize.js';
 import { type CommandContext, callLimits, printJson, withProgress, writeOptions } from '../context.js';
-import { formatBytes, formatGain, formatLevel } from '../format.js';
+import { formatBytes, formatGain, formatLevel, shownPath } from '../format.js';
 import { finite } from '../values.js';
 import { presetFor } from './transcode.js';
 
@@ -52,7 +52,7 @@ export async function normalizeCommand(ctx: CommandContext, warn: (text: string)
     if (warning && !ctx.common.json && !ctx.common.quiet) warn(`warning: ${warning}`);
     const r = await withProgress(ctx, 'normalize', (progress) => engine.normalize({ path: input }, { ...levels, preset, output, ...common, ...progress }));
     if (ctx.common.json) printJson(ctx, r);
-    else ctx.print(describe(r, r.path ?? output).join('\n'));
+    else ctx.print(describe(r, shownPath(r.path ?? output)).join('\n'));
     return;
   }
   const preset = (ctx.values.preset as string | undefined) ?? 'flac';
@@ -75,7 +75,7 @@ export async function normalizeCommand(ctx: CommandContext, warn: (text: string)
   ctx.print(
     [
       `album   ${formatLevel(r.albumLoudness, 'LUFS')} (${ctx.positionals.length} tracks gated together), gain ${formatGain(r.gain)}${bound}`,
-      ...r.tracks.flatMap((t, i) => describe(t, t.path ?? outputs[i]!, true)),
+      ...r.tracks.flatMap((t, i) => describe(t, shownPath(t.path ?? outputs[i]!), true)),
     ].join('\n'),
   );
 }

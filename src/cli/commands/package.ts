@@ -11,7 +11,7 @@ import type { PackageFormat, PackageResult } from '../../ops/package.js';
 import type { EncryptionOptions, HlsAes128Options } from '../../ops/package-encryption.js';
 import type { SubtitleOption } from '../../ops/package-text.js';
 import { type CommandContext, callLimits, printJson, withProgress, writeOptions } from '../context.js';
-import { formatFactor, formatKbps, formatSeconds, table } from '../format.js';
+import { formatFactor, formatKbps, formatSeconds, shownPath, table } from '../format.js';
 import { duration, list } from '../values.js';
 
 function formats(value: unknown): PackageFormat[] {
@@ -110,9 +110,9 @@ export function packageReport(input: string, r: PackageResult): string {
     { header: 'average', align: 'right' as const },
     { header: 'peak', align: 'right' as const },
   ];
-  const lines = [`package of ${basename(input)} → ${r.outputDir}`, '', table(columns, rows), ''];
-  if (r.hls) lines.push(`HLS:  ${r.hls}`);
-  if (r.dash) lines.push(`DASH: ${r.dash}`);
+  const lines = [`package of ${basename(input)} → ${shownPath(r.outputDir)}`, '', table(columns, rows), ''];
+  if (r.hls) lines.push(`HLS:  ${shownPath(r.hls)}`);
+  if (r.dash) lines.push(`DASH: ${shownPath(r.dash)}`);
   for (const s of r.skipped) lines.push(`skipped ${s.rung}: ${s.reason}`);
   lines.push(
     `${formatSeconds(r.duration, 2)} in ${r.segmentDuration} s segments, packaged in ${formatSeconds(r.elapsedMs / 1000, 2)} (${formatFactor(r.realtimeFactor)})`,

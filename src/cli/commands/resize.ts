@@ -8,7 +8,7 @@ import { type FitMode, OUTPUT_FORMATS, type OutputFormat, type ResizeKernel } fr
 import type { ImageTarget } from '../../ops/image.js';
 import type { ImageSetResult } from '../../ops/image-call.js';
 import { type CommandContext, callLimits, printJson, withProgress, writeOptions } from '../context.js';
-import { formatBytes, formatSeconds } from '../format.js';
+import { formatBytes, formatSeconds, shownPath } from '../format.js';
 import { inputFrom, toStdout, writeStdout } from '../pipes.js';
 
 function int(flag: string, value: unknown): number | undefined {
@@ -88,5 +88,9 @@ export async function resizeCommand(ctx: CommandContext): Promise<void> {
     printJson(ctx, result);
     return;
   }
-  ctx.print(describeSet(result, [`${result.path ?? 'stdout'} (${result.format} ${result.width}×${result.height}, ${formatBytes(result.size)})`]));
+  ctx.print(
+    describeSet(result, [
+      `${result.path ? shownPath(result.path) : 'stdout'} (${result.format} ${result.width}×${result.height}, ${formatBytes(result.size)})`,
+    ]),
+  );
 }

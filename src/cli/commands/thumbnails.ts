@@ -1,6 +1,7 @@
 /** `sandcodec thumbnails IN -o DIR [--every 10] [--sprite 10x10 --width 160]`: poster, images and storyboard. */
 import { OptionsError } from '../../errors.js';
 import { type CommandContext, callLimits, printJson, withProgress, writeOptions } from '../context.js';
+import { shownPath } from '../format.js';
 import { duration, integer } from '../values.js';
 
 function grid(value: unknown): { columns: number; rows: number } {
@@ -35,13 +36,15 @@ export async function thumbnailsCommand(ctx: CommandContext): Promise<void> {
     printJson(ctx, { ...result, source: undefined });
     return;
   }
-  const lines = [`thumbnails of ${input} → ${result.outputDir}`];
-  if (result.poster) lines.push(`poster: ${result.poster.path} (${result.poster.width}x${result.poster.height} at ${result.poster.time} s)`);
+  const lines = [`thumbnails of ${input} → ${shownPath(result.outputDir)}`];
+  if (result.poster) lines.push(`poster: ${shownPath(result.poster.path)} (${result.poster.width}x${result.poster.height} at ${result.poster.time} s)`);
   if (result.imageSize)
     lines.push(`images: ${result.images.length} at ${result.imageSize.width}x${result.imageSize.height}, one every ${result.images[1]?.time ?? '-'} s`);
   if (result.sprite) {
     const s = result.sprite;
-    lines.push(`storyboard: ${s.count} thumbnails of ${s.width}x${s.height} on ${s.sheets.length} sheet(s) of ${s.columns}x${s.rows}, cues in ${s.vtt}`);
+    lines.push(
+      `storyboard: ${s.count} thumbnails of ${s.width}x${s.height} on ${s.sheets.length} sheet(s) of ${s.columns}x${s.rows}, cues in ${shownPath(s.vtt)}`,
+    );
   }
   ctx.print(lines.join('\n'));
 }

@@ -6,7 +6,7 @@ import { extname } from 'node:path';
 import { OptionsError } from '../../errors.js';
 import { AUDIO_PRESET_NAMES, getAudioPreset } from '../../model/presets.js';
 import { type CommandContext, callLimits, printJson, withProgress, writeOptions } from '../context.js';
-import { formatBytes, formatDeviation, formatFactor, formatKbps, formatSeconds } from '../format.js';
+import { formatBytes, formatDeviation, formatFactor, formatKbps, formatSeconds, shownPath } from '../format.js';
 import { inputFrom, toStdout, writeStdout } from '../pipes.js';
 
 /**
@@ -71,7 +71,7 @@ export async function transcodeCommand(ctx: CommandContext, warn: (text: string)
   const nominal = getAudioPreset(preset)!.bitrate;
   ctx.print(
     [
-      `${result.path ?? 'stdout'} (${preset}, ${result.codec})`,
+      `${result.path ? shownPath(result.path) : 'stdout'} (${preset}, ${result.codec})`,
       `  size      ${formatBytes(result.size)} (${result.size} bytes)`,
       `  bitrate   ${formatKbps(result.bitrate)}${nominal ? ` (nominal ${formatKbps(nominal)}, ${formatDeviation(result.bitrate, nominal)})` : ''}`,
       `  source    ${formatSeconds(result.source.duration)} of ${result.source.format}`,
