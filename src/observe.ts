@@ -66,17 +66,8 @@ const starts = channel(DIAGNOSTICS_CHANNELS.start);
 const finishes = channel(DIAGNOSTICS_CHANNELS.finish);
 const errors = channel(DIAGNOSTICS_CHANNELS.error);
 
-/** Failures that are the input's or the caller's, logged as warnings; the rest (ours, I/O, FFmpeg) as errors. */
-const CALLER_CODES: ReadonlySet<ErrorCode> = new Set([
-  'E_INPUT_INVALID',
-  'E_UNSUPPORTED',
-  'E_OPTIONS',
-  'E_LIMIT',
-  'E_TIMEOUT',
-  'E_ABORTED',
-  'E_QUEUE_FULL',
-  'E_CLOSED',
-]);
+/** Failures that are ours, the host's or FFmpeg's, logged as errors; the rest (the input's or the caller's) as warnings. */
+const OUR_CODES: ReadonlySet<ErrorCode> = new Set(['E_FFMPEG', 'E_IO', 'E_INTERNAL']);
 
 export function checkLogger(value: unknown): Logger | undefined {
   if (value === undefined) return undefined;
@@ -134,8 +125,8 @@ export class Observer {
     if (!this.logger) return;
     const record = { call: call.id, op: call.op, code: error.code, elapsedMs: call.elapsedMs, queueMs: call.queueMs, runMs: call.runMs, ioMs: call.ioMs };
     const text = `sandcodec call failed: ${error.message}`;
-    if (CALLER_CODES.has(error.code)) this.logger.warn(record, text);
-    else this.logger.error(record, text);
+    if (OUR_CODES.has(error.code)) this.logger.error(record, text);
+    else this.logger.warn(record, text);
   }
 
   /** One worker job of a call ended; its FFmpeg log (if any) goes to the logger at the chosen level. */

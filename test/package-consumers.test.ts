@@ -23,12 +23,8 @@ interface Report {
   missingFile: { code: string; isSandcodecError: boolean };
 }
 
-const ESM = `import { createEngine, SandcodecError } from 'sandcodec';
-import pkg from 'sandcodec/package.json' with { type: 'json' };
-const { version } = pkg;
-const engine = await createEngine({ workers: 1 });
-try {
-  const probe = await engine.probe({ path: process.argv[2] });
+/** What every consumer does once it has the package, with `engine` made and `version` read. */
+const BODY = `  const probe = await engine.probe({ path: process.argv[2] });
   const out = await engine.transcode({ path: process.argv[2] }, { preset: 'opus-96' });
   const made = await engine.probe(out.bytes);
   const err = await engine.probe({ path: process.argv[2] + '.missing' }).catch((e) => e);
@@ -38,7 +34,14 @@ try {
     transcode: { codec: out.codec, bytes: out.bytes.length, duration: made.duration },
     missingFile: { code: err.code, isSandcodecError: err instanceof SandcodecError },
   }));
-} finally {
+`;
+
+const ESM = `import { createEngine, SandcodecError } from 'sandcodec';
+import pkg from 'sandcodec/package.json' with { type: 'json' };
+const { version } = pkg;
+const engine = await createEngine({ workers: 1 });
+try {
+${BODY}} finally {
   await engine.close();
 }
 `;
@@ -48,17 +51,7 @@ const { version } = require('sandcodec/package.json');
 (async () => {
   const engine = await createEngine({ workers: 1 });
   try {
-    const probe = await engine.probe({ path: process.argv[2] });
-    const out = await engine.transcode({ path: process.argv[2] }, { preset: 'opus-96' });
-    const made = await engine.probe(out.bytes);
-    const err = await engine.probe({ path: process.argv[2] + '.missing' }).catch((e) => e);
-    console.log(JSON.stringify({
-      version,
-      probe: { format: probe.format, duration: probe.duration },
-      transcode: { codec: out.codec, bytes: out.bytes.length, duration: made.duration },
-      missingFile: { code: err.code, isSandcodecError: err instanceof SandcodecError },
-    }));
-  } finally {
+${BODY}  } finally {
     await engine.close();
   }
 })().catch((e) => {
