@@ -26,17 +26,7 @@ import {
   resolveImageSet,
   resolveResize,
 } from './ops/image-call.js';
-import {
-  encodeCall,
-  LADDER_KEYS,
-  type LadderOptions,
-  type LadderResult,
-  resolveLadder,
-  resolveTranscode,
-  TRANSCODE_KEYS,
-  type TranscodeOptions,
-  type TranscodeResult,
-} from './ops/ladder.js';
+import { LADDER_KEYS, type LadderOptions, type LadderResult, ladderCall, resolveLadder } from './ops/ladder.js';
 import type { Loudness } from './ops/loudness.js';
 import {
   ALBUM_KEYS,
@@ -74,8 +64,9 @@ import {
 import { PEAKS_KEYS, type PeaksOptions, type Waveform } from './ops/peaks.js';
 import { PROBE_KEYS, type ProbeOptions, probeCall, resolveProbe } from './ops/probe.js';
 import { resolveThumbnails, THUMBNAIL_KEYS, type ThumbnailOptions, type ThumbnailResult, thumbnailsCall } from './ops/thumbnails.js';
+import { resolveTranscode, TRANSCODE_KEYS, type TranscodeOptions, type TranscodeResult, transcodeCall } from './ops/transcode.js';
 import { type EngineOptions, type ResolvedEngineOptions, resolveEngineOptions } from './options.js';
-import { JobPool } from './pool/pool.js';
+import type { Pool } from './pool/pool.js';
 
 export type { CallOptions } from './call/run-call.js';
 
@@ -87,7 +78,7 @@ export class Engine {
   private readonly observer: Observer;
 
   private constructor(
-    private readonly pool: JobPool,
+    private readonly pool: Pool,
     readonly options: ResolvedEngineOptions,
     /** Stale staged files and folders removed when the engine started (see `sweepDirs`). */
     readonly swept: readonly string[],
@@ -117,14 +108,19 @@ export class Engine {
     // own folders: staged outputs and spooled inputs, recognised by name and owner.
     const swept: string[] = [];
     for (const dir of new Set([resolved.spoolDir, ...resolved.sweepDirs])) swept.push(...(await sweepStaging(dir)));
-    const pool = await JobPool.create({
-      workers: resolved.workers,
-      maxQueue: resolved.maxQueue,
-      recycleHeapBytes: 256 * 1024 ** 2,
-      terminateGraceMs: 50,
-      core: resolved.core,
-      videoCore: resolved.videoCore,
-    });
+    const recycleHeapBytes = 256 * 1024 ** 2;
+    // Loaded only when used: an engine without threads never imports worker_threads or Piscina.
+    const pool: Pool =
+      resolved.workers === 0
+        ? await (await import('./pool/inline-pool.js')).InlinePool.create({ maxQueue: resolved.maxQueue, recycleHeapBytes, core: resolved.core })
+        : await (await import('./pool/pool.js')).JobPool.create({
+            workers: resolved.workers,
+            maxQueue: resolved.maxQueue,
+            recycleHeapBytes,
+            terminateGraceMs: 50,
+            core: resolved.core,
+            videoCore: resolved.videoCore,
+          });
     return new Engine(pool, resolved, swept);
   }
 
@@ -142,11 +138,9 @@ export class Engine {
     return this.call('probe', options, PROBE_KEYS, input, resolveProbe, (call, r) => probeCall(call, input, r));
   }
 
-  /** One audio preset, to `output` or to bytes. */
-  async transcode(input: MediaInput, options: TranscodeOptions & CallOptions): Promise<Observed<TranscodeResult>> {
-    const result = await this.call('transcode', options, TRANSCODE_KEYS, input, resolveTranscode, (call, r) => encodeCall(call, input, r));
-    const [rendition] = result.renditions;
-    return { ...rendition!, source: result.source, elapsedMs: result.elapsedMs, realtimeFactor: result.realtimeFactor, call: result.call };
+  /** One output in any preset (audio or video, named or customized), trimmed and faded as asked: to `output`, bytes or a stream. */
+  transcode(input: MediaInput, options: TranscodeOptions & CallOptions): Promise<Observed<TranscodeResult>> {
+    return this.call('transcode', options, TRANSCODE_KEYS, input, resolveTranscode, (call, r) => transcodeCall(call, input, r));
   }
 
   /** Several audio presets from one decode, added to `outputDir` or returned as bytes. */
@@ -157,7 +151,7 @@ export class Engine {
       LADDER_KEYS,
       input,
       (o) => resolveLadder(presets, o, input),
-      (call, r) => encodeCall(call, input, r),
+      (call, r) => ladderCall(call, input, r),
     );
   }
 

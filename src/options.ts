@@ -35,7 +35,12 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
 });
 
 export interface EngineOptions {
-  /** Worker threads, each with its own FFmpeg core. Default: the machine's available parallelism. */
+  /**
+   * Worker threads, each with its own FFmpeg core. Default: the machine's available parallelism.
+   * 0 runs every job on the calling thread, one at a time, for runtimes without `worker_threads`:
+   * the same limits hold (the timeout through the core's own cancel poll), but the event loop is
+   * blocked while a job runs and an abort takes effect when the running job returns.
+   */
   workers?: number;
   /** Jobs that may wait for a worker beyond those running; more are refused with E_QUEUE_FULL. Default 64. */
   maxQueue?: number;
@@ -55,9 +60,10 @@ export interface EngineOptions {
    */
   core?: string;
   /**
-   * Threads one video encode may use (x264 or OpenH264, and the decoder beside it), from 1 (the
-   * default) to 16. Above 1 the engine runs `package`'s video jobs on the multithreaded build of
-   * its core's profile (`gpl-mt`); probing, audio and images stay on the single-thread core.
+   * Threads one video encode may use (x264, OpenH264 or libvpx, and the decoder beside it), from 1
+   * (the default) to 16. Above 1 the engine runs the video jobs of `package` and of `transcode`'s
+   * video presets on the multithreaded build of its core's profile (`gpl-mt`); probing, audio and
+   * images stay on the single-thread core.
    */
   videoThreads?: number;
   /**
@@ -153,7 +159,8 @@ export function resolveEngineOptions(options: unknown): ResolvedEngineOptions {
   for (const key of Object.keys(o)) {
     if (!ENGINE_KEYS.includes(key)) throw new OptionsError(key, `is not an engine option (known: ${ENGINE_KEYS.join(', ')})`);
   }
-  const workers = o.workers === undefined ? Math.max(1, availableParallelism()) : positiveInt('workers', o.workers, 256);
+  // 0: no threads at all, every job on the calling thread (pool/inline-pool.ts).
+  const workers = o.workers === undefined ? Math.max(1, availableParallelism()) : intInRange('workers', o.workers, 0, 256);
   // 0 is meaningful: no waiting at all, a job runs only when a worker is free.
   const maxQueue = o.maxQueue === undefined ? 64 : intInRange('maxQueue', o.maxQueue, 0);
   const spoolDir = o.spoolDir === undefined ? tmpdir() : v.path('spoolDir', o.spoolDir);
@@ -166,6 +173,9 @@ export function resolveEngineOptions(options: unknown): ResolvedEngineOptions {
   const core = resolveCore(o.core);
   const videoThreads = o.videoThreads === undefined ? 1 : positiveInt('videoThreads', o.videoThreads, MAX_VIDEO_THREADS);
   let videoCore: CoreFiles | null = null;
+  if (videoThreads > 1 && workers === 0) {
+    throw new OptionsError('videoThreads', 'above 1 runs video on threads of its own, and an engine with workers: 0 has none');
+  }
   if (videoThreads > 1) {
     const threaded = threadedCoreFor(core);
     if (!threaded) {

@@ -8,7 +8,17 @@ import { existsSync, readFileSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AUDIO_PRESET_NAMES, createEngine, type Engine, EXIT_STATUS, type LadderResult, type ProbeResult, type TranscodeResult } from '../dist/index.js';
+import {
+  AUDIO_PRESET_NAMES,
+  createEngine,
+  type Engine,
+  EXIT_STATUS,
+  type LadderResult,
+  type ProbeResult,
+  type TranscodeResult,
+  VIDEO_PRESET_NAMES,
+  VIDEO_RUNG_NAMES,
+} from '../dist/index.js';
 import { makeTempDir, media, removeTempDir, repoRoot } from './helpers/media.js';
 
 const BIN = join(repoRoot, 'dist', 'cli', 'main.js');
@@ -75,6 +85,12 @@ describe('errors name the flag', () => {
     [['cover', 'IMG', '-o', 'DIR', '--format', 'gif'], /^error \[E_OPTIONS\]: --format: must be one of jpeg, png, webp, got gif/],
     [['normalize', 'IN', '-o', 'OUT.ogg', '--target', '10'], /^error \[E_OPTIONS\]: --target: must be a loudness from -70 to 0 LUFS/],
     [['thumbnails', 'IN', '-o', 'DIR', '--sprite', '0x3'], /^error \[E_OPTIONS\]: --sprite: must be an integer from 1 to 100/],
+    [['transcode', 'IN', '-o', 'OUT.mp3', '--bitrate', '200k'], /^error \[E_OPTIONS\]: --bitrate: must be an MP3 bitrate/],
+    [['transcode', 'IN', '-o', 'OUT.ogg', '--codec', 'wma'], /^error \[E_OPTIONS\]: --codec: must be one of vorbis, opus, aac, mp3, flac, pcm/],
+    [['transcode', 'IN', '-o', 'OUT.ogg', '--start', '1h'], /^error \[E_OPTIONS\]: --start: is past the end of the input/m],
+    [['transcode', 'IN', '-o', 'OUT.ogg', '--duration', '1', '--fade-in', '1', '--fade-out', '1'], /^error \[E_OPTIONS\]: --fade-in: must fit/],
+    [['transcode', 'IN', '-o', 'OUT.ogg', '--tag', 'title'], /^error \[E_OPTIONS\]: --tag: must be KEY=VALUE/],
+    [['transcode', 'IN', '-o', 'OUT.mp4', '--size', '720'], /^error \[E_UNSUPPORTED\]: mp4-h264-aac needs a video stream/m],
   ])('%j', async (args, message) => {
     const files: Record<string, string> = {
       IN: media('audio', 'loop_amen.flac'),
@@ -82,9 +98,11 @@ describe('errors name the flag', () => {
       DIR: join(dir, 'flags'),
       'OUT.jpg': join(dir, 'flags.jpg'),
       'OUT.ogg': join(dir, 'flags.ogg'),
+      'OUT.mp3': join(dir, 'flags.mp3'),
+      'OUT.mp4': join(dir, 'flags.mp4'),
     };
     const run = await sandcodec(args.map((a) => files[a] ?? a));
-    expect(run.status).toBe(EXIT_STATUS.E_OPTIONS);
+    expect(run.status).toBe(/E_UNSUPPORTED/.test(String(message)) ? EXIT_STATUS.E_UNSUPPORTED : EXIT_STATUS.E_OPTIONS);
     expect(run.stderr).toMatch(message);
   });
 });
@@ -169,8 +187,19 @@ describe('usage errors', () => {
   it('prints the version from package.json and lists the presets', async () => {
     const pkg = JSON.parse(await readFile(join(repoRoot, 'package.json'), 'utf8')) as { version: string };
     expect((await sandcodec(['--version'])).stdout.trim()).toBe(pkg.version);
-    const presets = await sandcodec(['presets', '--json']);
-    expect((JSON.parse(presets.stdout) as { name: string }[]).map((p) => p.name)).toEqual([...AUDIO_PRESET_NAMES]);
+    const presets = JSON.parse((await sandcodec(['presets', '--json'])).stdout) as {
+      audio: { name: string }[];
+      video: { name: string }[];
+      ladder: { name: string }[];
+      images: { formats: Record<string, unknown>; coverSizes: number[] };
+    };
+    expect(presets.audio.map((p) => p.name)).toEqual([...AUDIO_PRESET_NAMES]);
+    expect(presets.video.map((p) => p.name)).toEqual([...VIDEO_PRESET_NAMES]);
+    expect(presets.ladder.map((p) => p.name)).toEqual([...VIDEO_RUNG_NAMES]);
+    expect(Object.keys(presets.images.formats)).toEqual(['jpeg', 'png', 'webp']);
+    const table = (await sandcodec(['presets'])).stdout;
+    for (const name of [...AUDIO_PRESET_NAMES, ...VIDEO_PRESET_NAMES, ...VIDEO_RUNG_NAMES]) expect(table).toContain(name);
+    for (const line of table.split('\n')) expect(line.length, line).toBeLessThanOrEqual(80);
   });
 
   it('version names the FFmpeg core in use, its licence and components; --core picks another or is refused', async () => {
@@ -209,6 +238,36 @@ describe('sandcodec transcode', () => {
     expect(audio?.codec).toBe('mp3');
     expect(audio?.sampleRate).toBe(44100);
     expect(Math.abs(written.decodedDuration! - original.decodedDuration!)).toBeLessThan(0.05);
+  });
+
+  it('trims, fades, changes the preset and tags from flags', async () => {
+    const out = join(dir, 'transcode', 'preview.m4a');
+    const run = await sandcodec([
+      'transcode',
+      media('audio', 'ambi_lunar_land.flac'),
+      '-o',
+      out,
+      ...['--start', '1.5s', '--duration', '3', '--fade-in', '500ms', '--fade-out', '1', '--bitrate', '96k', '--channels', '1', '--tag', 'title=Preview'],
+    ]);
+    expect(run.status, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/aac-256 with bitrate 96000, channels 1/);
+    expect(run.stdout).toMatch(/kept +3\.000 s from 1\.500 s/);
+    const back = await engine.probe({ path: out }, { decode: true });
+    expect(back.streams[0]).toMatchObject({ codec: 'aac', channels: 1 });
+    expect(back.tags.title).toBe('Preview');
+    expect(back.decodedDuration).toBeGreaterThan(2.99);
+    expect(back.decodedDuration).toBeLessThan(3.03);
+  });
+
+  it('-o .mp4 picks the H.264 video preset', async () => {
+    const source = join(dir, 'transcode', 'clip-source.mp4');
+    await engine.generateVideo({ seconds: 1, width: 320, height: 240, output: source });
+    const out = join(dir, 'transcode', 'clip.mp4');
+    const run = await sandcodec(['transcode', source, '-o', out, '--size', '120', '--json']);
+    expect(run.status, run.stderr).toBe(0);
+    expect(JSON.parse(run.stdout)).toMatchObject({ preset: 'mp4-h264-aac', custom: { size: 120 }, video: { codec: 'h264', width: 160, height: 120 } });
+    const back = await engine.probe({ path: out });
+    expect(back.streams.map((s) => s.codec)).toEqual(['h264', 'aac']);
   });
 
   it('prints the result without bytes with --json', async () => {

@@ -5,7 +5,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEngine, type Engine, OptionsError, SandcodecError } from '../dist/index.js';
 
-const PRESETS = 'vorbis-96, vorbis-160, vorbis-320, opus-96, opus-160, aac-128, aac-256, mp3-320, flac, wav';
+const PRESETS = 'vorbis-96, vorbis-160, vorbis-320, opus-64, opus-96, opus-160, aac-64, aac-96, aac-128, aac-192, aac-256, mp3-128, mp3-320, flac, wav';
+const ALL_PRESETS = `${PRESETS}, mp4-h264-aac, webm-vp9-opus`;
 const LIMITS = 'maxInputBytes, maxDurationSeconds, maxOutputBytes, maxReturnedBytes, maxHeapBytes, timeoutMs';
 const MAX_INT = Number.MAX_SAFE_INTEGER;
 
@@ -36,10 +37,16 @@ describe('engine options', () => {
     ],
     ['unknown core', { core: 'x265' }, 'core', `core: must be one of stock, gpl, lgpl or the path of a core's folder (./… or absolute), got "x265"`],
     ['core not a string', { core: 2 }, 'core', "core: must be a core's name or folder, got 2"],
-    ['workers 0', { workers: 0 }, 'workers', 'workers: must be an integer from 1 to 256, got 0'],
-    ['workers fractional', { workers: 1.5 }, 'workers', 'workers: must be an integer from 1 to 256, got 1.5'],
-    ['workers string', { workers: '2' }, 'workers', 'workers: must be an integer from 1 to 256, got "2"'],
-    ['workers too many', { workers: 257 }, 'workers', 'workers: must be an integer from 1 to 256, got 257'],
+    ['workers negative', { workers: -1 }, 'workers', 'workers: must be an integer from 0 to 256, got -1'],
+    ['workers fractional', { workers: 1.5 }, 'workers', 'workers: must be an integer from 0 to 256, got 1.5'],
+    ['workers string', { workers: '2' }, 'workers', 'workers: must be an integer from 0 to 256, got "2"'],
+    ['workers too many', { workers: 257 }, 'workers', 'workers: must be an integer from 0 to 256, got 257'],
+    [
+      'video threads without threads',
+      { workers: 0, videoThreads: 2 },
+      'videoThreads',
+      'videoThreads: above 1 runs video on threads of its own, and an engine with workers: 0 has none',
+    ],
     ['maxQueue negative', { maxQueue: -1 }, 'maxQueue', `maxQueue: must be an integer from 0 to ${MAX_INT}, got -1`],
     ['maxQueue fractional', { maxQueue: 2.5 }, 'maxQueue', `maxQueue: must be an integer from 0 to ${MAX_INT}, got 2.5`],
     ['limits not an object', { limits: 5 }, 'limits', 'limits: must be an object'],
@@ -136,8 +143,13 @@ describe('call options', () => {
   });
 
   const cases: Array<[string, () => Promise<unknown>, string, string]> = [
-    ['transcode: unknown preset', () => engine.transcode(input, { preset: 'mp3-128' }), 'preset', `preset: unknown preset "mp3-128" (known: ${PRESETS})`],
-    ['transcode: missing preset', () => engine.transcode(input, {} as never), 'preset', `preset: unknown preset undefined (known: ${PRESETS})`],
+    ['transcode: unknown preset', () => engine.transcode(input, { preset: 'mp3-96' }), 'preset', `preset: unknown preset "mp3-96" (known: ${ALL_PRESETS})`],
+    [
+      'transcode: missing preset',
+      () => engine.transcode(input, {} as never),
+      'preset',
+      `preset: must be a preset name (${ALL_PRESETS}) or an object { base, codec, bitrate, sampleRate, channels, videoBitrate, size }, got undefined`,
+    ],
     [
       'transcode: output not a string',
       () => engine.transcode(input, { preset: 'flac', output: 5 as never }),
@@ -149,11 +161,11 @@ describe('call options', () => {
       'transcode: unknown option',
       () => engine.transcode(input, { preset: 'flac', bitrate: 1 } as never),
       'bitrate',
-      'bitrate: is not an option of this call (known: preset, output, overwrite, stream, signal, onProgress, limits)',
+      'bitrate: is not an option of this call (known: preset, output, overwrite, stream, start, duration, fadeIn, fadeOut, cover, tags, stripTags, signal, onProgress, limits)',
     ],
     ['ladder: empty presets', () => engine.ladder(input, []), 'presets', 'presets: must be a non-empty array of preset names'],
     ['ladder: presets not an array', () => engine.ladder(input, 'flac' as never), 'presets', 'presets: must be a non-empty array of preset names'],
-    ['ladder: unknown preset', () => engine.ladder(input, ['flac', 'opus-64']), 'presets[1]', `presets[1]: unknown preset "opus-64" (known: ${PRESETS})`],
+    ['ladder: unknown preset', () => engine.ladder(input, ['flac', 'opus-48']), 'presets[1]', `presets[1]: unknown preset "opus-48" (known: ${PRESETS})`],
     ['ladder: duplicate preset', () => engine.ladder(input, ['flac', 'flac']), 'presets', 'presets: must not name a preset twice'],
     [
       'ladder: outputDir not a string',
@@ -171,7 +183,7 @@ describe('call options', () => {
       'ladder: unknown option',
       () => engine.ladder(input, ['flac'], { output: '/tmp/x' } as never),
       'output',
-      'output: is not an option of this call (known: outputDir, baseName, overwrite, signal, onProgress, limits)',
+      'output: is not an option of this call (known: outputDir, baseName, overwrite, cover, tags, stripTags, signal, onProgress, limits)',
     ],
     [
       'probe: unknown option',

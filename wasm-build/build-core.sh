@@ -17,7 +17,7 @@ done
 BUILD_ROOT="$(cd "$(dirname "$0")" && pwd)"
 export PROFILE VARIANT WORK="${WORK:-$BUILD_ROOT/.work}"
 
-libs=(zlib lame ogg vorbis opus webp dav1d)
+libs=(zlib lame ogg vorbis opus webp dav1d vpx)
 # libjpeg-turbo's decoder is only linked into single-thread cores (the image pipeline's).
 [[ "$VARIANT" == st ]] && libs+=(jpeg)
 [[ "$PROFILE" == gpl ]] && libs+=(x264) || libs+=(openh264)

@@ -13,7 +13,7 @@ import type { JobLimits, JobResult, Plan, WorkerEvent } from '../model/plan.js';
 import { type ProbeResult, parseProbe } from '../model/probe-result.js';
 import type { Observer } from '../observe.js';
 import { type Limits, resolveLimits } from '../options.js';
-import type { JobPool, Reservation } from '../pool/pool.js';
+import type { Pool, Reservation } from '../pool/pool.js';
 import { type ProgressListener, ProgressTracker } from '../progress.js';
 import type { H264Encoder } from '../util/core-files.js';
 import { type MediaInput, type ResolvedInput, resolveInput } from './input.js';
@@ -30,7 +30,7 @@ export interface CallOptions {
 
 /** What an engine lends its calls. */
 export interface CallEnv {
-  pool: JobPool;
+  pool: Pool;
   limits: Limits;
   spoolDir: string;
   /** The H.264 encoder of the engine's FFmpeg core. */
@@ -228,6 +228,7 @@ export class Call {
       const result = await this.env.pool.run(plan, {
         signal: this.signal,
         reservation: this.reservation,
+        deadline: () => this.deadline(),
         onEvent: (event) => {
           if (event.type === 'started' && !started) {
             started = true;
@@ -258,6 +259,13 @@ export class Call {
       // An abort or timeout that lands as a job finishes still wins: nothing is committed after it.
       this.throwIfStopped();
     }
+  }
+
+  /** When the call's time runs out if it stays active from now (performance.now() ms); undefined without a timeout. */
+  private deadline(): number | undefined {
+    const limit = this.limits.timeoutMs;
+    if (!Number.isFinite(limit)) return undefined;
+    return (this.activeSince ?? performance.now()) + limit - this.usedMs;
   }
 
   /** Stops every job of the call: a job that failed takes its siblings down with the same error. */

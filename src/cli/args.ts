@@ -56,6 +56,14 @@ export const IMAGE_FLAGS = {
   'shrink-on-load': { type: 'string' },
 } as const;
 
+/** Cover art and tags of audio outputs (transcode, ladder). */
+export const ARTWORK_FLAGS = {
+  cover: { type: 'string' },
+  'no-cover': { type: 'boolean' },
+  tag: { type: 'string', multiple: true },
+  'strip-tags': { type: 'boolean' },
+} as const;
+
 /** Replace what a previous run wrote (never anything else): every command that writes takes it; `-y` as in ffmpeg. */
 const FORCE = { force: { type: 'boolean', short: 'y' } } as const;
 
@@ -94,12 +102,27 @@ export const THUMBNAIL_FLAGS = {
 export const COMMANDS = {
   probe: { options: { decode: { type: 'boolean' } }, positionals: ['FILE'] },
   transcode: {
-    options: { output: { type: 'string', short: 'o' }, preset: { type: 'string', short: 'p' }, ...FORCE },
+    options: {
+      output: { type: 'string', short: 'o' },
+      preset: { type: 'string', short: 'p' },
+      codec: { type: 'string' },
+      bitrate: { type: 'string', short: 'b' },
+      'sample-rate': { type: 'string' },
+      channels: { type: 'string' },
+      'video-bitrate': { type: 'string' },
+      size: { type: 'string' },
+      start: { type: 'string', short: 's' },
+      duration: { type: 'string', short: 't' },
+      'fade-in': { type: 'string' },
+      'fade-out': { type: 'string' },
+      ...ARTWORK_FLAGS,
+      ...FORCE,
+    },
     positionals: ['IN'],
     required: ['output'],
   },
   ladder: {
-    options: { output: { type: 'string', short: 'o' }, presets: { type: 'string', short: 'p' }, ...FORCE },
+    options: { output: { type: 'string', short: 'o' }, presets: { type: 'string', short: 'p' }, ...ARTWORK_FLAGS, ...FORCE },
     positionals: ['IN'],
     required: ['output', 'presets'],
   },
@@ -306,7 +329,7 @@ function commonOptions(values: Values): CommonOptions {
     verbose: values.verbose === true,
     quiet: values.quiet === true,
     ...(progress !== undefined ? { progress: progress as ProgressMode } : {}),
-    ...(workers !== undefined ? { workers: integer('--workers', workers) } : {}),
+    ...(workers !== undefined ? { workers: workers.trim() === '0' ? 0 : integer('--workers', workers) } : {}),
     ...(core !== undefined ? { core } : {}),
     ...(videoThreads !== undefined ? { videoThreads } : {}),
     limits,

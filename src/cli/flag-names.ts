@@ -34,9 +34,25 @@ const IMAGE: Record<string, string> = {
   shrinkOnLoad: '--shrink-on-load',
 };
 
+const ARTWORK: Record<string, string> = { cover: '--cover', tags: '--tag', stripTags: '--strip-tags' };
+
 const BY_COMMAND: Partial<Record<CommandName, Record<string, string>>> = {
-  transcode: { preset: '--preset' },
-  ladder: { presets: '--presets' },
+  transcode: {
+    preset: '--preset',
+    'preset.base': '--preset',
+    'preset.codec': '--codec',
+    'preset.bitrate': '--bitrate',
+    'preset.sampleRate': '--sample-rate',
+    'preset.channels': '--channels',
+    'preset.videoBitrate': '--video-bitrate',
+    'preset.size': '--size',
+    start: '--start',
+    duration: '--duration',
+    fadeIn: '--fade-in',
+    fadeOut: '--fade-out',
+    ...ARTWORK,
+  },
+  ladder: { presets: '--presets', ...ARTWORK },
   normalize: { target: '--target', truePeak: '--true-peak', policy: '--policy', preset: '--preset' },
   peaks: { pixelsPerSecond: '--pixels-per-second', samplesPerPixel: '--samples-per-pixel', bits: '--bits', splitChannels: '--split-channels' },
   demo: { seconds: '--seconds' },

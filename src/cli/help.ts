@@ -1,13 +1,13 @@
 /** The CLI's --help texts. */
 import { DEFAULT_RESIZE_KERNEL, FIT_MODES, POSITIONS, RESIZE_KERNELS } from '../model/image-spec.js';
-import { AUDIO_PRESET_NAMES, PACKAGE_AUDIO_NAMES, VIDEO_RUNG_NAMES } from '../model/presets.js';
-import { COMMANDS, COMMON_OPTIONS, type CommandName, type IMAGE_FLAGS } from './args.js';
+import { AUDIO_CODEC_NAMES, AUDIO_PRESET_NAMES, PACKAGE_AUDIO_NAMES, PRESET_NAMES, VIDEO_RUNG_NAMES } from '../model/presets.js';
+import { type ARTWORK_FLAGS, COMMANDS, COMMON_OPTIONS, type CommandName, type IMAGE_FLAGS } from './args.js';
 
 const SUMMARY: Record<CommandName, string> = {
   probe: 'show the format and streams of a media file',
-  transcode: "encode the audio of IN to OUT; the preset follows OUT's extension unless --preset is given",
+  transcode: "encode IN to OUT in an audio or video preset (from OUT's extension unless --preset is given), optionally changed, trimmed and faded",
   ladder: 'encode several presets from one decode of IN into a folder',
-  presets: 'list the audio presets',
+  presets: 'list the presets: audio, video files, the package ladder and image outputs',
   version: "show the package's version and the FFmpeg core in use: its licence and enabled components",
   loudness: 'measure EBU R128 loudness: integrated (LUFS), range (LU), true peak (dBTP), sample peak, max momentary and short-term',
   normalize: 'write IN to OUT at a target loudness under a true-peak ceiling (an album: one gain for the set)',
@@ -27,9 +27,12 @@ type FlagHelp = readonly [arg: string, text: string];
 
 const COMMON_FLAGS: Record<keyof typeof COMMON_OPTIONS, FlagHelp> = {
   json: ['', 'print results (and errors) as JSON on stdout'],
-  workers: ['N', 'worker threads (default: available parallelism; 1 for commands that run one job at a time)'],
+  workers: [
+    'N',
+    'worker threads (default: available parallelism; 1 for commands that run one job at a time); 0 runs every job on the main thread, without worker threads',
+  ],
   core: ['NAME', "FFmpeg core: gpl (default), lgpl, stock, or a core's folder"],
-  'video-threads': ['N', "threads per video encode (default 1); above 1 the package's video jobs run on the multithreaded core (gpl-mt)"],
+  'video-threads': ['N', 'threads per video encode (default 1); above 1 the video jobs of package and transcode run on the multithreaded core (gpl-mt)'],
   timeout: ['DUR', 'wall-clock limit per job'],
   'max-input-bytes': ['N', 'refuse larger inputs (accepts 64k, 200M, 2G)'],
   'max-duration': ['DUR', 'refuse inputs playing longer than DUR'],
@@ -61,14 +64,36 @@ const IMAGE_FLAG_HELP: Record<keyof typeof IMAGE_FLAGS, FlagHelp> = {
   'shrink-on-load': ['MODE', 'JPEG decoding at 1/2, 1/4, 1/8: on (default: only where it keeps quality), fast (sharp’s rule), off'],
 };
 
+const ARTWORK_HELP: Record<keyof typeof ARTWORK_FLAGS, FlagHelp> = {
+  cover: ['IMAGE', "set the cover art (resized to fit 1000 px, JPEG) instead of keeping IN's"],
+  'no-cover': ['', "leave IN's cover art out (default: kept in MP3, M4A, FLAC, Ogg, Opus)"],
+  tag: ['KEY=VALUE', 'set a tag, e.g. title=Intro (repeatable; an empty VALUE removes it)'],
+  'strip-tags': ['', "leave IN's tags out (--tag ones are still written)"],
+};
+
 const OUTPUT_PIPE: FlagHelp = ['OUT', 'the file to write, or - for stdout (reports then go to stderr)'];
 const OUTPUT_DIR: FlagHelp = ['DIR', 'the folder to write into'];
 const FORCE_HELP: FlagHelp = ['', 'replace what a previous run wrote (-y as in ffmpeg); without it an existing output is refused'];
 
 const FLAG_HELP: { [C in CommandName]: Record<keyof (typeof COMMANDS)[C]['options'], FlagHelp> } = {
   probe: { decode: ['', 'also decode the whole input and report its decoded duration'] },
-  transcode: { output: OUTPUT_PIPE, preset: ['NAME', "the audio preset (default: from OUT's extension; required with -o -)"], force: FORCE_HELP },
-  ladder: { output: OUTPUT_DIR, presets: ['A,B,…', 'the presets to encode, comma-separated'], force: FORCE_HELP },
+  transcode: {
+    output: OUTPUT_PIPE,
+    preset: ['NAME', "the preset (default: from OUT's extension, .mp4 and .webm for video; required with -o -)"],
+    codec: ['CODEC', `the audio codec instead of the preset's: ${AUDIO_CODEC_NAMES.join(', ')} (an audio preset's container follows it)`],
+    bitrate: ['RATE', "audio bit rate instead of the preset's, e.g. 192k"],
+    'sample-rate': ['HZ', "audio sample rate instead of the preset's, e.g. 44100 or 48k"],
+    channels: ['N', 'audio channels: mixed down or up to N (1 or 2 for lossy codecs, up to 8 for flac, wav)'],
+    'video-bitrate': ['RATE', 'video presets: an average bit rate (e.g. 2M) instead of constant quality'],
+    size: ['PX', 'video presets: short side of the picture at most (default 1080; never enlarged)'],
+    start: ['DUR', 'start this far into IN (audio: to the sample; video: to the frame)'],
+    duration: ['DUR', 'keep this much of IN (default: to the end)'],
+    'fade-in': ['DUR', 'fade in from silence (and black) over DUR'],
+    'fade-out': ['DUR', 'fade out to silence (and black) over the last DUR'],
+    ...ARTWORK_HELP,
+    force: FORCE_HELP,
+  },
+  ladder: { output: OUTPUT_DIR, presets: ['A,B,…', 'the presets to encode, comma-separated'], ...ARTWORK_HELP, force: FORCE_HELP },
   presets: {},
   version: {},
   loudness: {},
@@ -195,8 +220,8 @@ export function helpText(command?: CommandName): string {
     const spec = COMMANDS[command];
     const flags = FLAG_HELP[command] as Record<string, FlagHelp>;
     const options = Object.keys(flags).length ? `\n\nOptions:\n${flagLines(flags, shortsOf(spec.options)).join('\n')}` : '';
-    const extra =
-      command === 'transcode' || command === 'ladder' || command === 'normalize' ? `\n\n${wrap(`Presets: ${AUDIO_PRESET_NAMES.join(', ')}`, '', 0)}` : '';
+    const presets = command === 'transcode' ? PRESET_NAMES : command === 'ladder' || command === 'normalize' ? AUDIO_PRESET_NAMES : [];
+    const extra = presets.length ? `\n\n${wrap(`Presets: ${presets.join(', ')}`, '', 0)}` : '';
     return `${wrap(`sandcodec ${command} ${usageLine(command, flags)}`, 'Usage: ', 7)}\n\n${wrap(SUMMARY[command], '', 0)}${options}${extra}\n\n${COMMON}`;
   }
   const names = Object.keys(COMMANDS) as CommandName[];

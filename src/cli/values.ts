@@ -64,3 +64,21 @@ export function list(flag: string, text: string): string[] {
   if (items.length === 0) throw new OptionsError(flag, 'must name at least one item');
   return items;
 }
+
+const DECIMAL_SUFFIX: Record<string, number> = { '': 1, k: 1000, m: 1_000_000 };
+
+/** A bit rate in bit/s: `192000`, `192k`, `1.5M` (decimal, as codecs count them). */
+export function bitrate(flag: string, text: string): number {
+  const match = /^(\d+(?:\.\d+)?)([km]?)$/i.exec(text.trim());
+  const bits = match ? Math.round(Number(match[1]) * DECIMAL_SUFFIX[match[2]!.toLowerCase()]!) : NaN;
+  if (!Number.isSafeInteger(bits) || bits < 1) throw new OptionsError(flag, `must be a bit rate like 192k, 192000 or 2.5M, got ${JSON.stringify(text)}`);
+  return bits;
+}
+
+/** A sample rate in Hz: `44100`, `44.1k`, `48k`. */
+export function sampleRate(flag: string, text: string): number {
+  const match = /^(\d+(?:\.\d+)?)(k?)(hz)?$/i.exec(text.trim());
+  const hz = match ? Math.round(Number(match[1]) * (match[2] ? 1000 : 1)) : NaN;
+  if (!Number.isSafeInteger(hz) || hz < 1) throw new OptionsError(flag, `must be a sample rate like 44100, 44.1k or 48k, got ${JSON.stringify(text)}`);
+  return hz;
+}

@@ -83,6 +83,16 @@ export function normalizePosition(value: unknown): Position {
 export const OUTPUT_FORMATS = Object.freeze(['jpeg', 'png', 'webp'] as const);
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
 
+/** What each image output format is made with, and its settings when none are given. */
+export const IMAGE_OUTPUTS: Readonly<Record<OutputFormat, { extension: string; encoder: string; defaults: string }>> = Object.freeze({
+  jpeg: { extension: 'jpg', encoder: 'mjpeg', defaults: 'quality 80, 4:2:0 chroma, optimal Huffman tables' },
+  png: { extension: 'png', encoder: 'png', defaults: 'compression level 6, RGB or RGBA at 8 bits' },
+  webp: { extension: 'webp', encoder: 'libwebp', defaults: 'lossy, quality 80 (lossless with --lossless)' },
+});
+
+/** The square sizes of a cover-art set when none are given, pixels. */
+export const COVER_SIZES: readonly number[] = Object.freeze([640, 300, 64]);
+
 export interface ImageTargetSpec {
   /** The plan output this target is written to. */
   output: string;

@@ -1,8 +1,9 @@
 /**
- * Every preset table in one place, frozen and exported so callers can list them: the audio presets
- * of a music service's ladder (each knows its encoder, container and how FFmpeg should be told to
- * make it), and the renditions a package can make: the H.264 video ladder (sizes by the short side
- * of the picture, so portrait sources get the same ladder turned) and the CMAF audio tracks.
+ * Every preset table in one place, frozen and exported so callers can list them: one table of
+ * audio presets (each knows its encoder, container and how FFmpeg should be told to make it) that
+ * transcode, ladder, normalize and package all name; the video file presets of transcode (an
+ * H.264/AAC MP4, a VP9/Opus WebM); and the H.264 ladder of a package (sizes by the short side of
+ * the picture, so portrait sources get the same ladder turned).
  */
 import { OptionsError } from '../errors.js';
 import type { StreamInfo } from './probe-result.js';
@@ -13,9 +14,12 @@ import type { StreamInfo } from './probe-result.js';
  */
 export type RateControl = 'cbr' | 'abr' | 'cvbr' | 'lossless';
 
+export type AudioCodec = 'vorbis' | 'opus' | 'aac' | 'mp3' | 'flac' | 'pcm';
+
 export interface AudioPreset {
+  readonly kind: 'audio';
   readonly name: string;
-  readonly codec: 'vorbis' | 'opus' | 'aac' | 'mp3' | 'flac' | 'pcm';
+  readonly codec: AudioCodec;
   /** FFmpeg encoder name. */
   readonly encoder: string;
   /** FFmpeg muxer and file extension of the rendition. */
@@ -26,32 +30,63 @@ export interface AudioPreset {
   readonly rateControl: RateControl;
   /** Lossy presets are delivered as stereo at most. */
   readonly maxChannels?: number;
-  /** Fixed output rate (Opus only runs at 48 kHz). */
+  /** Fixed output rate (Opus only runs at 48 kHz; or a custom preset's). */
   readonly sampleRate?: number;
+  /** Fixed channel count (a custom preset's): the source is mixed down or up to it. */
+  readonly channels?: number;
+  /** A package can carry it as a CMAF track (AAC, Opus, FLAC). */
+  readonly cmaf: boolean;
 }
 
-const lossy = (
-  name: string,
-  codec: AudioPreset['codec'],
-  encoder: string,
-  format: string,
-  extension: string,
-  kbps: number,
-  rateControl: RateControl,
-  extra: Partial<AudioPreset> = {},
-): AudioPreset => Object.freeze({ name, codec, encoder, format, extension, bitrate: kbps * 1000, rateControl, maxChannels: 2, ...extra });
+/** How each codec is made and stored: encoder, muxer, extension, rate control, CMAF carriage. */
+export const AUDIO_CODECS: Readonly<Record<AudioCodec, { encoder: string; format: string; extension: string; rateControl: RateControl; cmaf: boolean }>> =
+  Object.freeze({
+    vorbis: { encoder: 'libvorbis', format: 'ogg', extension: 'ogg', rateControl: 'abr', cmaf: false },
+    opus: { encoder: 'libopus', format: 'opus', extension: 'opus', rateControl: 'cvbr', cmaf: true },
+    aac: { encoder: 'aac', format: 'ipod', extension: 'm4a', rateControl: 'abr', cmaf: true },
+    mp3: { encoder: 'libmp3lame', format: 'mp3', extension: 'mp3', rateControl: 'cbr', cmaf: false },
+    flac: { encoder: 'flac', format: 'flac', extension: 'flac', rateControl: 'lossless', cmaf: true },
+    pcm: { encoder: 'pcm_s16le', format: 'wav', extension: 'wav', rateControl: 'lossless', cmaf: false },
+  });
+
+export const AUDIO_CODEC_NAMES: readonly AudioCodec[] = Object.freeze(Object.keys(AUDIO_CODECS) as AudioCodec[]);
+
+/** A preset of `codec` at `kbps` (lossy: stereo at most; Opus at 48 kHz), or lossless without one. */
+export function makeAudioPreset(name: string, codec: AudioCodec, kbps?: number, extra: Partial<AudioPreset> = {}): AudioPreset {
+  const c = AUDIO_CODECS[codec];
+  const lossy = c.rateControl !== 'lossless';
+  return Object.freeze({
+    kind: 'audio',
+    name,
+    codec,
+    encoder: c.encoder,
+    format: c.format,
+    extension: c.extension,
+    rateControl: c.rateControl,
+    cmaf: c.cmaf,
+    ...(lossy && kbps ? { bitrate: kbps * 1000 } : {}),
+    ...(lossy ? { maxChannels: 2 } : {}),
+    ...(codec === 'opus' ? { sampleRate: 48000 } : {}),
+    ...extra,
+  });
+}
 
 export const AUDIO_PRESETS: Readonly<Record<string, AudioPreset>> = Object.freeze({
-  'vorbis-96': lossy('vorbis-96', 'vorbis', 'libvorbis', 'ogg', 'ogg', 96, 'abr'),
-  'vorbis-160': lossy('vorbis-160', 'vorbis', 'libvorbis', 'ogg', 'ogg', 160, 'abr'),
-  'vorbis-320': lossy('vorbis-320', 'vorbis', 'libvorbis', 'ogg', 'ogg', 320, 'abr'),
-  'opus-96': lossy('opus-96', 'opus', 'libopus', 'opus', 'opus', 96, 'cvbr', { sampleRate: 48000 }),
-  'opus-160': lossy('opus-160', 'opus', 'libopus', 'opus', 'opus', 160, 'cvbr', { sampleRate: 48000 }),
-  'aac-128': lossy('aac-128', 'aac', 'aac', 'ipod', 'm4a', 128, 'abr'),
-  'aac-256': lossy('aac-256', 'aac', 'aac', 'ipod', 'm4a', 256, 'abr'),
-  'mp3-320': lossy('mp3-320', 'mp3', 'libmp3lame', 'mp3', 'mp3', 320, 'cbr'),
-  flac: Object.freeze({ name: 'flac', codec: 'flac', encoder: 'flac', format: 'flac', extension: 'flac', rateControl: 'lossless' }),
-  wav: Object.freeze({ name: 'wav', codec: 'pcm', encoder: 'pcm_s16le', format: 'wav', extension: 'wav', rateControl: 'lossless' }),
+  'vorbis-96': makeAudioPreset('vorbis-96', 'vorbis', 96),
+  'vorbis-160': makeAudioPreset('vorbis-160', 'vorbis', 160),
+  'vorbis-320': makeAudioPreset('vorbis-320', 'vorbis', 320),
+  'opus-64': makeAudioPreset('opus-64', 'opus', 64),
+  'opus-96': makeAudioPreset('opus-96', 'opus', 96),
+  'opus-160': makeAudioPreset('opus-160', 'opus', 160),
+  'aac-64': makeAudioPreset('aac-64', 'aac', 64),
+  'aac-96': makeAudioPreset('aac-96', 'aac', 96),
+  'aac-128': makeAudioPreset('aac-128', 'aac', 128),
+  'aac-192': makeAudioPreset('aac-192', 'aac', 192),
+  'aac-256': makeAudioPreset('aac-256', 'aac', 256),
+  'mp3-128': makeAudioPreset('mp3-128', 'mp3', 128),
+  'mp3-320': makeAudioPreset('mp3-320', 'mp3', 320),
+  flac: makeAudioPreset('flac', 'flac'),
+  wav: makeAudioPreset('wav', 'pcm'),
 } satisfies Record<string, AudioPreset>);
 
 export const AUDIO_PRESET_NAMES: readonly string[] = Object.freeze(Object.keys(AUDIO_PRESETS));
@@ -94,7 +129,7 @@ const VORBIS_MONO_MAX_BITRATE = 240_000;
 /** The bit/s a lossy preset asks its encoder for; `undefined` for lossless ones. */
 export function targetBitrate(preset: AudioPreset, source: StreamInfo): number | undefined {
   if (!preset.bitrate) return undefined;
-  if (preset.codec === 'vorbis' && source.channels === 1) return Math.min(preset.bitrate, VORBIS_MONO_MAX_BITRATE);
+  if (preset.codec === 'vorbis' && (preset.channels ?? source.channels) === 1) return Math.min(preset.bitrate, VORBIS_MONO_MAX_BITRATE);
   return preset.bitrate;
 }
 
@@ -119,10 +154,79 @@ export function encoderArgs(preset: AudioPreset, source: StreamInfo): string[] {
   if (preset.codec === 'opus') args.push('-vbr', 'constrained', '-application', 'audio');
   if (preset.codec === 'aac') args.push(...AAC_ENCODER_ARGS);
   if (preset.codec === 'flac') args.push('-compression_level', '8');
-  const rate = preset.rateControl === 'lossless' ? undefined : lossyRate(preset, source.sampleRate);
+  const rate = preset.rateControl === 'lossless' ? preset.sampleRate : lossyRate(preset, source.sampleRate);
   if (rate && rate !== source.sampleRate) args.push('-ar', String(rate));
-  if (preset.maxChannels && (source.channels ?? 0) > preset.maxChannels) args.push('-ac', String(preset.maxChannels));
+  if (preset.channels) {
+    if (preset.channels !== source.channels) args.push('-ac', String(preset.channels));
+  } else if (preset.maxChannels && (source.channels ?? 0) > preset.maxChannels) {
+    args.push('-ac', String(preset.maxChannels));
+  }
   return args;
+}
+
+/**
+ * A video file preset of transcode: one progressive file with the picture re-encoded at constant
+ * quality (capped by the peak rate of the ladder rung of its size, so a hard scene cannot blow
+ * past what the rung streams at), never larger than `maxSize` on its short side nor than the
+ * source, and the first audio stream encoded as `audio`.
+ */
+export interface VideoPreset {
+  readonly kind: 'video';
+  readonly name: string;
+  /** The video codec, and the container's muxer and extension. */
+  readonly codec: 'h264' | 'vp9';
+  readonly format: 'mp4' | 'webm';
+  readonly extension: 'mp4' | 'webm';
+  /** Constant-quality level (x264 CRF; libvpx CRF), before the cap. */
+  readonly quality: number;
+  /** Short side of the picture at most, pixels. */
+  readonly maxSize: number;
+  /** Average video bit/s instead of constant quality (a custom preset's `videoBitrate`). */
+  readonly videoBitrate?: number;
+  /** The audio track's encoding. */
+  readonly audio: AudioPreset;
+  /** Audio codecs the container may carry (a custom preset's `codec`). */
+  readonly audioCodecs: readonly AudioCodec[];
+}
+
+export const VIDEO_PRESETS: Readonly<Record<string, VideoPreset>> = Object.freeze({
+  // AAC at 128 kbit/s is what every MP4 player decodes; x264 at CRF 23 is its own default quality.
+  'mp4-h264-aac': Object.freeze({
+    kind: 'video',
+    name: 'mp4-h264-aac',
+    codec: 'h264',
+    format: 'mp4',
+    extension: 'mp4',
+    quality: 23,
+    maxSize: 1080,
+    audio: AUDIO_PRESETS['aac-128']!,
+    audioCodecs: Object.freeze(['aac', 'opus', 'mp3'] as AudioCodec[]),
+  }),
+  // Opus at 96 kbit/s matches AAC at 128; libvpx CRF 33 lands near x264 CRF 23 on the same picture.
+  'webm-vp9-opus': Object.freeze({
+    kind: 'video',
+    name: 'webm-vp9-opus',
+    codec: 'vp9',
+    format: 'webm',
+    extension: 'webm',
+    quality: 33,
+    maxSize: 1080,
+    audio: AUDIO_PRESETS['opus-96']!,
+    audioCodecs: Object.freeze(['opus', 'vorbis'] as AudioCodec[]),
+  }),
+} satisfies Record<string, VideoPreset>);
+
+export const VIDEO_PRESET_NAMES: readonly string[] = Object.freeze(Object.keys(VIDEO_PRESETS));
+
+/** Every preset a transcode can name. */
+export type Preset = AudioPreset | VideoPreset;
+
+export const PRESETS: Readonly<Record<string, Preset>> = Object.freeze({ ...AUDIO_PRESETS, ...VIDEO_PRESETS });
+
+export const PRESET_NAMES: readonly string[] = Object.freeze(Object.keys(PRESETS));
+
+export function getPreset(name: string): Preset | undefined {
+  return Object.hasOwn(PRESETS, name) ? PRESETS[name] : undefined;
 }
 
 export interface VideoRung {
@@ -151,28 +255,11 @@ export const VIDEO_LADDER: Readonly<Record<string, VideoRung>> = Object.freeze({
 
 export const VIDEO_RUNG_NAMES: readonly string[] = Object.freeze(Object.keys(VIDEO_LADDER));
 
-export interface PackageAudioPreset {
-  readonly name: string;
-  readonly codec: 'aac' | 'opus' | 'flac';
-  readonly encoder: string;
-  /** Nominal bit/s; undefined for FLAC. */
-  readonly bitrate?: number;
-}
+/** An audio preset a package can carry as a CMAF track. */
+export type PackageAudioPreset = AudioPreset;
 
-const audio = (name: string, codec: PackageAudioPreset['codec'], encoder: string, kbps?: number): PackageAudioPreset =>
-  Object.freeze({ name, codec, encoder, ...(kbps ? { bitrate: kbps * 1000 } : {}) });
-
-export const PACKAGE_AUDIO: Readonly<Record<string, PackageAudioPreset>> = Object.freeze({
-  'aac-256': audio('aac-256', 'aac', 'aac', 256),
-  'aac-192': audio('aac-192', 'aac', 'aac', 192),
-  'aac-128': audio('aac-128', 'aac', 'aac', 128),
-  'aac-96': audio('aac-96', 'aac', 'aac', 96),
-  'aac-64': audio('aac-64', 'aac', 'aac', 64),
-  'opus-160': audio('opus-160', 'opus', 'libopus', 160),
-  'opus-96': audio('opus-96', 'opus', 'libopus', 96),
-  'opus-64': audio('opus-64', 'opus', 'libopus', 64),
-  flac: audio('flac', 'flac', 'flac'),
-});
+/** The audio presets a package can carry (CMAF holds AAC, Opus and FLAC): a view of the one table. */
+export const PACKAGE_AUDIO: Readonly<Record<string, AudioPreset>> = Object.freeze(Object.fromEntries(Object.entries(AUDIO_PRESETS).filter(([, p]) => p.cmaf)));
 
 export const PACKAGE_AUDIO_NAMES: readonly string[] = Object.freeze(Object.keys(PACKAGE_AUDIO));
 

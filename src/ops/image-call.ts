@@ -70,7 +70,6 @@ export interface ImageSetResult {
 export type ResizeResult = ImageOutput & Omit<ImageSetResult, 'images'>;
 
 /** Default cover-art set of a music service: 640, 300 and 64 px JPEG. */
-export const COVER_SIZES = Object.freeze([640, 300, 64]);
 
 export const RESIZE_KEYS = [...TARGET_KEYS, 'output', 'maxPixels', 'shrinkOnLoad', 'overwrite', 'stream'] as const;
 export const IMAGE_SET_KEYS = ['outputDir', 'baseName', 'maxPixels', 'shrinkOnLoad', 'overwrite'] as const;

@@ -1,34 +1,32 @@
 /**
- * `ladder` (and `transcode`, a ladder of one): one FFmpeg run decodes the source once and
- * encodes every rendition from the same decoded audio, each to its own output.
+ * `ladder`: one FFmpeg run decodes the source once and encodes every rendition from the same
+ * decoded audio, each to its own output. An audio `transcode` is a ladder of one.
  */
 
 import { join } from 'node:path';
 import { inputStem, type MediaInput, type ResolvedInput } from '../call/input.js';
 import { planInput } from '../call/probe-plan.js';
 import type { Call } from '../call/run-call.js';
-import { asKind, type OutputStream, resolveStream, type StreamKind, type StreamOption } from '../call/stream-output.js';
+import type { OutputStream } from '../call/stream-output.js';
 import * as v from '../call/validate.js';
 import { InputError, OptionsError, UnsupportedError } from '../errors.js';
 import type { FFmpegPlan, JobLimits, OutputSink } from '../model/plan.js';
 import { jobPath } from '../model/plan.js';
 import { type AudioPreset, audioPreset, encoderArgs } from '../model/presets.js';
 import { type ProbeResult, primaryAudio } from '../model/probe-result.js';
+import {
+  ARTWORK_KEYS,
+  type ArtworkOptions,
+  artworkArgs,
+  type Cover,
+  type CoverResult,
+  KEEP_ARTWORK,
+  prepareCover,
+  type ResolvedArtwork,
+  resolveArtwork,
+} from './artwork.js';
 
-export interface TranscodeOptions {
-  preset: string;
-  /** Host path to write; without it the rendition comes back as `bytes`. */
-  output?: string;
-  /** Replace an existing file at `output` (default false: an existing file is refused). */
-  overwrite?: boolean;
-  /**
-   * The rendition as a stream instead of bytes: `true` a Node Readable, `'web'` a web
-   * ReadableStream. Spooled to a private file while it is made, never held in memory.
-   */
-  stream?: StreamOption;
-}
-
-export interface LadderOptions {
+export interface LadderOptions extends ArtworkOptions {
   /** Directory for the renditions (added to it, never emptied); without it they come back as `bytes`. */
   outputDir?: string;
   /** File name stem of the renditions (default: the input's, or `audio`). */
@@ -46,8 +44,10 @@ export interface Rendition {
   /** With `stream` (transcode): the rendition, to be read once. */
   stream?: OutputStream;
   size: number;
-  /** Average bit/s over the source duration. */
+  /** Average bit/s over the encoded duration. */
   bitrate: number | null;
+  /** The cover art the rendition carries: the source's, the given picture, or none. */
+  cover?: CoverResult;
 }
 
 export interface LadderResult {
@@ -59,76 +59,65 @@ export interface LadderResult {
   realtimeFactor: number | null;
 }
 
-export interface TranscodeResult extends Rendition {
-  source: ProbeResult;
-  elapsedMs: number;
-  realtimeFactor: number | null;
-}
+export const LADDER_KEYS = ['outputDir', 'baseName', 'overwrite', ...ARTWORK_KEYS] as const;
 
-export const TRANSCODE_KEYS = ['preset', 'output', 'overwrite', 'stream'] as const;
-export const LADDER_KEYS = ['outputDir', 'baseName', 'overwrite'] as const;
-
-/** What an encode call writes: each preset, to a path (and the option that named it) or to bytes. */
+/** What a ladder writes: each preset, to a path or to bytes. */
 export interface ResolvedEncode {
-  phase: 'transcode' | 'ladder';
   presets: AudioPreset[];
+  art: ResolvedArtwork;
   destinations?: Array<{ path: string; option: string }>;
-  /** transcode with `stream`: the one rendition comes back as a stream of this kind. */
-  stream?: StreamKind;
-}
-
-export function resolveTranscode(o: TranscodeOptions): ResolvedEncode {
-  const preset = audioPreset('preset', o.preset);
-  const stream = resolveStream(o.stream, o.output);
-  const output = v.optional(o.output, undefined, (x) => v.path('output', x));
-  return { phase: 'transcode', presets: [preset], ...(output ? { destinations: [{ path: output, option: 'output' }] } : {}), ...(stream ? { stream } : {}) };
 }
 
 export function resolveLadder(presets: unknown, o: LadderOptions, input: MediaInput): ResolvedEncode {
   if (!Array.isArray(presets) || presets.length === 0) throw new OptionsError('presets', 'must be a non-empty array of preset names');
   const resolved = presets.map((p, i) => audioPreset(`presets[${i}]`, p));
   if (new Set(presets).size !== presets.length) throw new OptionsError('presets', 'must not name a preset twice');
-  if (o.outputDir === undefined) return { phase: 'ladder', presets: resolved };
+  const art = resolveArtwork(o);
+  if (o.outputDir === undefined) return { presets: resolved, art };
   const dir = v.path('outputDir', o.outputDir);
   const stem = v.fileName('baseName', o.baseName ?? inputStem(input, 'audio'));
   return {
-    phase: 'ladder',
     presets: resolved,
+    art,
     destinations: resolved.map((p) => ({ path: join(dir, `${stem}.${p.name}.${p.extension}`), option: 'outputDir' })),
   };
 }
 
-export async function encodeCall(call: Call, media: MediaInput, r: ResolvedEncode): Promise<LadderResult> {
+export async function ladderCall(call: Call, media: MediaInput, r: ResolvedEncode): Promise<LadderResult> {
   const input = await call.input(media);
   const source = await call.probe(input);
   call.tracker.emit('probe', 0, 0, undefined);
   const targets: RenditionTarget[] = [];
   const staged: Array<{ finalPath: string } | undefined> = [];
-  const streams: Array<OutputStream | undefined> = [];
   for (const [i, preset] of r.presets.entries()) {
     const dest = r.destinations?.[i];
     const file = dest ? await call.outputs.file(dest.path, dest.option) : undefined;
-    const streamed = r.stream && !file ? call.streamOutput() : undefined;
     staged.push(file);
-    streams.push(streamed && asKind(streamed.stream, r.stream!));
-    const sink: OutputSink = file ? { type: 'path', path: file.tempPath } : streamed ? { type: 'path', path: streamed.tempPath } : { type: 'bytes' };
-    targets.push({ preset, sink });
+    targets.push({ preset, sink: file ? { type: 'path', path: file.tempPath } : { type: 'bytes' } });
   }
-  const plan = ladderPlan(r.phase, input, source, targets, call.jobLimits);
+  const cover = await prepareCover(
+    call,
+    source,
+    planInput(input),
+    r.art,
+    r.presets.map((p) => p.format),
+  );
+  const plan = ladderPlan('ladder', input, source, targets, call.jobLimits, { art: r.art, ...(cover ? { cover } : {}) });
   const started = performance.now();
-  const result = await call.run(plan, call.tracker.phase(r.phase, source.duration));
+  const result = await call.run(plan, call.tracker.phase('ladder', source.duration));
   checkComplete(source, result.mediaSeconds);
   const elapsedMs = performance.now() - started;
-  call.tracker.emit(r.phase, 1, source.duration ?? 0, undefined);
+  call.tracker.emit('ladder', 1, source.duration ?? 0, undefined);
   const renditions = r.presets.map((preset, i): Rendition => {
     const out = result.outputs[i]!;
     const file = staged[i];
     return {
       preset: preset.name,
       codec: preset.codec,
-      ...(file ? { path: file.finalPath } : streams[i] ? { stream: streams[i] } : { bytes: out.bytes! }),
+      ...(file ? { path: file.finalPath } : { bytes: out.bytes! }),
       size: out.size,
       bitrate: source.duration ? Math.round((out.size * 8) / source.duration) : null,
+      cover: artworkArgs(preset.format, r.art, cover, 1).cover,
     };
   });
   const realtimeFactor = source.duration ? source.duration / (elapsedMs / 1000) : null;
@@ -144,20 +133,32 @@ export function outputName(preset: AudioPreset, index: number): string {
   return `out${index}.${preset.extension}`;
 }
 
-export function ladderPlan(phase: string, input: ResolvedInput, probe: ProbeResult, targets: RenditionTarget[], limits: JobLimits): FFmpegPlan {
+/** The run of audio presets from one decode; `filter` (an `-af` chain: trims, fades) applies to each. */
+export function ladderPlan(
+  phase: string,
+  input: ResolvedInput,
+  probe: ProbeResult,
+  targets: RenditionTarget[],
+  limits: JobLimits,
+  edit: { filter?: string; art?: ResolvedArtwork; cover?: Cover } = {},
+): FFmpegPlan {
   const audio = primaryAudio(probe);
   if (!audio) throw new UnsupportedError(`the input has no audio stream (found: ${probe.streams.map((s) => s.type).join(', ') || 'nothing'})`);
   const inPlan = planInput(input);
-  const args = ['-i', jobPath(inPlan.name)];
+  const inputs = [inPlan, ...(edit.cover?.input ? [edit.cover.input] : [])];
+  const args = inputs.flatMap((i) => ['-i', jobPath(i.name)]);
+  const art = edit.art ?? KEEP_ARTWORK;
   targets.forEach((t, i) => {
-    args.push('-map', `0:${audio.index}`, ...encoderArgs(t.preset, audio), '-map_metadata', '0', '-f', t.preset.format);
+    args.push('-map', `0:${audio.index}`);
+    if (edit.filter) args.push('-filter:a', edit.filter);
+    args.push(...encoderArgs(t.preset, audio), ...artworkArgs(t.preset.format, art, edit.cover, 1).args, '-f', t.preset.format);
     if (t.preset.format === 'ipod') args.push('-movflags', '+faststart');
     args.push(jobPath(outputName(t.preset, i)));
   });
   return {
     op: 'ffmpeg',
     phase,
-    inputs: [inPlan],
+    inputs,
     outputs: targets.map((t, i) => ({ name: outputName(t.preset, i), sink: t.sink })),
     args,
     limits,
@@ -169,7 +170,7 @@ export function ladderPlan(phase: string, input: ResolvedInput, probe: ProbeResu
  * less than it states means the file was cut; cut at a frame boundary, FFmpeg says nothing.
  * Other containers' durations can be estimates, so they are not held to this.
  */
-function checkComplete(source: ProbeResult, decodedSeconds: number | null): void {
+export function checkComplete(source: ProbeResult, decodedSeconds: number | null): void {
   const audio = primaryAudio(source);
   if (source.format !== 'aiff' || !audio?.codec.startsWith('pcm_') || source.duration === null || decodedSeconds === null) return;
   if (decodedSeconds < source.duration - 0.25) {

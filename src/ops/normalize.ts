@@ -24,6 +24,7 @@ import { jobPath } from '../model/plan.js';
 import { type AudioPreset, audioPreset, encoderArgs } from '../model/presets.js';
 import { primaryAudio, type StreamInfo } from '../model/probe-result.js';
 import { analyzeInput, type DetailedAnalysis, spanHandler } from './analyze.js';
+import { type Cover, coverArgs, KEEP_ARTWORK, prepareCover } from './artwork.js';
 import { gatedLoudness, type Loudness } from './loudness.js';
 
 export type NormalizePolicy = 'gain' | 'limit';
@@ -174,7 +175,15 @@ function filterChain(audio: StreamInfo, s: PassSettings): string {
   return parts.join(',');
 }
 
-function encodePlan(input: ResolvedInput, audio: StreamInfo, preset: AudioPreset, s: PassSettings, sink: OutputSink, call: Call): FFmpegPlan {
+function encodePlan(
+  input: ResolvedInput,
+  audio: StreamInfo,
+  preset: AudioPreset,
+  s: PassSettings,
+  sink: OutputSink,
+  call: Call,
+  cover: Cover | undefined,
+): FFmpegPlan {
   const inPlan = planInput(input);
   const name = `out.${preset.extension}`;
   const args = [
@@ -185,6 +194,8 @@ function encodePlan(input: ResolvedInput, audio: StreamInfo, preset: AudioPreset
     '-af',
     filterChain(audio, s),
     ...encoderArgs(preset, audio),
+    // The source's cover art, where the container holds one, as transcode keeps it.
+    ...coverArgs(preset.format, cover, 1).args,
     '-map_metadata',
     '0',
     ...tagArgs(s.tags),
@@ -215,6 +226,8 @@ interface WrittenTrack {
   file: StagedFile | undefined;
   bytes: Uint8Array | undefined;
   size: number;
+  /** The cover art in the file: a retag must carry it over. */
+  cover: Cover | undefined;
   /** The tags in the file now. */
   written: Record<string, string>;
   /** Track tags from the measured output. */
@@ -246,6 +259,9 @@ function correctedGain(tried: readonly Tried[], m: Loudness, r: Resolved): numbe
 async function writeTrack(call: Call, r: Resolved, t: TrackPlan): Promise<WrittenTrack> {
   const audio = primaryAudio(t.analysis.source)!;
   const source = t.analysis.loudness!;
+  // Not in M4A: its gain tags need MP4's freeform metadata (use_metadata_tags), which FFmpeg 5.1
+  // writes in place of the iTunes list that holds the cover.
+  const cover = r.preset.format === 'ipod' ? undefined : await prepareCover(call, t.analysis.source, planInput(t.input), KEEP_ARTWORK, [r.preset.format]);
   const integrated = source.integrated!;
   {
     const sink: OutputSink = t.file ? { type: 'path', path: t.file.tempPath } : { type: 'bytes' };
@@ -267,7 +283,7 @@ async function writeTrack(call: Call, r: Resolved, t: TrackPlan): Promise<Writte
       const { from, to } = t.span;
       const mid = from + (to - from) * 0.8;
       const result = await call.run(
-        encodePlan(t.input, audio, r.preset, settings, sink, call),
+        encodePlan(t.input, audio, r.preset, settings, sink, call, cover),
         spanHandler(call, { phase: 'normalize', from, to: mid }, t.analysis.duration),
       );
       const out = result.outputs[0]!;
@@ -297,6 +313,7 @@ async function writeTrack(call: Call, r: Resolved, t: TrackPlan): Promise<Writte
         file: t.file,
         bytes: out.bytes,
         size: out.size,
+        cover,
         written: tags,
         measuredTags: gainTags(r.preset, 'TRACK', m.integrated ?? outLoudness, m.truePeak),
         gating: measured.gating,
@@ -313,7 +330,7 @@ async function writeTrack(call: Call, r: Resolved, t: TrackPlan): Promise<Writte
 async function finishTrack(call: Call, r: Resolved, w: WrittenTrack, albumTags: Record<string, string>): Promise<NormalizeResult> {
   const tags = { ...w.measuredTags, ...albumTags };
   let final = { bytes: w.bytes, size: w.size };
-  if (!sameTags(tags, w.written)) final = await retag(call, w.file, w.bytes, tags, r.preset);
+  if (!sameTags(tags, w.written)) final = await retag(call, w.file, w.bytes, tags, r.preset, w.cover);
   return {
     ...(w.file ? { path: w.file.finalPath } : { bytes: final.bytes! }),
     size: final.size,
@@ -355,6 +372,7 @@ async function retag(
   bytes: Uint8Array | undefined,
   tags: Record<string, string>,
   preset: AudioPreset,
+  cover: Cover | undefined,
 ): Promise<{ bytes: Uint8Array | undefined; size: number }> {
   const source = await call.ownInput(file ? { path: file.tempPath } : bytes!);
   // A new staged version of the same destination: the commit puts the retagged one in place.
@@ -364,8 +382,11 @@ async function retag(
   const args = [
     '-i',
     jobPath(inPlan.name),
+    // The audio and an attached picture; an Ogg's picture comment reads back as a picture stream,
+    // which the Ogg muxer cannot take: it is written as a comment again.
     '-map',
-    '0',
+    '0:a',
+    ...(cover?.comment ? coverArgs(preset.format, cover, 1).args : ['-map', '0:v?']),
     '-c',
     'copy',
     '-map_metadata',

@@ -6,7 +6,7 @@
 import { createCipheriv } from 'node:crypto';
 import * as v from '../call/validate.js';
 import { OptionsError } from '../errors.js';
-import type { PackageAudioPreset } from '../model/presets.js';
+import type { AudioPreset } from '../model/presets.js';
 import type { Scheme } from '../packaging/cenc-boxes.js';
 import type { ContentKey, PackageEncryption } from '../packaging/encrypt-track.js';
 import { DRM_SYSTEMS, type DrmSystem } from '../packaging/pssh.js';
@@ -64,7 +64,7 @@ function hex16(option: string, value: unknown, kind: 'kid' | 'key'): Uint8Array 
 /** The codecs cbcs is defined for here: H.264 video and AAC audio (HLS SAMPLE-AES, FairPlay). */
 const CBCS_AUDIO = new Set(['aac']);
 
-export function resolveEncryption(value: unknown, tracks: { video: boolean; audio: readonly PackageAudioPreset[] }): PackageEncryption | null {
+export function resolveEncryption(value: unknown, tracks: { video: boolean; audio: readonly AudioPreset[] }): PackageEncryption | null {
   if (value === undefined) return null;
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new OptionsError('encryption', 'must be an object');
   const o = value as Partial<EncryptionOptions>;

@@ -16,7 +16,7 @@
 import type { ResolvedInput } from '../call/input.js';
 import { planInput } from '../call/probe-plan.js';
 import { type FFmpegPlan, type JobLimits, jobPath } from '../model/plan.js';
-import { AAC_ENCODER_ARGS, type PackageAudioPreset, type VideoRung } from '../model/presets.js';
+import { type AudioPreset, encoderArgs, lossyRate, type VideoRung } from '../model/presets.js';
 import type { StreamInfo } from '../model/probe-result.js';
 import type { H264Encoder } from '../util/core-files.js';
 
@@ -92,7 +92,7 @@ export function planJobs(o: {
   chunkSeconds: number;
   rate: FrameRate | undefined;
   targets: VideoTarget[];
-  audio: PackageAudioPreset[];
+  audio: AudioPreset[];
   workers: number;
 }): PackageJob[] {
   const jobs: PackageJob[] = [];
@@ -314,7 +314,7 @@ function h264Args(settings: { encoder: H264Encoder; x264Preset: string | null },
 export function audioJobPlan(
   input: ResolvedInput,
   stream: StreamInfo,
-  presets: readonly PackageAudioPreset[],
+  presets: readonly AudioPreset[],
   files: readonly JobFile[],
   limits: JobLimits,
   padTo: number | null = null,
@@ -325,16 +325,12 @@ export function audioJobPlan(
   if (padded) args.push('-filter_complex', padded);
   files.forEach((f, i) => {
     const p = presets.find((x) => x.name === f.rendition)!;
-    args.push('-map', padded ? `[o${i}]` : `0:${stream.index}`, '-vn', '-sn', '-dn', '-map_metadata', '-1', '-map_chapters', '-1', '-c:a', p.encoder);
-    if (p.bitrate) args.push('-b:a', String(p.bitrate));
-    if (p.codec === 'opus') args.push('-ar', '48000', '-vbr', 'constrained', '-application', 'audio');
-    else if (p.codec === 'aac') args.push('-ar', String(aacRate(stream.sampleRate)), ...AAC_ENCODER_ARGS);
-    else args.push('-strict', '-2', '-compression_level', '8');
-    if ((stream.channels ?? 2) > 2) args.push('-ac', '2');
+    args.push('-map', padded ? `[o${i}]` : `0:${stream.index}`, '-vn', '-sn', '-dn', '-map_metadata', '-1', '-map_chapters', '-1');
+    args.push(...cmafAudioArgs(p, stream));
     // Fragment length is irrelevant: the stitching stage cuts segments at sample level. The moov
     // waits for the first fragment so that its edit list can state where the track starts and
     // the encoder's priming (AAC 1024 samples, Opus pre-skip), in the track's own ticks.
-    const timescale = p.codec === 'aac' ? aacRate(stream.sampleRate) : p.codec === 'opus' ? 48000 : (stream.sampleRate ?? 48000);
+    const timescale = cmafRate(p, stream);
     args.push('-f', 'mp4', '-movflags', '+delay_moov+default_base_moof+cmaf', '-use_editlist', '1');
     args.push('-movie_timescale', String(timescale), '-frag_duration', '1000000', jobPath(f.name));
   });
@@ -371,11 +367,21 @@ function packageJob(inPlan: FFmpegPlan['inputs'][number], files: readonly JobFil
   };
 }
 
-/** AAC renditions at 44.1 or 48 kHz, like the file presets: below that the encoder cannot spend its rate. */
-function aacRate(source: number | undefined): number {
-  if (!source || source < 44100) return 44100;
-  if (source > 48000) return source % 44100 === 0 ? 44100 : 48000;
-  return source === 44100 ? 44100 : 48000;
+/** The rate a CMAF audio track is encoded at, which is its timescale: a lossy one's as a file preset's. */
+function cmafRate(p: AudioPreset, stream: StreamInfo): number {
+  if (p.rateControl === 'lossless') return stream.sampleRate ?? 48000;
+  return lossyRate(p, stream.sampleRate) ?? 44100;
+}
+
+/** A CMAF track's encoder: a file preset's, at the rate its timescale states, stereo at most. */
+function cmafAudioArgs(p: AudioPreset, stream: StreamInfo): string[] {
+  const args = encoderArgs(p, stream);
+  // encoderArgs leaves an unstated source rate alone; the track's timescale needs it stated.
+  if (!args.includes('-ar')) args.push('-ar', String(cmafRate(p, stream)));
+  // FLAC in MP4 is still experimental in FFmpeg 5.1's muxer.
+  if (p.codec === 'flac') args.push('-strict', '-2');
+  if (!args.includes('-ac') && (stream.channels ?? 2) > 2) args.push('-ac', '2');
+  return args;
 }
 
 /** Seconds as FFmpeg reads them, to the microsecond it keeps. */

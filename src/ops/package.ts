@@ -20,7 +20,16 @@ import * as v from '../call/validate.js';
 import { InputError, InternalError, LimitError, OptionsError, UnsupportedError } from '../errors.js';
 import type { PackagedText, PackagedTrack } from '../manifests/track.js';
 import type { WorkerEvent } from '../model/plan.js';
-import { PACKAGE_AUDIO, PACKAGE_AUDIO_NAMES, type PackageAudioPreset, rungSize, VIDEO_LADDER, VIDEO_RUNG_NAMES, type VideoRung } from '../model/presets.js';
+import {
+  AUDIO_PRESET_NAMES,
+  AUDIO_PRESETS,
+  type AudioPreset,
+  PACKAGE_AUDIO_NAMES,
+  rungSize,
+  VIDEO_LADDER,
+  VIDEO_RUNG_NAMES,
+  type VideoRung,
+} from '../model/presets.js';
 import type { ProbeResult, StreamInfo } from '../model/probe-result.js';
 import { DEFAULT_SEGMENT_NAMES, type SegmentNames } from '../packaging/segment-names.js';
 import type { H264Encoder } from '../util/core-files.js';
@@ -160,7 +169,7 @@ const NO_PROTECTION: PackageProtection = { encryption: null, hlsAes128: null };
 /** Checked against the tracks the package will have: a key for each kind, a codec each scheme supports. */
 function resolveProtection(
   o: { encryption?: unknown; hlsAes128?: unknown },
-  tracks: { video: boolean; audio: readonly PackageAudioPreset[]; formats: readonly PackageFormat[] },
+  tracks: { video: boolean; audio: readonly AudioPreset[]; formats: readonly PackageFormat[] },
 ): PackageProtection {
   const encryption = resolveEncryption(o.encryption, tracks);
   return { encryption, hlsAes128: resolveHlsAes128(o.hlsAes128, tracks.formats, encryption) };
@@ -194,7 +203,7 @@ const MAX_FRAME_RATE = 60;
 
 export interface ResolvedPackage {
   video: VideoRung[];
-  audio: PackageAudioPreset[];
+  audio: AudioPreset[];
   segmentDuration: number;
   formats: PackageFormat[];
   outputDir: string;
@@ -240,7 +249,12 @@ export function resolvePlanOptions(
   const audioOnly = o.audioOnly ?? false;
   if (typeof audioOnly !== 'boolean') throw new OptionsError('audioOnly', 'must be a boolean');
   const video = audioOnly ? [] : names('video', o.video, ['1080p', '720p', '480p', '360p'], VIDEO_RUNG_NAMES);
-  const audio = names('audio', o.audio, ['aac-128', 'aac-64'], PACKAGE_AUDIO_NAMES);
+  const audio = names('audio', o.audio, ['aac-128', 'aac-64'], AUDIO_PRESET_NAMES);
+  const uncarried = audio.find((n) => !AUDIO_PRESETS[n]!.cmaf);
+  if (uncarried) {
+    const codec = AUDIO_PRESETS[uncarried]!.codec;
+    throw new OptionsError('audio', `${uncarried} is ${codec}, which CMAF does not carry (a package's audio can be ${PACKAGE_AUDIO_NAMES.join(', ')})`);
+  }
   if (video.length === 0 && audio.length === 0) throw new OptionsError('video', 'and audio are both empty: nothing to package');
   if (audioOnly && audio.length === 0) throw new OptionsError('audio', 'must name at least one rendition with audioOnly');
   const segmentDuration = o.segmentDuration ?? 4;
@@ -266,7 +280,7 @@ export function resolvePlanOptions(
   }
   return {
     video: video.map((n) => VIDEO_LADDER[n]!),
-    audio: audio.map((n) => PACKAGE_AUDIO[n]!),
+    audio: audio.map((n) => AUDIO_PRESETS[n]!),
     segmentDuration,
     formats: [...new Set(formats)],
     outputDir: o.outputDir ?? '',
@@ -364,7 +378,7 @@ export interface PackagePlan {
   x264Preset: string | null;
   chunkSeconds: number;
   video: VideoTarget[];
-  audio: PackageAudioPreset[];
+  audio: AudioPreset[];
   skipped: PackageResult['skipped'];
   jobs: PackageJob[];
 }

@@ -29,6 +29,17 @@ export interface PoolOptions {
   videoCore?: CoreFiles | null;
 }
 
+/** What calls run their jobs on: worker threads (JobPool) or the engine's own thread (InlinePool). */
+export interface Pool {
+  readonly workers: number;
+  readonly inFlight: number;
+  readonly waiting: number;
+  readonly workerRestarts: number;
+  reserve(): Reservation;
+  run(plan: Plan, options: RunOptions): Promise<JobResult>;
+  close(): Promise<void>;
+}
+
 export interface RunOptions {
   /**
    * Stops the job. The abort reason decides how it ends: a `TimeoutError` ends it as timed out,
@@ -38,6 +49,11 @@ export interface RunOptions {
   onEvent?: ((event: WorkerEvent) => void) | undefined;
   /** The call's admission: a job run under it takes no further place in the queue. */
   reservation?: Reservation | undefined;
+  /**
+   * When the job must stop (performance.now() ms), asked as it starts. Worker threads stop on the
+   * signal; a job on the engine's own thread stops on this, from the core's cancel poll.
+   */
+  deadline?: (() => number | undefined) | undefined;
 }
 
 /**
@@ -49,7 +65,7 @@ export interface Reservation {
   release(): void;
 }
 
-export class JobPool {
+export class JobPool implements Pool {
   /** Places taken: reservations plus jobs that run outside one. */
   private pending = 0;
   private closed = false;

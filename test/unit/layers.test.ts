@@ -46,7 +46,8 @@ describe('source layers', () => {
 
   it('finds the modules and their imports', () => {
     expect(graph.size).toBeGreaterThan(50);
-    expect(graph.get('worker/index.ts')).toContain('worker/ffmpeg/run-plan.ts');
+    expect(graph.get('worker/index.ts')).toContain('worker/task-runner.ts');
+    expect(graph.get('worker/task-runner.ts')).toContain('worker/ffmpeg/run-plan.ts');
   });
 
   it('imports only downward across the thread boundary', () => {

@@ -13,7 +13,7 @@ while read -r kind name profile _; do
   enables+=("--enable-$kind=$name")
 done < "$BUILD_ROOT/ffmpeg/components.txt"
 
-external=(--enable-zlib --enable-libmp3lame --enable-libopus --enable-libvorbis --enable-libwebp --enable-libdav1d)
+external=(--enable-zlib --enable-libmp3lame --enable-libopus --enable-libvorbis --enable-libwebp --enable-libdav1d --enable-libvpx)
 case "$PROFILE" in
   gpl) external+=(--enable-gpl --enable-libx264) ;;
   lgpl) external+=(--enable-libopenh264) ;;
@@ -33,6 +33,19 @@ threads=(--disable-pthreads --disable-w32threads --disable-os2threads)
   --cc=emcc --cxx=em++ --ar=emar --ranlib=emranlib --nm=emnm --pkg-config=pkg-config --pkg-config-flags=--static \
   --extra-cflags="$CFLAGS" --extra-cxxflags="$CXXFLAGS" --extra-ldflags="$LDFLAGS" \
   "${threads[@]}" "${external[@]}" "${enables[@]}"
+
+# Cold code at -Os, the rest at -O3: the demuxers and muxers (they parse headers and move packets)
+# and the decoders of legacy and rare formats, which the engine takes as inputs but seldom sees
+# and never benchmarks. The hot paths (H.264, HEVC, VP8/9, AAC, MP3, Opus, Vorbis, FLAC, JPEG,
+# PNG, WebP, the encoders, swscale, the filters) stay at -O3. This keeps each core inside its 12 MB
+# budget with libvpx in it. Make's pattern-specific variables add -Os after -O3, and the last wins.
+cat >> ffbuild/config.mak <<'MAKE'
+COLD_CODECS = vc1 wmv2 msmpeg4 intelh263 flvdec h263dec ituh263dec mpeg4videodec mpeg12dec svq1 svq3 \
+  cinepak vp56 vp6 vp3 theora prores dnxhd dv ffv1 utvideo qtrle mjpegb dca mlp truehd ape tak tta \
+  wavpack wma als mpc dsd gsm msgsm adpcm g722 g726 amrnb amrwb acelp celp ac3 eac3
+$(foreach c,$(COLD_CODECS),libavcodec/$(c)%.o): CFLAGS += -Os
+libavformat/%.o libavdevice/%.o: CFLAGS += -Os
+MAKE
 
 emmake make -j"$JOBS" \
   libavcodec/libavcodec.a libavformat/libavformat.a libavfilter/libavfilter.a \

@@ -19,7 +19,7 @@ exports=_ffmpeg_main,_ffprobe_main,_sandcodec_decode_totals,_sandcodec_webp_deco
 
 libs=(-lx264)
 [[ "$PROFILE" == lgpl ]] && libs=(-lopenh264)
-libs+=(-lmp3lame -lopus -lvorbisenc -lvorbis -logg -lwebp -lsharpyuv -ldav1d -lz -lm)
+libs+=(-lmp3lame -lopus -lvorbisenc -lvorbis -logg -lvpx -lwebp -lsharpyuv -ldav1d -lz -lm)
 [[ -f "$PREFIX/lib/libsharpyuv.a" ]] || libs=("${libs[@]/-lsharpyuv}")
 # libjpeg-turbo's decoder for the image pipeline's JPEGs (glue/jpeg-decode.c): single-thread cores
 # only, which are the ones images run on.
@@ -43,12 +43,13 @@ fi
 #    sandcodec_jpeg_decode (st), stackSave/stackRestore, and
 #    the imports emscripten_resize_heap and sandcodec_cancel_requested (-lexports.js is what keeps
 #    emcc from minifying import and export names at -O3).
-# The objects are compiled at -O3; only the link's own pass (wasm-opt) runs at -Os: gpl-st is 11.70 MB
-# at -Os, 12.08 MB at -O3, over the 12 MB budget. Speed: x264 720p, H.264 decode, a 12 MP JPEG and a
-# 16.8 MP WebP decode the same within this machine's noise; audio encoders 0-4% slower (aac-128,
-# opus-160, vorbis-320, medians of 5 alternating with the -O3 link).
+# The objects are compiled at -O3 (cold ones at -Os, ffmpeg/build.sh); the link's own pass (wasm-opt)
+# runs at -Oz. With libvpx in it, gpl-st is 11.64 MB and 4.01 MB gzipped at -Os, over the 4 MB
+# budget; -Oz takes it well under. Speed (bench/cores.mjs, one run alternating with the -Os link
+# and with the core before libvpx): audio presets, x264 720p and H.264 decode within this
+# machine's noise. Before libvpx, -Os against -O3: 11.70 against 12.08 MB, the same speed.
 link_flags=(
-  -Os -msimd128 $THREAD_FLAGS
+  -Oz -msimd128 $THREAD_FLAGS
   -sMODULARIZE=1 -sEXPORT_NAME=createFFmpegCore -sENVIRONMENT=node -sEXPORT_ES6=0
   -sINVOKE_RUN=0 -sEXIT_RUNTIME=0 -sNODEJS_CATCH_EXIT=0 -sNODEJS_CATCH_REJECTION=0
   -sIMPORTED_MEMORY=1 -sINITIAL_MEMORY=32MB -sALLOW_MEMORY_GROWTH=1 -sMAXIMUM_MEMORY=2GB

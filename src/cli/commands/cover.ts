@@ -1,7 +1,7 @@
 /** `sandcodec cover IN -o DIR [--sizes 640,300,64] [--format jpeg|png|webp]`: a cover-art set from one decode. */
 import { OptionsError } from '../../errors.js';
 import type { OutputFormat } from '../../model/image-spec.js';
-import { COVER_SIZES } from '../../ops/image-call.js';
+import { COVER_SIZES } from '../../model/image-spec.js';
 import { type CommandContext, callLimits, printJson, withProgress, writeOptions } from '../context.js';
 import { formatBytes, shownPath } from '../format.js';
 import { describeSet, maxPixelsFlag, targetFlags } from './resize.js';

@@ -5,6 +5,7 @@ import type { LadderResult } from '../../ops/ladder.js';
 import { type CommandContext, callLimits, printJson, withProgress, writeOptions } from '../context.js';
 import { formatBytes, formatDeviation, formatFactor, formatKbps, formatSeconds, table } from '../format.js';
 import { list } from '../values.js';
+import { artworkOptions } from './transcode.js';
 
 export async function ladderCommand(ctx: CommandContext): Promise<void> {
   const input = ctx.positionals[0]!;
@@ -13,6 +14,7 @@ export async function ladderCommand(ctx: CommandContext): Promise<void> {
   const result = await withProgress(ctx, 'ladder', (progress) =>
     engine.ladder({ path: input }, presets, {
       outputDir: ctx.values.output as string,
+      ...artworkOptions(ctx.values),
       signal: ctx.signal,
       ...callLimits(ctx),
       ...writeOptions(ctx),

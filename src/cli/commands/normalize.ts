@@ -48,7 +48,7 @@ export async function normalizeCommand(ctx: CommandContext, warn: (text: string)
   if (!ctx.values.album) {
     if (ctx.positionals.length > 1) throw new OptionsError('arguments', 'normalize takes one input; use --album A B C … -o DIR for a set of tracks');
     const input = ctx.positionals[0]!;
-    const { preset, warning } = presetFor(output, ctx.values.preset as string | undefined);
+    const { preset, warning } = presetFor(output, ctx.values.preset as string | undefined, undefined, 'audio');
     if (warning && !ctx.common.json && !ctx.common.quiet) warn(`warning: ${warning}`);
     const r = await withProgress(ctx, 'normalize', (progress) => engine.normalize({ path: input }, { ...levels, preset, output, ...common, ...progress }));
     if (ctx.common.json) printJson(ctx, r);

@@ -28,6 +28,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { InternalError, LimitError } from '../../errors.js';
+import { CANCEL } from '../../model/plan.js';
 import type { CoreLocation } from '../../model/protocol.js';
 import { THREAD_SCRIPT } from '../../util/core-files.js';
 import { printable } from '../../util/printable.js';
@@ -116,6 +117,7 @@ export class BuiltCore implements FFmpegCore {
   private heapBudget: number;
   private threads = 1;
   private cancelFlag: Int32Array;
+  private deadline: number | undefined;
   private recordSink: RecordSink = NO_RECORDS;
   private stdoutSink: (line: string) => void = () => {};
   private readonly parser: LogRecordParser;
@@ -199,6 +201,14 @@ export class BuiltCore implements FFmpegCore {
           if (!grown) this.heapRefused = true;
           return grown;
         };
+        // A single-thread core polls the flag through this import: the deadline is checked with it.
+        const poll = env.sandcodec_cancel_requested as (() => number) | undefined;
+        if (typeof poll === 'function') {
+          env.sandcodec_cancel_requested = () => {
+            this.checkDeadline();
+            return poll();
+          };
+        }
         const instance = new WebAssembly.Instance(this.module, imports as unknown as WebAssembly.Imports);
         receive(instance, this.module);
         return instance.exports;
@@ -284,6 +294,15 @@ export class BuiltCore implements FFmpegCore {
   setCancelFlag(flag: Int32Array): void {
     this.cancelFlag = flag;
     if (this.current) this.current.module.cancelFlag = flag;
+  }
+
+  setDeadline(at: number | undefined): void {
+    this.deadline = at;
+  }
+
+  /** Raises the timeout reason once the deadline has passed (polled with the cancel flag). */
+  private checkDeadline(): void {
+    if (this.deadline !== undefined && performance.now() > this.deadline) Atomics.compareExchange(this.cancelFlag, 0, CANCEL.none, CANCEL.timeout);
   }
 
   setRecordSink(sink: RecordSink): void {

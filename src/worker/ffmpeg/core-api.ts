@@ -90,6 +90,12 @@ export interface FFmpegCore {
   /** Threads the next run may use: what FFmpeg's `auto` thread counts mean on a multithreaded core (others run one). */
   setThreads(count: number): void;
   setCancelFlag(flag: Int32Array): void;
+  /**
+   * A time (performance.now() ms) past which the core's own cancel poll raises the timeout reason
+   * in the cancel flag; undefined for none. For jobs run on the thread that would otherwise set
+   * the flag (an engine with `workers: 0`): no timer fires there while FFmpeg runs.
+   */
+  setDeadline(at: number | undefined): void;
   /** Receives every log record FFmpeg prints from now on (one sink at a time). */
   setRecordSink(sink: RecordSink): void;
   /** FFmpeg's decode totals: a run's own counts are the difference across it. */

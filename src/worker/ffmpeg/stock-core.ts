@@ -24,6 +24,7 @@
 /// <reference path="../../types/webassembly.d.ts" />
 import { createRequire } from 'node:module';
 import { InternalError, type SandcodecError } from '../../errors.js';
+import { CANCEL } from '../../model/plan.js';
 import type { CoreLocation } from '../../model/protocol.js';
 import { printable } from '../../util/printable.js';
 import {
@@ -116,6 +117,7 @@ export class StockCore implements FFmpegCore {
   private recordSink: RecordSink = NO_RECORDS;
   private stdoutSink: (line: string) => void = () => {};
   private cancelFlag: Int32Array;
+  private deadline: number | undefined;
   private readonly stackSave: () => number;
   private readonly stackRestore: (sp: number) => void;
   private readonly stackBlock: number;
@@ -150,7 +152,10 @@ export class StockCore implements FFmpegCore {
     Object.defineProperty(raw, 'timeout', {
       // The core compares `timeout <= elapsed`: 0 stops at once, -1 never. Writes from the core's
       // own setTimeout/reset are ignored so the shared flag stays the only source of truth.
-      get: () => (Atomics.load(this.cancelFlag, 0) !== 0 ? 0 : -1),
+      get: () => {
+        if (this.deadline !== undefined && performance.now() > this.deadline) Atomics.compareExchange(this.cancelFlag, 0, CANCEL.none, CANCEL.timeout);
+        return Atomics.load(this.cancelFlag, 0) !== 0 ? 0 : -1;
+      },
       set: () => {},
       configurable: true,
     });
@@ -289,6 +294,10 @@ export class StockCore implements FFmpegCore {
 
   setCancelFlag(flag: Int32Array): void {
     this.cancelFlag = flag;
+  }
+
+  setDeadline(at: number | undefined): void {
+    this.deadline = at;
   }
 
   /** Receives every log record FFmpeg prints from now on (one sink at a time). */
