@@ -199,6 +199,23 @@ describe('video presets', () => {
     expect(mean(frames[25]!)).toBeGreaterThan(50);
   });
 
+  it('on the lgpl core, H.264 comes from OpenH264 at the rung rate or the one asked for', async () => {
+    const lgpl = await createEngine({ workers: 1, core: 'lgpl' });
+    try {
+      const named = await lgpl.transcode(video, { preset: 'mp4-h264-aac', start: 1, duration: 2 });
+      const custom = await lgpl.transcode(video, { preset: { base: 'mp4-h264-aac', videoBitrate: 200_000 }, start: 1, duration: 2 });
+      for (const out of [named, custom]) {
+        const back = await lgpl.probe(out.bytes!, { decode: true });
+        expect(back.streams.map((s) => s.codec)).toEqual(['h264', 'aac']);
+        expect(back.decodedDuration).toBeGreaterThan(1.97);
+        expect(back.decodedDuration).toBeLessThan(2.05);
+      }
+      expect(custom.size).toBeLessThan(named.size);
+    } finally {
+      await lgpl.close();
+    }
+  });
+
   it('need a picture: an audio file is refused', async () => {
     const error = await failure(engine.transcode(flac, { preset: 'mp4-h264-aac' }));
     expect(error.code).toBe('E_UNSUPPORTED');
