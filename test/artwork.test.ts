@@ -6,6 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEngine, type Engine, type ProbeResult, SandcodecError } from '../dist/index.js';
+import { pngFile } from './helpers/image-writers.js';
 import { media } from './helpers/media.js';
 
 let engine: Engine;
@@ -37,6 +38,14 @@ describe('a given cover', () => {
     expect(picture(back)).toMatchObject({ codec: 'mjpeg', width: 1000, height: 563 });
     expect(back.tags).toMatchObject({ title: 'Lunar Land', artist: 'Ambient Test' });
     expect(back.streams[0]).toMatchObject({ type: 'audio', codec: 'mp3' });
+  });
+
+  it("is held to the image calls' maxPixels: a 100-megapixel PNG of a few hundred KB is refused from its header", async () => {
+    const error = await engine.transcode(flac, { preset: 'flac', cover: pngFile({ width: 10000, height: 10000 }) }).then(
+      () => undefined,
+      (e: unknown) => e as SandcodecError,
+    );
+    expect(error).toMatchObject({ code: 'E_LIMIT', details: { limit: 'maxPixels', max: 24_000_000, actual: 100_000_000 } });
   });
 
   it('is refused with the option named when it is not an image', async () => {

@@ -11,6 +11,7 @@ import { planInput } from '../call/probe-plan.js';
 import type { Call } from '../call/run-call.js';
 import * as v from '../call/validate.js';
 import { OptionsError } from '../errors.js';
+import { DEFAULT_MAX_PIXELS } from '../model/image-spec.js';
 import { type FFmpegPlan, jobPath, type PlanInput } from '../model/plan.js';
 import type { ProbeResult, StreamInfo } from '../model/probe-result.js';
 import { imagePlan, resolveTarget } from './image.js';
@@ -133,7 +134,8 @@ async function resizeCover(call: Call, image: MediaInput): Promise<{ bytes: Uint
     throw err;
   }
   const spec = resolveTarget({ width: COVER_SIDE, height: COVER_SIDE, fit: 'inside', withoutEnlargement: true, format: 'jpeg', quality: 90 }, '', 'cover0');
-  const result = await call.run(imagePlan('cover', input, { maxPixels: 50_000_000, shrinkOnLoad: true }, [spec], [{ type: 'bytes' }], call.jobLimits));
+  // The image calls' own bound on what is decoded, and the memory it keeps a job to.
+  const result = await call.run(imagePlan('cover', input, { maxPixels: DEFAULT_MAX_PIXELS, shrinkOnLoad: true }, [spec], [{ type: 'bytes' }], call.jobLimits));
   const out = result.image!.outputs[0]!;
   return { bytes: result.outputs[0]!.bytes!, width: out.width, height: out.height };
 }
