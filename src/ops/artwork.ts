@@ -174,12 +174,16 @@ export function pictureBlock(bytes: Uint8Array, mime: string, width: number, hei
  * index of a given picture. Returns what the output ends up carrying.
  */
 export function artworkArgs(format: string, art: ResolvedArtwork, cover: Cover | undefined, pictureInput: number): { args: string[]; cover: CoverResult } {
-  const args = ['-map_metadata', art.stripTags ? '-1' : '0'];
-  for (const [key, value] of art.tags) args.push('-metadata', `${key}=${value}`);
+  const args = tagArgs(art);
   const picture = coverArgs(format, cover, pictureInput);
   // ID3v2.3: what most players and tag editors read; FFmpeg's default 2.4 is less widely taken.
   if (format === 'mp3') picture.args.push('-id3v2_version', '3');
   return { args: [...args, ...picture.args], cover: picture.cover };
+}
+
+/** The output options for an output's tags: the source's (unless stripped), the given ones on top. */
+export function tagArgs(art: ResolvedArtwork): string[] {
+  return ['-map_metadata', art.stripTags ? '-1' : '0', ...art.tags.flatMap(([key, value]) => ['-metadata', `${key}=${value}`])];
 }
 
 /** The output options that put `cover` into one output of `format` (none where it has no place). */

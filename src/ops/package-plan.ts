@@ -19,6 +19,7 @@ import { type FFmpegPlan, type JobLimits, jobPath } from '../model/plan.js';
 import { type AudioPreset, encoderArgs, lossyRate, type VideoRung } from '../model/presets.js';
 import type { StreamInfo } from '../model/probe-result.js';
 import type { H264Encoder } from '../util/core-files.js';
+import { seconds } from './edit.js';
 
 export interface VideoTarget {
   id: string;
@@ -382,9 +383,4 @@ function cmafAudioArgs(p: AudioPreset, stream: StreamInfo): string[] {
   if (p.codec === 'flac') args.push('-strict', '-2');
   if (!args.includes('-ac') && (stream.channels ?? 2) > 2) args.push('-ac', '2');
   return args;
-}
-
-/** Seconds as FFmpeg reads them, to the microsecond it keeps. */
-function seconds(s: number): string {
-  return s.toFixed(6);
 }

@@ -11,7 +11,7 @@ import { type FFmpegPlan, type JobLimits, jobPath, type OutputSink } from '../mo
 import { encoderArgs, VIDEO_LADDER, type VideoPreset } from '../model/presets.js';
 import { type ProbeResult, primaryAudio, type StreamInfo } from '../model/probe-result.js';
 import type { H264Encoder } from '../util/core-files.js';
-import type { ResolvedArtwork } from './artwork.js';
+import { type ResolvedArtwork, tagArgs } from './artwork.js';
 import { type Edit, fadeFilters, type Span, seconds } from './edit.js';
 
 /** Seconds between keyframes: where a player can start or seek to without decoding from afar. */
@@ -37,16 +37,17 @@ export function outputShortSide(preset: VideoPreset, video: StreamInfo): number 
 }
 
 /**
- * The peak rate (and VBV buffer) constant quality is held under: the package ladder's rung for
- * this size, or the top rung's scaled by area above it.
+ * The rates of the package ladder's rung for this size (the smallest at least as large), or the
+ * top rung's scaled by area above it: the peak (and VBV buffer) constant quality is held under,
+ * and the average an encoder without constant quality aims at.
  */
-export function rateCap(shortSide: number): { maxrate: number; bufsize: number } {
+export function rateCap(shortSide: number): { bitrate: number; maxrate: number; bufsize: number } {
   const rungs = Object.values(VIDEO_LADDER).sort((a, b) => a.size - b.size);
-  const rung = rungs.find((r) => r.size >= shortSide);
-  if (rung) return { maxrate: rung.maxrate, bufsize: rung.bufsize };
   const top = rungs[rungs.length - 1]!;
-  const scale = (shortSide / top.size) ** 2;
-  return { maxrate: Math.round(top.maxrate * scale), bufsize: Math.round(top.bufsize * scale) };
+  const rung = rungs.find((r) => r.size >= shortSide);
+  const scale = rung ? 1 : (shortSide / top.size) ** 2;
+  const { bitrate, maxrate, bufsize } = rung ?? top;
+  return { bitrate: Math.round(bitrate * scale), maxrate: Math.round(maxrate * scale), bufsize: Math.round(bufsize * scale) };
 }
 
 export function videoFilePlan(
@@ -96,9 +97,7 @@ export function videoFilePlan(
     args.push(...encoderArgs(preset.audio, audio));
   }
   if (span.cut) args.push('-t', seconds(span.duration!));
-  args.push('-map_metadata', art.stripTags ? '-1' : '0');
-  for (const [key, value] of art.tags) args.push('-metadata', `${key}=${value}`);
-  args.push('-sn', '-dn', '-f', preset.format);
+  args.push(...tagArgs(art), '-sn', '-dn', '-f', preset.format);
   if (preset.format === 'mp4') args.push('-movflags', '+faststart');
   args.push(jobPath(name));
   const plan: FFmpegPlan = { op: 'ffmpeg', phase: 'transcode', inputs: [inPlan], outputs: [{ name, sink }], args, limits };
@@ -119,8 +118,7 @@ function videoEncoderArgs(preset: VideoPreset, short: number, settings: VideoFil
   }
   if (settings.encoder === 'libopenh264') {
     // OpenH264 has no constant-quality mode: the rung's average, its peak as the ceiling.
-    const rung = Object.values(VIDEO_LADDER).find((r) => r.size >= short) ?? VIDEO_LADDER['1080p']!;
-    const bitrate = preset.videoBitrate ?? Math.min(rung.bitrate, cap.maxrate);
+    const bitrate = preset.videoBitrate ?? cap.bitrate;
     return [
       '-c:v',
       'libopenh264',
