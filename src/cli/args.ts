@@ -67,6 +67,20 @@ export const ARTWORK_FLAGS = {
 /** Replace what a previous run wrote (never anything else): every command that writes takes it; `-y` as in ffmpeg. */
 const FORCE = { force: { type: 'boolean', short: 'y' } } as const;
 
+/** What `serve` and `worker` share: Redis, URL and output policy, queue and drain. */
+export const SERVICE_FLAGS = {
+  redis: { type: 'string' },
+  host: { type: 'string' },
+  concurrency: { type: 'string' },
+  'allow-hosts': { type: 'string' },
+  'output-root': { type: 'string' },
+  'max-queue': { type: 'string' },
+  attempts: { type: 'string' },
+  'lock-seconds': { type: 'string' },
+  'drain-seconds': { type: 'string' },
+  'work-dir': { type: 'string' },
+} as const;
+
 export const PACKAGE_FLAGS = {
   output: { type: 'string', short: 'o' },
   ...FORCE,
@@ -176,6 +190,8 @@ export const COMMANDS = {
   package: { options: PACKAGE_FLAGS, positionals: ['IN'], required: ['output'] },
   thumbnails: { options: THUMBNAIL_FLAGS, positionals: ['IN'], required: ['output'] },
   'copy-runtime': { options: { ...FORCE }, positionals: ['DIR'] },
+  serve: { options: { ...SERVICE_FLAGS, port: { type: 'string', short: 'p' }, 'max-sync-queue': { type: 'string' } }, positionals: [] },
+  worker: { options: { ...SERVICE_FLAGS, 'metrics-port': { type: 'string' } }, positionals: [], required: ['redis'] },
 } as const satisfies Record<string, CommandSpec>;
 
 export type CommandName = keyof typeof COMMANDS;

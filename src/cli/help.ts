@@ -1,7 +1,7 @@
 /** The CLI's --help texts. */
 import { DEFAULT_RESIZE_KERNEL, FIT_MODES, POSITIONS, RESIZE_KERNELS } from '../model/image-spec.js';
 import { AUDIO_CODEC_NAMES, AUDIO_PRESET_NAMES, PACKAGE_AUDIO_NAMES, PRESET_NAMES, VIDEO_RUNG_NAMES } from '../model/presets.js';
-import { type ARTWORK_FLAGS, COMMANDS, COMMON_OPTIONS, type CommandName, type IMAGE_FLAGS } from './args.js';
+import { type ARTWORK_FLAGS, COMMANDS, COMMON_OPTIONS, type CommandName, type IMAGE_FLAGS, type SERVICE_FLAGS } from './args.js';
 
 const SUMMARY: Record<CommandName, string> = {
   probe: 'show the format and streams of a media file',
@@ -18,6 +18,9 @@ const SUMMARY: Record<CommandName, string> = {
     'package IN for adaptive streaming into a folder: an H.264 ladder and audio as CMAF segments, HLS and DASH manifests, subtitles, Common Encryption or HLS AES-128',
   thumbnails: 'write a poster, an image every few seconds and storyboard sprites with a WebVTT track into a folder',
   cover: 'write a cover-art set (default 640, 300, 64 px JPEG) of IN into a folder from one decode',
+  serve:
+    'run the HTTP API: jobs (POST /v1/jobs), small synchronous calls (PUT /v1/probe, /v1/loudness, /v1/resize), /healthz, /readyz, /metrics; with --redis, jobs go through Redis and a worker runs beside the API',
+  worker: 'take jobs from Redis (BullMQ) and run them; /healthz, /readyz and /metrics on --metrics-port',
   'copy-runtime':
     'copy what an app bundled with esbuild needs beside its bundle into DIR: DIR/sandcodec/ (the worker modules, kernels and FFmpeg cores) and DIR/worker.js',
 };
@@ -75,6 +78,19 @@ const OUTPUT_PIPE: FlagHelp = ['OUT', 'the file to write, or - for stdout (repor
 const OUTPUT_DIR: FlagHelp = ['DIR', 'the folder to write into'];
 const FORCE_HELP: FlagHelp = ['', 'replace what a previous run wrote (-y as in ffmpeg); without it an existing output is refused'];
 
+const SERVICE_HELP: Record<keyof typeof SERVICE_FLAGS, FlagHelp> = {
+  redis: ['URL', 'redis://host:6379: jobs are queued in Redis with BullMQ (serve: without it, jobs run in this process)'],
+  host: ['ADDR', 'address to listen on (default 127.0.0.1; 0.0.0.0 in a container)'],
+  concurrency: ['N', "jobs run at once (default: the engine's workers); serve --redis --concurrency 0: the API only"],
+  'allow-hosts': ['A,B,…', 'hosts (names or IP literals) whose URLs may reach private, loopback or link-local addresses; all others are refused'],
+  'output-root': ['DIR', 'jobs may write output.dir folders under DIR (shared by every worker for split packages)'],
+  'max-queue': ['N', 'jobs waiting beyond which submissions get 429 (default 10000)'],
+  attempts: ['N', 'attempts of a job failing with E_INTERNAL, E_IO or E_TIMEOUT (default 3)'],
+  'lock-seconds': ['DUR', "how long a job's lock lasts unrenewed: how soon a dead worker's job goes to another (default 30)"],
+  'drain-seconds': ['DUR', 'on SIGTERM, how long running jobs may finish before they are handed back to the queue (default 60)'],
+  'work-dir': ['DIR', 'local scratch for job inputs and outputs (default: the temp folder)'],
+};
+
 const FLAG_HELP: { [C in CommandName]: Record<keyof (typeof COMMANDS)[C]['options'], FlagHelp> } = {
   probe: { decode: ['', 'also decode the whole input and report its decoded duration'] },
   transcode: {
@@ -131,6 +147,12 @@ const FLAG_HELP: { [C in CommandName]: Record<keyof (typeof COMMANDS)[C]['option
     force: FORCE_HELP,
   },
   'copy-runtime': { force: ['', 'replace the sandcodec/ folder and worker.js an earlier copy made (nothing else)'] },
+  serve: {
+    ...SERVICE_HELP,
+    port: ['PORT', 'HTTP port (default 8080)'],
+    'max-sync-queue': ['N', 'synchronous calls waiting for a worker beyond which they get 429 (default 16)'],
+  },
+  worker: { ...SERVICE_HELP, 'metrics-port': ['PORT', '/healthz, /readyz and /metrics port (default 9464)'] },
   package: {
     output: OUTPUT_DIR,
     force: FORCE_HELP,

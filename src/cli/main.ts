@@ -19,6 +19,7 @@ import { peaksCommand } from './commands/peaks.js';
 import { presetsCommand } from './commands/presets.js';
 import { probeCommand } from './commands/probe.js';
 import { resizeCommand } from './commands/resize.js';
+import { serveCommand, workerCommand } from './commands/serve.js';
 import { thumbnailsCommand } from './commands/thumbnails.js';
 import { transcodeCommand } from './commands/transcode.js';
 import { packageVersion, versionCommand } from './commands/version.js';
@@ -48,6 +49,8 @@ const COMMAND_RUNNERS: Record<CommandName, Command> = {
   thumbnails: thumbnailsCommand,
   version: versionCommand,
   'copy-runtime': copyRuntimeCommand,
+  serve: serveCommand,
+  worker: workerCommand,
 };
 
 /**
