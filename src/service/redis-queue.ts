@@ -131,7 +131,7 @@ export function statusOf(job: Job, state: string, cancelRequested: boolean): Job
     state === 'completed'
       ? 'completed'
       : state === 'failed'
-        ? cancelRequested
+        ? cancelRequested && (error?.code === 'E_ABORTED' || !error?.details)
           ? 'cancelled'
           : 'failed'
         : state === 'active' || state === 'waiting-children'
@@ -150,10 +150,11 @@ export function statusOf(job: Job, state: string, cancelRequested: boolean): Job
   return status;
 }
 
+/** The typed error a worker wrote; BullMQ's own reasons (a failed child, a stalled job given up) are E_INTERNAL, without details. */
 function parseError(reason: string): JobError {
   try {
     const e = JSON.parse(reason) as JobError;
-    if (typeof e.code === 'string' && typeof e.message === 'string') return e;
+    if (typeof e.code === 'string' && typeof e.message === 'string') return { code: e.code, message: e.message, details: e.details ?? {} };
   } catch {}
   return { code: 'E_INTERNAL', message: reason };
 }
