@@ -16,7 +16,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { Transform, type TransformCallback } from 'node:stream';
 import type { Engine } from '../engine.js';
-import { AbortedError, ClosedError, InputError, LimitError, OptionsError, SandcodecError } from '../errors.js';
+import { AbortedError, ClosedError, LimitError, OptionsError, SandcodecError } from '../errors.js';
 import { httpStatus, retryAfter } from './http-status.js';
 import type { JobQueue } from './job-queue.js';
 import { asJobError } from './job-runner.js';
@@ -81,8 +81,13 @@ export class HttpService {
     return (this.server.address() as AddressInfo).port;
   }
 
-  /** Readiness goes false; requests in flight finish (up to `deadlineMs`), new ones are refused. */
-  async drain(deadlineMs: number): Promise<void> {
+  /** Readiness goes false and new work is refused; status, health and metrics still answer. */
+  drain(): void {
+    this.draining = true;
+  }
+
+  /** Requests in flight finish (up to `deadlineMs`), then the server closes. */
+  async close(deadlineMs: number): Promise<void> {
     this.draining = true;
     const until = Date.now() + deadlineMs;
     while (this.open.size > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
@@ -210,9 +215,14 @@ export class HttpService {
     }
     const after = retryAfter(status);
     if (after !== undefined) res.setHeader('retry-after', String(after));
-    // A body we did not read is not worth reading: close the connection rather than drain it.
-    if (!req.complete) res.setHeader('connection', 'close');
     const { code, message, details } = err;
+    if (!req.complete) {
+      // The body was not read (all of it): the connection closes after the answer, and what
+      // the client is still sending is read and dropped for a while, so that it sees the answer
+      // rather than a broken pipe — but never more than DISCARD_BYTES of it.
+      res.setHeader('connection', 'close');
+      discardBody(req);
+    }
     sendJson(res, status, { error: { code, message, details } });
   }
 }
@@ -254,7 +264,7 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
   try {
     return JSON.parse(Buffer.concat(chunks).toString('utf8'));
   } catch (err) {
-    throw new InputError(`the body is not JSON: ${(err as Error).message}`);
+    throw new OptionsError('body', `is not JSON: ${(err as Error).message}`);
   }
 }
 
@@ -275,6 +285,22 @@ function resizeOptions(query: URLSearchParams): Record<string, unknown> {
     }
   }
   return out;
+}
+
+/** How much of a refused upload is read and dropped before the connection is cut. */
+const DISCARD_BYTES = 8 * 1024 * 1024;
+
+function discardBody(req: IncomingMessage): void {
+  req.unpipe();
+  let seen = 0;
+  const timer = setTimeout(() => req.destroy(), 10_000);
+  timer.unref();
+  req.on('data', (chunk: Buffer) => {
+    seen += chunk.byteLength;
+    if (seen > DISCARD_BYTES) req.destroy();
+  });
+  req.once('close', () => clearTimeout(timer));
+  req.resume();
 }
 
 function stripCall(result: object): object {

@@ -223,10 +223,12 @@ export async function startServer(options: ServiceOptions = {}): Promise<Running
       (stopping ??= (async () => {
         log.info({ drainMs }, 'draining');
         const until = Date.now() + drainMs;
-        const httpDrained = http.drain(drainMs);
+        // New work is refused from now; clients can still read their jobs' status while the
+        // running ones finish.
+        http.drain();
         if (worker) await worker.drain(drainMs);
         if (queue instanceof LocalQueue) await queue.drain(Math.max(0, until - Date.now()));
-        await httpDrained;
+        await http.close(Math.max(0, until - Date.now()));
         await queue.close();
         await engine.close();
         log.info('stopped');
