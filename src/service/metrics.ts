@@ -21,7 +21,7 @@ export class ServiceMetrics {
   readonly requestSeconds: Histogram<'route'>;
   readonly bytes: Counter<'direction'>;
 
-  constructor(sources: { depth: () => Promise<QueueDepth>; busy: () => number }) {
+  constructor(sources: { depth: () => Promise<QueueDepth>; busy: () => number; engine: () => { running: number; waiting: number } }) {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry, prefix: 'sandcodec_' });
     this.jobs = new Counter({
@@ -65,6 +65,17 @@ export class ServiceMetrics {
         const d = await sources.depth().catch(() => null);
         if (!d) return;
         for (const [state, n] of Object.entries(d)) if (typeof n === 'number') this.set({ state }, n);
+      },
+    });
+    new Gauge({
+      name: 'sandcodec_engine_calls',
+      help: "This process's engine calls (synchronous calls and jobs): running on a worker, and waiting for one (bounded by --max-sync-queue)",
+      labelNames: ['state'],
+      registers,
+      collect() {
+        const e = sources.engine();
+        this.set({ state: 'running' }, e.running);
+        this.set({ state: 'waiting' }, e.waiting);
       },
     });
     new Gauge({

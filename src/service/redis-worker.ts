@@ -22,6 +22,7 @@ import { AbortedError, OptionsError, type SandcodecError } from '../errors.js';
 import type { ChunkResult, PackagePlan } from '../ops/package.js';
 import type { JobLifecycle } from './job-lifecycle.js';
 import { RETRYABLE } from './job-queue.js';
+import type { JobOp } from './job-spec.js';
 import { asJobError, fetchInput, type JobResult, type JobRuntime, runJob, summarize, transferOptions, withJobFolder } from './job-runner.js';
 import type { QueueDepth } from './metrics.js';
 import { commitOutputs, destination, listOutputs } from './output-commit.js';
@@ -132,7 +133,8 @@ export class RedisWorker {
     const controller = new AbortController();
     const entry = { controller, handBack: false };
     this.running.set(id, entry);
-    const sub: JobData = 'spec' in data ? data : { spec: { op: 'package', input: { url: '' }, options: {} }, requestId: data.requestId };
+    // A chunk is logged and counted as its own operation, `chunk`, with its package's request id.
+    const sub: JobData = 'spec' in data ? data : { spec: { op: 'chunk' as JobOp, input: { url: '' }, options: {} }, requestId: data.requestId };
     const started = this.o.lifecycle.active(id, sub, job.attemptsMade + 1, Date.now() - job.timestamp);
     const stopPolling = this.pollCancel(id, 'parent' in data ? data.parent : undefined, controller);
     let progressAt = 0;
@@ -144,8 +146,13 @@ export class RedisWorker {
     };
     try {
       if (this.draining) throw new AbortedError('the worker is shutting down');
-      const result = 'parent' in data ? await this.chunk(data, controller.signal) : await this.run(job, data, token, controller.signal, progress);
-      if (result !== undefined && !('parent' in data)) this.o.lifecycle.completed(id, data, started, result as JobResult);
+      if ('parent' in data) {
+        const chunk = await this.chunk(data, controller.signal);
+        this.o.lifecycle.completed(id, sub, started, { op: sub.spec.op, result: {}, outputs: chunk.files.map((f) => ({ name: f.rendition, size: f.size })), inputBytes: 0 });
+        return chunk;
+      }
+      const result = await this.run(job, data, token, controller.signal, progress);
+      if (result !== undefined) this.o.lifecycle.completed(id, data, started, result);
       return result;
     } catch (err) {
       if (err instanceof this.errors.WaitingChildrenError) throw err;
@@ -157,7 +164,7 @@ export class RedisWorker {
       }
       const error = asJobError(err, controller.signal);
       const retry = RETRYABLE.has(error.code) && job.attemptsMade + 1 < (job.opts.attempts ?? 1);
-      if (!('parent' in data)) this.o.lifecycle.failed(id, sub, started, error, retry);
+      this.o.lifecycle.failed(id, sub, started, error, retry);
       const reason = JSON.stringify({ code: error.code, message: error.message, details: error.details });
       if (retry) throw new Error(reason);
       if (RETRYABLE.has(error.code)) await this.deadLetter(job, error);

@@ -175,6 +175,11 @@ function runtime(r: Resolved, engine: Engine): JobRuntime {
   };
 }
 
+function engineCalls(engine: Engine): { running: number; waiting: number } {
+  const s = engine.stats();
+  return { running: Math.max(0, s.queue.depth - s.queue.waiting), waiting: s.queue.waiting };
+}
+
 /** Share of the engine's workers running a job. */
 function busy(engine: Engine): number {
   const s = engine.stats();
@@ -189,7 +194,7 @@ export async function startServer(options: ServiceOptions = {}): Promise<Running
   const engine = await startEngine(r, options);
   const onError = throttledErrors(log);
   let depth: () => Promise<QueueDepth> = async () => ({ waiting: 0, active: 0 });
-  const metrics = new ServiceMetrics({ depth: () => depth(), busy: () => busy(engine) });
+  const metrics = new ServiceMetrics({ depth: () => depth(), busy: () => busy(engine), engine: () => engineCalls(engine) });
   const lifecycle = new JobLifecycle(log, metrics);
   const rt = runtime(r, engine);
   const concurrency = r.concurrency ?? engine.workers;
@@ -260,7 +265,11 @@ export async function startWorker(options: ServiceOptions = {}): Promise<Running
   const engine = await startEngine(r, options);
   const onError = throttledErrors(log);
   let worker: RedisWorker | undefined;
-  const metrics = new ServiceMetrics({ depth: () => (worker ? worker.depth() : Promise.resolve({ waiting: 0, active: 0 })), busy: () => busy(engine) });
+  const metrics = new ServiceMetrics({
+    depth: () => (worker ? worker.depth() : Promise.resolve({ waiting: 0, active: 0 })),
+    busy: () => busy(engine),
+    engine: () => engineCalls(engine),
+  });
   const lifecycle = new JobLifecycle(log, metrics);
   const concurrency = r.concurrency ?? engine.workers;
   if (concurrency === 0) {
