@@ -22,8 +22,8 @@ import { AbortedError, OptionsError, type SandcodecError } from '../errors.js';
 import type { ChunkResult, PackagePlan } from '../ops/package.js';
 import type { JobLifecycle } from './job-lifecycle.js';
 import { RETRYABLE } from './job-queue.js';
-import type { JobOp } from './job-spec.js';
 import { asJobError, fetchInput, type JobResult, type JobRuntime, runJob, summarize, transferOptions, withJobFolder } from './job-runner.js';
+import type { JobOp } from './job-spec.js';
 import type { QueueDepth } from './metrics.js';
 import { commitOutputs, destination, listOutputs } from './output-commit.js';
 import { cancelKey, connect, DEAD_QUEUE_NAME, loadBullmq, QUEUE_NAME, type RedisClient } from './redis-connection.js';
@@ -148,7 +148,12 @@ export class RedisWorker {
       if (this.draining) throw new AbortedError('the worker is shutting down');
       if ('parent' in data) {
         const chunk = await this.chunk(data, controller.signal);
-        this.o.lifecycle.completed(id, sub, started, { op: sub.spec.op, result: {}, outputs: chunk.files.map((f) => ({ name: f.rendition, size: f.size })), inputBytes: 0 });
+        this.o.lifecycle.completed(id, sub, started, {
+          op: sub.spec.op,
+          result: {},
+          outputs: chunk.files.map((f) => ({ name: f.rendition, size: f.size })),
+          inputBytes: 0,
+        });
         return chunk;
       }
       const result = await this.run(job, data, token, controller.signal, progress);
