@@ -132,6 +132,8 @@ async function tree(root: string): Promise<string[]> {
     .sort();
 }
 
+const PACKAGE_OPTIONS = { video: ['360p', '240p'], audio: ['aac-64'], segmentDuration: 2, chunkSeconds: 2 };
+
 const transcodeJob = (id: string, dirName: string) => ({
   id,
   op: 'transcode',
@@ -321,10 +323,7 @@ describe.skipIf(!hasRedis)('the service over Redis', () => {
         id: 'pkg-1',
         op: 'package',
         input: { url: `${files.url}/clip.mp4` },
-        video: ['360p', '240p'],
-        audio: ['aac-64'],
-        segmentDuration: 2,
-        chunkSeconds: 2,
+        ...PACKAGE_OPTIONS,
         output: { dir: 'pkg-1' },
       });
       expect(sub.status).toBe(202);
@@ -344,6 +343,16 @@ describe.skipIf(!hasRedis)('the service over Redis', () => {
       expect(existsSync(join(outputRoot, '.sandcodec-work', 'pkg-1'))).toBe(false);
       const stitches = [...a.lines, ...b.lines].filter((l) => l.jobId === 'pkg-1' && l.state === 'completed');
       expect(stitches).toHaveLength(1);
+      // Byte for byte the package one engine makes of the same source with the same options.
+      const engine = await createEngine({ workers: 1 });
+      try {
+        await engine.package({ path: join(dir, 'media', 'clip.mp4') }, { ...PACKAGE_OPTIONS, outputDir: join(dir, 'pkg-local') });
+      } finally {
+        await engine.close();
+      }
+      const local = await tree(join(dir, 'pkg-local'));
+      expect(out.filter((f) => f !== '.sandcodec-job.json')).toEqual(local);
+      for (const f of local) expect((await readFile(join(outputRoot, 'pkg-1', f))).equals(await readFile(join(dir, 'pkg-local', f))), f).toBe(true);
     } finally {
       await a.kill();
       await b.kill();

@@ -21,13 +21,14 @@
 //     every document is also type-checked by TypeScript against the same packages' interfaces,
 //     whose excess-property check reports any field the API does not define.
 //  4. Policy: what deploy/README.md promises — the hardening of every pod, /tmp on a bounded
-//     emptyDir, probes, grace period above the drain deadline, --concurrency = CPU request =
-//     the autoscaler's per-pod target, and every "Sizing:" figure recomputed from the Sizing
-//     table in deploy/README.md (change the table, and this fails until the YAML follows).
+//     emptyDir, probes, --host 0.0.0.0, grace period above the drain deadline, the API taking
+//     no queue jobs, a worker's --workers = --concurrency = CPU request = the autoscaler's
+//     per-pod target, and every "Sizing:" figure recomputed from the Sizing table in
+//     deploy/README.md (change the table, and this fails until the YAML follows).
 // Exit status 0 when every document passes, 1 otherwise.
 
-import { readdirSync, readFileSync, mkdtempSync, writeFileSync, rmSync, existsSync } from 'node:fs';
-import { dirname, join, basename } from 'node:path';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -46,7 +47,12 @@ const args = process.argv.slice(2);
 const inputs = [];
 if (args[0] === '-') inputs.push({ name: '<stdin>', text: readFileSync(0, 'utf8') });
 else {
-  const files = args.length ? args : readdirSync(here).filter((f) => f.endsWith('.yaml')).sort().map((f) => join(here, f));
+  const files = args.length
+    ? args
+    : readdirSync(here)
+        .filter((f) => f.endsWith('.yaml'))
+        .sort()
+        .map((f) => join(here, f));
   for (const file of files) inputs.push({ name: basename(file), text: readFileSync(file, 'utf8') });
 }
 
@@ -113,8 +119,12 @@ for (const d of docs) {
     const file = join(dir, 'manifests.ts');
     writeFileSync(file, source);
     const program = ts.createProgram([file], {
-      strict: true, noEmit: true, skipLibCheck: true,
-      module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, target: ts.ScriptTarget.ES2022,
+      strict: true,
+      noEmit: true,
+      skipLibCheck: true,
+      module: ts.ModuleKind.NodeNext,
+      moduleResolution: ts.ModuleResolutionKind.NodeNext,
+      target: ts.ScriptTarget.ES2022,
     });
     const sf = program.getSourceFile(file);
     const docAt = (ln) => firstLine.findLastIndex((start) => start <= ln);
@@ -137,7 +147,7 @@ const sizing = {};
 for (const m of readme.matchAll(/^\|\s*`(\w+)`\s*\|[^|\n]*\|\s*([\d.]+)\s*(MiB|GiB)\s*\|/gm)) {
   sizing[m[1]] = Number(m[2]) * (m[3] === 'GiB' ? 1024 : 1);
 }
-for (const key of ['B', 'W_av', 'W_video', 'I', 'S']) {
+for (const key of ['B', 'W_av', 'W_video', 'I', 'O', 'S']) {
   if (!(key in sizing)) fail('deploy/README.md', `Sizing table has no row \`${key}\``);
 }
 const mib = (q) => {
@@ -178,9 +188,11 @@ for (const d of docs.filter((x) => x.obj.kind === 'Deployment')) {
     if (!(spec.terminationGracePeriodSeconds > preStopSeconds + drain)) {
       fail(d.where, `terminationGracePeriodSeconds ${spec.terminationGracePeriodSeconds} is not above preStop ${preStopSeconds} s + drain ${drain} s`);
     }
+    if (flag(args, '--host') !== '0.0.0.0') fail(d.where, `${args[0]}: no --host 0.0.0.0 (the default 127.0.0.1 is unreachable for probes and Services)`);
     if (args[0] === 'serve') {
       const n = Number(flag(args, '--workers'));
-      const q = Number(flag(args, '--max-queue'));
+      const q = Number(flag(args, '--max-sync-queue', '16'));
+      if (flag(args, '--concurrency') !== '0') fail(d.where, 'serve: without --concurrency 0 the API also runs queue jobs (chunks) on its engine');
       if (c.readinessProbe?.httpGet?.path !== '/readyz') fail(d.where, 'serve: no readinessProbe on /readyz');
       equal(d.where, 'requests.cpu', cpu, n);
       equal(d.where, 'requests.memory (MiB)', req, sizing.B + n * sizing.W_av);
@@ -189,12 +201,13 @@ for (const d of docs.filter((x) => x.obj.kind === 'Deployment')) {
     } else if (args[0] === 'worker') {
       const n = Number(flag(args, '--concurrency'));
       workerConcurrency = n;
+      if (Number(flag(args, '--workers')) !== n) fail(d.where, "worker: --workers (default: the node's cores) must be given and equal --concurrency");
       if (c.lifecycle?.preStop) fail(d.where, 'worker: a preStop hook only delays the drain');
       if (drain !== 60 || spec.terminationGracePeriodSeconds !== 90) fail(d.where, 'worker: expected --drain-seconds 60 and terminationGracePeriodSeconds 90');
       equal(d.where, 'requests.cpu (= --concurrency)', cpu, n);
       equal(d.where, 'requests.memory (MiB)', req, sizing.B + n * sizing.W_video);
       equal(d.where, 'limits.memory (MiB)', lim, sizing.B + n * sizing.W_video);
-      equal(d.where, '/tmp sizeLimit (MiB)', tmpMiB, n * sizing.I + sizing.S);
+      equal(d.where, '/tmp sizeLimit (MiB)', tmpMiB, n * (sizing.I + sizing.O) + sizing.S);
     } else fail(d.where, `unknown command ${args[0]}`);
   }
 }
@@ -202,7 +215,8 @@ for (const d of docs) {
   if (workerConcurrency === undefined) break;
   if (d.obj.kind === 'ScaledObject') {
     for (const t of d.obj.spec.triggers) {
-      if (Number(t.metadata?.threshold) !== workerConcurrency) fail(d.where, `trigger threshold ${t.metadata?.threshold} ≠ worker --concurrency ${workerConcurrency}`);
+      if (Number(t.metadata?.threshold) !== workerConcurrency)
+        fail(d.where, `trigger threshold ${t.metadata?.threshold} ≠ worker --concurrency ${workerConcurrency}`);
     }
   }
   if (d.obj.kind === 'HorizontalPodAutoscaler') {
@@ -220,6 +234,8 @@ function checkKustomization(d) {
   if (res.includes('worker-hpa.yaml') && res.includes('worker-scaledobject.yaml')) fail(d.where, 'both the HPA and the ScaledObject are listed');
 }
 
-console.log(`${inputs.length} input(s), ${docs.length} documents (${typed.length} schema- and strict-checked); Sizing (MiB) from deploy/README.md: ${JSON.stringify(sizing)}`);
+console.log(
+  `${inputs.length} input(s), ${docs.length} documents (${typed.length} schema- and strict-checked); Sizing (MiB) from deploy/README.md: ${JSON.stringify(sizing)}`,
+);
 console.log(failures ? `${failures} failure(s)` : 'all passed');
 process.exit(failures ? 1 : 0);

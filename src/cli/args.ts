@@ -191,7 +191,7 @@ export const COMMANDS = {
   thumbnails: { options: THUMBNAIL_FLAGS, positionals: ['IN'], required: ['output'] },
   'copy-runtime': { options: { ...FORCE }, positionals: ['DIR'] },
   serve: { options: { ...SERVICE_FLAGS, port: { type: 'string', short: 'p' }, 'max-sync-queue': { type: 'string' } }, positionals: [] },
-  worker: { options: { ...SERVICE_FLAGS, 'metrics-port': { type: 'string' } }, positionals: [], required: ['redis'] },
+  worker: { options: { ...SERVICE_FLAGS, 'metrics-port': { type: 'string' } }, positionals: [] },
 } as const satisfies Record<string, CommandSpec>;
 
 export type CommandName = keyof typeof COMMANDS;

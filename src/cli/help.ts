@@ -79,7 +79,10 @@ const OUTPUT_DIR: FlagHelp = ['DIR', 'the folder to write into'];
 const FORCE_HELP: FlagHelp = ['', 'replace what a previous run wrote (-y as in ffmpeg); without it an existing output is refused'];
 
 const SERVICE_HELP: Record<keyof typeof SERVICE_FLAGS, FlagHelp> = {
-  redis: ['URL', 'redis://host:6379: jobs are queued in Redis with BullMQ (serve: without it, jobs run in this process)'],
+  redis: [
+    'URL',
+    'redis://host:6379 (default: the REDIS_URL variable, which keeps a password out of the arguments): jobs are queued in Redis with BullMQ; serve without it runs jobs in this process',
+  ],
   host: ['ADDR', 'address to listen on (default 127.0.0.1; 0.0.0.0 in a container)'],
   concurrency: ['N', "jobs run at once (default: the engine's workers); serve --redis --concurrency 0: the API only"],
   'allow-hosts': ['A,B,…', 'hosts (names or IP literals) whose URLs may reach private, loopback or link-local addresses; all others are refused'],

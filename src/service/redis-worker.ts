@@ -15,7 +15,7 @@
  *   the source into the shared folder and adds one child job per chunk of the plan; the chunks
  *   run on any worker; when the last is done, BullMQ runs the parent again to stitch.
  */
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Job, Queue, Worker } from 'bullmq';
 import { AbortedError, OptionsError, type SandcodecError } from '../errors.js';
@@ -53,6 +53,17 @@ interface ChunkData {
   source: string;
 }
 
+/** What the plan step leaves in the shared work folder for the chunks and the stitch. */
+interface PlanFile {
+  plan: PackagePlan;
+  /** The downloaded source, in the same folder. */
+  source: string;
+}
+
+async function readPlan(path: string): Promise<PlanFile> {
+  return JSON.parse(await readFile(path, 'utf8')) as PlanFile;
+}
+
 const POLL_MS = 250;
 /** The package options the plan step takes; the rest are the stitch's. */
 const PLAN_KEYS = ['video', 'audio', 'segmentDuration', 'formats', 'audioOnly', 'x264Preset', 'chunkSeconds'];
@@ -68,17 +79,20 @@ export class RedisWorker {
     private readonly dead: Queue,
     readonly worker: Worker,
     private readonly errors: typeof import('bullmq'),
+    /** BullMQ leaves connections it was given open: they are closed here. */
+    private readonly connections: RedisClient[],
   ) {}
 
   static async create(o: RedisWorkerOptions): Promise<RedisWorker> {
     const bull = await loadBullmq();
     const redis = await connect(o.url, 'worker', o.onError);
     const producer = await connect(o.url, 'worker', o.onError);
+    const consumer = await connect(o.url, 'worker', o.onError);
     const queue = new bull.Queue(QUEUE_NAME, { connection: producer });
     const dead = new bull.Queue(DEAD_QUEUE_NAME, { connection: producer });
     let self: RedisWorker | undefined;
     const worker = new bull.Worker(QUEUE_NAME, (job, token) => self!.process(job, token), {
-      connection: await connect(o.url, 'worker', o.onError),
+      connection: consumer,
       concurrency: o.concurrency,
       lockDuration: o.lockMs,
       stalledInterval: Math.max(1000, Math.round(o.lockMs / 2)),
@@ -88,7 +102,7 @@ export class RedisWorker {
     });
     worker.on('error', o.onError);
     for (const q of [queue, dead]) q.on('error', o.onError);
-    self = new RedisWorker(o, redis, queue, dead, worker, bull);
+    self = new RedisWorker(o, redis, queue, dead, worker, bull, [redis, producer, consumer]);
     void worker.run();
     await worker.waitUntilReady();
     return self;
@@ -124,7 +138,7 @@ export class RedisWorker {
     await closing;
     clearTimeout(timer);
     await Promise.all([this.queue.close(), this.dead.close()]).catch(() => {});
-    this.redis.disconnect();
+    for (const c of this.connections) c.disconnect();
   }
 
   private async process(job: Job, token: string | undefined): Promise<unknown> {
@@ -145,7 +159,11 @@ export class RedisWorker {
       void job.updateProgress(Math.round(Math.min(1, r) * 1000) / 1000).catch(() => {});
     };
     try {
-      if (this.draining) throw new AbortedError('the worker is shutting down');
+      // Fetched just as the drain began: back to the queue untouched, for another worker.
+      if (this.draining) {
+        entry.handBack = true;
+        throw new AbortedError('the worker is shutting down');
+      }
       if ('parent' in data) {
         const chunk = await this.chunk(data, controller.signal);
         this.o.lifecycle.completed(id, sub, started, {
@@ -203,14 +221,22 @@ export class RedisWorker {
     const work = await destination(rt.outputRoot!, `.sandcodec-work/${id}`);
     const planPath = join(work, 'plan.json');
     if ((data.step ?? 'plan') === 'plan') {
-      // A plan step runs again only when its first attempt died before queueing the chunks:
-      // what it left in the work folder is nobody's.
-      await rm(work, { recursive: true, force: true });
-      await mkdir(work, { recursive: true });
-      const source = await fetchInput(rt, data.spec.input.url, work, signal);
-      const options = Object.fromEntries(Object.entries(data.spec.options).filter(([k]) => PLAN_KEYS.includes(k)));
-      const plan = await rt.engine.planPackage({ path: source }, { ...options, signal });
-      await writeFile(planPath, JSON.stringify(plan));
+      // A plan step runs again when its first attempt died before the job moved on to its
+      // chunks; a plan it already wrote stands (chunks may be running from it). Otherwise what
+      // it left is nobody's.
+      let planned = await readPlan(planPath).catch(() => null);
+      if (!planned) {
+        await rm(work, { recursive: true, force: true });
+        await mkdir(work, { recursive: true });
+        const downloaded = await fetchInput(rt, data.spec.input.url, work, signal);
+        const options = Object.fromEntries(Object.entries(data.spec.options).filter(([k]) => PLAN_KEYS.includes(k)));
+        const { call: _call, ...plan } = await rt.engine.planPackage({ path: downloaded }, { ...options, signal });
+        // Written whole or not at all: a reader never sees half a plan.
+        await writeFile(`${planPath}.part`, JSON.stringify({ plan, source: downloaded } satisfies PlanFile));
+        await rename(`${planPath}.part`, planPath);
+        planned = { plan, source: downloaded };
+      }
+      const { plan, source } = planned;
       progress(0.05);
       const children = plan.jobs.map((j) => ({
         name: 'chunk',
@@ -230,7 +256,7 @@ export class RedisWorker {
       if (await job.moveToWaitingChildren(token ?? '')) throw new this.errors.WaitingChildrenError();
     }
     // Step `stitch`: every chunk is done.
-    const plan = JSON.parse(await readFile(planPath, 'utf8')) as PackagePlan;
+    const { plan } = await readPlan(planPath);
     const results = Object.values(await job.getChildrenValues()) as ChunkResult[];
     if (results.length !== plan.jobs.length) throw new OptionsError('package', `${results.length} of the plan's ${plan.jobs.length} chunks came back`);
     const stitchOptions = Object.fromEntries(Object.entries(data.spec.options).filter(([k]) => !PLAN_KEYS.includes(k)));
@@ -258,7 +284,7 @@ export class RedisWorker {
 
   /** One chunk of a split package, its files in the shared work folder (replaced if a dead attempt left them). */
   private async chunk(data: ChunkData, signal: AbortSignal): Promise<ChunkResult> {
-    const plan = JSON.parse(await readFile(join(data.work, 'plan.json'), 'utf8')) as PackagePlan;
+    const { plan } = await readPlan(join(data.work, 'plan.json'));
     const { call: _call, ...result } = await this.o.runtime.engine.runChunk({ path: data.source }, plan, data.job, {
       outputDir: join(data.work, 'chunks'),
       overwrite: true,

@@ -28,7 +28,8 @@ function serviceOptions(ctx: CommandContext, portFlag: 'port' | 'metrics-port'):
   return defined({
     port: port(`--${portFlag}`, v[portFlag]),
     host: v.host as string | undefined,
-    redis: v.redis as string | undefined,
+    // The URL may hold Redis's password: REDIS_URL keeps it out of the process's arguments.
+    redis: (v.redis as string | undefined) ?? (process.env.REDIS_URL || undefined),
     workers: ctx.common.workers,
     concurrency: count('--concurrency', v.concurrency, true),
     allowHosts: v['allow-hosts'] as string | undefined,
@@ -65,6 +66,9 @@ export async function serveCommand(ctx: CommandContext): Promise<void> {
 
 export async function workerCommand(ctx: CommandContext): Promise<void> {
   const { startWorker } = await import('../../service/service.js');
-  if (ctx.common.workers === 0) throw new (await import('../../errors.js')).OptionsError('--workers', 'must be at least 1 for a service');
+  const { OptionsError } = await import('../../errors.js');
+  if (ctx.common.workers === 0) throw new OptionsError('--workers', 'must be at least 1 for a service');
+  if (ctx.values.redis === undefined && !process.env.REDIS_URL)
+    throw new OptionsError('--redis', 'is required: a worker takes its jobs from Redis (or set REDIS_URL)');
   await runUntilSignal(ctx, () => startWorker(serviceOptions(ctx, 'metrics-port')));
 }
