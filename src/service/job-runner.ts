@@ -100,40 +100,35 @@ export async function runJob(rt: JobRuntime, id: string, spec: JobSpec, hooks: J
 
 type Call = { signal: AbortSignal; onProgress: (p: Progress) => void };
 
-/** The engine call of each operation, its files written into `out`. */
+/**
+ * The engine call of each operation, its files written into `out`. The options are the job's
+ * JSON, passed on as they are: the engine checks them (E_OPTIONS naming the option), and
+ * job-spec.ts has already kept out every option that names a host path.
+ */
 async function runOperation(engine: Engine, spec: JobSpec, input: { path: string }, out: string, call: Call): Promise<object> {
-  const o = spec.options as never;
-  const opts = spec.options;
+  // biome-ignore lint/suspicious/noExplicitAny: checked by the engine's own option validation
+  const o = spec.options as any;
+  const file = () => join(out, `${stem(spec)}.${extensionOf(o.preset)}`);
   switch (spec.op) {
     case 'probe':
-      return engine.probe(input, { ...(o as object), ...call });
+      return engine.probe(input, { ...o, ...call });
     case 'loudness':
       return engine.loudness(input, call);
     case 'transcode':
-      return engine.transcode(input, {
-        ...(o as object),
-        preset: opts.preset as never,
-        output: join(out, `${stem(spec)}.${extensionOf(opts.preset)}`),
-        ...call,
-      });
+      return engine.transcode(input, { ...o, output: file(), ...call });
     case 'ladder': {
-      const { presets, ...rest } = opts;
-      return engine.ladder(input, presets as string[], { baseName: urlStem(spec.input.url), ...rest, outputDir: out, ...call });
+      const { presets, ...rest } = o;
+      return engine.ladder(input, presets, { baseName: urlStem(spec.input.url), ...rest, outputDir: out, ...call });
     }
     case 'normalize':
-      return engine.normalize(input, {
-        ...(o as object),
-        preset: opts.preset as never,
-        output: join(out, `${stem(spec)}.${extensionOf(opts.preset)}`),
-        ...call,
-      });
+      return engine.normalize(input, { ...o, output: file(), ...call });
     case 'package':
-      return engine.package(input, { ...(o as object), outputDir: out, ...call });
+      return engine.package(input, { ...o, outputDir: out, ...call });
     case 'thumbnails':
-      return engine.thumbnails(input, { ...(o as object), outputDir: out, ...call });
+      return engine.thumbnails(input, { ...o, outputDir: out, ...call });
     case 'resize': {
-      const format = typeof opts.format === 'string' ? opts.format : 'jpeg';
-      return engine.resize(input, { ...(o as object), format: format as never, output: join(out, `image.${format === 'jpeg' ? 'jpg' : format}`), ...call });
+      const format = typeof o.format === 'string' ? o.format : 'jpeg';
+      return engine.resize(input, { ...o, format, output: join(out, `image.${format === 'jpeg' ? 'jpg' : format}`), ...call });
     }
   }
 }
