@@ -429,8 +429,9 @@ describe.skipIf(!hasRedis)('retries, dead letters, cancel and the queue bound (i
       attempts: 2,
       backoffMs: 50,
       transferRetries: 0,
-      logger: quiet,
+      logger: process.env.SANDCODEC_TEST_LOG ? serviceLogger() : quiet,
       workDir: join(dir2, 'work'),
+      outputRoot: join(dir2, 'out'),
     });
     // The jobs that waited in the full queue run first.
     for (const id of ['q-1', 'q-3']) {
@@ -474,11 +475,13 @@ describe.skipIf(!hasRedis)('retries, dead letters, cancel and the queue bound (i
   });
 
   it('cancelling a running job stops it: cancelled, and nothing written', async () => {
+    // An 8 s 360p clip to H.264: two seconds or more of encoding, cancelled as soon as it starts
+    // (the worker sees the flag within 250 ms).
     const sub = await post({
       id: 'cancel-run',
       op: 'transcode',
-      input: { url: `${media2.url}/audio/codec2-ve9qrp.wav` },
-      preset: 'flac',
+      input: { url: `${media2.url}/video/oa4-launch-vp8-vorbis.webm` },
+      preset: 'mp4-h264-aac',
       output: { dir: 'cancel-run' },
     });
     expect(sub.status).toBe(202);
@@ -490,7 +493,7 @@ describe.skipIf(!hasRedis)('retries, dead letters, cancel and the queue bound (i
       await sleep(50);
       s = await get('cancel-run');
     }
-    expect(s.state).toBe('cancelled');
+    expect(s.state, JSON.stringify(s)).toBe('cancelled');
     expect((s.error as { code: string }).code).toBe('E_ABORTED');
     expect(existsSync(join(dir2, 'out', 'cancel-run'))).toBe(false);
     expect(await readdir(join(dir2, 'work'))).toEqual([]);

@@ -336,9 +336,11 @@ export async function runCall<T extends object>(
   }
   if ('error' in outcome) {
     const { error } = outcome;
-    // An error shared by several calls (an engine closing) keeps the first call's record.
-    error.call ??= call.info();
-    env.observer.callFailed(call.info(), error);
+    // An error shared by several calls (an engine closing) keeps the first call's record; the
+    // channels get this call's, the same snapshot the error carries when it is this call's.
+    const info = call.info();
+    error.call ??= info;
+    env.observer.callFailed(info, error);
     throw error;
   }
   env.observer.callFinished(outcome.result.call);

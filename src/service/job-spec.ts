@@ -6,6 +6,7 @@
  * queued, naming the field.
  */
 import { OptionsError } from '../errors.js';
+import { TARGET_KEYS } from '../ops/image.js';
 import { checkUrl, type UrlPolicy } from './url-policy.js';
 
 /** Operations a job can run, and the options each takes from the request. */
@@ -30,24 +31,8 @@ export const JOB_OPTIONS = {
     'audioName',
   ],
   thumbnails: ['every', 'width', 'poster', 'sprite'],
-  resize: [
-    'width',
-    'height',
-    'fit',
-    'position',
-    'withoutEnlargement',
-    'kernel',
-    'linearLight',
-    'format',
-    'quality',
-    'progressive',
-    'chromaSubsampling',
-    'compressionLevel',
-    'lossless',
-    'background',
-    'keepMetadata',
-    'shrinkOnLoad',
-  ],
+  // Every resize target option is plain data (sizes, formats, a background colour).
+  resize: [...TARGET_KEYS, 'shrinkOnLoad'],
 } as const satisfies Record<string, readonly string[]>;
 
 export type JobOp = keyof typeof JOB_OPTIONS;
