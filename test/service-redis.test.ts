@@ -134,6 +134,22 @@ async function tree(root: string): Promise<string[]> {
 
 const PACKAGE_OPTIONS = { video: ['360p', '240p'], audio: ['aac-64'], segmentDuration: 2, chunkSeconds: 2 };
 
+let localMade: Promise<string[]> | undefined;
+
+/** The package one engine makes of the clip (in `dir/pkg-local`): what a split package must equal. Its file list. */
+function localPackage(): Promise<string[]> {
+  localMade ??= (async () => {
+    const engine = await createEngine({ workers: 1 });
+    try {
+      await engine.package({ path: join(dir, 'media', 'clip.mp4') }, { ...PACKAGE_OPTIONS, outputDir: join(dir, 'pkg-local') });
+    } finally {
+      await engine.close();
+    }
+    return tree(join(dir, 'pkg-local'));
+  })();
+  return localMade;
+}
+
 const transcodeJob = (id: string, dirName: string) => ({
   id,
   op: 'transcode',
@@ -344,18 +360,40 @@ describe.skipIf(!hasRedis)('the service over Redis', () => {
       const stitches = [...a.lines, ...b.lines].filter((l) => l.jobId === 'pkg-1' && l.state === 'completed');
       expect(stitches).toHaveLength(1);
       // Byte for byte the package one engine makes of the same source with the same options.
-      const engine = await createEngine({ workers: 1 });
-      try {
-        await engine.package({ path: join(dir, 'media', 'clip.mp4') }, { ...PACKAGE_OPTIONS, outputDir: join(dir, 'pkg-local') });
-      } finally {
-        await engine.close();
-      }
-      const local = await tree(join(dir, 'pkg-local'));
+      const local = await localPackage();
       expect(out.filter((f) => f !== '.sandcodec-job.json')).toEqual(local);
       for (const f of local) expect((await readFile(join(outputRoot, 'pkg-1', f))).equals(await readFile(join(dir, 'pkg-local', f))), f).toBe(true);
     } finally {
       await a.kill();
       await b.kill();
+    }
+  });
+
+  it('kill -9 of a worker in the middle of a chunk: the chunk runs again elsewhere and the package is the same, byte for byte', async () => {
+    const a = new WorkerProcess('c1');
+    const b = new WorkerProcess('c2');
+    const c = new WorkerProcess('c3');
+    try {
+      await Promise.all([a.ready(), b.ready(), c.ready()]);
+      expect((await submit({ id: 'pkg-2', op: 'package', input: { url: `${files.url}/clip.mp4` }, ...PACKAGE_OPTIONS, output: { dir: 'pkg-2' } })).status).toBe(
+        202,
+      );
+      const isChunk = (l: Record<string, unknown>) => typeof l.jobId === 'string' && (l.jobId as string).startsWith('pkg-2-') && l.state === 'active';
+      const victim = await Promise.race([a, b, c].map((w) => w.waitFor(isChunk, 120_000).then(() => w)));
+      const killedChunk = victim.lines.find(isChunk)!.jobId as string;
+      await sleep(300);
+      await victim.kill();
+      const s = await settled('pkg-2', 240_000);
+      expect(s.state).toBe('completed');
+      const survivors = [a, b, c].filter((w) => w !== victim);
+      expect(survivors.flatMap((w) => w.lines).filter((l) => l.jobId === killedChunk && l.state === 'completed')).toHaveLength(1);
+      const out = (await tree(join(outputRoot, 'pkg-2'))).filter((f) => f !== '.sandcodec-job.json');
+      const local = await localPackage();
+      expect(out).toEqual(local);
+      for (const f of local) expect((await readFile(join(outputRoot, 'pkg-2', f))).equals(await readFile(join(dir, 'pkg-local', f))), f).toBe(true);
+      expect((await tree(outputRoot)).filter((f) => f.includes('.part') || f.includes('sandcodec-work'))).toEqual([]);
+    } finally {
+      await Promise.all([a.kill(), b.kill(), c.kill()]);
     }
   });
 });

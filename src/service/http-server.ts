@@ -241,8 +241,9 @@ function routeOf(method: string, path: string): Route {
   if (path === '/v1/jobs') return is(['POST'], 'submit');
   const job = /^\/v1\/jobs\/([^/]+)$/.exec(path);
   if (job) {
-    if (method === 'GET') return { name: 'status', id: decodeURIComponent(job[1]!) };
-    if (method === 'DELETE') return { name: 'cancel', id: decodeURIComponent(job[1]!) };
+    // Ids are plain ([A-Za-z0-9_-]): an encoded one is refused as it is, never decoded.
+    if (method === 'GET') return { name: 'status', id: job[1]! };
+    if (method === 'DELETE') return { name: 'cancel', id: job[1]! };
     return { name: 'method', allow: 'GET, DELETE' };
   }
   for (const op of ['probe', 'loudness', 'resize'] as const) if (path === `/v1/${op}`) return is(['PUT', 'POST'], op);

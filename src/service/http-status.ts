@@ -23,8 +23,6 @@ const STATUS: Record<ErrorCode, number> = {
 export function httpStatus(err: SandcodecError): number {
   // The job queue (Redis) cannot be reached: the request can be retried as it is.
   if (err.code === 'E_IO' && err.details.unavailable === true) return 503;
-  // A URL input or output answered with a server error or could not be reached.
-  if (err.code === 'E_IO' && err.details.upstream === true) return 502;
   return STATUS[err.code];
 }
 
